@@ -1,0 +1,1 @@
+"""The warehouse layer of modelops: connect, ingest, named SQL, reports and the CLI."""

@@ -1,0 +1,379 @@
+"""`modelops ingest`: read a file, enforce the data contract, quarantine, upsert.
+
+The whole load of one file happens in one transaction: its good rows, its quarantined rows,
+the daily rollup it touches and its load-log entry commit together or not at all, so a
+crash or `kill -9` part way leaves the warehouse as it was before that file.
+
+Validation runs as one generated SQL statement over the file (see `_validation_sql`): every
+rule of `queries.schema` becomes a CASE that yields a reason, so a million rows are checked
+at DuckDB's speed, not Python's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from queries.schema import LATENCY_BUCKETS, SQL_TYPES, Column, Entity
+from queries.schema import entity as get_entity
+
+LINE = "__line"
+PARSE_ERROR = "__parse_error"
+MAX_REASONS = 5
+READABLE = (".csv", ".parquet", ".jsonl", ".ndjson")
+
+
+class RejectedFile(Exception):
+    """The whole file is refused (unreadable, unknown entity, missing column); nothing loads."""
+
+
+@dataclass
+class LoadResult:
+    file: str
+    entity: str | None
+    status: str = "loaded"  # loaded | partial | rejected
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    reasons: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    message: str | None = None
+
+    def summary(self) -> str:
+        if self.status == "rejected":
+            return f"{self.file}: REJECTED, nothing loaded: {self.message}"
+        return (
+            f"{self.file} -> {self.entity}: read {self.read}, inserted {self.inserted}, "
+            f"updated {self.updated}, unchanged {self.unchanged}, "
+            f"quarantined {self.quarantined}"
+        )
+
+
+def entity_from_path(path: str | Path) -> str:
+    """`incidents.csv` and `incidents-2026-11-17.parquet` both name `incidents`."""
+    return Path(path).name.split(".")[0].split("-")[0]
+
+
+# --- reading files ----------------------------------------------------------------------
+
+def read_file(path: Path) -> pl.DataFrame:
+    """The file as read, one column per header plus its line (row) number in `__line`."""
+    suffix = path.suffix.lower()
+    if suffix not in READABLE:
+        raise RejectedFile(f"unsupported file type {suffix!r} (use .csv, .parquet or .jsonl)")
+    try:
+        if suffix == ".csv":
+            frame = pl.read_csv(
+                path, infer_schema=False, encoding="utf8-lossy", raise_if_empty=False,
+                truncate_ragged_lines=True, row_index_name=LINE, row_index_offset=2,
+            )
+            return frame.rename({c: c.strip().lstrip("\ufeff") for c in frame.columns})
+        if suffix == ".parquet":
+            return pl.read_parquet(path, row_index_name=LINE, row_index_offset=1)
+        return _read_jsonl(path)
+    except RejectedFile:
+        raise
+    except (OSError, pl.exceptions.PolarsError, ValueError) as error:
+        raise RejectedFile(f"cannot read the file: {_first_line(error)}") from error
+
+
+def _read_jsonl(path: Path) -> pl.DataFrame:
+    """JSON Lines, each value kept as text; a line that is not a JSON object is quarantined."""
+    records, lines, errors = [], [], []
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            text = raw.decode("utf-8", errors="replace").strip().lstrip("\ufeff")
+            if not text:
+                continue
+            error = None
+            try:
+                record = json.loads(text)
+                if not isinstance(record, dict):
+                    error, record = "line is not a JSON object", {}
+            except json.JSONDecodeError as exc:
+                error, record = f"not valid JSON ({exc.msg})", {}
+            records.append({str(k): _json_text(v) for k, v in record.items()})
+            lines.append(number)
+            errors.append(error)
+    columns = list(dict.fromkeys(k for r in records for k in r))
+    data = {c: [r.get(c) for r in records] for c in columns}
+    data[LINE] = lines
+    data[PARSE_ERROR] = errors
+    schema = {**{c: pl.String for c in columns}, LINE: pl.Int64, PARSE_ERROR: pl.String}
+    return pl.DataFrame(data, schema=schema)
+
+
+def _json_text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --- loading ----------------------------------------------------------------------------
+
+def ingest_file(con, path: str | Path, entity: str | None = None) -> LoadResult:
+    """Load one file; a rejected file is recorded in the load log and loads nothing."""
+    path = Path(path)
+    name = entity or entity_from_path(path)
+    result = LoadResult(file=str(path), entity=name)
+    try:
+        get_entity(name)
+        sha256 = file_sha256(path)
+        frame = read_file(path)
+    except (KeyError, RejectedFile, OSError) as error:
+        message = error.args[0] if isinstance(error, KeyError) else str(error)
+        return _reject(con, result, message)
+    return load_frame(con, name, frame, source=str(path), sha256=sha256)
+
+
+def load_frame(con, entity: str, frame: pl.DataFrame, source: str,
+               sha256: str | None = None) -> LoadResult:
+    """Validate and upsert rows already in memory (ingest's files, the demo generator)."""
+    result = LoadResult(file=source, entity=entity)
+    spec = get_entity(entity)
+    if LINE not in frame.columns:
+        frame = frame.with_row_index(LINE, offset=1)
+    missing = [c for c in spec.required_columns if c not in frame.columns]
+    if missing:
+        return _reject(con, result, f"missing required column(s): {', '.join(missing)}")
+    unknown = [c for c in frame.columns if c not in spec.column_names and not c.startswith("__")]
+    if unknown:
+        result.warnings.append(f"ignored unknown column(s): {', '.join(unknown)}")
+    result.read = frame.height
+
+    con.register("_raw", frame)
+    try:
+        con.execute(_validation_sql(spec, frame.columns))
+        con.execute("BEGIN")
+        try:
+            _apply(con, spec, result, source, sha256)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.unregister("_raw")
+        con.execute("DROP TABLE IF EXISTS _stage")
+        con.execute("DROP TABLE IF EXISTS _valid")
+    return result
+
+
+def _reject(con, result: LoadResult, message: str) -> LoadResult:
+    result.status, result.message = "rejected", message
+    con.execute("BEGIN")
+    _log(con, result, sha256=None)
+    con.execute("COMMIT")
+    return result
+
+
+def _apply(con, spec: Entity, result: LoadResult, source: str, sha256: str | None) -> None:
+    load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM load_log").fetchall()[0][0]
+    cols = ", ".join(_q(c) for c in spec.column_names)
+
+    # Quarantine: the file's rows from its previous load are replaced by this load's.
+    con.execute("DELETE FROM quarantine WHERE file = ? AND entity = ?", [source, spec.name])
+    con.execute(
+        "INSERT INTO quarantine SELECT ?, now()::TIMESTAMP, ?, ?, __line, __row, __reason"
+        " FROM _stage WHERE __reason <> '' ORDER BY __line",
+        [load_id, source, spec.name],
+    )
+    result.quarantined = con.execute(
+        "SELECT count(*) FROM _stage WHERE __reason <> ''").fetchall()[0][0]
+    result.reasons = [
+        f"line {line}: {reason}" for line, reason in con.execute(
+            f"SELECT __line, __reason FROM _stage WHERE __reason <> '' ORDER BY __line"
+            f" LIMIT {MAX_REASONS}").fetchall()
+    ]
+
+    keys = spec.key
+    on = " AND ".join(f"t.{_q(k)} = s.{_q(k)}" for k in keys)
+    changed = " OR ".join(
+        f"s.{_q(c)} IS DISTINCT FROM t.{_q(c)}" for c in spec.column_names if c not in keys
+    ) or "false"
+    con.execute(f"""
+        CREATE TEMP TABLE _valid AS
+        SELECT {", ".join(f"s.{_q(c)}" for c in spec.column_names)},
+               CASE WHEN t.{_q(keys[0])} IS NULL THEN 'insert'
+                    WHEN {changed} THEN 'update'
+                    ELSE 'unchanged' END AS __action
+        FROM _stage s LEFT JOIN {spec.name} t ON {on}
+        WHERE s.__reason = ''
+    """)
+    counts = dict(con.execute(
+        "SELECT __action, count(*) FROM _valid GROUP BY ALL").fetchall())
+    result.inserted = counts.get("insert", 0)
+    result.updated = counts.get("update", 0)
+    result.unchanged = counts.get("unchanged", 0)
+
+    if result.updated:
+        match = " AND ".join(f"{spec.name}.{_q(k)} = v.{_q(k)}" for k in keys)
+        con.execute(
+            f"DELETE FROM {spec.name} USING _valid v WHERE v.__action = 'update' AND {match}")
+    if result.inserted or result.updated:
+        con.execute(
+            f"INSERT INTO {spec.name} ({cols}) SELECT {cols} FROM _valid"
+            f" WHERE __action <> 'unchanged'")
+        if spec.name == "metrics_hourly":
+            _refresh_metrics_daily(con)
+
+    result.status = "partial" if result.quarantined else "loaded"
+    _log(con, result, sha256, load_id)
+
+
+def _refresh_metrics_daily(con) -> None:
+    """Recompute the daily rollup for exactly the model-days this load touched."""
+    sums = ", ".join(f"sum({c})" for c in ("requests", "errors", *LATENCY_BUCKETS))
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _touched AS
+        SELECT DISTINCT model_id, hour::DATE AS day FROM _valid WHERE __action <> 'unchanged'
+    """)
+    con.execute("""
+        DELETE FROM metrics_daily USING _touched t
+        WHERE metrics_daily.model_id = t.model_id AND metrics_daily.day = t.day
+    """)
+    con.execute(f"""
+        INSERT INTO metrics_daily
+        SELECT m.model_id, m.hour::DATE AS day, {sums}
+        FROM metrics_hourly m
+        SEMI JOIN _touched t ON m.model_id = t.model_id
+            AND m.hour >= t.day AND m.hour < t.day + INTERVAL 1 DAY
+        GROUP BY ALL
+        ORDER BY day, model_id
+    """)
+    con.execute("DROP TABLE _touched")
+
+
+def _log(con, result: LoadResult, sha256: str | None, load_id: int | None = None) -> None:
+    if load_id is None:
+        load_id = con.execute(
+            "SELECT coalesce(max(load_id), 0) + 1 FROM load_log").fetchall()[0][0]
+    con.execute(
+        "INSERT INTO load_log VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [load_id, result.file, sha256, result.entity, result.status, result.read,
+         result.inserted, result.updated, result.unchanged, result.quarantined,
+         result.message or "; ".join(result.warnings) or None],
+    )
+
+
+# --- the validation statement -----------------------------------------------------------
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _typed(c: Column, present: bool) -> str:
+    """The typed value of a column as read (NULL or the default when absent)."""
+    if not present:
+        return f"{c.default or 'NULL'}::{_sql_type(c)}"
+    raw = _q(c.name)
+    if c.type == "text":
+        value = f"NULLIF(trim(CAST({raw} AS VARCHAR)), '')"
+    elif c.type == "timestamp":
+        value = f"timezone('UTC', TRY_CAST({raw} AS TIMESTAMPTZ))"
+    else:
+        value = f"TRY_CAST({raw} AS {_sql_type(c)})"
+    return f"coalesce({value}, {c.default})" if c.default else value
+
+
+def _sql_type(c: Column) -> str:
+    return SQL_TYPES[c.type]
+
+
+def _reasons(spec: Entity, c: Column, present: bool) -> list[str]:
+    name, v = c.name, _q(c.name)
+    raw = f"__raw_{c.name}"
+    out = []
+    if (c.key or c.required) and c.default is None:
+        out.append(f"CASE WHEN {v} IS NULL AND {_q(raw)} IS NULL THEN '{name}: required' END")
+    if present and c.type != "text":
+        out.append(
+            f"CASE WHEN {v} IS NULL AND {_q(raw)} IS NOT NULL THEN "
+            f"'{name}: not a valid {c.type}: ' || left({_q(raw)}, 60) END")
+    if c.type == "float":
+        out.append(f"CASE WHEN NOT isfinite({v}) THEN '{name}: must be a finite number' END")
+    if c.allowed:
+        values = ", ".join(f"'{a}'" for a in c.allowed)
+        out.append(
+            f"CASE WHEN {v} NOT IN ({values}) THEN "
+            f"'{name}: ' || left({v}, 60) || ' is not one of {', '.join(c.allowed)}' END")
+    if c.check:
+        predicate = re.sub(r"\bv\b", v, c.check)
+        out.append(
+            f"CASE WHEN NOT ({predicate}) THEN "
+            f"'{name}: {c.check_reason} (got ' || left({v}::VARCHAR, 60) || ')' END")
+    if c.references:
+        table, key = c.references
+        out.append(
+            f"CASE WHEN {v} IS NOT NULL AND {v} <> '' AND NOT EXISTS "
+            f"(SELECT 1 FROM {table} r WHERE r.{_q(key)} = src.{v}) THEN "
+            f"'{name}: unknown {key} ' || left({v}, 60) END")
+    return out
+
+
+def _validation_sql(spec: Entity, file_columns: list[str]) -> str:
+    present = set(file_columns)
+    casts = [f"{LINE}"]
+    for c in spec.columns:
+        has = c.name in present
+        casts.append(f"{_typed(c, has)} AS {_q(c.name)}")
+        raw = f"CAST({_q(c.name)} AS VARCHAR)" if has else "NULL::VARCHAR"
+        casts.append(f"{raw} AS {_q('__raw_' + c.name)}")
+    row_struct = ", ".join(
+        f"{_q(c)} := CAST({_q(c)} AS VARCHAR)" for c in file_columns
+        if c not in (LINE, PARSE_ERROR)
+    ) or "empty := NULL"
+    casts.append(f"to_json(struct_pack({row_struct}))::VARCHAR AS __row")
+    casts.append(f"{PARSE_ERROR if PARSE_ERROR in present else 'NULL::VARCHAR'} AS {PARSE_ERROR}")
+
+    reasons = []
+    for c in spec.columns:
+        reasons += _reasons(spec, c, c.name in present)
+    reasons += [f"CASE WHEN {r.violated} THEN '{r.reason}' END" for r in spec.rules]
+
+    keys = ", ".join(_q(k) for k in spec.key)
+    key_present = " AND ".join(f"{_q(k)} IS NOT NULL" for k in spec.key)
+    typed_cols = ", ".join(_q(c.name) for c in spec.columns)
+    return f"""
+        CREATE OR REPLACE TEMP TABLE _stage AS
+        WITH cast_rows AS (SELECT {", ".join(casts)} FROM _raw),
+        checked AS (
+            SELECT {LINE}, {typed_cols}, __row,
+                   coalesce({PARSE_ERROR}, concat_ws('; ', {", ".join(reasons)})) AS __reason
+            FROM cast_rows AS src
+        ),
+        last_of_key AS (
+            SELECT *, CASE WHEN {key_present} AND __reason = '' THEN
+                       max({LINE}) OVER (PARTITION BY {keys}, __reason = '') END AS __last
+            FROM checked
+        )
+        SELECT {LINE}, {typed_cols}, __row,
+               CASE WHEN __last IS NOT NULL AND __last <> {LINE}
+                    THEN 'key repeated later in the file at line ' || __last
+                         || ' (the later row is kept)'
+                    ELSE __reason END AS __reason
+        FROM last_of_key
+    """
