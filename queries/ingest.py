@@ -168,9 +168,10 @@ def load_frame(con, entity: str, frame: pl.DataFrame, source: str,
     con.register("_raw", frame)
     try:
         con.execute(_validation_sql(spec, frame.columns))
+        _quarantine_repeated_keys(con, spec)
         con.execute("BEGIN")
         try:
-            _apply(con, spec, result, source, sha256)
+            _apply(con, spec, result, source, sha256, frame.columns)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -190,15 +191,18 @@ def _reject(con, result: LoadResult, message: str) -> LoadResult:
     return result
 
 
-def _apply(con, spec: Entity, result: LoadResult, source: str, sha256: str | None) -> None:
+def _apply(con, spec: Entity, result: LoadResult, source: str, sha256: str | None,
+           file_columns: list[str]) -> None:
     load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM load_log").fetchall()[0][0]
     cols = ", ".join(_q(c) for c in spec.column_names)
 
     # Quarantine: the file's rows from its previous load are replaced by this load's.
     con.execute("DELETE FROM quarantine WHERE file = ? AND entity = ?", [source, spec.name])
     con.execute(
-        "INSERT INTO quarantine SELECT ?, now()::TIMESTAMP, ?, ?, __line, __row, __reason"
-        " FROM _stage WHERE __reason <> '' ORDER BY __line",
+        f"INSERT INTO quarantine SELECT ?, now()::TIMESTAMP, ?, ?, s.__line,"
+        f" {_row_as_read(file_columns)}, s.__reason"
+        f" FROM _stage s JOIN _raw r ON r.{LINE} = s.{LINE}"
+        f" WHERE s.__reason <> '' ORDER BY s.__line",
         [load_id, source, spec.name],
     )
     result.quarantined = con.execute(
@@ -334,6 +338,15 @@ def _reasons(spec: Entity, c: Column, present: bool) -> list[str]:
     return out
 
 
+def _row_as_read(file_columns: list[str]) -> str:
+    """The quarantined row as the file had it, every column as text, as JSON."""
+    fields = ", ".join(
+        f"{_q(c)} := CAST(r.{_q(c)} AS VARCHAR)" for c in file_columns
+        if c not in (LINE, PARSE_ERROR)
+    ) or "empty := NULL"
+    return f"to_json(struct_pack({fields}))::VARCHAR"
+
+
 def _validation_sql(spec: Entity, file_columns: list[str]) -> str:
     present = set(file_columns)
     casts = [f"{LINE}"]
@@ -342,11 +355,6 @@ def _validation_sql(spec: Entity, file_columns: list[str]) -> str:
         casts.append(f"{_typed(c, has)} AS {_q(c.name)}")
         raw = f"CAST({_q(c.name)} AS VARCHAR)" if has else "NULL::VARCHAR"
         casts.append(f"{raw} AS {_q('__raw_' + c.name)}")
-    row_struct = ", ".join(
-        f"{_q(c)} := CAST({_q(c)} AS VARCHAR)" for c in file_columns
-        if c not in (LINE, PARSE_ERROR)
-    ) or "empty := NULL"
-    casts.append(f"to_json(struct_pack({row_struct}))::VARCHAR AS __row")
     casts.append(f"{PARSE_ERROR if PARSE_ERROR in present else 'NULL::VARCHAR'} AS {PARSE_ERROR}")
 
     reasons = []
@@ -354,26 +362,33 @@ def _validation_sql(spec: Entity, file_columns: list[str]) -> str:
         reasons += _reasons(spec, c, c.name in present)
     reasons += [f"CASE WHEN {r.violated} THEN '{r.reason}' END" for r in spec.rules]
 
-    keys = ", ".join(_q(k) for k in spec.key)
-    key_present = " AND ".join(f"{_q(k)} IS NOT NULL" for k in spec.key)
     typed_cols = ", ".join(_q(c.name) for c in spec.columns)
     return f"""
         CREATE OR REPLACE TEMP TABLE _stage AS
-        WITH cast_rows AS (SELECT {", ".join(casts)} FROM _raw),
-        checked AS (
-            SELECT {LINE}, {typed_cols}, __row,
-                   coalesce({PARSE_ERROR}, concat_ws('; ', {", ".join(reasons)})) AS __reason
-            FROM cast_rows AS src
-        ),
-        last_of_key AS (
-            SELECT *, CASE WHEN {key_present} AND __reason = '' THEN
-                       max({LINE}) OVER (PARTITION BY {keys}, __reason = '') END AS __last
-            FROM checked
-        )
-        SELECT {LINE}, {typed_cols}, __row,
-               CASE WHEN __last IS NOT NULL AND __last <> {LINE}
-                    THEN 'key repeated later in the file at line ' || __last
-                         || ' (the later row is kept)'
-                    ELSE __reason END AS __reason
-        FROM last_of_key
+        WITH cast_rows AS (SELECT {", ".join(casts)} FROM _raw)
+        SELECT {LINE}, {typed_cols},
+               coalesce({PARSE_ERROR}, concat_ws('; ', {", ".join(reasons)})) AS __reason
+        FROM cast_rows AS src
     """
+
+
+def _quarantine_repeated_keys(con, spec: Entity) -> None:
+    """Of valid rows sharing a key, the last in the file wins; earlier ones are quarantined.
+
+    Checked with a cheap aggregate first: the window that names the winning line only runs
+    for files that do repeat a key.
+    """
+    keys = ", ".join(_q(k) for k in spec.key)
+    repeated = con.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM _stage WHERE __reason = ''"
+        f" GROUP BY {keys} HAVING count(*) > 1)").fetchall()[0][0]
+    if not repeated:
+        return
+    match = " AND ".join(f"_stage.{_q(k)} = last.{_q(k)}" for k in spec.key)
+    con.execute(f"""
+        UPDATE _stage SET __reason = 'key repeated later in the file at line ' || last.line
+                                     || ' (the later row is kept)'
+        FROM (SELECT {keys}, max({LINE}) AS line FROM _stage WHERE __reason = ''
+              GROUP BY {keys} HAVING count(*) > 1) AS last
+        WHERE {match} AND _stage.__reason = '' AND _stage.{LINE} < last.line
+    """)
