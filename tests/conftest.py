@@ -42,3 +42,55 @@ def make_warehouse(tmp_path):
         return build_warehouse(tmp_path / f"wh{next(counter)}.duckdb", tables)
 
     return make
+
+
+# --- the dashboard under AppTest --------------------------------------------------------
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory) -> Path:
+    """A small demo warehouse ending at today's midnight (UTC), so the default period
+    ("last 30 days") has data. Built once per test session."""
+    from datetime import datetime, time, timezone
+
+    from queries.demo import build_demo
+
+    path = tmp_path_factory.mktemp("demo") / "warehouse.duckdb"
+    end = datetime.combine(datetime.now(timezone.utc).date(), time())
+    build_demo(path, models=24, days=120, seed=11, end=end, progress=lambda line: None)
+    return path
+
+
+@pytest.fixture(scope="session")
+def empty_warehouse(tmp_path_factory) -> Path:
+    """A warehouse with the schema and no rows."""
+    path = tmp_path_factory.mktemp("empty") / "warehouse.duckdb"
+    with writing(path):
+        pass
+    return path
+
+
+@pytest.fixture
+def app(monkeypatch):
+    """`app(warehouse, page=None, **query_params) -> AppTest` after its first run(s).
+
+    `page` is a path under pages/ (e.g. "pages/reliability.py"); query params are set
+    before the first run, as a shared link would.
+    """
+    from streamlit.testing.v1 import AppTest
+
+    def start(warehouse: Path, page: str | None = None, **params) -> AppTest:
+        monkeypatch.setenv("MODELOPS_WAREHOUSE", str(warehouse))
+        at = AppTest.from_file(str(APP), default_timeout=60)
+        for key, value in params.items():
+            at.query_params[key] = value
+        at.run()
+        if page:
+            at.switch_page(page)
+            at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    return start

@@ -1,0 +1,34 @@
+"""Data: what is loaded, how fresh it is, the load history and the quarantine."""
+
+import streamlit as st
+
+from pages import state, ui
+from queries import catalog
+
+ui.page_header(
+    "Data",
+    "Rows and freshness per entity, every file loaded by `modelops ingest`, and the rows it "
+    "refused with the reason.",
+)
+
+st.subheader("What is loaded")
+status = state.load(catalog.entity_status)
+ui.table(status, {"rows": "int", "newest_data": "dt", "last_loaded": "dt", "loads": "int"})
+
+st.subheader("Load history")
+history = state.load(catalog.load_history)
+if history.height:
+    ui.table(history, {"loaded_at": "dt", "rows_read": "int", "inserted": "int",
+                       "updated": "int", "unchanged": "int", "quarantined": "int"})
+else:
+    ui.empty_state("No file has been loaded yet: run `modelops ingest PATH...` or "
+                   "`modelops demo`.")
+
+st.subheader("Quarantine")
+quarantine = state.load(catalog.quarantined_rows)
+if quarantine.height:
+    st.caption("Rows that broke a rule of the data contract and were not loaded. Fix the "
+               "source and load the file again; its quarantine is replaced by the new load's.")
+    ui.table(quarantine, {"line": "int", "quarantined_at": "dt"})
+else:
+    ui.empty_state("The quarantine is empty: every row loaded so far met the data contract.")

@@ -1,0 +1,206 @@
+"""The visual pieces every page repeats: header, KPI tiles, tables, charts with events.
+
+Nothing here queries or computes a KPI; it only draws what the warehouse layer returned.
+Text from the data is never rendered as HTML (no unsafe_allow_html anywhere).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from queries.filters import Filter
+
+DEFINITIONS = "/definitions"
+
+# --- number formats (display only; the data stays raw) ---------------------------------
+
+
+def _missing(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def pct(x, digits: int = 2) -> str:
+    return "–" if _missing(x) else f"{x * 100:.{digits}f}%"
+
+
+def ms(x) -> str:
+    return "–" if _missing(x) else f"{x:,.0f} ms"
+
+
+def usd(x) -> str:
+    if _missing(x):
+        return "–"
+    sign = "-" if x < 0 else ""
+    x = abs(x)
+    if x >= 1e6:
+        return f"{sign}${x / 1e6:,.2f}M"
+    if x >= 1e4:
+        return f"{sign}${x / 1e3:,.1f}k"
+    return f"{sign}${x:,.2f}"
+
+
+def count(x) -> str:
+    if _missing(x):
+        return "–"
+    x = float(x)
+    if abs(x) >= 1e9:
+        return f"{x / 1e9:.2f}B"
+    if abs(x) >= 1e6:
+        return f"{x / 1e6:.2f}M"
+    if abs(x) >= 1e4:
+        return f"{x / 1e3:.1f}k"
+    return f"{x:,.0f}" if x == int(x) else f"{x:,.2f}"
+
+
+def minutes(x) -> str:
+    if _missing(x):
+        return "–"
+    return f"{x / 60:.1f} h" if x >= 120 else f"{x:.0f} min"
+
+
+def ratio(x) -> str:
+    return "–" if _missing(x) else f"{x:.2f}"
+
+
+# --- page pieces ------------------------------------------------------------------------
+
+
+def page_header(title: str, what: str, anchor: str = "") -> None:
+    """Title and the one line that says what the page shows and how it is defined."""
+    st.title(title)
+    link = f"{DEFINITIONS}#{anchor}" if anchor else DEFINITIONS
+    st.caption(f"{what} [How the numbers are defined]({link})")
+
+
+def current_filter() -> Filter:
+    return st.session_state["filter"]
+
+
+def window_caption(f: Filter) -> str:
+    last = f.end.date().fromordinal(f.end.date().toordinal() - 1)
+    return f"{f.start:%d %b %Y} – {last:%d %b %Y} UTC"
+
+
+def empty_state(why: str) -> None:
+    st.info(why, icon=":material/info:")
+
+
+@dataclass(frozen=True)
+class Tile:
+    label: str
+    key: str  # column of the KPI row
+    fmt: Callable = count
+    higher_is_better: bool | None = True  # None: change has no good direction
+    as_points: bool = False  # a ratio: show the change in percentage points
+    help: str | None = None
+
+
+def kpi_tiles(tiles: list[Tile], now: dict, before: dict, per_row: int = 6) -> None:
+    """One metric per tile with the change against the previous equal period."""
+    for start in range(0, len(tiles), per_row):
+        columns = st.columns(per_row)
+        for column, tile in zip(columns, tiles[start:start + per_row]):
+            value, previous = now.get(tile.key), before.get(tile.key)
+            delta = None
+            if not _missing(value) and not _missing(previous):
+                change = value - previous
+                if tile.as_points:
+                    delta = f"{change * 100:+.2f} pp"
+                elif previous:
+                    delta = f"{change / abs(previous) * 100:+.1f}%"
+            colour = ("off" if tile.higher_is_better is None else
+                      "normal" if tile.higher_is_better else "inverse")
+            column.metric(tile.label, tile.fmt(value), delta, delta_color=colour,
+                          help=tile.help, border=True)
+
+
+def first_row(frame: pl.DataFrame) -> dict:
+    return frame.row(0, named=True) if frame.height else {}
+
+
+def table(frame: pl.DataFrame, formats: dict[str, str] | None = None,
+          labels: dict[str, str] | None = None, height: int | str = "auto",
+          key: str | None = None) -> None:
+    """A read-only table; `formats` maps a column to pct, ms, usd, int, float, min, link, dt."""
+    formats, labels = formats or {}, labels or {}
+    config = {}
+    for column in frame.columns:
+        kind, label = formats.get(column), labels.get(column, column.replace("_", " "))
+        if kind == "pct":
+            config[column] = st.column_config.NumberColumn(label, format="percent")
+        elif kind == "usd":
+            config[column] = st.column_config.NumberColumn(label, format="dollar")
+        elif kind == "ms":
+            config[column] = st.column_config.NumberColumn(label, format="%.0f ms")
+        elif kind == "min":
+            config[column] = st.column_config.NumberColumn(label, format="%.0f min")
+        elif kind == "int":
+            config[column] = st.column_config.NumberColumn(label, format="localized")
+        elif kind == "float":
+            config[column] = st.column_config.NumberColumn(label, format="%.2f")
+        elif kind == "link":
+            config[column] = st.column_config.LinkColumn(label, display_text="open")
+        elif kind == "dt":
+            config[column] = st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm")
+        else:
+            config[column] = st.column_config.Column(label)
+    st.dataframe(frame, column_config=config, hide_index=True, height=height, key=key)
+
+
+def with_detail_link(frame: pl.DataFrame, column: str = "model_id") -> pl.DataFrame:
+    """Add a `detail` link to the model-detail page, carrying the model id in the URL."""
+    return frame.with_columns(
+        (pl.lit("/model?id=") + pl.col(column)).alias("detail"))
+
+
+# --- charts -----------------------------------------------------------------------------
+
+
+def figure(title: str, y_title: str, x_title: str = "", height: int = 360) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(
+        title=dict(text=title, x=0, xanchor="left"), height=height,
+        margin=dict(l=10, r=10, t=50, b=10), hovermode="x unified",
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+        yaxis_title=y_title, xaxis_title=x_title, template="plotly_white",
+    )
+    return fig
+
+
+def mark_events(fig: go.Figure, deployments: pl.DataFrame | None = None,
+                incidents: pl.DataFrame | None = None) -> go.Figure:
+    """Mark deployments (triangles) and incidents (crosses) along the time axis.
+
+    Markers sit on a hidden second axis so they stay at the bottom whatever the scale;
+    hover shows the id, model, version or severity.
+    """
+    fig.update_layout(yaxis2=dict(overlaying="y", range=[0, 1], visible=False,
+                                  fixedrange=True))
+    if deployments is not None and deployments.height:
+        fig.add_trace(go.Scatter(
+            x=deployments["deployed_at"], y=[0.03] * deployments.height, yaxis="y2",
+            mode="markers", name="deployment",
+            marker=dict(symbol="triangle-up", size=9, color=[
+                "#dc2626" if o != "succeeded" else "#16a34a" for o in deployments["outcome"]]),
+            hovertext=[f"deployment {d} · {m} v{v} · {o}" for d, m, v, o in deployments.select(
+                "deployment_id", "model_id", "version", "outcome").iter_rows()],
+            hoverinfo="text"))
+    if incidents is not None and incidents.height:
+        fig.add_trace(go.Scatter(
+            x=incidents["started_at"], y=[0.09] * incidents.height, yaxis="y2",
+            mode="markers", name="incident",
+            marker=dict(symbol="x", size=9, color="#ea580c"),
+            hovertext=[f"incident {i} · {m} · sev {s}" for i, m, s in incidents.select(
+                "incident_id", "model_id", "severity").iter_rows()],
+            hoverinfo="text"))
+    return fig
+
+
+def plot(fig: go.Figure, key: str | None = None) -> None:
+    st.plotly_chart(fig, key=key, config={"displaylogo": False})

@@ -1,0 +1,67 @@
+"""Weekly report: pick an ISO week and a grouping, preview it, download the CSV.
+
+The download holds the same bytes as `modelops report weekly` for the same week, grouping,
+business units and teams: both are `report.to_csv(report.weekly_report(...))`.
+"""
+
+from datetime import datetime, timedelta, timezone
+
+import streamlit as st
+
+from pages import state, ui
+from queries import report
+from queries.cli import UsageError
+from queries.warehouse import WarehouseError
+
+f = ui.current_filter()
+ui.page_header(
+    "Weekly report",
+    "One row per model that existed during the ISO week (or per team / business unit, "
+    "aggregated from summed counts), exactly as `modelops report weekly` writes it.",
+    "weekly-report-csv",
+)
+
+now = datetime.now(timezone.utc).replace(tzinfo=None)
+latest = report.last_complete_week(now)
+weeks = [report.last_complete_week(now - timedelta(weeks=n)) for n in range(26)]
+left, right = st.columns(2)
+week = left.selectbox("ISO week", weeks, index=weeks.index(latest), key="report_week",
+                      bind="query-params")
+group_by = right.segmented_control("Group by", report.GROUP_BY, default="model",
+                                   key="report_group_by", bind="query-params") or "model"
+start, end = report.parse_week(week)
+scope = []
+if f.business_units:
+    scope.append(f"business units {', '.join(f.business_units)}")
+if f.teams:
+    scope.append(f"teams {', '.join(f.teams)}")
+st.caption(f"{start:%a %d %b %Y} – {end - timedelta(days=1):%a %d %b %Y} UTC · "
+           + ("; ".join(scope) if scope else "all business units and teams")
+           + " (from the filter bar; the report is not limited by the models filter)")
+
+try:
+    frame = state.load(report.weekly_report, week=week, business_units=f.business_units,
+                       teams=f.teams, group_by=group_by)
+except (WarehouseError, UsageError) as error:
+    ui.empty_state(f"No report: {error}")
+    st.stop()
+if frame.height == 0:
+    ui.empty_state(f"No model existed in {week} within this scope, so the report is empty.")
+csv = report.to_csv(frame)
+command = ["modelops report weekly", f"--week {week}", f"--group-by {group_by}"]
+command += [f"--business-unit {b}" for b in f.business_units]
+command += [f"--team {t}" for t in f.teams]
+st.download_button(
+    "Download CSV", csv, file_name=f"modelops-weekly-{week}-{group_by}.csv", mime="text/csv",
+    on_click="ignore", icon=":material/download:", type="primary",
+)
+st.caption("Same file from a scheduler: `" + " ".join(command) + "`")
+
+st.subheader(f"Preview · {frame.height} rows")
+ui.table(frame, {
+    "requests": "int", "errors": "int", "availability": "pct", "slo_availability": "pct",
+    "error_budget_consumed": "pct", "latency_p50_ms": "ms", "latency_p95_ms": "ms",
+    "latency_p99_ms": "ms", "slo_latency_p95_ms": "ms", "mttr_minutes": "min",
+    "change_failure_rate": "pct", "cost_usd": "usd", "cost_per_1k_requests": "usd",
+    "business_value_usd": "usd", "net_value_usd": "usd", "dq_pass_rate": "pct",
+}, height=520)
