@@ -29,7 +29,7 @@ TILES = [
     ui.Tile("Change failure rate", "change_failure_rate", ui.pct, False, as_points=True),
     ui.Tile("Cost", "cost_usd", ui.usd, False),
     ui.Tile("Business value", "business_value_usd", ui.usd),
-    ui.Tile("ROI", "roi", ui.pct, as_points=True, help="(value - cost) / cost"),
+    ui.Tile("ROI", "roi", lambda x: ui.pct(x, 1), as_points=True, help="(value - cost) / cost"),
     ui.Tile("Data-quality pass rate", "dq_pass_rate", ui.pct, as_points=True),
 ]
 now = ui.first_row(state.load(kpi.kpi_tiles, f))

@@ -19,15 +19,15 @@ import streamlit as st
 from queries import warehouse
 from queries.filters import Filter
 
-PRESETS = (
-    "Last 7 days",
-    "Last 30 days",
-    "Last 90 days",
-    "Last full ISO week",
-    "Quarter to date",
-    "Custom",
-)
-DEFAULT_PRESET = "Last 30 days"
+PRESETS = {
+    "7d": "Last 7 days",
+    "30d": "Last 30 days",
+    "90d": "Last 90 days",
+    "last-week": "Last full ISO week",
+    "qtd": "Quarter to date",
+    "custom": "Custom",
+}
+DEFAULT_PRESET = "30d"
 
 
 def today() -> date:
@@ -38,14 +38,14 @@ def today() -> date:
 def preset_days(preset: str, now: date) -> tuple[date, date]:
     """First and last whole day (inclusive) of a preset, ending yesterday (a full day)."""
     yesterday = now - timedelta(days=1)
-    if preset == "Last 7 days":
+    if preset == "7d":
         return yesterday - timedelta(days=6), yesterday
-    if preset == "Last 90 days":
+    if preset == "90d":
         return yesterday - timedelta(days=89), yesterday
-    if preset == "Last full ISO week":
+    if preset == "last-week":
         monday = now - timedelta(days=now.weekday()) - timedelta(days=7)
         return monday, monday + timedelta(days=6)
-    if preset == "Quarter to date":
+    if preset == "qtd":
         first = date(now.year, 3 * ((now.month - 1) // 3) + 1, 1)
         return first, max(first, yesterday)
     return yesterday - timedelta(days=29), yesterday
@@ -76,14 +76,66 @@ def load(fn: Callable, f: Filter | None = None, **kwargs):
 
 
 # --- the filter bar ---------------------------------------------------------------------
+# Filter state lives in the URL (`?period=7d&bu=retail&bu=payments&team=...`) so a link
+# reproduces the view. The URL is read once per session (a shared link), then the widgets
+# own the state and write it back on every run. Ids, not display names, go in the URL.
 
-def _checked_url_values(key: str, options: list[str]) -> None:
-    """Warn about ids in the URL that do not exist (the widget then drops them)."""
-    unknown = [v for v in st.query_params.get_all(key) if v not in options]
-    if unknown:
-        shown = ", ".join(repr(v[:40]) for v in unknown[:5])
-        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
-        st.sidebar.warning(f"Ignored unknown {key} in the link: {shown}{more}")
+
+def _from_url(key: str, options: list[str], what: str) -> None:
+    """Seed a multiselect from the URL on a session's first run, dropping unknown ids
+    with a visible note; later, drop choices that a narrower parent filter excluded."""
+    if key not in st.session_state:
+        asked = list(dict.fromkeys(st.query_params.get_all(key)))
+        st.session_state[key] = [v for v in asked if v in options]
+        unknown = [v for v in asked if v not in options]
+        if unknown:
+            shown = ", ".join(repr(v[:40]) for v in unknown[:5])
+            more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+            st.sidebar.warning(f"The link named unknown {what}, ignored: {shown}{more}",
+                               icon=":material/link_off:")
+    else:
+        st.session_state[key] = [v for v in st.session_state[key] if v in options]
+
+
+def _to_url(key: str, values) -> None:
+    if values:
+        st.query_params[key] = values
+    elif key in st.query_params:
+        del st.query_params[key]
+
+
+def _date_from_url(key: str, fallback: date) -> date:
+    try:
+        return date.fromisoformat(st.query_params.get(key, ""))
+    except ValueError:
+        return fallback
+
+
+def _period(sidebar) -> tuple[date, date, str]:
+    # The link's period is the widget's initial index (seeding session_state instead makes
+    # the browser send index 0 back on the next rerun).
+    if "period_from_link" not in st.session_state:
+        asked = st.query_params.get("period", DEFAULT_PRESET)
+        st.session_state["period_from_link"] = asked if asked in PRESETS else DEFAULT_PRESET
+    options = list(PRESETS)
+    preset = sidebar.selectbox("Period", options, format_func=PRESETS.get, key="period",
+                               index=options.index(st.session_state["period_from_link"]))
+    first, last = preset_days(preset, today())
+    if preset == "custom":
+        if "dates_from_link" not in st.session_state:
+            start = min(_date_from_url("start", first), today())
+            end = min(_date_from_url("end", last), today())
+            st.session_state["dates_from_link"] = (min(start, end), max(start, end))
+        picked = sidebar.date_input("Dates (UTC)", st.session_state["dates_from_link"],
+                                    key="dates", max_value=today())
+        if isinstance(picked, (tuple, list)) and picked:
+            first, last = picked[0], picked[-1]
+    else:
+        sidebar.caption(f"{first:%a %d %b %Y} – {last:%a %d %b %Y} (UTC)")
+    _to_url("period", preset if preset != DEFAULT_PRESET else None)
+    _to_url("start", first.isoformat() if preset == "custom" else None)
+    _to_url("end", last.isoformat() if preset == "custom" else None)
+    return first, last, preset
 
 
 def filter_bar(scope: pl.DataFrame) -> Filter:
@@ -94,40 +146,31 @@ def filter_bar(scope: pl.DataFrame) -> Filter:
     """
     sidebar = st.sidebar
     sidebar.header("Filters")
-    preset = sidebar.selectbox("Period", PRESETS, index=PRESETS.index(DEFAULT_PRESET),
-                               key="period", bind="query-params")
-    first, last = preset_days(preset, today())
-    if preset == "Custom":
-        picked = sidebar.date_input("Dates (UTC)", value=(first, last), key="dates",
-                                    max_value=today(), bind="query-params")
-        if isinstance(picked, (tuple, list)) and len(picked) == 2:
-            first, last = picked
-        elif isinstance(picked, (tuple, list)) and len(picked) == 1:
-            first = last = picked[0]
-    else:
-        sidebar.caption(f"{first:%a %d %b %Y} – {last:%a %d %b %Y} (UTC)")
+    first, last, _ = _period(sidebar)
 
     bu_names = dict(scope.select("business_unit_id", "business_unit").unique().iter_rows())
-    bu_options = sorted(bu_names)
-    _checked_url_values("bu", bu_options)
-    bus = sidebar.multiselect("Business units", bu_options, key="bu", bind="query-params",
+    bu_options = sorted(bu_names, key=lambda b: bu_names[b])
+    _from_url("bu", bu_options, "business units")
+    bus = sidebar.multiselect("Business units", bu_options, key="bu",
                               format_func=lambda b: bu_names.get(b, b),
                               placeholder="All business units")
 
     in_bus = scope.filter(pl.col("business_unit_id").is_in(bus)) if bus else scope
     team_names = dict(in_bus.select("team_id", "team").unique().iter_rows())
-    team_options = sorted(team_names)
-    _checked_url_values("team", team_options)
-    teams = sidebar.multiselect("Teams", team_options, key="team", bind="query-params",
+    team_options = sorted(team_names, key=lambda t: team_names[t])
+    _from_url("team", team_options, "teams")
+    teams = sidebar.multiselect("Teams", team_options, key="team",
                                 format_func=lambda t: team_names.get(t, t),
                                 placeholder="All teams")
 
     in_teams = in_bus.filter(pl.col("team_id").is_in(teams)) if teams else in_bus
     model_names = dict(in_teams.select("model_id", "model").iter_rows())
-    model_options = sorted(model_names)
-    _checked_url_values("model", model_options)
-    models = sidebar.multiselect("Models", model_options, key="model", bind="query-params",
+    model_options = sorted(model_names, key=lambda m: model_names[m])
+    _from_url("model", model_options, "models")
+    models = sidebar.multiselect("Models", model_options, key="model",
                                  format_func=lambda m: model_names.get(m, m),
                                  placeholder="All models")
 
+    for key, values in (("bu", bus), ("team", teams), ("model", models)):
+        _to_url(key, values)
     return Filter.for_days(first, last, business_units=bus, teams=teams, models=models)

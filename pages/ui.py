@@ -34,15 +34,15 @@ def ms(x) -> str:
 
 
 def usd(x) -> str:
+    """Compact dollars for tiles: $812, $2.05k, $1.23M."""
     if _missing(x):
         return "–"
-    sign = "-" if x < 0 else ""
-    x = abs(x)
+    sign, x = ("-" if x < 0 else ""), abs(x)
     if x >= 1e6:
         return f"{sign}${x / 1e6:,.2f}M"
-    if x >= 1e4:
-        return f"{sign}${x / 1e3:,.1f}k"
-    return f"{sign}${x:,.2f}"
+    if x >= 1e3:
+        return f"{sign}${x / 1e3:,.2f}k"
+    return f"{sign}${x:,.0f}" if x >= 100 else f"{sign}${x:,.2f}"
 
 
 def count(x) -> str:
