@@ -11,7 +11,6 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from queries.schema import LOAD_ORDER
 from queries.warehouse import WarehouseError, warehouse_path
 
 EXIT_OK, EXIT_QUARANTINED, EXIT_FAILED = 0, 1, 2
@@ -28,46 +27,35 @@ def _add_warehouse(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_ingest(args) -> int:
-    from queries.ingest import entity_from_path, ingest_file
-    from queries.warehouse import writing
+    from queries.ingest import ingest_files
 
-    paths = [Path(p) for p in args.paths]
-    if not args.entity:
-        # Referenced entities first, whatever order the shell's glob gave.
-        def order(p: Path):
-            name = entity_from_path(p)
-            return (LOAD_ORDER.index(name) if name in LOAD_ORDER else len(LOAD_ORDER), str(p))
-        paths.sort(key=order)
     status = EXIT_OK
-    with writing(warehouse_path(args.warehouse)) as con:
-        for path in paths:
-            result = ingest_file(con, path, entity=args.entity)
-            print(result.summary())
-            for warning in result.warnings:
-                print(f"  warning: {warning}")
-            for reason in result.reasons:
-                print(f"  quarantined {reason}")
-            if result.quarantined > len(result.reasons):
-                print(f"  ... see `modelops quarantine --entity {result.entity}`")
-            if result.status == "rejected":
-                status = EXIT_FAILED
-            elif result.quarantined and status == EXIT_OK:
-                status = EXIT_QUARANTINED
+    paths = [Path(p) for p in args.paths]
+    for result in ingest_files(warehouse_path(args.warehouse), paths, entity=args.entity):
+        print(result.summary(), flush=True)
+        for warning in result.warnings:
+            print(f"  warning: {warning}")
+        for reason in result.reasons:
+            print(f"  quarantined {reason}")
+        if result.quarantined > len(result.reasons):
+            print(f"  ... see `modelops quarantine --entity {result.entity}`")
+        if result.status == "rejected":
+            status = EXIT_FAILED
+        elif result.quarantined and status == EXIT_OK:
+            status = EXIT_QUARANTINED
     return status
 
 
 def cmd_quarantine(args) -> int:
+    from queries.catalog import quarantined_rows
     from queries.warehouse import reading
 
     with reading(warehouse_path(args.warehouse)) as con:
-        rows = con.execute(
-            "SELECT entity, file, line, reason, row_as_read FROM quarantine"
-            " WHERE $entity IS NULL OR entity = $entity ORDER BY entity, file, line",
-            {"entity": args.entity},
-        ).fetchall()
-    if not rows:
+        rows = quarantined_rows(con, entity=args.entity, limit=None)
+    if rows.height == 0:
         print("quarantine is empty")
-    for entity, file, line, reason, row in rows:
+    for entity, file, line, reason, row in rows.select(
+            "entity", "file", "line", "reason", "row_as_read").iter_rows():
         print(f"{entity}\t{file}:{line}\t{reason}\t{row}")
     return EXIT_OK
 
@@ -113,13 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_warehouse(demo)
     demo.set_defaults(func=cmd_demo)
 
-    # `report` sub-command: see queries/report.py
-    try:
-        from queries.report import add_report_parser
-    except ImportError:
-        pass
-    else:
-        add_report_parser(sub, _add_warehouse)
+    # `report` sub-command: see queries/report.py (imported here: it imports UsageError)
+    from queries.report import add_report_parser
+
+    add_report_parser(sub, _add_warehouse)
     return parser
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
-from queries.schema import LATENCY_BUCKETS, SQL_TYPES, Column, Entity
+from queries.schema import LATENCY_BUCKETS, LOAD_ORDER, SQL_TYPES, Column, Entity
 from queries.schema import entity as get_entity
 
 LINE = "__line"
@@ -137,16 +137,47 @@ def file_sha256(path: Path) -> str:
 
 def ingest_file(con, path: str | Path, entity: str | None = None) -> LoadResult:
     """Load one file; a rejected file is recorded in the load log and loads nothing."""
-    path = Path(path)
+    name, prepared = _prepare(Path(path), entity)
+    return _load_prepared(con, Path(path), name, prepared)
+
+
+def ingest_files(warehouse: Path, paths: list[Path], entity: str | None = None):
+    """Load files one by one, in reference order unless `entity` is given; yield results.
+
+    Each file is read and hashed before the write connection opens, and the connection is
+    closed after each file, so a dashboard reading the warehouse waits one file at most.
+    """
+    from queries.warehouse import writing
+
+    if not entity:
+        paths = sorted(paths, key=_load_order)
+    for path in paths:
+        name, prepared = _prepare(path, entity)
+        with writing(warehouse) as con:
+            yield _load_prepared(con, path, name, prepared)
+
+
+def _load_order(path: Path):
+    name = entity_from_path(path)
+    return (LOAD_ORDER.index(name) if name in LOAD_ORDER else len(LOAD_ORDER), str(path))
+
+
+def _prepare(path: Path, entity: str | None):
+    """(entity, (frame, sha256)) or (entity, the rejection message)."""
     name = entity or entity_from_path(path)
-    result = LoadResult(file=str(path), entity=name)
     try:
         get_entity(name)
-        sha256 = file_sha256(path)
-        frame = read_file(path)
-    except (KeyError, RejectedFile, OSError) as error:
-        message = error.args[0] if isinstance(error, KeyError) else str(error)
-        return _reject(con, result, message)
+        return name, (read_file(path), file_sha256(path))
+    except KeyError as error:
+        return name, error.args[0]
+    except (RejectedFile, OSError) as error:
+        return name, str(error)
+
+
+def _load_prepared(con, path: Path, name: str, prepared) -> LoadResult:
+    if isinstance(prepared, str):
+        return _reject(con, LoadResult(file=str(path), entity=name), prepared)
+    frame, sha256 = prepared
     return load_frame(con, name, frame, source=str(path), sha256=sha256)
 
 

@@ -45,38 +45,82 @@ def _is_lock_error(error: Exception) -> bool:
 
 
 def connect(path: Path, read_only: bool, timeout_s: float = LOCK_TIMEOUT_S):
-    """Open the file, waiting (bounded) while another process holds a conflicting lock."""
+    """Open the file, waiting (bounded) while another process holds a conflicting lock.
+
+    A writer first announces itself with an intent file beside the warehouse; readers that
+    see a live writer's intent wait for it before opening, so a busy dashboard cannot
+    starve `modelops ingest` by always holding a read lock when the writer retries.
+    """
     deadline = time.monotonic() + timeout_s
+    if read_only:
+        _wait_for_writers(path, deadline)
     delay = 0.005
     while True:
         try:
             con = duckdb.connect(str(path), read_only=read_only)
             break
         except duckdb.Error as error:
-            if not _is_lock_error(error) or time.monotonic() + delay > deadline:
-                if _is_lock_error(error):
-                    raise WarehouseError(
-                        f"{path}: still locked by another process after {timeout_s:.0f} s"
-                    ) from error
+            if not _is_lock_error(error):
                 raise
+            if time.monotonic() + delay > deadline:
+                raise WarehouseError(
+                    f"{path}: still locked by another process after {timeout_s:.0f} s"
+                ) from error
             time.sleep(delay)
-            delay = min(delay * 2, 0.2)
+            delay = min(delay * 2, 0.1)
     con.execute("SET TimeZone = 'UTC'")
     return con
 
 
+def _intent_file(path: Path) -> Path:
+    return path.with_name(f"{path.name}.writer-{os.getpid()}")
+
+
+def _wait_for_writers(path: Path, deadline: float) -> None:
+    """Sleep while a live process has announced that it is about to write."""
+    while time.monotonic() < deadline:
+        waiting = False
+        for intent in path.parent.glob(f"{path.name}.writer-*"):
+            pid = intent.name.rsplit("-", 1)[-1]
+            if pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid():
+                waiting = True
+            elif pid.isdigit() and not _alive(int(pid)):
+                intent.unlink(missing_ok=True)  # left by a killed writer
+        if not waiting:
+            return
+        time.sleep(0.02)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @contextmanager
 def writing(path: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A write connection with the schema migrated to the current version."""
+    """A write connection with the schema migrated to the current version.
+
+    Hold it for one load, not longer: while it is open, readers in other processes wait.
+    """
     path = warehouse_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = connect(path, read_only=False)
+    intent = _intent_file(path)
+    intent.touch()
     try:
-        migrate(con)
-        _install_macros(con)
-        yield con
+        con = connect(path, read_only=False)
+        try:
+            migrate(con)
+            _install_macros(con)
+            yield con
+        finally:
+            con.close()
     finally:
-        con.close()
+        intent.unlink(missing_ok=True)
 
 
 @contextmanager
