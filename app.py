@@ -32,8 +32,16 @@ def ensure_warehouse() -> None:
 
 
 ensure_warehouse()
-scope = state.load(catalog.model_catalog)
-st.session_state["filter"] = state.filter_bar(scope)
+access = state.access_scope()
+if not access.has_access:
+    st.title("No access")
+    st.error(
+        f"{access.user or 'You'} may not see any business unit in modelops. Ask an "
+        "administrator to add a grant for you to the access policy.", icon=":material/lock:")
+    st.stop()
+scope = state.load(catalog.model_catalog, business_units=access.business_units or ())
+st.session_state["filter"] = state.filter_bar(scope, allowed=access.business_units)
+st.session_state["access"] = access
 
 PAGES = {
     "Operations": [

@@ -11,6 +11,12 @@ ui.page_header(
     "refused with the reason.",
 )
 
+if not st.session_state["access"].admin:
+    # Load history and quarantine rows are not split by business unit.
+    ui.empty_state("The Data page is for administrators: it shows files and rows of every "
+                   "business unit.")
+    st.stop()
+
 st.subheader("What is loaded")
 status = state.load(catalog.entity_status)
 ui.table(status, {"rows": "int", "newest_data": "dt", "last_loaded": "dt", "loads": "int"})

@@ -16,7 +16,7 @@ from typing import Callable
 import polars as pl
 import streamlit as st
 
-from queries import warehouse
+from queries import access, warehouse
 from queries.filters import Filter
 
 PRESETS = {
@@ -53,6 +53,29 @@ def preset_days(preset: str, now: date) -> tuple[date, date]:
 
 def warehouse_path():
     return warehouse.warehouse_path(os.environ.get("MODELOPS_WAREHOUSE"))
+
+
+# --- who is looking ---------------------------------------------------------------------
+
+def access_scope() -> access.Scope:
+    """The current user's scope under MODELOPS_ACCESS_POLICY (open when there is none).
+
+    The user is the trusted proxy header the policy names (oauth2-proxy's deployment), else
+    st.user's email (st.login, or --server.trustedUserHeaders).
+    """
+    policy = _policy(os.environ.get("MODELOPS_ACCESS_POLICY", ""))
+    if policy is None:
+        return access.OPEN
+    if policy.header:
+        user = st.context.headers.get(policy.header)
+    else:
+        user = st.user.to_dict().get("email")
+    return access.scope_for(policy, user)
+
+
+@st.cache_resource(ttl=60)
+def _policy(path: str) -> access.Policy | None:
+    return access.load_policy(path) if path else None
 
 
 # --- cached reads -----------------------------------------------------------------------
@@ -138,7 +161,7 @@ def _period(sidebar) -> tuple[date, date, str]:
     return first, last, preset
 
 
-def filter_bar(scope: pl.DataFrame) -> Filter:
+def filter_bar(scope: pl.DataFrame, allowed: tuple[str, ...] | None = None) -> Filter:
     """Draw the sidebar filters; return the Filter they describe.
 
     `scope` lists the models the user may see (model_id, model, team_id, team,
@@ -173,4 +196,5 @@ def filter_bar(scope: pl.DataFrame) -> Filter:
 
     for key, values in (("bu", bus), ("team", teams), ("model", models)):
         _to_url(key, values)
-    return Filter.for_days(first, last, business_units=bus, teams=teams, models=models)
+    return Filter.for_days(first, last, business_units=bus, teams=teams, models=models,
+                           allowed_business_units=allowed)

@@ -10,8 +10,7 @@ import streamlit as st
 
 from pages import state, ui
 from queries import report
-from queries.cli import UsageError
-from queries.warehouse import WarehouseError
+from queries.warehouse import UsageError, WarehouseError
 
 f = ui.current_filter()
 ui.page_header(
@@ -40,8 +39,8 @@ st.caption(f"{start:%a %d %b %Y} â€“ {end - timedelta(days=1):%a %d %b %Y} UTC Â
            + " (from the filter bar; the report is not limited by the models filter)")
 
 try:
-    frame = state.load(report.weekly_report, week=week, business_units=f.business_units,
-                       teams=f.teams, group_by=group_by)
+    frame = state.load(report.weekly_report, week=week, teams=f.teams, group_by=group_by,
+                       business_units=f.effective_business_units)
 except (WarehouseError, UsageError) as error:
     ui.empty_state(f"No report: {error}")
     st.stop()

@@ -11,13 +11,10 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from queries.warehouse import WarehouseError, warehouse_path
+from queries.report import add_report_parser
+from queries.warehouse import UsageError, WarehouseError, warehouse_path
 
 EXIT_OK, EXIT_QUARANTINED, EXIT_FAILED = 0, 1, 2
-
-
-class UsageError(Exception):
-    """A bad argument or state the user must fix; printed as one line, exit 2."""
 
 
 def _add_warehouse(parser: argparse.ArgumentParser) -> None:
@@ -100,9 +97,6 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--end", help="end of the data (default: now); ISO date or timestamp")
     _add_warehouse(demo)
     demo.set_defaults(func=cmd_demo)
-
-    # `report` sub-command: see queries/report.py (imported here: it imports UsageError)
-    from queries.report import add_report_parser
 
     add_report_parser(sub, _add_warehouse)
     return parser

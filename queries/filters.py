@@ -6,12 +6,16 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 
+NO_BUSINESS_UNIT = ""  # matches nothing: an empty id is never loaded
+
+
 @dataclass(frozen=True)
 class Filter:
     """`[start, end)` in UTC (naive datetimes are UTC) and the models in scope.
 
-    An empty tuple means "no restriction" for that dimension. Frozen and hashable, so it
-    can key a cache.
+    An empty tuple means "no restriction" for that dimension. `allowed_business_units` is
+    the user's access scope (None: all): every query is bound within it, whatever was
+    chosen. Frozen and hashable, so it can key a cache (and a scope is part of the key).
     """
 
     start: datetime
@@ -19,6 +23,7 @@ class Filter:
     business_units: tuple[str, ...] = ()
     teams: tuple[str, ...] = ()
     models: tuple[str, ...] = ()
+    allowed_business_units: tuple[str, ...] | None = None
 
     def __post_init__(self):
         if self.end <= self.start:
@@ -39,16 +44,29 @@ class Filter:
         length = self.end - self.start
         return replace(self, start=self.start - length, end=self.start)
 
+    @property
+    def effective_business_units(self) -> tuple[str, ...]:
+        """The business units a query is limited to; () = all, only for an open scope.
+
+        Within an access scope, "all" means all the user may see, and a choice outside it
+        leaves nothing: the empty id matches no business unit (ingest never stores one).
+        """
+        if self.allowed_business_units is None:
+            return self.business_units
+        allowed = set(self.allowed_business_units)
+        chosen = self.business_units or self.allowed_business_units
+        return tuple(b for b in chosen if b in allowed) or (NO_BUSINESS_UNIT,)
+
     def params(self) -> dict:
         """Bound parameters for the named SQL files."""
         return {
             "start": self.start,
             "end": self.end,
-            "business_units": list(self.business_units),
+            "business_units": list(self.effective_business_units),
             "teams": list(self.teams),
             "models": list(self.models),
         }
 
 
 def _tuples(scope: dict) -> dict:
-    return {k: tuple(v) for k, v in scope.items()}
+    return {k: None if v is None else tuple(v) for k, v in scope.items()}

@@ -31,6 +31,10 @@ class WarehouseError(Exception):
     """A problem with the warehouse file that the user must act on."""
 
 
+class UsageError(Exception):
+    """A bad argument the user must fix (a week, an id); the CLI prints it as one line."""
+
+
 def warehouse_path(explicit: str | os.PathLike | None = None) -> Path:
     """`--warehouse`, else MODELOPS_WAREHOUSE, else data/warehouse.duckdb."""
     if explicit:
@@ -128,7 +132,8 @@ def reading(path: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A short read-only connection; closed on exit so writers are not starved."""
     path = warehouse_path(path)
     if not path.exists():
-        raise WarehouseError(f"{path}: no warehouse here (run `modelops demo` or `modelops ingest`)")
+        raise WarehouseError(
+            f"{path}: no warehouse here (run `modelops demo` or `modelops ingest`)")
     con = connect(path, read_only=True)
     try:
         version = schema_version(con)

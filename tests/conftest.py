@@ -74,16 +74,19 @@ def empty_warehouse(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def app(monkeypatch):
-    """`app(warehouse, page=None, **query_params) -> AppTest` after its first run(s).
+    """`app(warehouse, page=None, user=None, **query_params) -> AppTest` after its first run(s).
 
     `page` is a path under pages/ (e.g. "pages/reliability.py"); query params are set
-    before the first run, as a shared link would.
+    before the first run, as a shared link would; `user` is the logged-in email (st.user).
     """
     from streamlit.testing.v1 import AppTest
 
-    def start(warehouse: Path, page: str | None = None, **params) -> AppTest:
+    def start(warehouse: Path, page: str | None = None, user: str | None = None,
+              **params) -> AppTest:
         monkeypatch.setenv("MODELOPS_WAREHOUSE", str(warehouse))
         at = AppTest.from_file(str(APP), default_timeout=60)
+        if user:
+            at.user = {"email": user, "is_logged_in": True}
         for key, value in params.items():
             at.query_params[key] = value
         at.run()

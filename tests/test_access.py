@@ -1,0 +1,161 @@
+"""Access by business unit: a scoped user sees nothing of another business unit, anywhere."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from queries import access
+from queries.catalog import model_catalog
+from queries.filters import Filter
+from queries.warehouse import reading
+
+PAGES = [
+    "pages/overview.py", "pages/reliability.py", "pages/incidents.py", "pages/releases.py",
+    "pages/cost_value.py", "pages/model_quality.py", "pages/governance.py",
+    "pages/model_detail.py", "pages/weekly_report.py", "pages/data.py",
+]
+
+
+# --- the policy -------------------------------------------------------------------------
+
+def write_policy(tmp_path, text: str):
+    path = tmp_path / "policy.toml"
+    path.write_text(text)
+    return path
+
+
+def test_policy_grants_admins_and_strangers(tmp_path):
+    policy = access.load_policy(write_policy(tmp_path, """
+        admins = ["Boss@Example.com"]
+        [grants]
+        "alice@example.com" = ["retail", "payments", "retail"]
+    """))
+    assert access.scope_for(policy, "boss@example.com") == access.Scope(
+        "boss@example.com", None, admin=True)
+    alice = access.scope_for(policy, " ALICE@example.com ")
+    assert alice.business_units == ("payments", "retail") and alice.has_access
+    assert not access.scope_for(policy, "mallory@example.com").has_access
+    assert not access.scope_for(policy, None).has_access
+    assert access.scope_for(None, None) is access.OPEN
+
+
+@pytest.mark.parametrize("text,message", [
+    ("admins = 'boss'", "`admins` must be a list"),
+    ("[grants]\nalice = 'retail'", "`grants` must map each user"),
+    ("admins = [", "not valid TOML"),
+])
+def test_a_bad_policy_is_refused_with_its_file_named(tmp_path, text, message):
+    path = write_policy(tmp_path, text)
+    with pytest.raises(access.PolicyError, match=message) as error:
+        access.load_policy(path)
+    assert str(path) in str(error.value)
+
+
+def test_the_scope_bounds_every_query_parameter():
+    day = date(2026, 11, 2)
+    open_filter = Filter.for_days(day, day)
+    assert open_filter.params()["business_units"] == []
+    scoped = Filter.for_days(day, day, allowed_business_units=("retail",))
+    assert scoped.params()["business_units"] == ["retail"]
+    chose_foreign = Filter.for_days(day, day, business_units=("risk",),
+                                    allowed_business_units=("retail",))
+    assert chose_foreign.params()["business_units"] == [""]
+    mixed = Filter.for_days(day, day, business_units=("risk", "retail"),
+                            allowed_business_units=("retail", "payments"))
+    assert mixed.params()["business_units"] == ["retail"]
+    nothing = Filter.for_days(day, day, allowed_business_units=())
+    assert nothing.params()["business_units"] == [""]
+
+
+# --- in the app -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def units(demo_warehouse):
+    with reading(demo_warehouse) as con:
+        catalog = model_catalog(con)
+    mine = catalog["business_unit_id"][0]
+    own = catalog.filter(catalog["business_unit_id"] == mine)
+    other = catalog.filter(catalog["business_unit_id"] != mine)
+    return {
+        "mine": mine,
+        "mine_name": own["business_unit"][0],
+        "own_models": set(own["model_id"]),
+        "foreign_models": set(other["model_id"]),
+        "foreign_names": set(other["model"]) | set(other["business_unit"]) | set(other["team"]),
+        "foreign_bu": other["business_unit_id"][0],
+    }
+
+
+@pytest.fixture
+def policy(tmp_path, monkeypatch, units):
+    path = write_policy(tmp_path, f"""
+        admins = ["boss@example.com"]
+        [grants]
+        "alice@example.com" = ["{units['mine']}"]
+    """)
+    monkeypatch.setenv("MODELOPS_ACCESS_POLICY", str(path))
+    return path
+
+
+def scoped_app(app, warehouse, user, page=None, **params):
+    return app(warehouse, page, user=user, **params)
+
+
+def shown_values(at) -> set[str]:
+    """Every cell of every table and every option of every select on the screen."""
+    values = set()
+    for frame in at.dataframe:
+        for column in frame.value.columns:
+            values |= {str(v) for v in frame.value[column].tolist()}
+    for widget in list(at.multiselect) + list(at.selectbox):
+        values |= {str(o) for o in widget.options}
+    return values
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_scoped_user_sees_no_row_of_another_business_unit(app, demo_warehouse, policy, units,
+                                                            page):
+    # An admin runs the page first, so the cache holds unscoped results for the same view.
+    scoped_app(app, demo_warehouse, "boss@example.com", page)
+    at = scoped_app(app, demo_warehouse, "alice@example.com", page)
+    leaked = shown_values(at) & (units["foreign_models"] | units["foreign_names"])
+    assert not leaked, leaked
+
+
+def test_the_admin_sees_every_business_unit(app, demo_warehouse, policy, units):
+    at = scoped_app(app, demo_warehouse, "boss@example.com", "pages/overview.py")
+    shown = shown_values(at)
+    assert units["foreign_models"] & shown or units["foreign_names"] & shown
+
+
+def test_a_foreign_business_unit_in_the_link_changes_nothing(app, demo_warehouse, policy, units):
+    plain = scoped_app(app, demo_warehouse, "alice@example.com")
+    crafted = scoped_app(app, demo_warehouse, "alice@example.com", bu=units["foreign_bu"])
+    assert [m.value for m in crafted.metric] == [m.value for m in plain.metric]
+    assert any("unknown business units" in w.value for w in crafted.sidebar.warning)
+
+
+def test_a_foreign_model_in_the_detail_link_shows_nothing_of_it(app, demo_warehouse, policy,
+                                                               units):
+    foreign = sorted(units["foreign_models"])[0]
+    at = scoped_app(app, demo_warehouse, "alice@example.com", "pages/model_detail.py")
+    at.query_params["id"] = foreign
+    at.run()
+    assert not shown_values(at) & (units["foreign_models"] | units["foreign_names"])
+    assert at.warning, "a model outside the user's scope must say so"
+    assert not at.metric
+
+
+def test_a_user_without_a_grant_sees_no_access(app, demo_warehouse, policy):
+    at = scoped_app(app, demo_warehouse, "mallory@example.com")
+    assert at.title[0].value == "No access"
+    assert not at.dataframe and not at.metric
+
+
+def test_without_a_policy_the_app_is_open(app, demo_warehouse, monkeypatch, units):
+    monkeypatch.delenv("MODELOPS_ACCESS_POLICY", raising=False)
+    at = app(demo_warehouse)
+    shown = shown_values(at)
+    assert units["foreign_models"] & shown or units["foreign_names"] & shown
