@@ -57,3 +57,46 @@ def test_overview_in_a_real_browser(demo_warehouse, tmp_path):
         wait_for_app(page)
         page.wait_for_selector("[data-testid=stMetric]")
         assert metric_value(page, "Requests") == one_bu_requests
+
+
+HOSTILE = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
+
+
+def test_text_from_the_data_never_runs_as_html(demo_warehouse, tmp_path):
+    """A model name and an incident title carrying HTML and script are shown as text."""
+    require_browser()
+    import csv
+    from datetime import datetime, timedelta, timezone
+
+    from queries.ingest import ingest_file
+    from queries.warehouse import writing
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(demo_warehouse, warehouse)
+    with reading(warehouse) as con:
+        model = con.sql("SELECT * FROM models ORDER BY model_id LIMIT 1").pl()
+    model = model.with_columns(name=model["name"].str.replace(r"^", HOSTILE),
+                               runbook_url=model["model_id"].str.replace(
+                                   r"^", "javascript:window.__xss=3;//"))
+    model.write_csv(tmp_path / "models.csv")
+    yesterday = datetime.now(timezone.utc).date() - timedelta(days=1)
+    with open(tmp_path / "incidents.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["incident_id", "model_id", "severity", "title", "started_at",
+                         "postmortem_url"])
+        writer.writerow(["xss-1", model["model_id"][0], 1, HOSTILE, f"{yesterday}T09:00:00Z",
+                         "javascript:window.__xss=4"])
+    with writing(warehouse) as con:
+        for name in ("models.csv", "incidents.csv"):
+            assert ingest_file(con, tmp_path / name).status == "loaded"
+
+    model_id = model["model_id"][0]
+    with streamlit_server(warehouse) as url, browser_page() as page:
+        for path in ("", "/incidents", "/governance", f"/model?id={model_id}"):
+            page.goto(url + path)
+            wait_for_app(page)
+            page.wait_for_timeout(500)
+            assert page.evaluate("() => window.__xss") is None, path
+            assert page.locator("[data-testid=stException]").count() == 0, path
+        # The detail page names the model: the markup shows as literal text.
+        assert "<script>" in page.locator("[data-testid=stMain]").inner_text()
