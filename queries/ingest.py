@@ -255,7 +255,8 @@ def _apply(con, spec: Entity, result: LoadResult, source: str, sha256: str | Non
                CASE WHEN t.{_q(keys[0])} IS NULL THEN 'insert'
                     WHEN {changed} THEN 'update'
                     ELSE 'unchanged' END AS __action
-        FROM _stage s LEFT JOIN {spec.name} t ON {on}
+        FROM _stage s
+        LEFT JOIN (SELECT t.* FROM {spec.name} t SEMI JOIN _stage s ON {on}) t ON {on}
         WHERE s.__reason = ''
     """)
     counts = dict(con.execute(
@@ -294,8 +295,7 @@ def _refresh_metrics_daily(con) -> None:
         INSERT INTO metrics_daily
         SELECT m.model_id, m.hour::DATE AS day, {sums}
         FROM metrics_hourly m
-        SEMI JOIN _touched t ON m.model_id = t.model_id
-            AND m.hour >= t.day AND m.hour < t.day + INTERVAL 1 DAY
+        SEMI JOIN _touched t ON m.model_id = t.model_id AND m.hour::DATE = t.day
         GROUP BY ALL
         ORDER BY day, model_id
     """)
