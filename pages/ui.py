@@ -79,7 +79,24 @@ def page_header(title: str, what: str, anchor: str = "") -> None:
 
 
 def current_filter() -> Filter:
+    require_app_shell()
     return st.session_state["filter"]
+
+
+def require_app_shell() -> None:
+    """Make sure app.py (filter bar, access scope, navigation) ran before this page.
+
+    A folder named pages/ beside app.py makes Streamlit start each server in its legacy
+    multipage mode until some session runs app.py's st.navigation; a deep link opened
+    first would run the page file alone. Leave that mode and rerun: app.py then runs and
+    navigates to the same URL.
+    """
+    if "filter" in st.session_state:
+        return
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False
+    st.rerun()
 
 
 def window_caption(f: Filter) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from browser import browser_page, metric_value, require_browser, streamlit_server, wait_for_app
 
+from pages.state import preset_days, today
 from queries.catalog import model_catalog
 from queries.warehouse import reading
 
@@ -100,3 +101,22 @@ def test_text_from_the_data_never_runs_as_html(demo_warehouse, tmp_path):
             assert page.locator("[data-testid=stException]").count() == 0, path
         # The detail page names the model: the markup shows as literal text.
         assert "<script>" in page.locator("[data-testid=stMain]").inner_text()
+
+
+def test_a_deep_link_to_a_page_opens_that_page_on_a_fresh_server(demo_warehouse, tmp_path):
+    """A pages/ folder beside app.py puts Streamlit in its legacy multipage mode until
+    app.py runs; the first session of a server opening /incidents must still get the app's
+    filter bar and the Incidents page, not a bare page script."""
+    require_browser()
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(demo_warehouse, warehouse)
+    with streamlit_server(warehouse) as url, browser_page() as page:
+        page.goto(f"{url}/incidents?period=7d")
+        wait_for_app(page)
+        page.wait_for_selector("h1")
+        assert page.locator("h1").first.inner_text() == "Incidents"
+        assert page.locator("[data-testid=stException]").count() == 0
+        assert "period=7d" in page.url
+        first, last = preset_days("7d", today())
+        assert page.locator("[data-testid=stSidebar]").get_by_text(
+            f"{first:%a %d %b %Y} – {last:%a %d %b %Y} (UTC)").count() == 1
