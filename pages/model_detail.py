@@ -1,0 +1,322 @@
+"""Model detail: one model end to end — who owns it, how it serves, what changed, what broke,
+what it costs and earns, how healthy its input is, and whether it is governed.
+
+The model comes from the link (`/model?id=<model_id>`, as every table's detail column
+writes it) or from the picker, which then writes the id into the URL so the view can be
+shared. The model's numbers are the other pages' numbers with the filter narrowed to it.
+"""
+
+from dataclasses import replace
+
+import polars as pl
+import streamlit as st
+
+from pages import state, ui
+from queries import catalog, kpi
+
+f = ui.current_filter()
+ui.page_header(
+    "Model detail",
+    "One model over the period: serving against its own SLOs, incidents, deployments, "
+    "versions, cost and value, drift and data quality, and governance — each number "
+    "defined exactly as on the other pages, for this model alone.",
+)
+
+# --- which model ------------------------------------------------------------------------
+scope = state.load(catalog.model_catalog, business_units=f.effective_business_units)
+for column, chosen in (("team_id", f.teams),
+                       ("model_id", f.models)):
+    if chosen:
+        scope = scope.filter(pl.col(column).is_in(chosen))
+names = dict(scope.select("model_id", "model").iter_rows())
+requested = st.query_params.get("id")
+if requested is not None and requested not in names:
+    # The id is never echoed: it is whatever the link says, and this text is markdown.
+    st.warning("The model in this link is unknown, or outside the business units, teams and "
+               "models chosen in the filter bar. Check the link, or widen the filters.",
+               icon=":material/warning:")
+    st.stop()
+if not names:
+    ui.empty_state("No models match the filters, so there is no model to show. Widen the "
+                   "filters, or load models (see the Data page).")
+    st.stop()
+
+
+def _picked() -> None:
+    """The picker writes its choice into the URL, so the link names the model shown."""
+    if st.session_state.get("detail_model"):
+        st.query_params["id"] = st.session_state["detail_model"]
+
+
+if requested is not None and st.session_state.get("detail_model") != requested:
+    st.session_state["detail_model"] = requested
+if st.session_state.get("detail_model") not in names:
+    st.session_state.pop("detail_model", None)
+model_id = st.selectbox(
+    "Model", sorted(names, key=lambda m: (names[m], m)), index=None, key="detail_model",
+    format_func=lambda m: f"{names[m]} · {m}", on_change=_picked,
+    placeholder="Choose a model")
+if model_id is None:
+    ui.empty_state("Choose a model above, or open one from the detail link in any table.")
+    st.stop()
+if model_id != requested:
+    st.query_params["id"] = model_id
+
+# The filter narrowed to this model; its business units and teams still apply.
+mf = replace(f, models=(model_id,))
+today = state.today()
+st.caption(ui.window_caption(f))
+
+
+def safe_links(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
+    """Keep only http(s) links from the data, so a link cell can never run a script."""
+    return frame.with_columns(
+        pl.when(pl.col(c).str.contains(r"(?i)^https?://")).then(pl.col(c)).alias(c)
+        for c in columns)
+
+
+# --- who and what -----------------------------------------------------------------------
+profile = scope.filter(pl.col("model_id") == model_id).row(0, named=True)
+serving = ui.first_row(state.load(kpi.serving, mf, by="model"))
+gap_row = ui.first_row(state.load(kpi.governance_gaps, mf, today=today))
+runbook = gap_row.get("runbook_url")
+facts = [
+    ("Model", f"{profile['model']} ({model_id})"),
+    ("Team", profile["team"]),
+    ("Business unit", profile["business_unit"]),
+    ("Owner", profile["owner"] or "none on record"),
+    ("Risk tier", profile["risk_tier"]),
+    ("Lifecycle stage", profile["lifecycle_stage"]),
+    ("Availability SLO", ui.pct(serving.get("slo_availability"), 2)),
+    ("Latency SLO (p95)", ui.ms(serving.get("slo_latency_p95_ms"))),
+]
+with st.container(border=True):
+    for start in range(0, len(facts), 4):
+        for column, (label, value) in zip(st.columns(4), facts[start:start + 4]):
+            column.caption(label)
+            column.text(value)  # data as plain text, never markdown
+    if runbook and safe_links(pl.DataFrame({"u": [runbook]}), "u")["u"][0]:
+        st.link_button("Open the runbook", runbook, icon=":material/menu_book:")
+    elif profile["lifecycle_stage"] == "production":
+        st.caption("No runbook on record for this production model (a compliance gap).")
+    else:
+        st.caption("Runbook links are listed for production models only.")
+
+# --- KPI tiles --------------------------------------------------------------------------
+TILES = [
+    ui.Tile("Availability", "availability", ui.pct, as_points=True),
+    ui.Tile("Error budget consumed", "error_budget_consumed", ui.pct, False, as_points=True,
+            help="Errors / allowed errors ((1 - SLO) × requests) over the period."),
+    ui.Tile("Latency p95", "latency_p95_ms", ui.ms, False),
+    ui.Tile("Incidents", "incidents", ui.count, False),
+    ui.Tile("MTTR", "mttr_minutes", ui.minutes, False,
+            help="Mean time to resolve, over incidents resolved in the period."),
+    ui.Tile("Deployments", "deployments", ui.count, None,
+            help="Production deployments in the period."),
+    ui.Tile("Change failure rate", "change_failure_rate", ui.pct, False, as_points=True),
+    ui.Tile("Cost", "cost_usd", ui.usd, False),
+    ui.Tile("Business value", "business_value_usd", ui.usd),
+    ui.Tile("ROI", "roi", ui.pct, as_points=True, help="(value - cost) / cost"),
+    ui.Tile("Drift alerts", "drift_alerts", ui.count, False),
+    ui.Tile("Data-quality pass rate", "dq_pass_rate", ui.pct, as_points=True),
+]
+now = ui.first_row(state.load(kpi.kpi_tiles, mf))
+before = ui.first_row(state.load(kpi.kpi_tiles, mf.previous()))
+if not now.get("requests") and not now.get("incidents") and not now.get("cost_usd"):
+    ui.empty_state("This model has no serving metrics, incidents or costs in this period. "
+                   "Widen the period, or check its lifecycle stage below.")
+ui.kpi_tiles(TILES, now, before, per_row=4)
+
+# --- serving ----------------------------------------------------------------------------
+st.subheader("Serving per day")
+series = state.load(kpi.serving_series, mf, by="model")
+deployments = state.load(kpi.deployment_log, mf)
+production = deployments.filter(pl.col("environment") == "production")
+incidents = state.load(kpi.incident_log, mf)
+if series.height == 0:
+    ui.empty_state("No serving metrics for this model in this period.")
+else:
+    left, right = st.columns(2)
+    slo_line = {"color": "#dc2626", "dash": "dash"}
+    with left:
+        fig = ui.figure("Availability per day vs SLO", "availability")
+        fig.add_scatter(x=series["day"], y=series["availability"], name="availability",
+                        mode="lines+markers",
+                        customdata=series.select("errors", "requests").to_numpy(),
+                        hovertemplate="%{y:.3%} (%{customdata[0]:,} errors in "
+                                      "%{customdata[1]:,} requests)")
+        if serving.get("slo_availability") is not None:
+            fig.add_hline(y=serving["slo_availability"], line=slo_line,
+                          annotation_text=f"SLO {ui.pct(serving['slo_availability'])}")
+        fig.update_yaxes(tickformat=".2%")
+        ui.plot(ui.mark_events(fig, production, incidents), key="model_detail_availability")
+    with right:
+        fig = ui.figure("Latency per day vs p95 SLO", "milliseconds")
+        for q in ("p50", "p95", "p99"):
+            fig.add_scatter(x=series["day"], y=series[f"latency_{q}_ms"], name=q,
+                            mode="lines", hovertemplate="%{y:.0f} ms")
+        if serving.get("slo_latency_p95_ms") is not None:
+            fig.add_hline(y=serving["slo_latency_p95_ms"], line=slo_line,
+                          annotation_text=f"p95 SLO {ui.ms(serving['slo_latency_p95_ms'])}")
+        ui.plot(ui.mark_events(fig, production, incidents), key="model_detail_latency")
+    st.caption("▲ production deployment (green succeeded, red failed or rolled back) · "
+               "✕ incident started. Hover a marker for its id.")
+
+# --- lifecycle and versions -------------------------------------------------------------
+st.subheader("Lifecycle and versions")
+live = state.load(kpi.live_versions, mf, at=f.end)
+if live.height:
+    st.caption("Live in production at the end of the period:")
+    ui.table(live.select("version", "deployed_at", "deployment_id", "approved_by",
+                         "change_ticket", "artifact_sha256", "code_commit",
+                         "training_data_ref"),
+             {"deployed_at": "dt"},
+             {"deployed_at": "deployed", "approved_by": "approved by",
+              "artifact_sha256": "artifact SHA-256", "code_commit": "commit",
+              "training_data_ref": "training data"},
+             key="model_detail_live")
+else:
+    ui.empty_state("No version of this model was live in production at the end of the "
+                   "period (no succeeded production deployment by then).")
+versions = state.load(kpi.model_versions, mf)
+if versions.height:
+    ui.table(versions.select("version", "live_in_production", "registered_at",
+                             "first_production_at", "last_production_at", "artifact_sha256",
+                             "code_commit", "training_data_ref", "artifact_uri"),
+             {"registered_at": "dt", "first_production_at": "dt", "last_production_at": "dt"},
+             {"live_in_production": "live", "registered_at": "registered",
+              "first_production_at": "first in production",
+              "last_production_at": "last deployed to production",
+              "artifact_sha256": "artifact SHA-256", "code_commit": "commit",
+              "training_data_ref": "training data", "artifact_uri": "artifact"},
+             height=260, key="model_detail_versions")
+else:
+    ui.empty_state("No version of this model is registered.")
+
+# --- incidents and deployments ----------------------------------------------------------
+left, right = st.columns(2)
+with left:
+    st.subheader("Incidents")
+    if incidents.height == 0:
+        ui.empty_state("No incident started on this model in this period.")
+    else:
+        ui.table(safe_links(incidents, "postmortem_url").select(
+            "incident_id", "severity", "title", "root_cause", "started_at", "open",
+            "time_to_detect_minutes", "time_to_resolve_minutes", "deployment_id",
+            "postmortem_url"),
+            {"started_at": "dt", "time_to_detect_minutes": "min",
+             "time_to_resolve_minutes": "min", "postmortem_url": "link"},
+            {"root_cause": "root cause", "started_at": "started",
+             "time_to_detect_minutes": "time to detect",
+             "time_to_resolve_minutes": "time to resolve",
+             "deployment_id": "caused by deployment", "postmortem_url": "postmortem"},
+            key="model_detail_incidents")
+with right:
+    st.subheader("Deployments")
+    if deployments.height == 0:
+        ui.empty_state("No deployment of this model in this period.")
+    else:
+        ui.table(deployments.select(
+            "deployed_at", "environment", "version", "outcome", "failed_change",
+            "incidents", "approved_by", "change_ticket", "lead_time_minutes"),
+            {"deployed_at": "dt", "incidents": "int", "lead_time_minutes": "min"},
+            {"deployed_at": "deployed", "failed_change": "failed change",
+             "approved_by": "approved by", "change_ticket": "ticket",
+             "lead_time_minutes": "lead time"},
+            key="model_detail_deployments")
+
+# --- input quality ----------------------------------------------------------------------
+st.subheader("Drift and data quality")
+drift = state.load(kpi.drift_alerts, mf)
+failing = state.load(kpi.failing_checks, mf)
+quality = ui.first_row(state.load(kpi.data_quality, mf, by="model"))
+if quality.get("checks"):
+    st.caption(f"{quality['passed']:,} of {quality['checks']:,} data-quality checks passed "
+               f"({ui.pct(quality['pass_rate'], 1)}); {quality['warned']:,} warned and "
+               f"{quality['failed']:,} failed. {quality['drift_alerts']:,} drift alerts in "
+               f"{quality['drift_results']:,} drift results.")
+left, right = st.columns(2)
+with left:
+    if drift.height == 0:
+        ui.empty_state("No drift alert on this model's features in this period.")
+    else:
+        ui.table(drift.select("feature", "alerts", "results", "max_score", "latest_method",
+                              "latest_score", "latest_threshold", "last_alert_at"),
+                 {"alerts": "int", "results": "int", "max_score": "float",
+                  "latest_score": "float", "latest_threshold": "float",
+                  "last_alert_at": "dt"},
+                 {"results": "drift results", "max_score": "highest score",
+                  "latest_method": "method", "latest_threshold": "threshold"},
+                 key="model_detail_drift")
+with right:
+    if failing.height == 0:
+        ui.empty_state("Every data-quality check on this model passed in this period "
+                       "(or none ran).")
+    else:
+        ui.table(failing.select("status", "run_at", "pipeline", "check_name", "rows_checked",
+                                "rows_failed", "failed_row_fraction"),
+                 {"run_at": "dt", "rows_checked": "int", "rows_failed": "int",
+                  "failed_row_fraction": "pct"},
+                 {"check_name": "check", "failed_row_fraction": "rows failed (share)"},
+                 key="model_detail_failing")
+
+# --- cost and value ---------------------------------------------------------------------
+st.subheader("Cost and value")
+daily = state.load(kpi.cost_value_series, mf, by="model")
+if daily.height == 0:
+    ui.empty_state("No cost or business value recorded for this model in this period.")
+else:
+    left, right = st.columns([3, 2])
+    with left:
+        fig = ui.figure("Daily cost vs business value", "US dollars per day")
+        fig.add_bar(x=daily["day"], y=daily["cost_usd"], name="cost", marker_color="#dc2626",
+                    hovertemplate="$%{y:,.2f}")
+        fig.add_scatter(x=daily["day"], y=daily["business_value_usd"], name="business value",
+                        mode="lines+markers", line_color="#16a34a",
+                        hovertemplate="$%{y:,.2f}")
+        fig.update_yaxes(tickprefix="$", tickformat=",.0f")
+        ui.plot(fig, key="model_detail_cost_chart")
+    with right:
+        ui.table(state.load(kpi.cost_breakdown, mf, by="category").select(
+            "group_name", "cost_usd", "share_of_cost"),
+            {"cost_usd": "usd", "share_of_cost": "pct"},
+            {"group_name": "cost category", "cost_usd": "cost",
+             "share_of_cost": "share of cost"},
+            key="model_detail_cost_categories")
+        st.caption(f"Cost per 1k requests: {ui.usd(now.get('cost_per_1k_requests'))} · "
+                   f"net value: {ui.usd(now.get('net_value_usd'))}")
+
+# --- governance -------------------------------------------------------------------------
+st.subheader("Governance")
+overdue = state.load(kpi.overdue_reviews, mf, today=today)
+if overdue.height:
+    row = overdue.row(0, named=True)
+    st.warning("Risk review overdue: " + (
+        "this model has never been assessed." if row["never_assessed"] else
+        f"the review was due {row['next_review_due']:%d %b %Y} "
+        f"({row['days_overdue']:,} days ago)."), icon=":material/event_busy:")
+GAP_LABELS = {
+    "no_owner": "no owner",
+    "no_runbook": "no runbook",
+    "no_passed_validation": "no passed validation of the deployed version",
+    "no_risk_assessment": "no risk assessment",
+    "high_risk_not_approved": "high risk tier without an approved assessment",
+}
+if not gap_row:
+    ui.empty_state("Compliance gaps are checked for production models only; this model is "
+                   "not in production.")
+else:
+    missing = [label for key, label in GAP_LABELS.items() if gap_row[key]]
+    if missing:
+        st.error(f"{len(missing)} compliance gap{'s' if len(missing) > 1 else ''}: "
+                 + "; ".join(missing) + ".", icon=":material/gpp_bad:")
+    else:
+        st.success("No compliance gaps: owner, runbook, passed validation of the deployed "
+                   "version and a risk assessment are all on record.",
+                   icon=":material/verified:")
+    ui.table(pl.DataFrame([gap_row]).select(
+        "deployed_version", "deployed_at", "last_assessed_at", "last_outcome", *GAP_LABELS),
+        {"deployed_at": "dt", "last_assessed_at": "dt"},
+        {**GAP_LABELS, "deployed_version": "deployed version", "deployed_at": "deployed",
+         "last_assessed_at": "last assessed", "last_outcome": "last assessment"},
+        key="model_detail_gaps")

@@ -1,0 +1,240 @@
+"""The Business pages under AppTest: Cost & value, Model quality, Governance, Model detail.
+
+Each page, on the demo warehouse, draws its title, tiles, tables and readable charts; on an
+empty warehouse it says why it is empty; and the shared filter bar changes its numbers.
+The model-detail page takes its model from the link and refuses unknown or out-of-scope ids
+without echoing them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from queries.catalog import model_catalog
+from queries.warehouse import reading
+
+PAGES = {
+    "pages/cost_value.py": "Cost & value",
+    "pages/model_quality.py": "Model quality",
+    "pages/governance.py": "Governance",
+    "pages/model_detail.py": "Model detail",
+}
+MAX_POINTS = 3000  # the SQL pre-aggregates; a chart never carries raw rows
+
+
+@pytest.fixture(scope="module")
+def demo_catalog(demo_warehouse) -> pl.DataFrame:
+    with reading(demo_warehouse) as con:
+        return model_catalog(con)
+
+
+def figures(at) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def texts(at) -> list[str]:
+    return [t.value for t in at.text]
+
+
+def assert_readable(figure: dict) -> None:
+    layout = figure["layout"]
+    assert layout["title"]["text"], "every chart has a title"
+    axis_titles = [(layout.get(axis) or {}).get("title", {}).get("text")
+                   for axis in ("xaxis", "yaxis")]
+    assert any(axis_titles), "a chart names the unit of at least one axis"
+    points = sum(len(trace.get("x") or []) for trace in figure["data"])
+    assert points <= MAX_POINTS
+    for trace in figure["data"]:
+        assert trace.get("hovertemplate") or trace.get("hovertext"), "every trace hovers"
+
+
+def model_id_of_first(catalog: pl.DataFrame, **where) -> str:
+    frame = catalog
+    for column, value in where.items():
+        frame = frame.filter(pl.col(column) == value)
+    return frame.sort("model_id")["model_id"][0]
+
+
+# --- every page -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p != "pages/model_detail.py"])
+def test_page_draws_tiles_tables_and_charts(app, demo_warehouse, page):
+    at = app(demo_warehouse, page=page)
+    assert [t.value for t in at.title] == [PAGES[page]]
+    assert len(at.metric) >= 6
+    assert all(m.value not in ("", None) for m in at.metric)
+    assert len(at.dataframe) >= 3
+    charts = figures(at)
+    assert len(charts) >= 2
+    for figure in charts:
+        assert_readable(figure)
+    assert not at.warning
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_page_on_an_empty_warehouse_says_why(app, empty_warehouse, page):
+    at = app(empty_warehouse, page=page)
+    assert [t.value for t in at.title] == [PAGES[page]]
+    assert at.info, "an empty page explains itself"
+    assert all(i.value.strip() for i in at.info)
+    assert not at.get("plotly_chart")
+
+
+@pytest.mark.parametrize("page, tile", [
+    ("pages/cost_value.py", "Cost"),
+    ("pages/model_quality.py", "Drift results"),
+    ("pages/governance.py", "Production models"),
+])
+def test_business_unit_filter_changes_the_numbers(app, demo_warehouse, demo_catalog, page,
+                                                  tile):
+    every = metrics(app(demo_warehouse, page=page))
+    counts = demo_catalog.group_by("business_unit_id").len().sort("len")
+    smallest = counts["business_unit_id"][0]
+    one_unit = metrics(app(demo_warehouse, page=page, bu=smallest))
+    assert one_unit[tile] != every[tile]
+    assert one_unit != every
+
+
+def test_pages_never_render_html_from_data():
+    for page in PAGES:
+        source = (Path(__file__).parents[1] / page).read_text()
+        assert "unsafe_allow_html" not in source
+        assert "st.html" not in source
+
+
+# --- cost & value -----------------------------------------------------------------------
+
+def test_cost_breakdown_follows_the_dimension_selector(app, demo_warehouse, demo_catalog):
+    at = app(demo_warehouse, page="pages/cost_value.py")
+    teams = set(demo_catalog["team"])
+    shown = at.dataframe[0].value
+    assert set(shown.iloc[:, 0]) <= teams
+
+    at.segmented_control(key="cost_dimension").set_value("category").run()
+    assert not at.exception
+    categories = set(at.dataframe[0].value.iloc[:, 0])
+    assert categories and not categories & teams
+    assert "Cost by cost category" in [f["layout"]["title"]["text"] for f in figures(at)]
+
+
+def test_cost_dimension_comes_from_the_link(app, demo_warehouse):
+    at = app(demo_warehouse, page="pages/cost_value.py", cost_dimension="business_unit")
+    assert at.segmented_control(key="cost_dimension").value == "business_unit"
+    assert "Cost by business unit" in [f["layout"]["title"]["text"] for f in figures(at)]
+
+
+def test_vendor_scorecard_shows_sla_and_measured_availability(app, demo_warehouse):
+    at = app(demo_warehouse, page="pages/cost_value.py")
+    scorecards = [d.value for d in at.dataframe if "vendor_incidents" in d.value.columns]
+    assert len(scorecards) == 1
+    card = scorecards[0]
+    assert {"sla_availability", "measured_availability", "cost_usd"} <= set(card.columns)
+    assert card["cost_usd"].sum() > 0
+
+
+# --- governance -------------------------------------------------------------------------
+
+def test_versions_can_be_narrowed_to_the_live_ones(app, demo_warehouse):
+    at = app(demo_warehouse, page="pages/governance.py")
+    every = next(d.value for d in at.dataframe if "artifact_sha256" in d.value.columns)
+    at.toggle(key="governance_live_only").set_value(True).run()
+    assert not at.exception
+    live = next(d.value for d in at.dataframe if "artifact_sha256" in d.value.columns)
+    assert 0 < len(live) < len(every)
+    assert live["live_in_production"].all()
+    assert {"code_commit", "training_data_ref"} <= set(live.columns)
+
+
+# --- model detail -----------------------------------------------------------------------
+
+def test_model_detail_from_the_link(app, demo_warehouse, demo_catalog):
+    model_id = model_id_of_first(demo_catalog, lifecycle_stage="production")
+    name = demo_catalog.filter(pl.col("model_id") == model_id)["model"][0]
+    at = app(demo_warehouse, page="pages/model_detail.py", id=model_id)
+    assert any(name in t for t in texts(at))
+    assert at.selectbox(key="detail_model").value == model_id
+    tiles = metrics(at)
+    for label in ("Availability", "Error budget consumed", "Latency p95", "Incidents", "MTTR",
+                  "Deployments", "Change failure rate", "Cost", "Business value", "ROI",
+                  "Drift alerts", "Data-quality pass rate"):
+        assert label in tiles
+    assert tiles["Availability"] != "–"
+    charts = figures(at)
+    assert len(charts) >= 2
+    for figure in charts:
+        assert_readable(figure)
+    assert "deployment" in {t.get("name") for f in charts for t in f["data"]}
+    # Only this model's rows: every table that names models names this one.
+    for frame in (d.value for d in at.dataframe):
+        for column in ("model_id", "model"):
+            if column in frame.columns:
+                assert set(frame[column]) <= {model_id, name}
+    assert at.query_params["id"] == [model_id] or at.query_params["id"] == model_id
+
+
+def test_model_detail_numbers_are_the_models_own(app, demo_warehouse, demo_catalog):
+    """Two models, two sets of tiles: the narrowed filter really narrows."""
+    first, second = demo_catalog.filter(
+        pl.col("lifecycle_stage") == "production").sort("model_id")["model_id"][:2]
+    one = metrics(app(demo_warehouse, page="pages/model_detail.py", id=first))
+    other = metrics(app(demo_warehouse, page="pages/model_detail.py", id=second))
+    assert one != other
+
+
+def test_model_detail_picker_writes_the_id_into_the_link(app, demo_warehouse, demo_catalog):
+    at = app(demo_warehouse, page="pages/model_detail.py")
+    assert at.info and not at.metric
+    picker = at.selectbox(key="detail_model")
+    assert picker.value is None
+    model_id = demo_catalog.sort("model_id")["model_id"][-1]
+    name = demo_catalog.filter(pl.col("model_id") == model_id)["model"][0]
+    picker.set_value(model_id).run()
+    assert not at.exception
+    assert at.query_params["id"] in (model_id, [model_id])
+    assert any(name in t for t in texts(at))
+    assert len(at.metric) == 12
+
+
+@pytest.mark.parametrize("bad", ["nope", "' OR 1=1 --", "<script>alert(1)</script>", ""])
+def test_model_detail_refuses_unknown_ids(app, demo_warehouse, bad):
+    at = app(demo_warehouse, page="pages/model_detail.py", id=bad)
+    assert len(at.warning) == 1
+    assert bad not in at.warning[0].value or not bad
+    assert not at.metric and not at.dataframe and not at.get("plotly_chart")
+
+
+def test_model_detail_refuses_a_model_outside_the_filter(app, demo_warehouse, demo_catalog):
+    model_id = demo_catalog.sort("model_id")["model_id"][0]
+    own_unit = demo_catalog.filter(pl.col("model_id") == model_id)["business_unit_id"][0]
+    other_unit = demo_catalog.filter(
+        pl.col("business_unit_id") != own_unit)["business_unit_id"][0]
+    at = app(demo_warehouse, page="pages/model_detail.py", id=model_id, bu=other_unit)
+    assert len(at.warning) == 1 and not at.metric
+
+    inside = app(demo_warehouse, page="pages/model_detail.py", id=model_id, bu=own_unit)
+    assert not inside.warning and len(inside.metric) == 12
+
+
+def test_model_detail_on_an_empty_warehouse_refuses_any_id(app, empty_warehouse):
+    at = app(empty_warehouse, page="pages/model_detail.py", id="mdl-0001")
+    assert len(at.warning) == 1 and not at.metric
+
+
+def test_model_detail_picker_replaces_the_model_in_the_link(app, demo_warehouse,
+                                                           demo_catalog):
+    first, second = demo_catalog.sort("model_id")["model_id"][:2]
+    second_name = demo_catalog.filter(pl.col("model_id") == second)["model"][0]
+    at = app(demo_warehouse, page="pages/model_detail.py", id=first)
+    at.selectbox(key="detail_model").set_value(second).run()
+    assert not at.exception
+    assert at.query_params["id"] in (second, [second])
+    assert at.selectbox(key="detail_model").value == second
+    assert any(second_name in t for t in texts(at))
