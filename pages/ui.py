@@ -146,6 +146,9 @@ def table(frame: pl.DataFrame, formats: dict[str, str] | None = None,
           key: str | None = None) -> None:
     """A read-only table; `formats` maps a column to pct, ms, usd, int, float, min, link, dt."""
     formats, labels = formats or {}, labels or {}
+    links = [c for c in frame.columns if formats.get(c) == "link"]
+    if links:
+        frame = frame.with_columns(safe_link(pl.col(c)).alias(c) for c in links)
     config = {}
     for column in frame.columns:
         kind, label = formats.get(column), labels.get(column, column.replace("_", " "))
@@ -168,6 +171,12 @@ def table(frame: pl.DataFrame, formats: dict[str, str] | None = None,
         else:
             config[column] = st.column_config.Column(label)
     st.dataframe(frame, column_config=config, hide_index=True, height=height, key=key)
+
+
+def safe_link(url: pl.Expr) -> pl.Expr:
+    """Only web links and the app's own paths become links; `javascript:` and other
+    schemes from the data are dropped, never made clickable."""
+    return pl.when(url.str.contains(r"^(?i:https?://|/[^/])")).then(url)
 
 
 def with_detail_link(frame: pl.DataFrame, column: str = "model_id") -> pl.DataFrame:
