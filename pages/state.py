@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from datetime import date, datetime, timedelta, timezone
-from typing import Callable
 
 import polars as pl
 import streamlit as st
@@ -32,7 +32,7 @@ DEFAULT_PRESET = "30d"
 
 def today() -> date:
     """Today in UTC (all windows are UTC)."""
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 def preset_days(preset: str, now: date) -> tuple[date, date]:

@@ -7,8 +7,8 @@ Text from the data is never rendered as HTML (no unsafe_allow_html anywhere).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import plotly.graph_objects as go
 import polars as pl

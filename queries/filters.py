@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
-
 NO_BUSINESS_UNIT = ""  # matches nothing: an empty id is never loaded
 
 
@@ -30,7 +29,7 @@ class Filter:
             raise ValueError(f"empty window: end {self.end} is not after start {self.start}")
 
     @classmethod
-    def for_days(cls, first: date, last: date, **scope) -> "Filter":
+    def for_days(cls, first: date, last: date, **scope) -> Filter:
         """Whole days `first`..`last` inclusive."""
         start = datetime.combine(first, time())
         return cls(start, datetime.combine(last, time()) + timedelta(days=1), **_tuples(scope))
@@ -39,7 +38,7 @@ class Filter:
     def days(self) -> float:
         return (self.end - self.start).total_seconds() / 86400
 
-    def previous(self) -> "Filter":
+    def previous(self) -> Filter:
         """The equal-length window just before this one (for "change vs previous period")."""
         length = self.end - self.start
         return replace(self, start=self.start - length, end=self.start)

@@ -8,6 +8,7 @@ so a rule cannot be enforced in one place and forgotten in the other.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 # SQL types used in the warehouse, by contract type.
 SQL_TYPES = {
@@ -183,7 +184,7 @@ _add(Entity("metrics_hourly", (
 ), (
     RowRule("errors > requests", "errors exceed requests"),
     *(RowRule(f"{hi} < {lo}", f"{hi} is below {lo} (buckets must not decrease)")
-      for lo, hi in zip(LATENCY_BUCKETS, LATENCY_BUCKETS[1:])),
+      for lo, hi in pairwise(LATENCY_BUCKETS)),
     RowRule(f"{LATENCY_BUCKETS[-1]} > requests", f"{LATENCY_BUCKETS[-1]} exceeds requests"),
 )))
 

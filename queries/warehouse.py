@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 import polars as pl
@@ -247,7 +247,7 @@ def migrate(con, migrations=None) -> int:
 
 # --- named queries ----------------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def sql_text(name: str) -> str:
     path = QUERY_DIR / f"{name}.sql"
     if not path.exists():
@@ -255,7 +255,7 @@ def sql_text(name: str) -> str:
     return path.read_text()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _parameters(name: str) -> frozenset[str]:
     return frozenset(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", _strip_comments(sql_text(name))))
 

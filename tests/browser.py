@@ -45,14 +45,15 @@ def free_port() -> int:
 def streamlit_server(warehouse: Path, env: dict | None = None, timeout_s: float = 60):
     """`streamlit run app.py` on a free loopback port; yields its base URL."""
     port = free_port()
-    log = open(warehouse.parent / f"streamlit-{port}.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "MODELOPS_WAREHOUSE": str(warehouse), **(env or {})},
-    )
+    log_path = warehouse.parent / f"streamlit-{port}.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+             "--server.address", "127.0.0.1", "--server.port", str(port),
+             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, "MODELOPS_WAREHOUSE": str(warehouse), **(env or {})},
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout_s
@@ -64,7 +65,7 @@ def streamlit_server(warehouse: Path, env: dict | None = None, timeout_s: float 
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start: see {log.name}")
+                raise RuntimeError(f"streamlit did not start: see {log_path}")
             time.sleep(0.2)
         yield url
     finally:
@@ -73,7 +74,6 @@ def streamlit_server(warehouse: Path, env: dict | None = None, timeout_s: float 
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
-        log.close()
 
 
 @contextmanager

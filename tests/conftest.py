@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 
 import polars as pl
@@ -53,12 +54,12 @@ APP = Path(__file__).resolve().parents[1] / "app.py"
 def demo_warehouse(tmp_path_factory) -> Path:
     """A small demo warehouse ending at today's midnight (UTC), so the default period
     ("last 30 days") has data. Built once per test session."""
-    from datetime import datetime, time, timezone
+    from datetime import datetime, time
 
     from queries.demo import build_demo
 
     path = tmp_path_factory.mktemp("demo") / "warehouse.duckdb"
-    end = datetime.combine(datetime.now(timezone.utc).date(), time())
+    end = datetime.combine(datetime.now(UTC).date(), time())
     build_demo(path, models=24, days=120, seed=11, end=end, progress=lambda line: None)
     return path
 

@@ -139,7 +139,7 @@ def test_a_foreign_business_unit_in_the_link_changes_nothing(app, demo_warehouse
 
 def test_a_foreign_model_in_the_detail_link_shows_nothing_of_it(app, demo_warehouse, policy,
                                                                units):
-    foreign = sorted(units["foreign_models"])[0]
+    foreign = min(units["foreign_models"])
     at = scoped_app(app, demo_warehouse, "alice@example.com", "pages/model_detail.py")
     at.query_params["id"] = foreign
     at.run()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -73,7 +73,7 @@ def test_unknown_ids_in_the_url_are_dropped_with_a_note(app, demo_warehouse):
 
 
 def test_a_custom_period_comes_from_the_url(app, demo_warehouse):
-    end = datetime.now(timezone.utc).date() - timedelta(days=3)
+    end = datetime.now(UTC).date() - timedelta(days=3)
     start = end - timedelta(days=9)
     at = app(demo_warehouse, period="custom", start=start.isoformat(), end=end.isoformat())
     assert f"{start:%d %b %Y} – {end:%d %b %Y} UTC" in [c.value for c in at.caption]
@@ -85,7 +85,7 @@ def test_new_data_shows_after_an_ingest_without_a_restart(app, demo_warehouse, c
     shutil.copy(demo_warehouse, warehouse)
     at = app(warehouse)
     before = int(tiles(at)["Incidents"].replace(",", ""))
-    yesterday = datetime.now(timezone.utc).date() - timedelta(days=1)
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
     path = tmp_path / "incidents.csv"
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
@@ -102,7 +102,7 @@ def test_weekly_report_page_previews_the_cli_report(app, demo_warehouse, catalog
     at = app(demo_warehouse, "pages/weekly_report.py")
     assert at.title[0].value == "Weekly report"
     week = at.selectbox(key="report_week").value
-    assert week == report.last_complete_week(datetime.now(timezone.utc).replace(tzinfo=None))
+    assert week == report.last_complete_week(datetime.now(UTC).replace(tzinfo=None))
     preview = at.dataframe[0].value
     with reading(demo_warehouse) as con:
         expected = report.weekly_report(con, week)
@@ -117,7 +117,7 @@ def test_weekly_report_download_is_byte_identical_to_the_cli(demo_warehouse, cat
     teams; the CLI's are the same call. Compare them for a scoped, grouped report."""
     from queries.cli import main as cli
 
-    week = report.last_complete_week(datetime.now(timezone.utc).replace(tzinfo=None))
+    week = report.last_complete_week(datetime.now(UTC).replace(tzinfo=None))
     bu = catalog["business_unit_id"][0]
     with reading(demo_warehouse) as con:
         page_bytes = report.to_csv(report.weekly_report(

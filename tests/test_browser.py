@@ -4,6 +4,7 @@ sidebar, the numbers change, the URL carries the choice, and a screenshot is sav
 from __future__ import annotations
 
 import shutil
+from datetime import UTC
 from pathlib import Path
 
 from browser import browser_page, metric_value, require_browser, streamlit_server, wait_for_app
@@ -67,7 +68,7 @@ def test_text_from_the_data_never_runs_as_html(demo_warehouse, tmp_path):
     """A model name and an incident title carrying HTML and script are shown as text."""
     require_browser()
     import csv
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from queries.ingest import ingest_file
     from queries.warehouse import writing
@@ -80,7 +81,7 @@ def test_text_from_the_data_never_runs_as_html(demo_warehouse, tmp_path):
                                runbook_url=model["model_id"].str.replace(
                                    r"^", "javascript:window.__xss=3;//"))
     model.write_csv(tmp_path / "models.csv")
-    yesterday = datetime.now(timezone.utc).date() - timedelta(days=1)
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
     with open(tmp_path / "incidents.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["incident_id", "model_id", "severity", "title", "started_at",
