@@ -5,6 +5,7 @@ import streamlit as st
 from pages import state, ui
 from queries import catalog
 
+ui.require_app_shell()
 ui.page_header(
     "Data",
     "Rows and freshness per entity, every file loaded by `modelops ingest`, and the rows it "

@@ -84,19 +84,18 @@ def current_filter() -> Filter:
 
 
 def require_app_shell() -> None:
-    """Make sure app.py (filter bar, access scope, navigation) ran before this page.
+    """Make sure this run went through app.py (filter bar, access scope, navigation).
 
-    A folder named pages/ beside app.py makes Streamlit start each server in its legacy
-    multipage mode until some session runs app.py's st.navigation; a deep link opened
-    first would run the page file alone. Leave that mode and rerun: app.py then runs and
-    navigates to the same URL.
+    A folder named pages/ beside app.py makes Streamlit start each server (and AppTest
+    each run) in its legacy multipage mode, in which a page URL runs the page file alone,
+    until app.py's st.navigation turns that mode off. If this run is in that mode, turn it
+    off as st.navigation would and rerun: app.py then runs and navigates to the same page.
     """
-    if "filter" in st.session_state:
-        return
     from streamlit.runtime.pages_manager import PagesManager
 
-    PagesManager.uses_pages_directory = False
-    st.rerun()
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def window_caption(f: Filter) -> str:
