@@ -1,0 +1,314 @@
+"""Reliability: is each model up and fast enough, how much error budget is left, and what
+changed when it was not."""
+
+from datetime import UTC, datetime
+
+import polars as pl
+import streamlit as st
+
+from pages import state, ui
+from queries import kpi
+
+f = ui.current_filter()
+ui.page_header(
+    "Reliability",
+    "Availability (1 - errors / requests) and latency p95 (merged histogram) against each "
+    "model's SLO; error budget consumed = errors / ((1 - SLO) × requests), summed over "
+    "models for a group; burn rate = error rate / (1 - SLO).",
+    "serving",
+)
+st.caption(ui.window_caption(f))
+
+# The moment "now" on this page: the window's end, or the current hour if the window runs
+# on into the present. Whole hours, because burn rates use complete hours (and a stable
+# value keeps the cache warm between reruns).
+now = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+at = min(f.end, now)
+
+# --- headline ---------------------------------------------------------------------------
+current = ui.first_row(state.load(kpi.serving, f, by="all"))
+previous = ui.first_row(state.load(kpi.serving, f.previous(), by="all"))
+served_models = current.get("models_with_requests") or 0
+
+
+def of_served(value) -> str:
+    """A count of models "of" the models that served requests: 43/46."""
+    return ui.count(value) if ui.count(value) == "–" else f"{ui.count(value)}/{served_models}"
+
+
+TILES = [
+    ui.Tile("Availability", "availability", ui.pct, as_points=True,
+            help="1 - errors / requests, summed over the filtered models."),
+    ui.Tile("Budget consumed", "error_budget_consumed", ui.pct, False, as_points=True,
+            help="Errors / allowed errors, where allowed = sum((1 - SLO) × requests) over "
+                 "the models. 100% = the period's budget exactly spent."),
+    ui.Tile("Downtime", "downtime_minutes", ui.minutes, False,
+            help="Downtime-equivalent: (1 - availability) × minutes in the period."),
+    ui.Tile("Latency p95", "latency_p95_ms", ui.ms, False,
+            help="From the merged latency histogram of all filtered models."),
+    ui.Tile("Avail. SLO met", "models_availability_slo_met", of_served,
+            help="Models whose availability met their own SLO, of the models with requests "
+                 "in the period."),
+    ui.Tile("Latency SLO met", "models_latency_slo_met", of_served,
+            help="Models whose p95 was within their own target, of the models with "
+                 "requests in the period."),
+]
+if not current.get("requests"):
+    ui.empty_state("No requests were served by the filtered models in this period, so "
+                   "there is no availability, latency or error budget to show. Widen the "
+                   "period or the filters, or load metrics_hourly (see the Data page).")
+ui.kpi_tiles(TILES, current, previous)
+
+# --- SLOs per model ---------------------------------------------------------------------
+st.subheader("SLOs per model")
+models = state.load(kpi.serving, f, by="model")
+served = models.filter(pl.col("requests") > 0)
+if served.height == 0:
+    ui.empty_state("No model served requests in this period: SLOs are measured on "
+                   "requests, so there is nothing to compare against the targets.")
+else:
+    top = served.sort("error_budget_consumed", descending=True, nulls_last=True).head(25)
+    left, right = st.columns(2)
+    with left:
+        fig = ui.figure("Error budget consumed per model" + (
+                            f" · the {top.height} highest of {served.height}"
+                            if served.height > top.height else ""),
+                        "", "share of the period's error budget",
+                        height=max(360, 22 * top.height + 110))
+        colours = ["#dc2626" if c > 1 else "#f59e0b" if c > 0.75 else "#16a34a"
+                   for c in top["error_budget_consumed"]]
+        fig.add_bar(
+            y=top["model"], x=top["error_budget_consumed"], orientation="h", name="consumed",
+            marker_color=colours,
+            customdata=top.select("errors", "error_budget_allowed", "slo_availability",
+                                  "availability").rows(),
+            hovertemplate="%{y}<br>consumed %{x:.1%}<br>%{customdata[0]:,} errors of "
+                          "%{customdata[1]:,.0f} allowed<br>availability %{customdata[3]:.3%} "
+                          "(SLO %{customdata[2]:.2%})<extra></extra>")
+        fig.add_vline(x=1, line_dash="dash", line_color="#dc2626",
+                      annotation_text="100% = budget spent", annotation_position="top")
+        fig.update_layout(hovermode="closest", showlegend=False)
+        fig.update_xaxes(tickformat=".0%")
+        fig.update_yaxes(autorange="reversed", title="")
+        ui.plot(fig, key="reliability_budget_chart")
+    with right:
+        with_latency = served.filter(pl.col("latency_p95_ms").is_not_null())
+        fig = ui.figure("Latency p95 against its SLO · above the line = SLO missed",
+                        "measured p95 (ms)", "p95 target (ms)",
+                        height=max(360, 22 * top.height + 110))
+        fig.add_scatter(
+            x=with_latency["slo_latency_p95_ms"], y=with_latency["latency_p95_ms"],
+            mode="markers", name="model", text=with_latency["model"],
+            marker=dict(size=9, color=["#16a34a" if met else "#dc2626"
+                                       for met in with_latency["latency_slo_met"]]),
+            hovertemplate="%{text}<br>p95 %{y:,.0f} ms (target %{x:,.0f} ms)<extra></extra>")
+        bounds = [1, 10000]
+        if with_latency.height:
+            low = min(with_latency["slo_latency_p95_ms"].min(),
+                      with_latency["latency_p95_ms"].min())
+            high = max(with_latency["slo_latency_p95_ms"].max(),
+                       with_latency["latency_p95_ms"].max())
+            bounds = [max(low * 0.7, 0.1), high * 1.4]
+        fig.add_scatter(x=bounds, y=bounds, mode="lines", name="p95 = target",
+                        line=dict(dash="dash", color="#64748b"), hoverinfo="skip")
+        fig.update_layout(hovermode="closest", showlegend=False)
+        ticks = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000]
+        fig.update_xaxes(type="log", tickvals=ticks)
+        fig.update_yaxes(type="log", tickvals=ticks)
+        ui.plot(fig, key="reliability_latency_chart")
+
+    table = ui.with_detail_link(models).select(
+        "model", "team", "business_unit", "requests", "errors", "availability",
+        "slo_availability", "availability_slo_met", "error_budget_allowed",
+        "error_budget_consumed", "error_budget_remaining", "downtime_minutes",
+        "latency_p95_ms", "slo_latency_p95_ms", "latency_slo_met", "detail",
+    ).sort("error_budget_consumed", descending=True, nulls_last=True)
+    st.caption("All filtered models, most budget consumed first; a model without requests "
+               "has no availability or latency (empty), not 0 or 100%.")
+    ui.table(table, {"requests": "int", "errors": "int", "availability": "pct",
+                     "slo_availability": "pct", "error_budget_allowed": "float",
+                     "error_budget_consumed": "pct", "error_budget_remaining": "pct",
+                     "downtime_minutes": "min", "latency_p95_ms": "ms",
+                     "slo_latency_p95_ms": "ms", "detail": "link"},
+             labels={"slo_availability": "availability SLO",
+                     "availability_slo_met": "availability SLO met",
+                     "latency_p95_ms": "latency p95", "slo_latency_p95_ms": "p95 SLO",
+                     "latency_slo_met": "latency SLO met",
+                     "error_budget_allowed": "allowed errors",
+                     "downtime_minutes": "downtime-equivalent"},
+             height=400, key="reliability_models_table")
+
+# --- burn rate --------------------------------------------------------------------------
+st.subheader("Error-budget burn rate now")
+burn = state.load(kpi.burn_rates, f, at=at)
+st.caption(
+    f"Burn rate over the 1 h, 6 h, 1 d and 3 d before {at:%d %b %Y %H:%M} UTC (the window's "
+    "end, or the last complete hour). 1 = the budget would last exactly the SLO period. "
+    "Fast burn: 1 h burn rate > 14.4 (2% of a 30-day budget in an hour); slow burn: 6 h and "
+    "1 h > 6. Metrics are hourly, so the last hour stands in for the 5 and 30 minute short "
+    "windows.")
+if burn.height == 0:
+    ui.empty_state("No live model in scope served requests in the three days before this "
+                   "moment, so there is no burn rate.")
+else:
+    fast = burn.filter(pl.col("fast_burn")).height
+    slow = burn.filter(pl.col("slow_burn")).height
+    ui.kpi_tiles([
+        ui.Tile("Fast-burn alerts", "fast", ui.count, False,
+                help="Models whose 1 h burn rate is above 14.4."),
+        ui.Tile("Slow-burn alerts", "slow", ui.count, False,
+                help="Models whose 6 h and 1 h burn rates are above 6."),
+        ui.Tile("Models checked", "checked", ui.count, None),
+    ], {"fast": fast, "slow": slow, "checked": burn.height}, {}, per_row=3)
+    alert = (pl.when(pl.col("fast_burn")).then(pl.lit("🔴 fast burn"))
+             .when(pl.col("slow_burn")).then(pl.lit("🟠 slow burn"))
+             .when(pl.col("requests_1h") == 0).then(pl.lit("⚪ no traffic last hour"))
+             .otherwise(pl.lit("🟢 ok")))
+    ui.table(
+        burn.with_columns(alert.alias("alert")).select(
+            "alert", "model", "team", "slo_availability",
+            "burn_rate_1h", "errors_1h", "requests_1h",
+            "burn_rate_6h", "errors_6h", "requests_6h",
+            "burn_rate_1d", "errors_1d", "requests_1d",
+            "burn_rate_3d", "errors_3d", "requests_3d"),
+        {"slo_availability": "pct", **{f"burn_rate_{w}": "float" for w in
+                                       ("1h", "6h", "1d", "3d")},
+         **{f"{c}_{w}": "int" for c in ("errors", "requests") for w in
+            ("1h", "6h", "1d", "3d")}},
+        labels={"slo_availability": "availability SLO",
+                **{f"burn_rate_{w}": f"burn rate {w}" for w in ("1h", "6h", "1d", "3d")}},
+        height=320, key="reliability_burn_table")
+
+# --- SLO compliance history -------------------------------------------------------------
+st.subheader("SLO compliance month by month")
+history = state.load(kpi.slo_compliance_by_month, f)
+if history.height == 0:
+    ui.empty_state("No serving metrics in this period, so no month has an SLO result.")
+else:
+    st.caption("Each calendar month is clipped to the selected period (hover shows the days "
+               "it covers); pick a longer period for more history. A month met its SLOs "
+               "when availability >= target and p95 <= target over that month's counts.")
+    status = (
+        pl.when(pl.col("availability_slo_met").is_null()).then(pl.lit("no traffic"))
+        .when(pl.col("availability_slo_met") & pl.col("latency_slo_met"))
+        .then(pl.lit("✅ met"))
+        .when(~pl.col("availability_slo_met") & ~pl.col("latency_slo_met"))
+        .then(pl.lit("❌ both missed"))
+        .when(~pl.col("availability_slo_met")).then(pl.lit("❌ availability"))
+        .otherwise(pl.lit("❌ latency"))
+    )
+    history = history.with_columns(status.alias("status"),
+                                   pl.col("month").dt.strftime("%Y-%m").alias("month_label"))
+    missed = (history.group_by("model_id")
+              .agg(pl.col("status").str.starts_with("❌").sum().alias("months_missed"))
+              .filter(pl.col("months_missed") > 0)
+              .sort(["months_missed", "model_id"], descending=[True, False]))
+    missed_count, missed = missed.height, missed.head(30)
+    months = sorted(history["month_label"].unique())
+    if missed.height:
+        shown = history.join(missed, on="model_id").sort(
+            ["months_missed", "model", "month"], descending=[True, False, False])
+        names = shown.unique("model_id", maintain_order=True)
+        score = {"✅ met": 2, "❌ availability": 1, "❌ latency": 1, "❌ both missed": 0}
+        cells = {(r["model_id"], r["month_label"]): r for r in shown.iter_rows(named=True)}
+
+        def hover(row) -> str:
+            if row is None:
+                return "no metrics"
+            return (f"{row['model']} · {row['month_label']} ({row['days']} days)<br>"
+                    f"{row['status']}<br>availability {ui.pct(row['availability'], 3)} "
+                    f"(SLO {ui.pct(row['slo_availability'])})<br>p95 "
+                    f"{ui.ms(row['latency_p95_ms'])} (SLO {ui.ms(row['slo_latency_p95_ms'])})"
+                    f"<br>budget consumed {ui.pct(row['error_budget_consumed'], 1)}")
+
+        grid = [[cells.get((m, month)) for month in months] for m in names["model_id"]]
+        fig = ui.figure("Models that missed an SLO in at least one month · " + (
+                            f"the {missed.height} with most misses of {missed_count}"
+                            if missed_count > missed.height else f"{missed_count}"),
+                        "", "month", height=max(260, 26 * names.height + 120))
+        fig.add_heatmap(
+            x=months, y=names["model"].to_list(),
+            z=[[None if c is None else score.get(c["status"]) for c in row] for row in grid],
+            text=[[hover(c) for c in row] for row in grid],
+            hovertemplate="%{text}<extra></extra>",
+            zmin=0, zmax=2, showscale=False, xgap=2, ygap=2,
+            colorscale=[[0, "#dc2626"], [0.5, "#f59e0b"], [1, "#16a34a"]])
+        fig.update_layout(hovermode="closest")
+        fig.update_yaxes(autorange="reversed", title="")
+        fig.update_xaxes(type="category")
+        ui.plot(fig, key="reliability_history_chart")
+        st.caption("Red: both SLOs missed · amber: one missed · green: both met · blank: no "
+                   "metrics that month.")
+    else:
+        st.success("Every model met both SLOs in every month of the period.")
+    pivot = history.pivot("month_label", index=["model", "team"], values="status",
+                          sort_columns=True).sort("model")
+    pivot = pivot.with_columns(pl.col(months).fill_null("no metrics"))
+    with st.expander(f"Month-by-month table, all {pivot.height} models"):
+        ui.table(pivot, key="reliability_history_table")
+
+# --- serving over time, with what changed -----------------------------------------------
+st.subheader("Serving over time, with deployments and incidents")
+by = st.segmented_control("Lines for", ["all", "team"], default="all",
+                          format_func={"all": "All filtered models", "team": "Each team"}.get,
+                          key="reliability_series_by") or "all"
+series = state.load(kpi.serving_series, f, by=by)
+if series.height == 0:
+    ui.empty_state("No serving metrics in this period, so there is no time series.")
+else:
+    deployments = state.load(kpi.deployment_log, f).filter(
+        pl.col("environment") == "production")
+    incidents = state.load(kpi.incident_log, f)
+    notes = []
+    if deployments.height > 150:
+        notes.append(f"only the {deployments['failed_change'].sum()} failed changes of "
+                     f"{deployments.height} production deployments are marked")
+        deployments = deployments.filter(pl.col("failed_change"))
+    if incidents.height > 150:
+        notes.append(f"only sev 1–2 of {incidents.height} incidents are marked")
+        incidents = incidents.filter(pl.col("severity") <= 2)
+    st.caption("▲ production deployment (green: succeeded, red: failed or rolled back) · "
+               "✕ incident start. Hover a marker for its id, model and version or severity."
+               + (" To keep the chart readable, " + "; ".join(notes) + "." if notes else ""))
+
+    per_team = by == "team"
+
+    def chart(title: str, y_title: str, column: str, hover: str):
+        """One line per group; with many teams the legend goes to the right and the chart
+        takes the full width, so lines stay readable."""
+        fig = ui.figure(title, y_title, height=460 if per_team else 360)
+        for (name,), group in series.group_by("group_name", maintain_order=True):
+            fig.add_scatter(x=group["day"], y=group[column], name=name if per_team else
+                            "all models", mode="lines" if per_team else "lines+markers",
+                            marker=dict(size=4), hovertemplate=hover)
+        if per_team:
+            fig.update_layout(hovermode="closest", legend=dict(
+                orientation="v", x=1.02, xanchor="left", y=1, yanchor="top"))
+            for trace in fig.data:
+                trace.hovertemplate = (f"{trace.name}<br>%{{x|%a %d %b %Y}}: {hover}"
+                                       "<extra></extra>")
+        return fig
+
+    availability = chart("Availability per day", "availability", "availability", "%{y:.3%}")
+    availability.update_yaxes(tickformat=".2%")
+    budget = chart("Error budget consumed per day (100% = the day's allowance)",
+                   "share of the day's error budget", "error_budget_consumed", "%{y:.1%}")
+    budget.add_hline(y=1, line_dash="dash", line_color="#dc2626")
+    budget.update_yaxes(tickformat=".0%", rangemode="tozero")
+    latency = chart("Latency p95 per day (merged histogram)", "milliseconds",
+                    "latency_p95_ms", "%{y:,.0f} ms")
+    latency.update_yaxes(rangemode="tozero")
+    figures = {"reliability_availability": availability,
+               "reliability_budget_series": budget,
+               "reliability_latency_series": latency}
+    if per_team:
+        for key, fig in figures.items():
+            ui.plot(ui.mark_events(fig, deployments, incidents), key=key)
+    else:
+        left, right = st.columns(2)
+        for column, key in ((left, "reliability_availability"),
+                            (right, "reliability_budget_series")):
+            with column:
+                ui.plot(ui.mark_events(figures[key], deployments, incidents), key=key)
+        ui.plot(ui.mark_events(latency, deployments, incidents),
+                key="reliability_latency_series")
