@@ -4,7 +4,7 @@ The download holds the same bytes as `modelops report weekly` for the same week,
 business units and teams: both are `report.to_csv(report.weekly_report(...))`.
 """
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
@@ -20,7 +20,7 @@ ui.page_header(
     "weekly-report-csv",
 )
 
-now = datetime.now(timezone.utc).replace(tzinfo=None)
+now = datetime.now(UTC).replace(tzinfo=None)
 latest = report.last_complete_week(now)
 weeks = [report.last_complete_week(now - timedelta(weeks=n)) for n in range(26)]
 left, right = st.columns(2)
