@@ -343,7 +343,10 @@ def _reasons(spec: Entity, c: Column, present: bool) -> list[str]:
     raw = f"__raw_{c.name}"
     out = []
     if (c.key or c.required) and c.default is None:
-        out.append(f"CASE WHEN {v} IS NULL AND {_q(raw)} IS NULL THEN '{name}: required' END")
+        # Text is missing when blank; another type with a value that does not parse gets
+        # the "not a valid" reason below instead.
+        missing = f"{v} IS NULL" if c.type == "text" else f"{v} IS NULL AND {_q(raw)} IS NULL"
+        out.append(f"CASE WHEN {missing} THEN '{name}: required' END")
     if present and c.type != "text":
         out.append(
             f"CASE WHEN {v} IS NULL AND {_q(raw)} IS NOT NULL THEN "

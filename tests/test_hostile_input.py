@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -19,7 +20,11 @@ from queries.ingest import ingest_file
 from queries.schema import LATENCY_BUCKETS
 from queries.warehouse import reading, writing
 
-SETTINGS = settings(max_examples=30, deadline=None,
+# Derandomized: CI runs the same examples every time (a new random failure would block a
+# landing for a reason unrelated to the change). Explore further by hand with
+# MODELOPS_HYPOTHESIS_EXAMPLES=500 and a random seed.
+EXAMPLES = int(os.environ.get("MODELOPS_HYPOTHESIS_EXAMPLES", "30"))
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=EXAMPLES <= 30,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 nasty_text = st.one_of(
@@ -28,7 +33,7 @@ nasty_text = st.one_of(
                      "inf", "-1", "1e309", "null", "None", "'; DROP TABLE incidents; --",
                      "<script>alert(1)</script>", "2026-11-02T10:00:00+14:00",
                      "2026-11-02T10:00:00-12:00", "2026-02-30", "9999-12-31T23:59:59Z"]),
-    st.just("x" * 100_000),
+    st.just("x" * 5_000),  # long; a 200 kB field is tested below (and keeps reports short)
 )
 model_ref = st.sampled_from(["m1", "m2", "m404", "", "M1"])
 timestamp = st.one_of(

@@ -368,3 +368,12 @@ def test_cli_exit_status_says_what_happened(base, tmp_path, capsys):
 def test_cli_loads_files_in_reference_order_whatever_the_glob_order(tmp_path, capsys):
     files = [write(tmp_path, "teams.csv", TEAMS), write(tmp_path, "business_units.csv", BU)]
     assert cli(["ingest", *map(str, files), "--warehouse", str(tmp_path / "new.duckdb")]) == 0
+
+
+def test_a_blank_key_in_json_lines_is_quarantined_not_a_crash(base, tmp_path):
+    path = write(tmp_path, "incidents.jsonl", json.dumps(
+        {"incident_id": " ", "model_id": "m1", "severity": 1, "title": "t",
+         "started_at": "2026-11-02T10:00:00Z"}) + "\n")
+    result = load(base, path)
+    assert (result.inserted, result.quarantined) == (0, 1)
+    assert result.reasons == ["line 1: incident_id: required"]
