@@ -259,17 +259,9 @@ else:
     deployments = state.load(kpi.deployment_log, f).filter(
         pl.col("environment") == "production")
     incidents = state.load(kpi.incident_log, f)
-    notes = []
-    if deployments.height > 150:
-        notes.append(f"only the {deployments['failed_change'].sum()} failed changes of "
-                     f"{deployments.height} production deployments are marked")
-        deployments = deployments.filter(pl.col("failed_change"))
-    if incidents.height > 150:
-        notes.append(f"only sev 1–2 of {incidents.height} incidents are marked")
-        incidents = incidents.filter(pl.col("severity") <= 2)
-    st.caption("▲ production deployment (green: succeeded, red: failed or rolled back) · "
-               "✕ incident start. Hover a marker for its id, model and version or severity."
-               + (" To keep the chart readable, " + "; ".join(notes) + "." if notes else ""))
+    st.caption("▲ production deployment · ✕ incident start; red: a failed change or a "
+               "sev 1–2 incident. Hover a marker for its id, model and version or severity "
+               f"(with more than {ui.EVENT_MARKERS} events, one marker per day counts them).")
 
     per_team = by == "team"
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
+import plotly.io as pio
 import polars as pl
 import streamlit as st
 
@@ -169,6 +170,8 @@ def table(frame: pl.DataFrame, formats: dict[str, str] | None = None,
             config[column] = st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm")
         else:
             config[column] = st.column_config.Column(label)
+    if isinstance(height, int):  # a short table does not draw empty rows
+        height = min(height, 35 * (frame.height + 1) + 3)
     st.dataframe(frame, column_config=config, hide_index=True, height=height, key=key)
 
 
@@ -187,44 +190,79 @@ def with_detail_link(frame: pl.DataFrame, column: str = "model_id") -> pl.DataFr
 # --- charts -----------------------------------------------------------------------------
 
 
+# Plotly validates every layout property it is given, and applying a template per figure
+# costs ~10 ms: the shared part is validated once, here, and the template set as default.
+pio.templates.default = "plotly_white"
+_LAYOUT = go.Layout(
+    title=dict(x=0, xanchor="left"), margin=dict(l=10, r=10, t=50, b=10),
+    hovermode="x unified",
+    legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+)
+
+
 def figure(title: str, y_title: str, x_title: str = "", height: int = 360) -> go.Figure:
-    fig = go.Figure()
-    fig.update_layout(
-        title=dict(text=title, x=0, xanchor="left"), height=height,
-        margin=dict(l=10, r=10, t=50, b=10), hovermode="x unified",
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
-        yaxis_title=y_title, xaxis_title=x_title, template="plotly_white",
-    )
+    fig = go.Figure(layout=_LAYOUT)
+    fig.update_layout(title_text=title, height=height, yaxis_title=y_title,
+                      xaxis_title=x_title)
     return fig
+
+
+EVENT_MARKERS = 150  # beyond this, one marker per day with counts: still readable, fast
 
 
 def mark_events(fig: go.Figure, deployments: pl.DataFrame | None = None,
                 incidents: pl.DataFrame | None = None) -> go.Figure:
     """Mark deployments (triangles) and incidents (crosses) along the time axis.
 
-    Markers sit on a hidden second axis so they stay at the bottom whatever the scale;
-    hover shows the id, model, version or severity.
+    Markers sit on a hidden second axis so they stay at the bottom whatever the scale.
+    Up to EVENT_MARKERS events each get a marker whose hover shows the id, model, version
+    and outcome or severity; more than that (a wide scope) get one marker per day whose
+    hover counts them, and red means a failed change or a sev 1-2 incident that day.
     """
     fig.update_layout(yaxis2=dict(overlaying="y", range=[0, 1], visible=False,
                                   fixedrange=True))
     if deployments is not None and deployments.height:
-        fig.add_trace(go.Scatter(
-            x=deployments["deployed_at"], y=[0.03] * deployments.height, yaxis="y2",
-            mode="markers", name="deployment",
-            marker=dict(symbol="triangle-up", size=9, color=[
-                "#dc2626" if o != "succeeded" else "#16a34a" for o in deployments["outcome"]]),
-            hovertext=[f"deployment {d} · {m} v{v} · {o}" for d, m, v, o in deployments.select(
-                "deployment_id", "model_id", "version", "outcome").iter_rows()],
-            hoverinfo="text"))
+        bad = pl.col("outcome") != "succeeded"
+        if "failed_change" in deployments.columns:
+            bad = bad | pl.col("failed_change").fill_null(False)
+        if deployments.height <= EVENT_MARKERS:
+            marks = deployments.select(
+                pl.col("deployed_at").alias("x"), bad.alias("bad"),
+                pl.format("deployment {} · {} v{} · {}", "deployment_id", "model_id",
+                          "version", "outcome").alias("text"))
+        else:
+            marks = _per_day(deployments, "deployed_at", bad, "deployments",
+                             "failed or rolled back, or named by an incident")
+        _add_markers(fig, marks, "deployment", "triangle-up", 0.03, "#16a34a")
     if incidents is not None and incidents.height:
-        fig.add_trace(go.Scatter(
-            x=incidents["started_at"], y=[0.09] * incidents.height, yaxis="y2",
-            mode="markers", name="incident",
-            marker=dict(symbol="x", size=9, color="#ea580c"),
-            hovertext=[f"incident {i} · {m} · sev {s}" for i, m, s in incidents.select(
-                "incident_id", "model_id", "severity").iter_rows()],
-            hoverinfo="text"))
+        severe = pl.col("severity") <= 2
+        if incidents.height <= EVENT_MARKERS:
+            marks = incidents.select(
+                pl.col("started_at").alias("x"), severe.alias("bad"),
+                pl.format("incident {} · {} · sev {}", "incident_id", "model_id",
+                          "severity").alias("text"))
+        else:
+            marks = _per_day(incidents, "started_at", severe, "incidents", "sev 1-2")
+        _add_markers(fig, marks, "incident", "x", 0.09, "#f59e0b")
     return fig
+
+
+def _per_day(events: pl.DataFrame, at: str, bad: pl.Expr, what: str, bad_means: str):
+    return (events.group_by(pl.col(at).dt.truncate("1d").alias("x"))
+            .agg(pl.len().alias("n"), bad.sum().alias("n_bad"))
+            .sort("x")
+            .select("x", (pl.col("n_bad") > 0).alias("bad"),
+                    pl.format("{}: {} " + what + ", {} " + bad_means, pl.col("x").dt.date(),
+                              "n", "n_bad").alias("text")))
+
+
+def _add_markers(fig: go.Figure, marks: pl.DataFrame, name: str, symbol: str, y: float,
+                 colour: str) -> None:
+    colours = marks.select(pl.when("bad").then(pl.lit("#dc2626")).otherwise(pl.lit(colour)))
+    fig.add_trace(go.Scatter(
+        x=marks["x"], y=[y] * marks.height, yaxis="y2", mode="markers", name=name,
+        marker=dict(symbol=symbol, size=9, color=colours.to_series().to_list()),
+        hovertext=marks["text"].to_list(), hoverinfo="text"))
 
 
 def plot(fig: go.Figure, key: str | None = None) -> None:

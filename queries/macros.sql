@@ -1,4 +1,5 @@
--- SQL helpers installed as temporary macros on every connection (see warehouse._install_macros).
+-- SQL helpers stored in the warehouse as macros, refreshed whenever this file changes
+-- (see warehouse._refresh_macros): readers share one connection and its cursors see them.
 
 -- Prometheus histogram_quantile (METRICS.md, "latency percentiles").
 --   q:      the quantile, 0..1
@@ -7,7 +8,7 @@
 -- rank = q * total; the first bucket whose cumulative count >= rank; interpolate linearly
 -- between its lower bound (the previous bound, 0 for the first) and its upper bound.
 -- A rank in the +Inf bucket returns the highest finite bound. NULL when total = 0.
-CREATE OR REPLACE TEMP MACRO _hq_pick(q, bounds, cum, i) AS
+CREATE OR REPLACE MACRO _hq_pick(q, bounds, cum, i) AS
     CASE
         WHEN i > len(bounds) THEN bounds[len(bounds)]
         WHEN cum[i] = coalesce(cum[i - 1], 0) THEN coalesce(bounds[i - 1], 0)
@@ -17,7 +18,7 @@ CREATE OR REPLACE TEMP MACRO _hq_pick(q, bounds, cum, i) AS
              / (cum[i] - coalesce(cum[i - 1], 0))
     END;
 
-CREATE OR REPLACE TEMP MACRO histogram_quantile(q, bounds, cum) AS
+CREATE OR REPLACE MACRO histogram_quantile(q, bounds, cum) AS
     CASE
         WHEN cum[len(cum)] IS NULL OR cum[len(cum)] = 0 THEN NULL
         ELSE _hq_pick(q, bounds, cum,
@@ -26,7 +27,7 @@ CREATE OR REPLACE TEMP MACRO histogram_quantile(q, bounds, cum) AS
 
 -- The models in the shared filter, with their team and business unit. An empty list means
 -- "no restriction" for that dimension.
-CREATE OR REPLACE TEMP MACRO scoped_models(business_units, teams, models) AS TABLE
+CREATE OR REPLACE MACRO scoped_models(business_units, teams, models) AS TABLE
     SELECT m.*, t.name AS team, t.business_unit_id, b.name AS business_unit
     FROM models m
     JOIN teams t ON t.team_id = m.team_id
@@ -39,7 +40,7 @@ CREATE OR REPLACE TEMP MACRO scoped_models(business_units, teams, models) AS TAB
 -- choice: 'model', 'team', 'business_unit' or 'all'. group_id / group_name are the model's,
 -- team's or business unit's id and name, or 'all' for the whole scope. Any other choice
 -- raises an error rather than silently grouping by nothing.
-CREATE OR REPLACE TEMP MACRO grouped_models(business_units, teams, models, group_by) AS TABLE
+CREATE OR REPLACE MACRO grouped_models(business_units, teams, models, group_by) AS TABLE
     SELECT s.*,
         CASE group_by
             WHEN 'model' THEN s.model_id
@@ -62,7 +63,7 @@ CREATE OR REPLACE TEMP MACRO grouped_models(business_units, teams, models, group
 -- total = 0), as plain arithmetic. histogram_quantile's list lambdas cost ~80 us per row,
 -- which is too slow for per-model and per-day percentiles over 2,000 models; this costs ~1 us.
 -- tests/test_kpi_reference.py checks that the two agree.
-CREATE OR REPLACE TEMP MACRO latency_quantile(q, b5, b10, b25, b50, b100, b250, b500,
+CREATE OR REPLACE MACRO latency_quantile(q, b5, b10, b25, b50, b100, b250, b500,
                                               b1000, b2500, b5000, b10000, total) AS
     CAST(CASE
         WHEN total IS NULL OR total = 0 THEN NULL

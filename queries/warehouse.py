@@ -1,16 +1,19 @@
 """Open the warehouse, keep its schema current, and run named SQL files.
 
 One DuckDB file holds the warehouse. DuckDB lets one process write a file, or many read it,
-never both at once. So nothing here keeps a connection open: readers open a short read-only
-connection per batch of queries, the writer (ingest, demo) opens one for a load, and either
-side retries with a bounded back-off while the other holds the lock. See README, "Ingest
-while the dashboard serves".
+never both at once. So readers share one read-only connection per process that is let go
+as soon as a writer announces itself or after a second idle (`_SharedReader`); the writer
+(ingest, demo) opens one for a load; either side retries with a bounded back-off while the
+other holds the lock. See README, "Ingest while the dashboard serves".
 """
 
 from __future__ import annotations
 
+import atexit
+import hashlib
 import os
 import re
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -82,16 +85,7 @@ def _intent_file(path: Path) -> Path:
 
 def _wait_for_writers(path: Path, deadline: float) -> None:
     """Sleep while a live process has announced that it is about to write."""
-    while time.monotonic() < deadline:
-        waiting = False
-        for intent in path.parent.glob(f"{path.name}.writer-*"):
-            pid = intent.name.rsplit("-", 1)[-1]
-            if pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid():
-                waiting = True
-            elif pid.isdigit() and not _alive(int(pid)):
-                intent.unlink(missing_ok=True)  # left by a killed writer
-        if not waiting:
-            return
+    while _writer_waiting(path) and time.monotonic() < deadline:
         time.sleep(0.02)
 
 
@@ -116,10 +110,11 @@ def writing(path: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     intent = _intent_file(path)
     intent.touch()
     try:
+        _release_reader(path)  # this process's own shared reader, if any
         con = connect(path, read_only=False)
         try:
             migrate(con)
-            _install_macros(con)
+            _refresh_macros(con)
             yield con
         finally:
             con.close()
@@ -129,24 +124,180 @@ def writing(path: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
 
 @contextmanager
 def reading(path: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short read-only connection; closed on exit so writers are not starved."""
+    """A read-only cursor on the process's shared connection to the warehouse."""
     path = warehouse_path(path)
     if not path.exists():
         raise WarehouseError(
             f"{path}: no warehouse here (run `modelops demo` or `modelops ingest`)")
-    con = connect(path, read_only=True)
+    with _reader(path).cursor() as cur:
+        yield cur
+
+
+READER_IDLE_S = float(os.environ.get("MODELOPS_READER_IDLE", "1.0"))
+
+
+class _SharedReader:
+    """One read-only connection per warehouse per process, shared through cursors.
+
+    Opening the file costs ~15 ms and starts with a cold buffer pool, so a page that opens
+    one per query pays that many times. This connection stays open while queries come in,
+    and is closed after READER_IDLE_S without a query, or as soon as no query is running
+    once a writer has announced itself (its intent file): so `modelops ingest` waits at
+    most for the queries in flight, or the idle time. While a writer waits, new reads do
+    not use the shared connection: they open their own, which waits for the writer.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        # Reentrant: opening an outdated file migrates it through writing(), which asks
+        # this same reader to let go of the file.
+        self.lock = threading.RLock()
+        self.con = None
+        self.identity = None  # (inode, mtime) of the file the connection has open
+        self.users = 0
+        self.last_used = 0.0
+        self.timer: threading.Timer | None = None
+
+    @contextmanager
+    def cursor(self):
+        con = self._checkout()
+        if con is None:  # a writer is waiting: read on a private connection after it
+            private = _open_reader(self.path)
+            try:
+                yield private
+            finally:
+                private.close()
+            return
+        cur = con.cursor()
+        try:
+            cur.execute("SET TimeZone = 'UTC'")
+            yield cur
+        finally:
+            cur.close()
+            self._checkin()
+
+    def _checkout(self):
+        with self.lock:
+            if _writer_waiting(self.path):
+                if self.users == 0:
+                    self._close()
+                return None
+            if self.con is not None and self.users == 0 and _identity(self.path) != self.identity:
+                self._close()  # the file was replaced (a demo rebuilt by rename)
+            if self.con is None:
+                self.con = _open_reader(self.path)
+                self.identity = _identity(self.path)
+            self.users += 1
+            return self.con
+
+    def _checkin(self) -> None:
+        with self.lock:
+            self.users -= 1
+            self.last_used = time.monotonic()
+            if self.users == 0:
+                if _writer_waiting(self.path):
+                    self._close()
+                elif self.timer is None:
+                    self.timer = threading.Timer(READER_IDLE_S, self._close_if_idle)
+                    self.timer.daemon = True
+                    self.timer.start()
+
+    def _close_if_idle(self) -> None:
+        with self.lock:
+            self.timer = None
+            if self.users or self.con is None:
+                return
+            idle = time.monotonic() - self.last_used
+            if idle >= READER_IDLE_S or _writer_waiting(self.path):
+                self._close()
+            else:
+                self.timer = threading.Timer(READER_IDLE_S - idle, self._close_if_idle)
+                self.timer.daemon = True
+                self.timer.start()
+
+    def close_when_free(self, timeout_s: float = LOCK_TIMEOUT_S) -> None:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            with self.lock:
+                if self.users == 0:
+                    self._close()
+                    return
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.01)
+
+    def _close(self) -> None:  # with self.lock held
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        if self.con is not None:
+            self.con.close()
+            self.con = None
+
+
+def _identity(path: Path):
     try:
-        version = schema_version(con)
-        if version != SCHEMA_VERSION:
-            con.close()
-            # An older file is migrated by a short write, then read as usual.
-            with writing(path):
-                pass
-            con = connect(path, read_only=True)
-        _install_macros(con)
-        yield con
-    finally:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
+@atexit.register
+def _close_readers() -> None:
+    with _readers_lock:
+        readers = list(_readers.values())
+    for reader in readers:
+        with reader.lock:
+            reader._close()
+
+
+_readers: dict[Path, _SharedReader] = {}
+_readers_lock = threading.Lock()
+
+
+def _reader(path: Path) -> _SharedReader:
+    key = path.resolve()
+    with _readers_lock:
+        if key not in _readers:
+            _readers[key] = _SharedReader(key)
+        return _readers[key]
+
+
+def _release_reader(path: Path) -> None:
+    """Before this process writes, close its own shared reader (DuckDB allows one or the
+    other per file, even within a process)."""
+    with _readers_lock:
+        reader = _readers.get(path.resolve())
+    if reader is not None:
+        reader.close_when_free()
+
+
+def _writer_waiting(path: Path) -> bool:
+    """Has another live process announced that it is about to write? (Intent files left by
+    a killed writer are removed.)"""
+    waiting = False
+    for intent in path.parent.glob(f"{path.name}.writer-*"):
+        pid = intent.name.rsplit("-", 1)[-1]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        if _alive(int(pid)):
+            waiting = True
+        else:
+            intent.unlink(missing_ok=True)
+    return waiting
+
+
+def _open_reader(path: Path):
+    """A read-only connection to a file whose schema and macros are current."""
+    con = connect(path, read_only=True)
+    if schema_version(con) != SCHEMA_VERSION or _macros_sha(con) != _macros_wanted():
         con.close()
+        # An older file is migrated (and its macros refreshed) by a short write.
+        with writing(path):
+            pass
+        con = connect(path, read_only=True)
+    return con
 
 
 # --- schema -----------------------------------------------------------------------------
@@ -264,13 +415,36 @@ def _strip_comments(sql: str) -> str:
     return re.sub(r"--[^\n]*", "", sql)
 
 
-def _install_macros(con) -> None:
-    """SQL helpers (histogram_quantile, scoped_models, ...) as temporary macros.
+def _macros_wanted() -> str:
+    return hashlib.sha256(sql_text("macros").encode()).hexdigest()
 
-    They are defined per connection from queries/macros.sql, so the KPI math always comes
-    from the code that reads, never from whichever version last wrote the file.
-    """
-    con.execute(sql_text("macros"))
+
+def _macros_sha(con) -> str | None:
+    rows = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'macro_version'"
+    ).fetchall()
+    if not rows[0][0]:
+        return None
+    rows = con.execute("SELECT sha256 FROM macro_version").fetchall()
+    return rows[0][0] if rows else None
+
+
+def _refresh_macros(con) -> None:
+    """Store the SQL helpers (histogram_quantile, scoped_models, ...) as macros in the file
+    whenever queries/macros.sql differs from what the file holds, so the KPI math always
+    comes from the code that runs, and every reader's cursor sees the macros for free."""
+    wanted = _macros_wanted()
+    if _macros_sha(con) == wanted:
+        return
+    con.execute("BEGIN")
+    try:
+        con.execute(sql_text("macros"))
+        con.execute("CREATE OR REPLACE TABLE macro_version (sha256 VARCHAR NOT NULL)")
+        con.execute("INSERT INTO macro_version VALUES (?)", [wanted])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
 
 
 def run(con, name: str, **params) -> pl.DataFrame:
