@@ -154,15 +154,19 @@ else:
 st.subheader("Model versions (audit trail)")
 live_only = st.toggle("Only versions live in production at the end of the period",
                       key="governance_live_only")
-versions = state.load(kpi.model_versions, f)
+SHOWN = 1000  # a model's full history is on its detail page
+versions = state.load(kpi.model_versions, f, limit=SHOWN)
 if live_only:
     versions = versions.filter(pl.col("live_in_production"))
 if versions.height == 0:
     ui.empty_state("No registered versions for these models"
                    + (" is live in production." if live_only else "."))
 else:
-    st.caption("Every registered version with its artifact digest (SHA-256), code commit and "
-               "training-data reference, and when it first and last went to production.")
+    st.caption("Registered versions with their artifact digest (SHA-256), code commit and "
+               "training-data reference, and when they first and last went to production; "
+               "by business unit, team and model, newest version first. At most "
+               f"{SHOWN:,} are listed: narrow the filters, or open a model's detail page "
+               "for all of its versions.")
     ui.table(ui.with_detail_link(versions).select(
         "model", "version", "live_in_production", "registered_at", "first_production_at",
         "last_production_at", "artifact_sha256", "code_commit", "training_data_ref",

@@ -119,12 +119,14 @@ else:
         height=320, key="model_quality_dq_table")
 
 st.subheader("Failing checks")
-failing = state.load(kpi.failing_checks, f)
+SHOWN = 500
+failing = state.load(kpi.failing_checks, f, limit=SHOWN)
 if failing.height == 0:
     ui.empty_state("Every data-quality check run in this period passed (or none ran).")
 else:
-    st.caption(f"{failing.height} checks did not pass: failures first, then warnings, "
-               "newest first, with how many rows failed.")
+    st.caption("Checks that did not pass: failures first, then warnings, newest first, "
+               f"with how many rows failed (at most {SHOWN}; the totals are in the table "
+               "above).")
     ui.table(ui.with_detail_link(failing).select(
         "status", "run_at", "model", "pipeline", "check_name", "rows_checked", "rows_failed",
         "failed_row_fraction", "team", "detail"),

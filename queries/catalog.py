@@ -7,25 +7,6 @@ import polars as pl
 from queries.schema import ENTITIES
 from queries.warehouse import run
 
-# The column that says how recent an entity's data is.
-FRESHNESS_COLUMN = {
-    "business_units": None,
-    "teams": None,
-    "vendors": None,
-    "models": "created_at",
-    "model_versions": "registered_at",
-    "deployments": "deployed_at",
-    "incidents": "started_at",
-    "metrics_hourly": "hour",
-    "costs_daily": "day",
-    "business_value_daily": "day",
-    "drift": "measured_at",
-    "data_quality": "run_at",
-    "validations": "run_at",
-    "risk_assessments": "assessed_at",
-}
-
-
 def model_catalog(con, business_units: tuple[str, ...] = ()) -> pl.DataFrame:
     return run(con, "model_catalog", business_units=list(business_units))
 
@@ -34,7 +15,7 @@ def entity_status(con) -> pl.DataFrame:
     """Per entity: rows, newest data point, last load time and last load status."""
     parts = []
     for name in ENTITIES:
-        column = FRESHNESS_COLUMN[name]
+        column = ENTITIES[name].time_column
         newest = f"max({column})::TIMESTAMP" if column else "NULL::TIMESTAMP"
         parts.append(f"SELECT '{name}' AS entity, count(*) AS rows, {newest} AS newest_data"
                      f" FROM {name}")

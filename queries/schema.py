@@ -56,6 +56,9 @@ class Entity:
     name: str
     columns: tuple[Column, ...]
     rules: tuple[RowRule, ...] = field(default_factory=tuple)
+    # The column that places a row in time: how fresh the entity is, and the order rows
+    # are stored in (so a time window reads only the row groups it needs).
+    time_column: str | None = None
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -130,7 +133,7 @@ _add(Entity("models", (
     Column("retired_at", "timestamp"),
 ), (
     RowRule("retired_at < created_at", "retired_at is before created_at"),
-)))
+), time_column="created_at"))
 
 _add(Entity("model_versions", (
     _text("model_id", key=True, references=("models", "model_id")),
@@ -141,7 +144,7 @@ _add(Entity("model_versions", (
           check_reason="must be 64 hex characters"),
     _text("code_commit"),
     _text("training_data_ref"),
-)))
+), time_column="registered_at"))
 
 _add(Entity("deployments", (
     _text("deployment_id", key=True),
@@ -153,7 +156,7 @@ _add(Entity("deployments", (
     _enum("outcome", ("succeeded", "failed", "rolled_back"), required=True),
     _text("change_ticket"),
     _text("approved_by"),
-)))
+), time_column="deployed_at"))
 
 _add(Entity("incidents", (
     _text("incident_id", key=True),
@@ -172,7 +175,7 @@ _add(Entity("incidents", (
     RowRule("detected_at < started_at", "detected_at is before started_at"),
     RowRule("acknowledged_at < detected_at", "acknowledged_at is before detected_at"),
     RowRule("resolved_at < started_at", "resolved_at is before started_at"),
-)))
+), time_column="started_at"))
 
 _add(Entity("metrics_hourly", (
     _text("model_id", key=True, references=("models", "model_id")),
@@ -186,7 +189,7 @@ _add(Entity("metrics_hourly", (
     *(RowRule(f"{hi} < {lo}", f"{hi} is below {lo} (buckets must not decrease)")
       for lo, hi in pairwise(LATENCY_BUCKETS)),
     RowRule(f"{LATENCY_BUCKETS[-1]} > requests", f"{LATENCY_BUCKETS[-1]} exceeds requests"),
-)))
+), time_column="hour"))
 
 _add(Entity("costs_daily", (
     _text("model_id", key=True, references=("models", "model_id")),
@@ -195,13 +198,13 @@ _add(Entity("costs_daily", (
     # Part of the key but may be empty: stored as '' so that the key stays comparable.
     _text("vendor_id", key=True, default="''", references=("vendors", "vendor_id")),
     Column("amount_usd", "float", required=True, check="v >= 0", check_reason="must be >= 0"),
-)))
+), time_column="day"))
 
 _add(Entity("business_value_daily", (
     _text("model_id", key=True, references=("models", "model_id")),
     Column("day", "date", key=True),
     Column("value_usd", "float", required=True),
-)))
+), time_column="day"))
 
 _add(Entity("drift", (
     _text("model_id", key=True, references=("models", "model_id")),
@@ -210,7 +213,7 @@ _add(Entity("drift", (
     _enum("method", ("psi", "ks", "js", "wasserstein", "other"), required=True),
     Column("score", "float", required=True, check="v >= 0", check_reason="must be >= 0"),
     Column("threshold", "float", required=True, check="v >= 0", check_reason="must be >= 0"),
-)))
+), time_column="measured_at"))
 
 _add(Entity("data_quality", (
     _text("check_run_id", key=True),
@@ -223,7 +226,7 @@ _add(Entity("data_quality", (
     Column("rows_failed", "int", **_NON_NEGATIVE_INT),
 ), (
     RowRule("rows_failed > rows_checked", "rows_failed exceeds rows_checked"),
-)))
+), time_column="run_at"))
 
 _add(Entity("validations", (
     _text("validation_id", key=True),
@@ -235,7 +238,7 @@ _add(Entity("validations", (
     Column("value", "float", required=True),
     Column("threshold", "float"),
     Column("passed", "bool", required=True),
-)))
+), time_column="run_at"))
 
 _add(Entity("risk_assessments", (
     _text("assessment_id", key=True),
@@ -246,7 +249,7 @@ _add(Entity("risk_assessments", (
     _enum("outcome", ("approved", "conditional", "rejected"), required=True),
     Column("next_review_due", "date", required=True),
     _text("notes"),
-)))
+), time_column="assessed_at"))
 
 # The order in which entities can be loaded so that references resolve.
 LOAD_ORDER = tuple(ENTITIES)

@@ -28,6 +28,8 @@ from queries.schema import ENTITIES, LATENCY_BUCKETS, SQL_TYPES
 QUERY_DIR = Path(__file__).parent
 DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
 LOCK_TIMEOUT_S = float(os.environ.get("MODELOPS_LOCK_TIMEOUT", "60"))
+# DuckDB's buffer pool may otherwise grow to 80% of RAM; the dashboard reads aggregates.
+READER_MEMORY = os.environ.get("MODELOPS_READER_MEMORY", "256MB")
 
 
 class WarehouseError(Exception):
@@ -64,7 +66,8 @@ def connect(path: Path, read_only: bool, timeout_s: float = LOCK_TIMEOUT_S):
     delay = 0.005
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            config = {"memory_limit": READER_MEMORY} if read_only else {}
+            con = duckdb.connect(str(path), read_only=read_only, config=config)
             break
         except duckdb.Error as error:
             if not _is_lock_error(error):
