@@ -7,6 +7,7 @@ import polars as pl
 from queries.schema import ENTITIES
 from queries.warehouse import run
 
+
 def model_catalog(con, business_units: tuple[str, ...] = ()) -> pl.DataFrame:
     return run(con, "model_catalog", business_units=list(business_units))
 
