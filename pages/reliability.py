@@ -96,12 +96,16 @@ else:
         fig = ui.figure("Latency p95 against its SLO · above the line = SLO missed",
                         "measured p95 (ms)", "p95 target (ms)",
                         height=max(360, 22 * top.height + 110))
-        fig.add_scatter(
-            x=with_latency["slo_latency_p95_ms"], y=with_latency["latency_p95_ms"],
-            mode="markers", name="model", text=with_latency["model"],
-            marker=dict(size=9, color=["#16a34a" if met else "#dc2626"
-                                       for met in with_latency["latency_slo_met"]]),
-            hovertemplate="%{text}<br>p95 %{y:,.0f} ms (target %{x:,.0f} ms)<extra></extra>")
+        # One trace per verdict: a colour per point would be validated point by point.
+        for met, colour in ((True, "#16a34a"), (False, "#dc2626")):
+            points = with_latency.filter(pl.col("latency_slo_met") == met)
+            fig.add_scatter(
+                x=points["slo_latency_p95_ms"].to_numpy(),
+                y=points["latency_p95_ms"].to_numpy(), text=points["model"].to_numpy(),
+                mode="markers", name="SLO met" if met else "SLO missed",
+                marker=dict(size=9, color=colour),
+                hovertemplate="%{text}<br>p95 %{y:,.0f} ms (target %{x:,.0f} ms)"
+                              "<extra></extra>")
         bounds = [1, 10000]
         if with_latency.height:
             low = min(with_latency["slo_latency_p95_ms"].min(),

@@ -80,7 +80,10 @@ def _policy(path: str) -> access.Policy | None:
 
 # --- cached reads -----------------------------------------------------------------------
 
-@st.cache_data(max_entries=512, show_spinner=False)
+# cache_resource, not cache_data: a hit returns the stored frame itself instead of
+# unpickling a copy (a third of a warm rerun). Frames are shared between sessions, so pages
+# only derive new frames from them (polars operations do), never change one in place.
+@st.cache_resource(max_entries=512, show_spinner=False)
 def _cached(module: str, name: str, f: Filter | None, path: str, token: int, kwargs: tuple):
     fn = getattr(importlib.import_module(module), name)
     with warehouse.reading(Path(path)) as con:

@@ -95,6 +95,7 @@ def page_times(wh: Path, bu_a: str, bu_b: str, model_id: str) -> list[dict]:
         cold, sql, change, warm = [], [], [], []
         for _ in range(REPEAT):
             st.cache_data.clear()
+            st.cache_resource.clear()
             with sql_timer() as seconds:
                 at.run()
             cold.append(at.session_state["script_seconds"])
