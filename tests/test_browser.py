@@ -121,3 +121,32 @@ def test_a_deep_link_to_a_page_opens_that_page_on_a_fresh_server(demo_warehouse,
         first, last = preset_days("7d", today())
         assert page.locator("[data-testid=stSidebar]").get_by_text(
             f"{first:%a %d %b %Y} – {last:%a %d %b %Y} (UTC)").count() == 1
+
+
+def test_the_user_from_a_trusted_proxy_header_is_scoped(demo_warehouse, tmp_path):
+    """The oauth2-proxy deployment: the policy names the header the proxy sets."""
+    require_browser()
+    with reading(demo_warehouse) as con:
+        catalog = model_catalog(con)
+    mine = catalog["business_unit_id"][0]
+    policy = tmp_path / "policy.toml"
+    policy.write_text(f'header = "X-Forwarded-Email"\n[grants]\n"alice@example.com" = ["{mine}"]\n')
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(demo_warehouse, warehouse)
+    env = {"MODELOPS_ACCESS_POLICY": str(policy)}
+    with streamlit_server(warehouse, env=env) as url, browser_page() as page:
+        page.set_extra_http_headers({"X-Forwarded-Email": "mallory@example.com"})
+        page.goto(url)
+        wait_for_app(page)
+        assert page.locator("h1").first.inner_text() == "No access"
+
+        page.set_extra_http_headers({"X-Forwarded-Email": "alice@example.com"})
+        page.goto(f"{url}/?bu={catalog['business_unit_id'][-1]}")
+        wait_for_app(page)
+        page.wait_for_selector("[data-testid=stMetric]")
+        assert page.locator("h1").first.inner_text() == "Overview"
+        page.locator("[data-testid=stSidebar]").get_by_role(
+            "combobox", name="Business units").click()
+        options = page.get_by_role("option").all_inner_texts()
+        names = set(catalog.filter(catalog["business_unit_id"] == mine)["business_unit"])
+        assert set(options) - {"Select all"} <= names, options

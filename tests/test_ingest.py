@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
+import random
 import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -321,30 +322,40 @@ def test_a_failure_mid_file_loads_nothing_of_it(base, tmp_path, monkeypatch):
     assert table(base, "SELECT count(*) FROM load_log WHERE file = ?", [str(path)]) == [(0,)]
 
 
-def test_kill_9_mid_load_leaves_the_warehouse_as_before_that_file(base, tmp_path):
-    rows = 400_000
-    frame = pl.DataFrame({
-        "model_id": ["m1"] * rows,
-        "hour": pl.datetime_range(pl.datetime(2020, 1, 1), pl.datetime(2020, 1, 1)
-                                  + pl.duration(hours=rows - 1), "1h", eager=True),
-        "requests": [10] * rows, "errors": [0] * rows,
-        **{b: [10] * rows for b in LATENCY_BUCKETS},
-    })
-    big = tmp_path / "metrics_hourly.parquet"
-    frame.write_parquet(big)
-    env = {**os.environ, "MODELOPS_WAREHOUSE": str(base)}
-    for delay in (0.3, 0.8, 1.5):
-        proc = subprocess.Popen([sys.executable, "-m", "queries.cli", "ingest", str(big)], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
+def test_kill_9_at_random_points_keeps_exactly_the_files_that_finished(base, tmp_path):
+    """Ingest four files in one command and kill -9 it at random moments, again and again:
+    each file's rows are all there or none, and there exactly when the load log says the
+    file finished."""
+    rows, files = 150_000, []
+    for n in range(4):
+        first = pl.datetime(2020, 1, 1) + pl.duration(hours=n * rows)
+        pl.DataFrame({
+            "model_id": ["m1"] * rows,
+            "hour": pl.datetime_range(first, first + pl.duration(hours=rows - 1), "1h",
+                                      eager=True),
+            "requests": [10] * rows, "errors": [0] * rows,
+            **{b: [10] * rows for b in LATENCY_BUCKETS},
+        }).write_parquet(tmp_path / f"metrics_hourly-{n}.parquet")
+        files.append(tmp_path / f"metrics_hourly-{n}.parquet")
+    chance = random.Random(20261125)
+    for _ in range(4):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "queries.cli", "ingest", *map(str, files),
+             "--warehouse", str(base)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(chance.uniform(0.2, 3.0))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        loaded = table(base, "SELECT count(*) FROM metrics_hourly")[0][0]
-        logged = table(base, "SELECT count(*) FROM load_log WHERE entity = 'metrics_hourly'")[0][0]
-        assert loaded in (0, rows)
-        assert (loaded == rows) == (logged >= 1)
-        if loaded:
-            break
+        logged = {f for (f,) in table(
+            base, "SELECT DISTINCT file FROM load_log WHERE status = 'loaded'")}
+        for n, path in enumerate(files):
+            first = datetime(2020, 1, 1) + timedelta(hours=n * rows)
+            stored = table(base, "SELECT count(*) FROM metrics_hourly WHERE hour >= ? AND hour < ?",
+                           [first, first + timedelta(hours=rows)])[0][0]
+            assert stored in (0, rows), (path.name, stored)
+            assert (stored == rows) == (str(path) in logged), (path.name, stored, logged)
+    # Whatever was killed, loading again completes the set.
+    assert cli(["ingest", *map(str, files), "--warehouse", str(base)]) == 0
+    assert table(base, "SELECT count(*) FROM metrics_hourly") == [(4 * rows,)]
 
 
 # --- the CLI ----------------------------------------------------------------------------
