@@ -131,7 +131,8 @@ def kpi_tiles(tiles: list[Tile], now: dict, before: dict, per_row: int = 6) -> N
                     delta = f"{change * 100:+.2f} pp"
                 elif previous:
                     delta = f"{change / abs(previous) * 100:+.1f}%"
-            colour = ("off" if tile.higher_is_better is None else
+            colour = ("off" if tile.higher_is_better is None or not delta
+                      or float(delta.split()[0].rstrip("%")) == 0 else
                       "normal" if tile.higher_is_better else "inverse")
             column.metric(tile.label, tile.fmt(value), delta, delta_color=colour,
                           help=tile.help, border=True)
