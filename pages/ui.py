@@ -142,35 +142,31 @@ def first_row(frame: pl.DataFrame) -> dict:
     return frame.row(0, named=True) if frame.height else {}
 
 
+_COLUMN_KINDS = {
+    "pct": lambda label: st.column_config.NumberColumn(label, format="percent"),
+    "usd": lambda label: st.column_config.NumberColumn(label, format="dollar"),
+    "ms": lambda label: st.column_config.NumberColumn(label, format="%.0f ms"),
+    "min": lambda label: st.column_config.NumberColumn(label, format="%.0f min"),
+    "int": lambda label: st.column_config.NumberColumn(label, format="localized"),
+    "float": lambda label: st.column_config.NumberColumn(label, format="%.2f"),
+    "link": lambda label: st.column_config.LinkColumn(label, display_text="open"),
+    "dt": lambda label: st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm"),
+}
+
+
 def table(frame: pl.DataFrame, formats: dict[str, str] | None = None,
           labels: dict[str, str] | None = None, height: int | str = "auto",
           key: str | None = None) -> None:
-    """A read-only table; `formats` maps a column to pct, ms, usd, int, float, min, link, dt."""
+    """A read-only table; `formats` maps a column to a kind of _COLUMN_KINDS."""
     formats, labels = formats or {}, labels or {}
     links = [c for c in frame.columns if formats.get(c) == "link"]
     if links:
         frame = frame.with_columns(safe_link(pl.col(c)).alias(c) for c in links)
-    config = {}
-    for column in frame.columns:
-        kind, label = formats.get(column), labels.get(column, column.replace("_", " "))
-        if kind == "pct":
-            config[column] = st.column_config.NumberColumn(label, format="percent")
-        elif kind == "usd":
-            config[column] = st.column_config.NumberColumn(label, format="dollar")
-        elif kind == "ms":
-            config[column] = st.column_config.NumberColumn(label, format="%.0f ms")
-        elif kind == "min":
-            config[column] = st.column_config.NumberColumn(label, format="%.0f min")
-        elif kind == "int":
-            config[column] = st.column_config.NumberColumn(label, format="localized")
-        elif kind == "float":
-            config[column] = st.column_config.NumberColumn(label, format="%.2f")
-        elif kind == "link":
-            config[column] = st.column_config.LinkColumn(label, display_text="open")
-        elif kind == "dt":
-            config[column] = st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm")
-        else:
-            config[column] = st.column_config.Column(label)
+    config = {
+        column: _COLUMN_KINDS.get(formats.get(column), st.column_config.Column)(
+            labels.get(column, column.replace("_", " ")))
+        for column in frame.columns
+    }
     if isinstance(height, int):  # a short table does not draw empty rows
         height = min(height, 35 * (frame.height + 1) + 3)
     st.dataframe(frame, column_config=config, hide_index=True, height=height, key=key)
