@@ -516,18 +516,12 @@ def test_installed_command_writes_the_same_bytes(warehouse):
     assert bad.stderr == "modelops report: no ISO week 99 in 2026: '2026-W99'\n"
 
 
-# --- performance ------------------------------------------------------------------------
+# --- scale ------------------------------------------------------------------------------
 
-def test_weekly_csv_for_2000_models_is_fast(tmp_path):
-    """The target: the weekly CSV for 2,000 models in <= 0.5 s on a 2-core machine.
-
-    The warehouse is filled with SQL straight into its tables (ingest is not what is timed
-    here, and loading ~100k rows through it would dominate the test). Best of three runs,
-    on a warm connection: the one-off cost of importing pyarrow for the first `.pl()` in a
-    process is not the report's.
-    """
-    import time
-
+def test_weekly_csv_covers_2000_models(tmp_path):
+    """One row per model at the scale of a large company. (Its speed is measured by the
+    benchmark, tests/bench/run.py, not asserted here.) The warehouse is filled with SQL
+    straight into its tables: loading ~100k rows through ingest would dominate the test."""
     from queries.warehouse import writing
 
     path = tmp_path / "big.duckdb"
@@ -572,11 +566,5 @@ def test_weekly_csv_for_2000_models_is_fast(tmp_path):
             con.execute(sql)
 
     with reading(path) as con:
-        con.sql("SELECT 1").pl()            # pay the one-off pyarrow import
-        times = []
-        for _ in range(3):
-            started = time.perf_counter()
-            csv = to_csv(weekly_report(con, WEEK))
-            times.append(time.perf_counter() - started)
+        csv = to_csv(weekly_report(con, WEEK))
     assert csv.count(b"\n") == 2001
-    assert min(times) <= 0.5, times
