@@ -460,12 +460,6 @@ def run(con, name: str, **params) -> pl.DataFrame:
     return con.sql(sql_text(name), params=bound).pl()
 
 
-def query(name: str, path: Path | None = None, **params) -> pl.DataFrame:
-    """Open a short read-only connection, run one named query, close."""
-    with reading(path) as con:
-        return run(con, name, **params)
-
-
 def last_change(path: Path | None = None) -> int:
     """A cheap token that changes whenever the warehouse is written (for cache keys)."""
     path = warehouse_path(path)

