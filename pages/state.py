@@ -164,6 +164,21 @@ def _period(sidebar) -> tuple[date, date, str]:
     return first, last, preset
 
 
+def _narrowing_select(sidebar, scope: pl.DataFrame, column: str, key: str, label: str):
+    """A multiselect of the `<column>_id` values in `scope`, shown by their `<column>` name.
+
+    Returns the ids chosen and `scope` narrowed to them (all of it when none is chosen),
+    from which the next, finer filter takes its options.
+    """
+    names = dict(scope.select(f"{column}_id", column).unique().iter_rows())
+    options = sorted(names, key=lambda i: names[i])
+    _from_url(key, options, label.lower())
+    chosen = sidebar.multiselect(label, options, key=key, format_func=lambda i: names.get(i, i),
+                                 placeholder=f"All {label.lower()}")
+    narrowed = scope.filter(pl.col(f"{column}_id").is_in(chosen)) if chosen else scope
+    return chosen, narrowed
+
+
 def filter_bar(scope: pl.DataFrame, allowed: tuple[str, ...] | None = None) -> Filter:
     """Draw the sidebar filters; return the Filter they describe.
 
@@ -174,28 +189,9 @@ def filter_bar(scope: pl.DataFrame, allowed: tuple[str, ...] | None = None) -> F
     sidebar.header("Filters")
     first, last, _ = _period(sidebar)
 
-    bu_names = dict(scope.select("business_unit_id", "business_unit").unique().iter_rows())
-    bu_options = sorted(bu_names, key=lambda b: bu_names[b])
-    _from_url("bu", bu_options, "business units")
-    bus = sidebar.multiselect("Business units", bu_options, key="bu",
-                              format_func=lambda b: bu_names.get(b, b),
-                              placeholder="All business units")
-
-    in_bus = scope.filter(pl.col("business_unit_id").is_in(bus)) if bus else scope
-    team_names = dict(in_bus.select("team_id", "team").unique().iter_rows())
-    team_options = sorted(team_names, key=lambda t: team_names[t])
-    _from_url("team", team_options, "teams")
-    teams = sidebar.multiselect("Teams", team_options, key="team",
-                                format_func=lambda t: team_names.get(t, t),
-                                placeholder="All teams")
-
-    in_teams = in_bus.filter(pl.col("team_id").is_in(teams)) if teams else in_bus
-    model_names = dict(in_teams.select("model_id", "model").iter_rows())
-    model_options = sorted(model_names, key=lambda m: model_names[m])
-    _from_url("model", model_options, "models")
-    models = sidebar.multiselect("Models", model_options, key="model",
-                                 format_func=lambda m: model_names.get(m, m),
-                                 placeholder="All models")
+    bus, in_bus = _narrowing_select(sidebar, scope, "business_unit", "bu", "Business units")
+    teams, in_teams = _narrowing_select(sidebar, in_bus, "team", "team", "Teams")
+    models, _ = _narrowing_select(sidebar, in_teams, "model", "model", "Models")
 
     for key, values in (("bu", bus), ("team", teams), ("model", models)):
         _to_url(key, values)
