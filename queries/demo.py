@@ -592,7 +592,7 @@ class _World:
         self.serving_from = np.where(prod_capable, first, self.created)
         stop = np.where(self.deprecated >= 0, self.deprecated, self.live_to - DAY)
         stop = np.maximum(stop, first)
-        per_week = np.clip(np.exp(rng.normal(np.log(0.75), 0.6, n)), 0.1, 5)
+        per_week = np.clip(np.exp(rng.normal(np.log(0.25), 0.6, n)), 0.05, 3)
         per_week[~prod_capable] *= 0.6
         count = 1 + rng.poisson(per_week * (stop - first) / (7 * DAY))
 
@@ -774,7 +774,7 @@ class _World:
         model_of = self.rel.model[d["release"]]
         candidates = np.flatnonzero((d["env"] == 0) & (d["when"] >= start)
                                     & (d["when"] < end - HOUR) & eligible[model_of])
-        p = np.array([0.02, 0.08, 0.3])[d["outcome"][candidates]]
+        p = np.array([0.06, 0.25, 0.6])[d["outcome"][candidates]]
         hit = candidates[rng.random(len(candidates)) < p]
         if len(hit) == 0 and len(candidates):
             rolled = candidates[d["outcome"][candidates] == 2]
@@ -787,7 +787,7 @@ class _World:
         lo = live_from + 4 * DAY
         hi = live_to - HOUR
         room = np.where(eligible & (hi > lo), hi - lo, 0)
-        count = rng.poisson(room / DAY / 500 * self.drift_proneness)
+        count = rng.poisson(room / DAY / 130 * self.drift_proneness)
         if count.sum() == 0 and room.max() > 0:
             count[np.argmax(room)] = 1
         model, _ = _segments(count)
@@ -796,7 +796,7 @@ class _World:
         add(model, started, C_DRIFT, slot=slot)
 
         # Vendor outages hit several of a vendor's models at about the same time.
-        events_per_day = np.array([1 / 75, 1 / 90, 1 / 60, 1 / 45, 1 / 40, 0])
+        events_per_day = np.array([1 / 25, 1 / 30, 1 / 20, 1 / 15, 1 / 14, 0])
         n_events = rng.poisson(events_per_day * self.days)
         ev_vendor = np.repeat(np.arange(len(VENDORS)), n_events)
         ev_time = start + rng.uniform(0, 1, len(ev_vendor)) * (end - start - 2 * HOUR)
@@ -814,7 +814,7 @@ class _World:
         add(model, started, C_VENDOR, vendor=ev_vendor[ev], severity=severity)
 
         # Infrastructure, data quality and other causes: independent per model.
-        for cause, per_day in ((C_INFRA, 1 / 400), (C_DQ, 1 / 600), (C_OTHER, 1 / 800)):
+        for cause, per_day in ((C_INFRA, 1 / 100), (C_DQ, 1 / 150), (C_OTHER, 1 / 200)):
             room = np.where(eligible, live_to - live_from - HOUR, 0)
             count = rng.poisson(room / DAY * per_day)
             model, _ = _segments(count)

@@ -155,8 +155,17 @@ def test_versions_can_be_narrowed_to_the_live_ones(app, demo_warehouse):
 
 # --- model detail -----------------------------------------------------------------------
 
+def latest_deployed_production_model(warehouse) -> str:
+    """The production model deployed last: its detail page has a deployment to mark."""
+    with reading(warehouse) as con:
+        return con.execute("""
+            SELECT d.model_id FROM deployments d JOIN models m USING (model_id)
+            WHERE m.lifecycle_stage = 'production' AND d.environment = 'production'
+            ORDER BY d.deployed_at DESC, d.model_id LIMIT 1""").fetchall()[0][0]
+
+
 def test_model_detail_from_the_link(app, demo_warehouse, demo_catalog):
-    model_id = model_id_of_first(demo_catalog, lifecycle_stage="production")
+    model_id = latest_deployed_production_model(demo_warehouse)
     name = demo_catalog.filter(pl.col("model_id") == model_id)["model"][0]
     at = app(demo_warehouse, page="pages/model_detail.py", id=model_id)
     assert any(name in t for t in texts(at))
