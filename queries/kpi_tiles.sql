@@ -13,7 +13,7 @@ WITH s AS (
     SELECT coalesce(CAST(sum(d.requests) AS BIGINT), 0) AS requests,
            coalesce(CAST(sum(d.errors) AS BIGINT), 0) AS errors,
            coalesce(sum((1 - s.slo_availability) * d.requests), 0) AS error_budget_allowed,
-           latency_quantile(0.95, sum(d.latency_le_5ms), sum(d.latency_le_10ms),
+           latency_quantile_ms(0.95, sum(d.latency_le_5ms), sum(d.latency_le_10ms),
                                  sum(d.latency_le_25ms), sum(d.latency_le_50ms),
                                  sum(d.latency_le_100ms), sum(d.latency_le_250ms),
                                  sum(d.latency_le_500ms), sum(d.latency_le_1000ms),

@@ -57,26 +57,8 @@ CREATE OR REPLACE MACRO grouped_models(business_units, teams, models, group_by) 
         END AS group_name
     FROM scoped_models(business_units, teams, models) s;
 
--- The latency quantile of summed modelops histogram columns (a row or an aggregate):
--- histogram_quantile unrolled over the eleven modelops buckets, with the same rule and results (first bucket whose cumulative count >= rank, linear interpolation
--- from the previous bound, 0 below the first; a rank in +Inf gives 10000; NULL when
--- total = 0), as plain arithmetic. histogram_quantile's list lambdas cost ~80 us per row,
--- which is too slow for per-model and per-day percentiles over 2,000 models; this costs ~1 us.
--- tests/test_kpi_reference.py checks that the two agree.
-CREATE OR REPLACE MACRO latency_quantile(q, b5, b10, b25, b50, b100, b250, b500,
-                                              b1000, b2500, b5000, b10000, total) AS
-    CAST(CASE
-        WHEN total IS NULL OR total = 0 THEN NULL
-        WHEN b5 >= q * total THEN CASE WHEN b5 = 0 THEN 0 ELSE 5 * (q * total) / b5 END
-        WHEN b10 >= q * total THEN 5 + 5 * (q * total - b5) / (b10 - b5)
-        WHEN b25 >= q * total THEN 10 + 15 * (q * total - b10) / (b25 - b10)
-        WHEN b50 >= q * total THEN 25 + 25 * (q * total - b25) / (b50 - b25)
-        WHEN b100 >= q * total THEN 50 + 50 * (q * total - b50) / (b100 - b50)
-        WHEN b250 >= q * total THEN 100 + 150 * (q * total - b100) / (b250 - b100)
-        WHEN b500 >= q * total THEN 250 + 250 * (q * total - b250) / (b500 - b250)
-        WHEN b1000 >= q * total THEN 500 + 500 * (q * total - b500) / (b1000 - b500)
-        WHEN b2500 >= q * total THEN 1000 + 1500 * (q * total - b1000) / (b2500 - b1000)
-        WHEN b5000 >= q * total THEN 2500 + 2500 * (q * total - b2500) / (b5000 - b2500)
-        WHEN b10000 >= q * total THEN 5000 + 5000 * (q * total - b5000) / (b10000 - b5000)
-        ELSE 10000
-    END AS DOUBLE);
+-- latency_quantile_ms(q, le_5 .. le_10000, total), which the KPI queries use, is a vectorised
+-- function registered on every connection (queries/latency.py): the same rule as
+-- histogram_quantile, much cheaper to plan than a macro. Files from before that stored it
+-- as a macro named latency_quantile; it is dropped here.
+DROP MACRO IF EXISTS latency_quantile;

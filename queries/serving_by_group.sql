@@ -26,7 +26,7 @@ WITH per_model AS (
 ), per_model_measured AS (
     SELECT *,
            1 - errors / nullif(requests, 0) >= slo_availability AS availability_slo_met,
-           latency_quantile(0.95, le_5, le_10, le_25, le_50, le_100, le_250, le_500, le_1000,
+           latency_quantile_ms(0.95, le_5, le_10, le_25, le_50, le_100, le_250, le_500, le_1000,
                                  le_2500, le_5000, le_10000, requests)
                <= slo_latency_p95_ms AS latency_slo_met
     FROM per_model
@@ -55,11 +55,11 @@ SELECT group_id, group_name,
        errors / nullif(error_budget_allowed, 0) AS error_budget_consumed,
        1 - errors / nullif(error_budget_allowed, 0) AS error_budget_remaining,
        errors / nullif(requests, 0) * epoch($end - $start) / 60 AS downtime_minutes,
-       latency_quantile(0.50, le_5, le_10, le_25, le_50, le_100, le_250, le_500, le_1000,
+       latency_quantile_ms(0.50, le_5, le_10, le_25, le_50, le_100, le_250, le_500, le_1000,
                              le_2500, le_5000, le_10000, requests) AS latency_p50_ms,
-       latency_quantile(0.95, le_5, le_10, le_25, le_50, le_100, le_250, le_500, le_1000,
+       latency_quantile_ms(0.95, le_5, le_10, le_25, le_50, le_100, le_250, le_500, le_1000,
                              le_2500, le_5000, le_10000, requests) AS latency_p95_ms,
-       latency_quantile(0.99, le_5, le_10, le_25, le_50, le_100, le_250, le_500, le_1000,
+       latency_quantile_ms(0.99, le_5, le_10, le_25, le_50, le_100, le_250, le_500, le_1000,
                              le_2500, le_5000, le_10000, requests) AS latency_p99_ms,
        models_latency_slo_met
 FROM per_group

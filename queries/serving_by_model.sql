@@ -28,11 +28,11 @@ WITH per_model AS (
     SELECT *,
            1 - errors / nullif(requests, 0) AS availability,
            (1 - slo_availability) * requests AS error_budget_allowed,
-           latency_quantile(0.50, le_5, le_10, le_25, le_50, le_100, le_250, le_500, le_1000,
+           latency_quantile_ms(0.50, le_5, le_10, le_25, le_50, le_100, le_250, le_500, le_1000,
                                  le_2500, le_5000, le_10000, requests) AS latency_p50_ms,
-           latency_quantile(0.95, le_5, le_10, le_25, le_50, le_100, le_250, le_500, le_1000,
+           latency_quantile_ms(0.95, le_5, le_10, le_25, le_50, le_100, le_250, le_500, le_1000,
                                  le_2500, le_5000, le_10000, requests) AS latency_p95_ms,
-           latency_quantile(0.99, le_5, le_10, le_25, le_50, le_100, le_250, le_500, le_1000,
+           latency_quantile_ms(0.99, le_5, le_10, le_25, le_50, le_100, le_250, le_500, le_1000,
                                  le_2500, le_5000, le_10000, requests) AS latency_p99_ms
     FROM per_model
 )

@@ -26,11 +26,11 @@ SELECT hour, group_id, group_name,
        1 - errors / nullif(requests, 0) AS availability,
        error_budget_allowed,
        errors / nullif(error_budget_allowed, 0) AS error_budget_consumed,
-       latency_quantile(0.50, le_5, le_10, le_25, le_50, le_100, le_250, le_500, le_1000,
+       latency_quantile_ms(0.50, le_5, le_10, le_25, le_50, le_100, le_250, le_500, le_1000,
                              le_2500, le_5000, le_10000, requests) AS latency_p50_ms,
-       latency_quantile(0.95, le_5, le_10, le_25, le_50, le_100, le_250, le_500, le_1000,
+       latency_quantile_ms(0.95, le_5, le_10, le_25, le_50, le_100, le_250, le_500, le_1000,
                              le_2500, le_5000, le_10000, requests) AS latency_p95_ms,
-       latency_quantile(0.99, le_5, le_10, le_25, le_50, le_100, le_250, le_500, le_1000,
+       latency_quantile_ms(0.99, le_5, le_10, le_25, le_50, le_100, le_250, le_500, le_1000,
                              le_2500, le_5000, le_10000, requests) AS latency_p99_ms
 FROM per_hour
 ORDER BY hour, group_name, group_id

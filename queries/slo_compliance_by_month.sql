@@ -26,7 +26,7 @@ WITH per_month AS (
 ), measured AS (
     SELECT *,
            1 - errors / nullif(requests, 0) AS availability,
-           latency_quantile(0.95, le_5, le_10, le_25, le_50, le_100, le_250, le_500, le_1000,
+           latency_quantile_ms(0.95, le_5, le_10, le_25, le_50, le_100, le_250, le_500, le_1000,
                                  le_2500, le_5000, le_10000, requests) AS latency_p95_ms
     FROM per_month
 )

@@ -26,7 +26,7 @@
 -- Sums that feed ratios are exact (integers, DECIMAL for money and allowed errors), so a
 -- row's numbers do not depend on the order in which DuckDB's threads add them up.
 --
--- Percentiles use latency_quantile (macros.sql), as every KPI query does.
+-- Percentiles use latency_quantile_ms (queries/latency.py), as every KPI query does.
 WITH scope AS (
     SELECT model_id, name AS model, lifecycle_stage, risk_tier,
            slo_availability, slo_latency_p95_ms,
@@ -134,7 +134,7 @@ per_model AS (
            -- The model's own SLO verdicts (NULL when there were no requests).
            (v.requests - v.errors) / nullif(v.requests, 0) >= s.slo_availability
                AS availability_slo_met,
-           latency_quantile(0.95, v.b5, v.b10, v.b25, v.b50, v.b100, v.b250, v.b500, v.b1000,
+           latency_quantile_ms(0.95, v.b5, v.b10, v.b25, v.b50, v.b100, v.b250, v.b500, v.b1000,
                             v.b2500, v.b5000, v.b10000, v.requests) <= s.slo_latency_p95_ms
                AS latency_slo_met
     FROM scope s
@@ -197,9 +197,9 @@ SELECT
     CASE WHEN $group_by = 'model' THEN availability_slo_met END AS availability_slo_met,
     models_availability_slo_met,
     errors / nullif(allowed_errors::DOUBLE, 0) AS error_budget_consumed,
-    latency_quantile(0.50, b5, b10, b25, b50, b100, b250, b500, b1000, b2500, b5000, b10000, requests) AS latency_p50_ms,
-    latency_quantile(0.95, b5, b10, b25, b50, b100, b250, b500, b1000, b2500, b5000, b10000, requests) AS latency_p95_ms,
-    latency_quantile(0.99, b5, b10, b25, b50, b100, b250, b500, b1000, b2500, b5000, b10000, requests) AS latency_p99_ms,
+    latency_quantile_ms(0.50, b5, b10, b25, b50, b100, b250, b500, b1000, b2500, b5000, b10000, requests) AS latency_p50_ms,
+    latency_quantile_ms(0.95, b5, b10, b25, b50, b100, b250, b500, b1000, b2500, b5000, b10000, requests) AS latency_p95_ms,
+    latency_quantile_ms(0.99, b5, b10, b25, b50, b100, b250, b500, b1000, b2500, b5000, b10000, requests) AS latency_p99_ms,
     slo_latency_p95_ms,
     CASE WHEN $group_by = 'model' THEN latency_slo_met END AS latency_slo_met,
     models_latency_slo_met,

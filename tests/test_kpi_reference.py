@@ -86,8 +86,8 @@ def test_merged_histogram_p95_is_not_the_mean_of_p95s(con):
     assert quantile(con, 0.95, BOUNDS_S, MERGED) != pytest.approx(0.5625)
 
 
-def test_unrolled_latency_quantile_agrees_with_histogram_quantile(make_warehouse):
-    """The KPI queries use latency_quantile (plain arithmetic) for speed; it must give
+def test_latency_quantile_ms_agrees_with_histogram_quantile(make_warehouse):
+    """The KPI queries use latency_quantile_ms (queries/latency.py) for speed; it must give
     exactly what histogram_quantile gives over the contract's buckets."""
     with reading(make_warehouse(ORG)) as con:
 
@@ -97,7 +97,7 @@ def test_unrolled_latency_quantile_agrees_with_histogram_quantile(make_warehouse
         def agree(counts, q):
             cumulative = [sum(counts[: k + 1]) for k in range(12)]
             fast, generic = con.execute(
-                "SELECT latency_quantile($1, $2[1], $2[2], $2[3], $2[4], $2[5], $2[6],"
+                "SELECT latency_quantile_ms($1, $2[1], $2[2], $2[3], $2[4], $2[5], $2[6],"
                 " $2[7], $2[8], $2[9], $2[10], $2[11], $2[12]),"
                 " histogram_quantile($1, $3, $2)",
                 [q, cumulative, list(LATENCY_BOUNDS_MS)]).fetchone()
