@@ -133,6 +133,7 @@ series = state.load(kpi.serving_series, mf, by="model")
 deployments = state.load(kpi.deployment_log, mf)
 production = deployments.filter(pl.col("environment") == "production")
 incidents = state.load(kpi.incident_log, mf)
+markers = ui.event_markers(production, incidents)
 if series.height == 0:
     ui.empty_state("No serving metrics for this model in this period.")
 else:
@@ -149,7 +150,7 @@ else:
             fig.add_hline(y=serving["slo_availability"], line=slo_line,
                           annotation_text=f"SLO {ui.pct(serving['slo_availability'])}")
         fig.update_yaxes(tickformat=".2%")
-        ui.plot(ui.mark_events(fig, production, incidents), key="model_detail_availability")
+        ui.plot(ui.mark_events(fig, markers), key="model_detail_availability")
     with right:
         fig = ui.figure("Latency per day vs p95 SLO", "milliseconds")
         for q in ("p50", "p95", "p99"):
@@ -158,7 +159,7 @@ else:
         if serving.get("slo_latency_p95_ms") is not None:
             fig.add_hline(y=serving["slo_latency_p95_ms"], line=slo_line,
                           annotation_text=f"p95 SLO {ui.ms(serving['slo_latency_p95_ms'])}")
-        ui.plot(ui.mark_events(fig, production, incidents), key="model_detail_latency")
+        ui.plot(ui.mark_events(fig, markers), key="model_detail_latency")
     st.caption("▲ production deployment (green succeeded, red failed or rolled back) · "
                "✕ incident started. Hover a marker for its id.")
 

@@ -68,6 +68,7 @@ st.subheader("Trends")
 series = state.load(kpi.serving_series, f, by="all")
 deployments = state.load(kpi.deployment_log, f).filter(pl.col("environment") == "production")
 incidents = state.load(kpi.incident_log, f)
+markers = ui.event_markers(deployments, incidents)
 left, right = st.columns(2)
 with left:
     if series.height:
@@ -75,7 +76,7 @@ with left:
         fig.add_scatter(x=series["day"], y=series["availability"], name="availability",
                         mode="lines+markers", hovertemplate="%{y:.3%}")
         fig.update_yaxes(tickformat=".2%")
-        ui.plot(ui.mark_events(fig, deployments, incidents))
+        ui.plot(ui.mark_events(fig, markers))
     else:
         ui.empty_state("No serving metrics in this period.")
 with right:
@@ -84,7 +85,7 @@ with right:
         for q in ("p50", "p95", "p99"):
             fig.add_scatter(x=series["day"], y=series[f"latency_{q}_ms"], name=q,
                             mode="lines", hovertemplate="%{y:.0f} ms")
-        ui.plot(ui.mark_events(fig, deployments, incidents))
+        ui.plot(ui.mark_events(fig, markers))
 
 costs = state.load(kpi.cost_value_series, f, by="all")
 if costs.height:

@@ -25,9 +25,22 @@ st.caption(ui.window_caption(f))
 now = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
 at = min(f.end, now)
 
+# Everything the page draws, fetched together: the queries not cached yet run side by side.
+series_by = st.session_state.get("reliability_series_by") or "all"  # "Lines for", below
+(current, previous, models, burn, history, series, deployments,
+ incidents) = state.load_many(
+    (kpi.serving, f, {"by": "all"}),
+    (kpi.serving, f.previous(), {"by": "all"}),
+    (kpi.serving, f, {"by": "model"}),
+    (kpi.burn_rates, f, {"at": at}),
+    (kpi.slo_compliance_by_month, f, {}),
+    (kpi.serving_series, f, {"by": series_by}),
+    (kpi.deployment_log, f, {}),
+    (kpi.incident_log, f, {}),
+)
+
 # --- headline ---------------------------------------------------------------------------
-current = ui.first_row(state.load(kpi.serving, f, by="all"))
-previous = ui.first_row(state.load(kpi.serving, f.previous(), by="all"))
+current, previous = ui.first_row(current), ui.first_row(previous)
 served_models = current.get("models_with_requests") or 0
 
 
@@ -61,7 +74,6 @@ ui.kpi_tiles(TILES, current, previous)
 
 # --- SLOs per model ---------------------------------------------------------------------
 st.subheader("SLOs per model")
-models = state.load(kpi.serving, f, by="model")
 served = models.filter(pl.col("requests") > 0)
 if served.height == 0:
     ui.empty_state("No model served requests in this period: SLOs are measured on "
@@ -144,7 +156,6 @@ else:
 
 # --- burn rate --------------------------------------------------------------------------
 st.subheader("Error-budget burn rate now")
-burn = state.load(kpi.burn_rates, f, at=at)
 st.caption(
     f"Burn rate over the 1 h, 6 h, 1 d and 3 d before {at:%d %b %Y %H:%M} UTC (the window's "
     "end, or the last complete hour). 1 = the budget would last exactly the SLO period. "
@@ -185,7 +196,6 @@ else:
 
 # --- SLO compliance history -------------------------------------------------------------
 st.subheader("SLO compliance month by month")
-history = state.load(kpi.slo_compliance_by_month, f)
 if history.height == 0:
     ui.empty_state("No serving metrics in this period, so no month has an SLO result.")
 else:
@@ -260,9 +270,8 @@ series = state.load(kpi.serving_series, f, by=by)
 if series.height == 0:
     ui.empty_state("No serving metrics in this period, so there is no time series.")
 else:
-    deployments = state.load(kpi.deployment_log, f).filter(
-        pl.col("environment") == "production")
-    incidents = state.load(kpi.incident_log, f)
+    markers = ui.event_markers(deployments.filter(pl.col("environment") == "production"),
+                               incidents)
     st.caption("▲ production deployment · ✕ incident start; red: a failed change or a "
                "sev 1–2 incident. Hover a marker for its id, model and version or severity "
                f"(with more than {ui.EVENT_MARKERS} events, one marker per day counts them).")
@@ -281,8 +290,8 @@ else:
             fig.update_layout(hovermode="closest", legend=dict(
                 orientation="v", x=1.02, xanchor="left", y=1, yanchor="top"))
             for trace in fig.data:
-                trace.hovertemplate = (f"{trace.name}<br>%{{x|%a %d %b %Y}}: {hover}"
-                                       "<extra></extra>")
+                trace["hovertemplate"] = (f"{trace['name']}<br>%{{x|%a %d %b %Y}}: {hover}"
+                                          "<extra></extra>")
         return fig
 
     availability = chart("Availability per day", "availability", "availability", "%{y:.3%}")
@@ -299,12 +308,12 @@ else:
                "reliability_latency_series": latency}
     if per_team:
         for key, fig in figures.items():
-            ui.plot(ui.mark_events(fig, deployments, incidents), key=key)
+            ui.plot(ui.mark_events(fig, markers), key=key)
     else:
         left, right = st.columns(2)
         for column, key in ((left, "reliability_availability"),
                             (right, "reliability_budget_series")):
             with column:
-                ui.plot(ui.mark_events(figures[key], deployments, incidents), key=key)
-        ui.plot(ui.mark_events(latency, deployments, incidents),
+                ui.plot(ui.mark_events(figures[key], markers), key=key)
+        ui.plot(ui.mark_events(latency, markers),
                 key="reliability_latency_series")

@@ -6,7 +6,9 @@ Text from the data is never rendered as HTML (no unsafe_allow_html anywhere).
 
 from __future__ import annotations
 
+import copy
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -169,7 +171,10 @@ def table(frame: pl.DataFrame, formats: dict[str, str] | None = None,
     }
     if isinstance(height, int):  # a short table does not draw empty rows
         height = min(height, 35 * (frame.height + 1) + 3)
-    st.dataframe(frame, column_config=config, hide_index=True, height=height, key=key)
+    # As Arrow: Streamlit sends an Arrow table as it is, while a polars frame goes through
+    # pandas first (a third of a table's time).
+    st.dataframe(frame.to_arrow(), column_config=config, hide_index=True, height=height,
+                 key=key)
 
 
 def safe_link(url: pl.Expr) -> pl.Expr:
@@ -187,37 +192,142 @@ def with_detail_link(frame: pl.DataFrame, column: str = "model_id") -> pl.DataFr
 # --- charts -----------------------------------------------------------------------------
 
 
-# Plotly validates every layout property it is given, and applying a template per figure
-# costs ~10 ms: the shared part is validated once, here, and the template set as default.
 pio.templates.default = "plotly_white"
-_LAYOUT = go.Layout(
-    title=dict(x=0, xanchor="left"), margin=dict(l=10, r=10, t=50, b=10),
-    hovermode="x unified",
-    legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
-)
+_LAYOUT = {
+    "title": {"x": 0, "xanchor": "left"}, "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
+    "hovermode": "x unified",
+    "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
+}
 
 
-def figure(title: str, y_title: str, x_title: str = "", height: int = 360) -> go.Figure:
-    fig = go.Figure(layout=_LAYOUT)
-    fig.update_layout(title_text=title, height=height, yaxis_title=y_title,
-                      xaxis_title=x_title)
-    return fig
+class Chart:
+    """A Plotly figure kept as plain dicts while a page builds it.
+
+    It has the few go.Figure methods the pages use, with the same arguments (including
+    "magic underscores" such as marker_color). go.Figure's own methods resolve and
+    validate each property path as they go, 1-2 ms a call, which made charts the largest
+    part of a page's time; st.plotly_chart validates the finished dict in one pass
+    (ui.plot), so a wrong property still fails loudly.
+    """
+
+    def __init__(self, layout: dict):
+        self.data: list[dict] = []
+        self.layout = layout
+
+    def add_scatter(self, **props) -> Chart:
+        return self._add("scatter", props)
+
+    def add_bar(self, **props) -> Chart:
+        return self._add("bar", props)
+
+    def add_heatmap(self, **props) -> Chart:
+        return self._add("heatmap", props)
+
+    def add_traces(self, traces: list[dict]) -> Chart:
+        self.data.extend(dict(t) for t in traces)
+        return self
+
+    def update_layout(self, **props) -> Chart:
+        _merge(self.layout, _nest(props))
+        return self
+
+    def update_xaxes(self, **props) -> Chart:
+        _merge(self.layout.setdefault("xaxis", {}), _nest(props))
+        return self
+
+    def update_yaxes(self, **props) -> Chart:
+        _merge(self.layout.setdefault("yaxis", {}), _nest(props))
+        return self
+
+    def add_hline(self, y, line: dict | None = None, annotation_text: str | None = None,
+                  **props) -> Chart:
+        """A horizontal line across the plot at `y`, labelled at its right end."""
+        return self._line({"xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": y,
+                           "y1": y}, line, annotation_text,
+                          {"xref": "x domain", "x": 1, "xanchor": "right", "yref": "y",
+                           "y": y, "yanchor": "bottom"}, props)
+
+    def add_vline(self, x, line: dict | None = None, annotation_text: str | None = None,
+                  **props) -> Chart:
+        """A vertical line across the plot at `x`, labelled at its top."""
+        return self._line({"xref": "x", "x0": x, "x1": x, "yref": "y domain", "y0": 0,
+                           "y1": 1}, line, annotation_text,
+                          {"xref": "x", "x": x, "xanchor": "center", "yref": "y domain",
+                           "y": 1, "yanchor": "bottom"}, props)
+
+    def to_dict(self) -> dict:
+        return {"data": self.data, "layout": self.layout}
+
+    def _add(self, kind: str, props: dict) -> Chart:
+        # Columns as numpy arrays, which Plotly copies and encodes fastest (a polars Series
+        # would be copied and converted on the way); text and times as Python lists.
+        props = {k: _plain(v) for k, v in props.items()}
+        self.data.append({"type": kind, **_nest(props)})
+        return self
+
+    def _line(self, where: dict, line: dict | None, text: str | None, label: dict,
+              props: dict) -> Chart:
+        props = _nest(props)
+        props.pop("annotation", None)  # the label's position is fixed (see add_hline/vline)
+        shape = {"type": "line", **where, "line": {**(line or {}), **props.get("line", {})}}
+        self.layout.setdefault("shapes", []).append(shape)
+        if text:
+            self.layout.setdefault("annotations", []).append(
+                {"text": text, "showarrow": False, **label})
+        return self
+
+
+_NESTED = ("marker", "line", "annotation", "title", "legend", "font")
+
+
+def _plain(value):
+    if isinstance(value, pl.Series):
+        return value.to_numpy() if value.dtype.is_numeric() else value.to_list()
+    return value
+
+
+def _nest(props: dict) -> dict:
+    """Plotly's magic underscores: marker_color=... is marker={"color": ...}."""
+    out: dict = {}
+    for key, value in props.items():
+        if key == "title" and isinstance(value, str):
+            value = {"text": value}  # the shorthand Plotly's validation would expand
+        head, _, rest = key.partition("_")
+        if rest and head in _NESTED:
+            out.setdefault(head, {})[rest] = value
+        else:
+            _merge(out, {key: value})
+    return out
+
+
+def _merge(into: dict, props: dict) -> None:
+    for key, value in props.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+
+
+def figure(title: str, y_title: str, x_title: str = "", height: int = 360) -> Chart:
+    layout = copy.deepcopy(_LAYOUT)
+    layout["title"]["text"] = title
+    return Chart({**layout, "height": height, "yaxis": {"title": {"text": y_title}},
+                  "xaxis": {"title": {"text": x_title}}})
 
 
 EVENT_MARKERS = 150  # beyond this, one marker per day with counts: still readable, fast
 
 
-def mark_events(fig: go.Figure, deployments: pl.DataFrame | None = None,
-                incidents: pl.DataFrame | None = None) -> go.Figure:
-    """Mark deployments (triangles) and incidents (crosses) along the time axis.
+def event_markers(deployments: pl.DataFrame | None = None,
+                  incidents: pl.DataFrame | None = None) -> list[dict]:
+    """Marker traces for deployments (triangles) and incidents (crosses), for mark_events.
 
-    Markers sit on a hidden second axis so they stay at the bottom whatever the scale.
     Up to EVENT_MARKERS events each get a marker whose hover shows the id, model, version
     and outcome or severity; more than that (a wide scope) get one marker per day whose
     hover counts them, and red means a failed change or a sev 1-2 incident that day.
+    Build them once per page and mark every chart with them.
     """
-    fig.update_layout(yaxis2=dict(overlaying="y", range=[0, 1], visible=False,
-                                  fixedrange=True))
+    traces = []
     if deployments is not None and deployments.height:
         bad = pl.col("outcome") != "succeeded"
         if "failed_change" in deployments.columns:
@@ -230,7 +340,7 @@ def mark_events(fig: go.Figure, deployments: pl.DataFrame | None = None,
         else:
             marks = _per_day(deployments, "deployed_at", bad, "deployments",
                              "failed or rolled back, or named by an incident")
-        _add_markers(fig, marks, "deployment", "triangle-up", 0.03, "#16a34a")
+        traces.append(_markers(marks, "deployment", "triangle-up", 0.03, "#16a34a"))
     if incidents is not None and incidents.height:
         severe = pl.col("severity") <= 2
         if incidents.height <= EVENT_MARKERS:
@@ -240,7 +350,17 @@ def mark_events(fig: go.Figure, deployments: pl.DataFrame | None = None,
                           "severity").alias("text"))
         else:
             marks = _per_day(incidents, "started_at", severe, "incidents", "sev 1-2")
-        _add_markers(fig, marks, "incident", "x", 0.09, "#f59e0b")
+        traces.append(_markers(marks, "incident", "x", 0.09, "#f59e0b"))
+    return traces
+
+
+def mark_events(fig: Chart, markers: list[dict]) -> Chart:
+    """Add event_markers(...) along the time axis of `fig`, on a hidden second axis so
+    they stay at the bottom whatever the scale."""
+    if markers:
+        fig.update_layout(yaxis2={"overlaying": "y", "range": [0, 1], "visible": False,
+                                  "fixedrange": True})
+        fig.add_traces(markers)
     return fig
 
 
@@ -253,14 +373,22 @@ def _per_day(events: pl.DataFrame, at: str, bad: pl.Expr, what: str, bad_means: 
                               "n", "n_bad").alias("text")))
 
 
-def _add_markers(fig: go.Figure, marks: pl.DataFrame, name: str, symbol: str, y: float,
-                 colour: str) -> None:
+def _markers(marks: pl.DataFrame, name: str, symbol: str, y: float, colour: str) -> dict:
     colours = marks.select(pl.when("bad").then(pl.lit("#dc2626")).otherwise(pl.lit(colour)))
-    fig.add_trace(go.Scatter(
-        x=marks["x"], y=[y] * marks.height, yaxis="y2", mode="markers", name=name,
-        marker=dict(symbol=symbol, size=9, color=colours.to_series().to_list()),
-        hovertext=marks["text"].to_list(), hoverinfo="text"))
+    return {"type": "scatter", "x": marks["x"].to_list(), "y": [y] * marks.height,
+            "yaxis": "y2", "mode": "markers", "name": name,
+            "marker": {"symbol": symbol, "size": 9,
+                       "color": colours.to_series().to_list()},
+            "hovertext": marks["text"].to_list(), "hoverinfo": "text"}
 
 
-def plot(fig: go.Figure, key: str | None = None) -> None:
-    st.plotly_chart(fig, key=key, config={"displaylogo": False})
+# Plotly checks every property of a figure against its schema, which costs about as much as
+# the rest of drawing the chart (13 ms for the 30 traces of the drift chart). The tests,
+# which draw every page, run with the check on (tests/conftest.py sets this), so a wrong
+# property fails there; a served page skips it.
+VALIDATE_CHARTS = os.environ.get("MODELOPS_VALIDATE_CHARTS") == "1"
+
+
+def plot(fig: Chart, key: str | None = None) -> None:
+    figure = go.Figure(fig.to_dict(), _validate=VALIDATE_CHARTS)
+    st.plotly_chart(figure, key=key, config={"displaylogo": False})

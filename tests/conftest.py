@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC
 from pathlib import Path
 
@@ -11,6 +12,10 @@ import pytest
 from queries.ingest import load_frame
 from queries.schema import ENTITIES, LOAD_ORDER
 from queries.warehouse import writing
+
+# Every chart a test draws is checked against Plotly's schema (pages/ui.py skips that check
+# when serving, for speed); set before any page module is imported.
+os.environ["MODELOPS_VALIDATE_CHARTS"] = "1"
 
 
 def build_warehouse(path: Path, tables: dict[str, list[dict]]) -> Path:
