@@ -8,7 +8,6 @@ import time
 import streamlit as st
 
 from pages import state
-from queries import catalog
 
 started = time.perf_counter()
 st.set_page_config(page_title="modelops", page_icon=":material/monitoring:", layout="wide")
@@ -41,7 +40,7 @@ if not access.has_access:
         f"{access.user or 'You'} may not see any business unit in modelops. Ask an "
         "administrator to add a grant for you to the access policy.", icon=":material/lock:")
     st.stop()
-scope = state.load(catalog.model_catalog, business_units=access.business_units or ())
+scope = state.visible_models(access)
 st.session_state["filter"] = state.filter_bar(scope, allowed=access.business_units)
 st.session_state["access"] = access
 

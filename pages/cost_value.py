@@ -4,7 +4,7 @@ import polars as pl
 import streamlit as st
 
 from pages import state, ui
-from queries import catalog, kpi
+from queries import kpi
 
 f = ui.current_filter()
 ui.page_header(
@@ -27,8 +27,21 @@ TILES = [
             help="Cost / requests × 1000, from the sums; empty when there were no requests."),
     ui.Tile("Requests", "requests", ui.count, None),
 ]
-now = ui.first_row(state.load(kpi.kpi_tiles, f))
-before = ui.first_row(state.load(kpi.kpi_tiles, f.previous()))
+# Everything the page draws, fetched together: the queries not cached yet run side by side.
+# (The showback dimension is chosen further down; its last choice, or the link's, is
+# fetched here, and that section reads its own choice.)
+dimension = st.session_state.get("cost_dimension") or st.query_params.get("cost_dimension")
+(now, before, breakdown, by_team, by_model, daily, vendors, incidents) = state.load_many(
+    (kpi.kpi_tiles, f, {}),
+    (kpi.kpi_tiles, f.previous(), {}),
+    (kpi.cost_breakdown, f, {"by": dimension if dimension in kpi.COST_DIMENSIONS else "team"}),
+    (kpi.cost_value, f, {"by": "team"}),
+    (kpi.cost_value, f, {"by": "model"}),
+    (kpi.cost_value_series, f, {"by": "all"}),
+    (kpi.vendor_scorecard, f, {}),
+    (kpi.incident_log, f, {}),
+)
+now, before = ui.first_row(now), ui.first_row(before)
 if not now.get("cost_usd") and not now.get("business_value_usd"):
     ui.empty_state("No costs or business value are recorded for these models in this "
                    "period. Widen the period or the filters, or load costs_daily and "
@@ -54,7 +67,7 @@ if dimension != "team":
     st.query_params["cost_dimension"] = dimension
 elif "cost_dimension" in st.query_params:
     del st.query_params["cost_dimension"]
-breakdown = state.load(kpi.cost_breakdown, f, by=dimension)
+breakdown = state.load(kpi.cost_breakdown, f, by=dimension)  # prefetched above
 if breakdown.height == 0:
     ui.empty_state("No cost rows for these models in this period, so there is nothing to "
                    "break down.")
@@ -83,7 +96,6 @@ else:
 
 # --- value and ROI ----------------------------------------------------------------------
 st.subheader("Value and ROI by team")
-by_team = state.load(kpi.cost_value, f, by="team")
 VALUE_FORMATS = {"cost_usd": "usd", "requests": "int", "cost_per_1k_requests": "usd",
                  "business_value_usd": "usd", "net_value_usd": "usd", "roi": "pct",
                  "detail": "link"}
@@ -112,11 +124,10 @@ else:
              key="cost_value_team_table")
 
 st.subheader("Value and ROI per model")
-by_model = state.load(kpi.cost_value, f, by="model")
 if by_model.height == 0:
     ui.empty_state("No models match the filters.")
 else:
-    teams = state.load(catalog.model_catalog).select(
+    teams = state.visible_models(st.session_state["access"]).select(
         pl.col("model_id").alias("group_id"), "team", "business_unit")
     per_model = ui.with_detail_link(
         by_model.join(teams, on="group_id", how="left"), column="group_id"
@@ -131,7 +142,6 @@ else:
 
 # --- daily cost vs value ----------------------------------------------------------------
 st.subheader("Cost and value per day")
-daily = state.load(kpi.cost_value_series, f, by="all")
 if daily.height == 0:
     ui.empty_state("No cost, value or serving rows in this period.")
 else:
@@ -162,7 +172,6 @@ st.subheader("Vendor scorecard")
 st.caption("SLA target against the availability measured on the filtered models that use "
            "the vendor (1 - errors / requests from their summed counts), the vendor's cost, "
            "and incidents on those models whose root cause is `vendor`.")
-vendors = state.load(kpi.vendor_scorecard, f)
 if vendors.height == 0:
     ui.empty_state("No filtered model uses a vendor, and no vendor billed for one in this "
                    "period.")
@@ -204,7 +213,7 @@ else:
               "cost_usd": "cost", "vendor_incidents": "vendor incidents"},
              key="cost_value_vendor_table")
 
-    vendor_incidents = state.load(kpi.incident_log, f).filter(
+    vendor_incidents = incidents.filter(
         pl.col("root_cause") == "vendor"
     ).with_columns(  # postmortem URLs are free text in the contract: link only http(s) ones
         pl.when(pl.col("postmortem_url").str.contains(r"(?i)^https?://"))

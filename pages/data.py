@@ -18,12 +18,16 @@ if not st.session_state["access"].admin:
                    "business unit.")
     st.stop()
 
+status, history, quarantine = state.load_many(
+    (catalog.entity_status, None, {}),
+    (catalog.load_history, None, {}),
+    (catalog.quarantined_rows, None, {}),
+)
+
 st.subheader("What is loaded")
-status = state.load(catalog.entity_status)
 ui.table(status, {"rows": "int", "newest_data": "dt", "last_loaded": "dt", "loads": "int"})
 
 st.subheader("Load history")
-history = state.load(catalog.load_history)
 if history.height:
     ui.table(history, {"loaded_at": "dt", "rows_read": "int", "inserted": "int",
                        "updated": "int", "unchanged": "int", "quarantined": "int"})
@@ -32,7 +36,6 @@ else:
                    "`modelops demo`.")
 
 st.subheader("Quarantine")
-quarantine = state.load(catalog.quarantined_rows)
 if quarantine.height:
     st.caption("Rows that broke a rule of the data contract and were not loaded. Fix the "
                "source and load the file again; its quarantine is replaced by the new load's.")

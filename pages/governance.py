@@ -24,12 +24,22 @@ st.caption(f"As of today, {today:%a %d %b %Y} (UTC); changes are against "
            f"{earlier:%d %b %Y}, one period ({round(f.days)} days) earlier. Versions: live "
            f"in production at the end of the period ({ui.window_caption(f)}).")
 
+# Everything the page draws, fetched together: the queries not cached yet run side by side.
+SHOWN = 1000  # versions listed; a model's full history is on its detail page
+overdue, gaps, overdue_earlier, gaps_earlier, tiers, by_unit, versions = state.load_many(
+    (kpi.overdue_reviews, f, {"today": today}),
+    (kpi.governance_gaps, f, {"today": today}),
+    (kpi.overdue_reviews, f, {"today": earlier}),
+    (kpi.governance_gaps, f, {"today": earlier}),
+    (kpi.risk_tiers, f, {"by": "all"}),
+    (kpi.risk_tiers, f, {"by": "business_unit"}),
+    (kpi.model_versions, f, {"limit": SHOWN}),
+)
+
 
 # --- KPI tiles --------------------------------------------------------------------------
-def governance_counts(day) -> dict:
-    """How many models are in each governance list on `day` (counts of listed rows)."""
-    overdue = state.load(kpi.overdue_reviews, f, today=day)
-    gaps = state.load(kpi.governance_gaps, f, today=day)
+def governance_counts(overdue: pl.DataFrame, gaps: pl.DataFrame) -> dict:
+    """How many models are in each governance list (counts of listed rows)."""
     return {
         "overdue": overdue.height,
         "never_assessed": overdue.filter(pl.col("never_assessed")).height,
@@ -51,8 +61,8 @@ TILES = [
     ui.Tile("No runbook", "no_runbook", ui.count, False),
     ui.Tile("High risk, not approved", "high_risk_not_approved", ui.count, False),
 ]
-now, before = governance_counts(today), governance_counts(earlier)
-tiers = state.load(kpi.risk_tiers, f, by="all")
+now = governance_counts(overdue, gaps)
+before = governance_counts(overdue_earlier, gaps_earlier)
 if tiers.height == 0:
     ui.empty_state("No models match the filters, so there is nothing to govern. Widen the "
                    "filters or load models (see the Data page).")
@@ -64,7 +74,6 @@ if tiers.height == 0:
 st.subheader("Risk tiers")
 TIER_ORDER = ["high", "limited", "minimal"]
 TIER_COLOURS = {"high": "#dc2626", "limited": "#f59e0b", "minimal": "#16a34a"}
-by_unit = state.load(kpi.risk_tiers, f, by="business_unit")
 if by_unit.height == 0:
     ui.empty_state("No models match the filters.")
 else:
@@ -91,7 +100,6 @@ else:
 
 # --- reviews overdue --------------------------------------------------------------------
 st.subheader("Risk reviews overdue")
-overdue = state.load(kpi.overdue_reviews, f, today=today)
 if overdue.height == 0:
     ui.empty_state("No risk review is overdue: every filtered model that is not retired has "
                    "an assessment whose next review is today or later.")
@@ -110,7 +118,6 @@ else:
 
 # --- compliance gaps --------------------------------------------------------------------
 st.subheader("Compliance gaps of production models")
-gaps = state.load(kpi.governance_gaps, f, today=today)
 GAP_LABELS = {
     "no_owner": "no owner",
     "no_runbook": "no runbook",
@@ -154,8 +161,6 @@ else:
 st.subheader("Model versions (audit trail)")
 live_only = st.toggle("Only versions live in production at the end of the period",
                       key="governance_live_only")
-SHOWN = 1000  # a model's full history is on its detail page
-versions = state.load(kpi.model_versions, f, limit=SHOWN)
 if live_only:
     versions = versions.filter(pl.col("live_in_production"))
 if versions.height == 0:

@@ -26,6 +26,17 @@ at = min(f.end, now)
 
 SEVERITY_COLOURS = {1: "#7f1d1d", 2: "#dc2626", 3: "#f59e0b", 4: "#94a3b8"}
 
+# Everything the page draws, fetched together: the queries not cached yet run side by side.
+period = st.session_state.get("incidents_period") or "week"  # "Per", below
+current, previous, over_time, teams, open_now, log = state.load_many(
+    (kpi.incident_summary, f, {"by": "all"}),
+    (kpi.incident_summary, f.previous(), {"by": "all"}),
+    (kpi.incidents_over_time, f, {"period": period}),
+    (kpi.incident_summary, f, {"by": "team"}),
+    (kpi.open_incidents, f, {"at": at}),
+    (kpi.incident_log, f, {}),
+)
+
 
 def http_only(column: str) -> pl.Expr:
     """Links from the data are followed only when they are plain web addresses."""
@@ -34,8 +45,7 @@ def http_only(column: str) -> pl.Expr:
 
 
 # --- headline ---------------------------------------------------------------------------
-current = ui.first_row(state.load(kpi.incident_summary, f, by="all"))
-previous = ui.first_row(state.load(kpi.incident_summary, f.previous(), by="all"))
+current, previous = ui.first_row(current), ui.first_row(previous)
 TILES = [
     ui.Tile("Incidents", "incidents", ui.count, False, help="Incidents started in the period."),
     ui.Tile("Sev 1–2", "sev1_sev2_incidents", ui.count, False,
@@ -66,7 +76,7 @@ period = st.segmented_control("Per", ["day", "week", "month"], default="week",
                               format_func={"day": "Day", "week": "ISO week",
                                            "month": "Month"}.get,
                               key="incidents_period") or "week"
-over_time = state.load(kpi.incidents_over_time, f, period=period)
+over_time = state.load(kpi.incidents_over_time, f, period=period)  # prefetched above
 if over_time.height == 0:
     ui.empty_state("No incident started in this period, so there is nothing to chart.")
 else:
@@ -109,7 +119,7 @@ else:
 
 # --- per team ---------------------------------------------------------------------------
 st.subheader("Per team")
-teams = state.load(kpi.incident_summary, f, by="team").filter(
+teams = teams.filter(
     (pl.col("incidents") > 0) | (pl.col("resolved_incidents") > 0) | (pl.col("open_at_end") > 0))
 if teams.height == 0:
     ui.empty_state("No team had an incident in this period.")
@@ -133,7 +143,6 @@ else:
 
 # --- open now ---------------------------------------------------------------------------
 st.subheader(f"Open at {at:%d %b %Y %H:%M} UTC")
-open_now = state.load(kpi.open_incidents, f, at=at)
 if open_now.height == 0:
     ui.empty_state(f"No incident of the filtered models was open at {at:%d %b %Y %H:%M} UTC "
                    "(the end of the period, or now if the period runs to today).")
@@ -155,7 +164,6 @@ else:
 
 # --- log --------------------------------------------------------------------------------
 st.subheader("Incident log")
-log = state.load(kpi.incident_log, f)
 if log.height == 0:
     ui.empty_state("No incident started in this period for the filtered models.")
 else:

@@ -12,7 +12,7 @@ import polars as pl
 import streamlit as st
 
 from pages import state, ui
-from queries import catalog, kpi
+from queries import kpi
 
 f = ui.current_filter()
 ui.page_header(
@@ -23,8 +23,9 @@ ui.page_header(
 )
 
 # --- which model ------------------------------------------------------------------------
-scope = state.load(catalog.model_catalog, business_units=f.effective_business_units)
-for column, chosen in (("team_id", f.teams),
+scope = state.visible_models(st.session_state["access"])
+for column, chosen in (("business_unit_id", f.effective_business_units),
+                       ("team_id", f.teams),
                        ("model_id", f.models)):
     if chosen:
         scope = scope.filter(pl.col(column).is_in(chosen))
@@ -67,6 +68,26 @@ mf = replace(f, models=(model_id,))
 today = state.today()
 st.caption(ui.window_caption(f))
 
+# Everything the page draws, fetched together: the queries not cached yet run side by side.
+(serving, gap_row, now, before, series, deployments, incidents, live, versions, drift,
+ failing, quality, daily, cost_categories, overdue) = state.load_many(
+    (kpi.serving, mf, {"by": "model"}),
+    (kpi.governance_gaps, mf, {"today": today}),
+    (kpi.kpi_tiles, mf, {}),
+    (kpi.kpi_tiles, mf.previous(), {}),
+    (kpi.serving_series, mf, {"by": "model"}),
+    (kpi.deployment_log, mf, {}),
+    (kpi.incident_log, mf, {}),
+    (kpi.live_versions, mf, {"at": f.end}),
+    (kpi.model_versions, mf, {}),
+    (kpi.drift_alerts, mf, {}),
+    (kpi.failing_checks, mf, {}),
+    (kpi.data_quality, mf, {"by": "model"}),
+    (kpi.cost_value_series, mf, {"by": "model"}),
+    (kpi.cost_breakdown, mf, {"by": "category"}),
+    (kpi.overdue_reviews, mf, {"today": today}),
+)
+
 
 def safe_links(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
     """Keep only http(s) links from the data, so a link cell can never run a script."""
@@ -77,8 +98,7 @@ def safe_links(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
 
 # --- who and what -----------------------------------------------------------------------
 profile = scope.filter(pl.col("model_id") == model_id).row(0, named=True)
-serving = ui.first_row(state.load(kpi.serving, mf, by="model"))
-gap_row = ui.first_row(state.load(kpi.governance_gaps, mf, today=today))
+serving, gap_row = ui.first_row(serving), ui.first_row(gap_row)
 runbook = gap_row.get("runbook_url")
 facts = [
     ("Model", f"{profile['model']} ({model_id})"),
@@ -120,8 +140,7 @@ TILES = [
     ui.Tile("Drift alerts", "drift_alerts", ui.count, False),
     ui.Tile("Data-quality pass rate", "dq_pass_rate", ui.pct, as_points=True),
 ]
-now = ui.first_row(state.load(kpi.kpi_tiles, mf))
-before = ui.first_row(state.load(kpi.kpi_tiles, mf.previous()))
+now, before = ui.first_row(now), ui.first_row(before)
 if not now.get("requests") and not now.get("incidents") and not now.get("cost_usd"):
     ui.empty_state("This model has no serving metrics, incidents or costs in this period. "
                    "Widen the period, or check its lifecycle stage below.")
@@ -129,10 +148,7 @@ ui.kpi_tiles(TILES, now, before, per_row=4)
 
 # --- serving ----------------------------------------------------------------------------
 st.subheader("Serving per day")
-series = state.load(kpi.serving_series, mf, by="model")
-deployments = state.load(kpi.deployment_log, mf)
 production = deployments.filter(pl.col("environment") == "production")
-incidents = state.load(kpi.incident_log, mf)
 markers = ui.event_markers(production, incidents)
 if series.height == 0:
     ui.empty_state("No serving metrics for this model in this period.")
@@ -165,7 +181,6 @@ else:
 
 # --- lifecycle and versions -------------------------------------------------------------
 st.subheader("Lifecycle and versions")
-live = state.load(kpi.live_versions, mf, at=f.end)
 if live.height:
     st.caption("Live in production at the end of the period:")
     ui.table(live.select("version", "deployed_at", "deployment_id", "approved_by",
@@ -179,7 +194,6 @@ if live.height:
 else:
     ui.empty_state("No version of this model was live in production at the end of the "
                    "period (no succeeded production deployment by then).")
-versions = state.load(kpi.model_versions, mf)
 if versions.height:
     ui.table(versions.select("version", "live_in_production", "registered_at",
                              "first_production_at", "last_production_at", "artifact_sha256",
@@ -228,9 +242,7 @@ with right:
 
 # --- input quality ----------------------------------------------------------------------
 st.subheader("Drift and data quality")
-drift = state.load(kpi.drift_alerts, mf)
-failing = state.load(kpi.failing_checks, mf)
-quality = ui.first_row(state.load(kpi.data_quality, mf, by="model"))
+quality = ui.first_row(quality)
 if quality.get("checks"):
     st.caption(f"{quality['passed']:,} of {quality['checks']:,} data-quality checks passed "
                f"({ui.pct(quality['pass_rate'], 1)}); {quality['warned']:,} warned and "
@@ -263,7 +275,6 @@ with right:
 
 # --- cost and value ---------------------------------------------------------------------
 st.subheader("Cost and value")
-daily = state.load(kpi.cost_value_series, mf, by="model")
 if daily.height == 0:
     ui.empty_state("No cost or business value recorded for this model in this period.")
 else:
@@ -278,7 +289,7 @@ else:
         fig.update_yaxes(tickprefix="$", tickformat=",.0f")
         ui.plot(fig, key="model_detail_cost_chart")
     with right:
-        ui.table(state.load(kpi.cost_breakdown, mf, by="category").select(
+        ui.table(cost_categories.select(
             "group_name", "cost_usd", "share_of_cost"),
             {"cost_usd": "usd", "share_of_cost": "pct"},
             {"group_name": "cost category", "cost_usd": "cost",
@@ -289,7 +300,6 @@ else:
 
 # --- governance -------------------------------------------------------------------------
 st.subheader("Governance")
-overdue = state.load(kpi.overdue_reviews, mf, today=today)
 if overdue.height:
     row = overdue.row(0, named=True)
     st.warning("Risk review overdue: " + (

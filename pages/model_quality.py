@@ -31,13 +31,24 @@ TILES = [
 ]
 
 
-def quality_row(window) -> dict:
-    """The data-quality and validation-coverage rows of the scope, side by side."""
-    return {**ui.first_row(state.load(kpi.data_quality, window, by="all")),
-            **ui.first_row(state.load(kpi.validation_coverage, window, by="all"))}
-
-
-now, before = quality_row(f), quality_row(f.previous())
+# Everything the page draws, fetched together: the queries not cached yet run side by side.
+SHOWN = 500  # failing checks listed
+(quality_now, coverage_now, quality_before, coverage_before, drift, quality_by_model,
+ quality_by_team, failing, coverage_by_team, coverage_by_model) = state.load_many(
+    (kpi.data_quality, f, {"by": "all"}),
+    (kpi.validation_coverage, f, {"by": "all"}),
+    (kpi.data_quality, f.previous(), {"by": "all"}),
+    (kpi.validation_coverage, f.previous(), {"by": "all"}),
+    (kpi.drift_alerts, f, {}),
+    (kpi.data_quality, f, {"by": "model"}),
+    (kpi.data_quality, f, {"by": "team"}),
+    (kpi.failing_checks, f, {"limit": SHOWN}),
+    (kpi.validation_coverage, f, {"by": "team"}),
+    (kpi.validation_coverage, f, {"by": "model"}),
+)
+# The data-quality and validation-coverage rows of the scope, side by side.
+now = {**ui.first_row(quality_now), **ui.first_row(coverage_now)}
+before = {**ui.first_row(quality_before), **ui.first_row(coverage_before)}
 if not now.get("checks") and not now.get("drift_results") and not now.get("production_models"):
     ui.empty_state("No drift results, data-quality checks or production models for these "
                    "filters in this period. Widen the period or the filters, or load drift, "
@@ -46,7 +57,6 @@ ui.kpi_tiles(TILES, now, before, per_row=3)
 
 # --- drift ------------------------------------------------------------------------------
 st.subheader("Drift alerts by model and feature")
-drift = state.load(kpi.drift_alerts, f)
 if drift.height == 0:
     ui.empty_state("No drift alert in this period: no feature's drift score went above its "
                    "threshold for the filtered models.")
@@ -54,7 +64,7 @@ else:
     TOP = 20
     ranked = None
     if drift.select("model_id").n_unique() > TOP:
-        ranked = (state.load(kpi.data_quality, f, by="model")
+        ranked = (quality_by_model
                   .sort("drift_alerts", descending=True).head(TOP)
                   .select(pl.col("group_id").alias("model_id")))
     shown = drift if ranked is None else drift.join(ranked, on="model_id", how="semi")
@@ -90,7 +100,7 @@ else:
 
 # --- data quality -----------------------------------------------------------------------
 st.subheader("Data-quality pass rate")
-by_team = state.load(kpi.data_quality, f, by="team").filter(pl.col("checks") > 0)
+by_team = quality_by_team.filter(pl.col("checks") > 0)
 if by_team.height == 0:
     ui.empty_state("No data-quality check ran for the filtered models in this period.")
 else:
@@ -109,7 +119,7 @@ else:
     fig.update_xaxes(tickformat=".0%")
     ui.plot(fig, key="model_quality_dq_chart")
 
-    per_model = state.load(kpi.data_quality, f, by="model").filter(pl.col("checks") > 0)
+    per_model = quality_by_model.filter(pl.col("checks") > 0)
     ui.table(ui.with_detail_link(per_model, "group_id").select(
         "group_name", "checks", "passed", "warned", "failed", "pass_rate", "drift_alerts",
         "detail").sort("pass_rate", nulls_last=True),
@@ -119,8 +129,6 @@ else:
         height=320, key="model_quality_dq_table")
 
 st.subheader("Failing checks")
-SHOWN = 500
-failing = state.load(kpi.failing_checks, f, limit=SHOWN)
 if failing.height == 0:
     ui.empty_state("Every data-quality check run in this period passed (or none ran).")
 else:
@@ -137,7 +145,7 @@ else:
 
 # --- validation coverage ----------------------------------------------------------------
 st.subheader("Validation coverage")
-coverage = state.load(kpi.validation_coverage, f, by="team").filter(
+coverage = coverage_by_team.filter(
     pl.col("production_models") > 0)
 if coverage.height == 0:
     ui.empty_state("None of the filtered models is in production, so validation coverage is "
@@ -166,7 +174,7 @@ else:
                  {"group_name": "team", "deployed_production_models": "with a live version",
                   "covered_models": "covered", "validation_coverage": "coverage"},
                  key="model_quality_coverage_table")
-    uncovered = state.load(kpi.validation_coverage, f, by="model").filter(
+    uncovered = coverage_by_model.filter(
         (pl.col("production_models") > 0) & (pl.col("covered_models") == 0))
     if uncovered.height:
         st.markdown("**Production models without a passed post-deployment validation**")

@@ -14,6 +14,17 @@ ui.page_header(
 )
 st.caption(ui.window_caption(f))
 
+# Everything the page draws, fetched together: the queries not cached yet run side by side.
+now, before, serving, series, deployments, incidents, costs = state.load_many(
+    (kpi.kpi_tiles, f, {}),
+    (kpi.kpi_tiles, f.previous(), {}),
+    (kpi.serving, f, {"by": "model"}),
+    (kpi.serving_series, f, {"by": "all"}),
+    (kpi.deployment_log, f, {}),
+    (kpi.incident_log, f, {}),
+    (kpi.cost_value_series, f, {"by": "all"}),
+)
+
 # --- KPI tiles --------------------------------------------------------------------------
 TILES = [
     ui.Tile("Requests", "requests", ui.count),
@@ -32,8 +43,7 @@ TILES = [
     ui.Tile("ROI", "roi", lambda x: ui.pct(x, 1), as_points=True, help="(value - cost) / cost"),
     ui.Tile("Data-quality pass rate", "dq_pass_rate", ui.pct, as_points=True),
 ]
-now = ui.first_row(state.load(kpi.kpi_tiles, f))
-before = ui.first_row(state.load(kpi.kpi_tiles, f.previous()))
+now, before = ui.first_row(now), ui.first_row(before)
 if not now.get("requests") and not now.get("incidents") and not now.get("cost_usd"):
     ui.empty_state("No serving metrics, incidents or costs for these models in this period. "
                    "Widen the period or the filters, or load data (see the Data page).")
@@ -41,7 +51,6 @@ ui.kpi_tiles(TILES, now, before)
 
 # --- models -----------------------------------------------------------------------------
 st.subheader("Models")
-serving = state.load(kpi.serving, f, by="model")
 if serving.height == 0:
     ui.empty_state("No models match the filters.")
 else:
@@ -65,10 +74,8 @@ else:
 
 # --- trends -----------------------------------------------------------------------------
 st.subheader("Trends")
-series = state.load(kpi.serving_series, f, by="all")
-deployments = state.load(kpi.deployment_log, f).filter(pl.col("environment") == "production")
-incidents = state.load(kpi.incident_log, f)
-markers = ui.event_markers(deployments, incidents)
+markers = ui.event_markers(deployments.filter(pl.col("environment") == "production"),
+                           incidents)
 left, right = st.columns(2)
 with left:
     if series.height:
@@ -87,7 +94,6 @@ with right:
                             mode="lines", hovertemplate="%{y:.0f} ms")
         ui.plot(ui.mark_events(fig, markers))
 
-costs = state.load(kpi.cost_value_series, f, by="all")
 if costs.height:
     fig = ui.figure("Cost and business value per day", "US dollars")
     fig.add_bar(x=costs["day"], y=costs["cost_usd"], name="cost", hovertemplate="$%{y:,.0f}")

@@ -20,9 +20,31 @@ ui.page_header(
 )
 st.caption(ui.window_caption(f))
 
+# The moment "Which version was live" looks at (its pickers are at the bottom of the page).
+now = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)
+end = min(f.end, now)
+# Follow the window: when its end moves, the picker moves with it (a choice the reader
+# made stays until then, or until they leave the page, which drops the widgets' state).
+if (st.session_state.get("releases_at_default") != end
+        or "releases_at_date" not in st.session_state
+        or "releases_at_time" not in st.session_state):
+    st.session_state["releases_at_default"] = end
+    st.session_state["releases_at_date"] = end.date()
+    st.session_state["releases_at_time"] = end.time()
+at = datetime.combine(st.session_state["releases_at_date"],
+                      st.session_state["releases_at_time"])
+
+# Everything the page draws, fetched together: the queries not cached yet run side by side.
+current, previous, teams, log, live = state.load_many(
+    (kpi.dora, f, {"by": "all"}),
+    (kpi.dora, f.previous(), {"by": "all"}),
+    (kpi.dora, f, {"by": "team"}),
+    (kpi.deployment_log, f, {}),
+    (kpi.live_versions, f, {"at": at}),
+)
+
 # --- headline ---------------------------------------------------------------------------
-current = ui.first_row(state.load(kpi.dora, f, by="all"))
-previous = ui.first_row(state.load(kpi.dora, f.previous(), by="all"))
+current, previous = ui.first_row(current), ui.first_row(previous)
 # Throughput on the first row, stability on the second (DORA's two pairs), each ratio
 # beside the count it is taken from.
 TILES = [
@@ -54,7 +76,6 @@ ui.kpi_tiles(TILES, current, previous, per_row=3)
 
 # --- per team ---------------------------------------------------------------------------
 st.subheader("Four keys per team")
-teams = state.load(kpi.dora, f, by="team")
 if teams.height == 0 or not teams["deployments"].sum():
     ui.empty_state("No team deployed to production in this period, so there are no four "
                    "keys to compare.")
@@ -93,7 +114,6 @@ else:
 
 # --- deployment log ---------------------------------------------------------------------
 st.subheader("Deployment log")
-log = state.load(kpi.deployment_log, f)
 if log.height == 0:
     ui.empty_state("No deployment (in any environment) of the filtered models in this "
                    "period.")
@@ -121,21 +141,11 @@ else:
 
 # --- live at a moment -------------------------------------------------------------------
 st.subheader("Which version was live in production")
-now = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)
-end = min(f.end, now)
-# Follow the window: when its end moves, the picker moves with it (a choice the reader
-# made stays until then, or until they leave the page, which drops the widgets' state).
-if (st.session_state.get("releases_at_default") != end
-        or "releases_at_date" not in st.session_state
-        or "releases_at_time" not in st.session_state):
-    st.session_state["releases_at_default"] = end
-    st.session_state["releases_at_date"] = end.date()
-    st.session_state["releases_at_time"] = end.time()
 left, right, _ = st.columns([1, 1, 2])
 day = left.date_input("Date (UTC)", key="releases_at_date", max_value=now.date())
 moment = right.time_input("Time (UTC)", key="releases_at_time", step=timedelta(minutes=15))
 at = datetime.combine(day, moment)
-live = state.load(kpi.live_versions, f, at=at)
+live = state.load(kpi.live_versions, f, at=at)  # prefetched above
 if live.height == 0:
     ui.empty_state(f"No filtered model had a successful production deployment at or before "
                    f"{at:%d %b %Y %H:%M} UTC.")

@@ -266,7 +266,7 @@ st.subheader("Serving over time, with deployments and incidents")
 by = st.segmented_control("Lines for", ["all", "team"], default="all",
                           format_func={"all": "All filtered models", "team": "Each team"}.get,
                           key="reliability_series_by") or "all"
-series = state.load(kpi.serving_series, f, by=by)
+series = state.load(kpi.serving_series, f, by=by)  # prefetched above
 if series.height == 0:
     ui.empty_state("No serving metrics in this period, so there is no time series.")
 else:

@@ -19,7 +19,7 @@ import polars as pl
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from queries import access, warehouse
+from queries import access, catalog, warehouse
 from queries.filters import Filter
 
 PRESETS = {
@@ -102,6 +102,12 @@ def load(fn: Callable, f: Filter | None = None, **kwargs):
     token = warehouse.last_change(path)
     return _cached(fn.__module__, fn.__name__, f, str(path), token,
                    tuple(sorted(kwargs.items())))
+
+
+def visible_models(scope: access.Scope) -> pl.DataFrame:
+    """The model catalog (model, team, business unit, ...) within an access scope: the
+    filter bar's choices, and the names pages join to. One cached read shared by all."""
+    return load(catalog.model_catalog, business_units=scope.business_units or ())
 
 
 # A page's queries are small and mostly planning, which DuckDB does on one core per query:
