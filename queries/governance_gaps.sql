@@ -10,33 +10,37 @@ WITH s AS (
     SELECT * FROM scoped_models($business_units, $teams, $models)
     WHERE lifecycle_stage = 'production'
 ), deployed AS (
-    SELECT d.model_id, d.version, d.deployed_at
+    -- The latest by (deployed_at, deployment_id): arg_max, cheaper than ranking every row.
+    SELECT d.model_id,
+           arg_max({'version': d.version, 'deployed_at': d.deployed_at},
+                   (d.deployed_at, d.deployment_id)) AS latest
     FROM deployments d
-    JOIN s ON s.model_id = d.model_id
     WHERE d.environment = 'production' AND d.outcome = 'succeeded'
       AND d.deployed_at < CAST($today AS DATE) + INTERVAL 1 DAY
-    QUALIFY row_number() OVER (PARTITION BY d.model_id
-                               ORDER BY d.deployed_at DESC, d.deployment_id DESC) = 1
-), validated AS (
-    SELECT DISTINCT model_id, version FROM validations WHERE passed
+      AND d.model_id IN (SELECT model_id FROM s)
+    GROUP BY d.model_id
 ), latest_assessment AS (
-    SELECT model_id, assessed_at, outcome, next_review_due
+    SELECT model_id,
+           arg_max({'assessed_at': assessed_at, 'outcome': outcome},
+                   (assessed_at, assessment_id)) AS latest
     FROM risk_assessments
-    QUALIFY row_number() OVER (PARTITION BY model_id
-                               ORDER BY assessed_at DESC, assessment_id DESC) = 1
+    WHERE model_id IN (SELECT model_id FROM s)
+    GROUP BY model_id
 ), flags AS (
     SELECT s.model_id, s.name AS model, s.team_id, s.team, s.business_unit_id,
            s.business_unit, s.owner, s.runbook_url, s.risk_tier,
-           dep.version AS deployed_version, dep.deployed_at,
-           a.assessed_at AS last_assessed_at, a.outcome AS last_outcome,
+           dep.latest.version AS deployed_version, dep.latest.deployed_at AS deployed_at,
+           a.latest.assessed_at AS last_assessed_at, a.latest.outcome AS last_outcome,
            nullif(trim(s.owner), '') IS NULL AS no_owner,
            nullif(trim(s.runbook_url), '') IS NULL AS no_runbook,
-           val.model_id IS NULL AS no_passed_validation,
+           NOT EXISTS (SELECT 1 FROM validations v
+                       WHERE v.model_id = dep.model_id AND v.version = dep.latest.version
+                         AND v.passed) AS no_passed_validation,
            a.model_id IS NULL AS no_risk_assessment,
-           s.risk_tier = 'high' AND a.outcome IS DISTINCT FROM 'approved' AS high_risk_not_approved
+           s.risk_tier = 'high' AND a.latest.outcome IS DISTINCT FROM 'approved'
+               AS high_risk_not_approved
     FROM s
     LEFT JOIN deployed dep ON dep.model_id = s.model_id
-    LEFT JOIN validated val ON val.model_id = dep.model_id AND val.version = dep.version
     LEFT JOIN latest_assessment a ON a.model_id = s.model_id
 )
 SELECT *,

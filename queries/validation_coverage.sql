@@ -9,25 +9,22 @@
 WITH g AS (
     SELECT * FROM grouped_models($business_units, $teams, $models, $group_by)
 ), live AS (
-    SELECT d.model_id, d.version
+    -- The latest by (deployed_at, deployment_id): arg_max, cheaper than ranking every row.
+    SELECT d.model_id, arg_max(d.version, (d.deployed_at, d.deployment_id)) AS version
     FROM deployments d
-    JOIN g ON g.model_id = d.model_id
     WHERE d.environment = 'production' AND d.outcome = 'succeeded'
-      AND d.deployed_at <= $at
-    QUALIFY row_number() OVER (PARTITION BY d.model_id
-                               ORDER BY d.deployed_at DESC, d.deployment_id DESC) = 1
-), validated AS (
-    SELECT DISTINCT model_id, version
-    FROM validations
-    WHERE stage = 'post_deployment' AND passed AND run_at <= $at
+      AND d.deployed_at <= $at AND d.model_id IN (SELECT model_id FROM g)
+    GROUP BY d.model_id
 ), per_model AS (
     SELECT g.group_id, g.group_name, g.model_id,
            g.lifecycle_stage = 'production' AS in_production,
            l.version IS NOT NULL AS deployed,
-           v.model_id IS NOT NULL AS covered
+           EXISTS (SELECT 1 FROM validations v
+                   WHERE v.model_id = l.model_id AND v.version = l.version
+                     AND v.stage = 'post_deployment' AND v.passed AND v.run_at <= $at)
+               AS covered
     FROM g
     LEFT JOIN live l ON l.model_id = g.model_id
-    LEFT JOIN validated v ON v.model_id = l.model_id AND v.version = l.version
 )
 SELECT group_id, group_name,
        count(*) FILTER (WHERE in_production) AS production_models,
