@@ -109,6 +109,18 @@ def test_latency_quantile_ms_agrees_with_histogram_quantile(make_warehouse):
         agree()
 
 
+def test_latency_quantile_ms_keeps_each_row_its_own_and_empty_rows_empty(make_warehouse):
+    """Rows are computed as one batch: a NULL or empty histogram between two others stays
+    empty and does not shift its neighbours."""
+    with reading(make_warehouse(ORG)) as con:
+        rows = con.execute("""
+            SELECT latency_quantile_ms(0.5, b, b, b, b, b, b, b, b, b, b, b, t)
+            FROM (VALUES (1, 4, 4), (2, NULL, NULL), (3, 0, 0), (4, 2, 4)) v(i, b, t)
+            ORDER BY i""").fetchall()
+    # (4 of 4 in the first bucket): rank 2 -> 5 * 2 / 4; (2 of 4 there): rank 2 -> 5.
+    assert [r[0] for r in rows] == [pytest.approx(2.5), None, None, pytest.approx(5.0)]
+
+
 # --- burn rate ---------------------------------------------------------------------------
 
 AT = datetime(2026, 3, 4)  # windows end here (a whole hour)
