@@ -5,19 +5,23 @@
 -- Parameters: $at (TIMESTAMP), $business_units, $teams, $models, $limit (at most this
 --   many rows, the first in the order above; NULL for all).
 -- METRICS.md: Governance (audit trail); Releases — production deployments.
-WITH production AS (
+WITH s AS (
+    SELECT * FROM scoped_models($business_units, $teams, $models)
+), production AS (
     SELECT d.model_id, d.version,
            min(d.deployed_at) AS first_production_at,
            max(d.deployed_at) AS last_production_at
     FROM deployments d
     WHERE d.environment = 'production' AND d.outcome = 'succeeded' AND d.deployed_at <= $at
+      AND d.model_id IN (SELECT model_id FROM s)
     GROUP BY d.model_id, d.version
 ), live AS (
-    SELECT model_id, version
-    FROM deployments
-    WHERE environment = 'production' AND outcome = 'succeeded' AND deployed_at <= $at
-    QUALIFY row_number() OVER (PARTITION BY model_id
-                               ORDER BY deployed_at DESC, deployment_id DESC) = 1
+    -- The latest by (deployed_at, deployment_id): arg_max, cheaper than ranking every row.
+    SELECT d.model_id, arg_max(d.version, (d.deployed_at, d.deployment_id)) AS version
+    FROM deployments d
+    WHERE d.environment = 'production' AND d.outcome = 'succeeded' AND d.deployed_at <= $at
+      AND d.model_id IN (SELECT model_id FROM s)
+    GROUP BY d.model_id
 )
 SELECT v.model_id, s.name AS model, s.team_id, s.team, s.business_unit_id, s.business_unit,
        v.version, v.registered_at,
@@ -25,7 +29,7 @@ SELECT v.model_id, s.name AS model, s.team_id, s.team, s.business_unit_id, s.bus
        p.first_production_at, p.last_production_at,
        l.version IS NOT NULL AS live_in_production
 FROM model_versions v
-JOIN scoped_models($business_units, $teams, $models) s ON s.model_id = v.model_id
+JOIN s ON s.model_id = v.model_id
 LEFT JOIN production p ON p.model_id = v.model_id AND p.version = v.version
 LEFT JOIN live l ON l.model_id = v.model_id AND l.version = v.version
 ORDER BY s.business_unit, s.team, s.name, v.model_id, v.registered_at DESC, v.version DESC
