@@ -192,7 +192,10 @@ def with_detail_link(frame: pl.DataFrame, column: str = "model_id") -> pl.DataFr
 # --- charts -----------------------------------------------------------------------------
 
 
-pio.templates.default = "plotly_white"
+# No Plotly template: st.plotly_chart draws with Streamlit's theme, and a template such as
+# plotly_white is ~10 kB that every figure copied and sent along for nothing (it was most
+# of a small chart's cost).
+pio.templates.default = "none"
 _LAYOUT = {
     "title": {"x": 0, "xanchor": "left"}, "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
     "hovermode": "x unified",
@@ -281,9 +284,18 @@ _NESTED = ("marker", "line", "annotation", "title", "legend", "font")
 
 
 def _plain(value):
-    if isinstance(value, pl.Series):
-        return value.to_numpy() if value.dtype.is_numeric() else value.to_list()
-    return value
+    """A polars column as Plotly takes it fastest: numbers as a numpy array, dates and times
+    as ISO strings (what Plotly's encoder would write; a list of datetime objects is slow
+    to copy), text as a list."""
+    if not isinstance(value, pl.Series):
+        return value
+    if value.dtype.is_numeric():
+        return value.to_numpy()
+    if value.dtype == pl.Date:
+        return value.dt.strftime("%Y-%m-%d").to_list()
+    if value.dtype.is_temporal():
+        return value.dt.strftime("%Y-%m-%dT%H:%M:%S").to_list()
+    return value.to_list()
 
 
 def _nest(props: dict) -> dict:
@@ -375,7 +387,7 @@ def _per_day(events: pl.DataFrame, at: str, bad: pl.Expr, what: str, bad_means: 
 
 def _markers(marks: pl.DataFrame, name: str, symbol: str, y: float, colour: str) -> dict:
     colours = marks.select(pl.when("bad").then(pl.lit("#dc2626")).otherwise(pl.lit(colour)))
-    return {"type": "scatter", "x": marks["x"].to_list(), "y": [y] * marks.height,
+    return {"type": "scatter", "x": _plain(marks["x"]), "y": [y] * marks.height,
             "yaxis": "y2", "mode": "markers", "name": name,
             "marker": {"symbol": symbol, "size": 9,
                        "color": colours.to_series().to_list()},
