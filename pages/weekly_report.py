@@ -39,14 +39,13 @@ st.caption(f"{start:%a %d %b %Y} â€“ {end - timedelta(days=1):%a %d %b %Y} UTC Â
            + " (from the filter bar; the report is not limited by the models filter)")
 
 try:
-    frame = state.load(report.weekly_report, week=week, teams=f.teams, group_by=group_by,
-                       business_units=f.effective_business_units)
+    frame, csv = state.load(report.weekly_report_and_csv, week=week, teams=f.teams,
+                            group_by=group_by, business_units=f.effective_business_units)
 except (WarehouseError, UsageError) as error:
     ui.empty_state(f"No report: {error}")
     st.stop()
 if frame.height == 0:
     ui.empty_state(f"No model existed in {week} within this scope, so the report is empty.")
-csv = report.to_csv(frame)
 command = ["modelops report weekly", f"--week {week}", f"--group-by {group_by}"]
 command += [f"--business-unit {b}" for b in f.business_units]
 command += [f"--team {t}" for t in f.teams]
