@@ -209,8 +209,8 @@ class Chart:
     It has the few go.Figure methods the pages use, with the same arguments (including
     "magic underscores" such as marker_color). go.Figure's own methods resolve and
     validate each property path as they go, 1-2 ms a call, which made charts the largest
-    part of a page's time; st.plotly_chart validates the finished dict in one pass
-    (ui.plot), so a wrong property still fails loudly.
+    part of a page's time. The finished dict is checked against Plotly's schema in one
+    pass when the tests draw it (see plot and VALIDATE_CHARTS).
     """
 
     def __init__(self, layout: dict):
@@ -262,8 +262,7 @@ class Chart:
         return {"data": self.data, "layout": self.layout}
 
     def _add(self, kind: str, props: dict) -> Chart:
-        # Columns as numpy arrays, which Plotly copies and encodes fastest (a polars Series
-        # would be copied and converted on the way); text and times as Python lists.
+        # Columns as Plotly takes them fastest (see _plain).
         props = {k: _plain(v) for k, v in props.items()}
         self.data.append({"type": kind, **_nest(props)})
         return self
