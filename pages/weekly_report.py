@@ -39,8 +39,8 @@ st.caption(f"{start:%a %d %b %Y} â€“ {end - timedelta(days=1):%a %d %b %Y} UTC Â
            + " (from the filter bar; the report is not limited by the models filter)")
 
 try:
-    frame, csv = state.load(report.weekly_report_and_csv, week=week, teams=f.teams,
-                            group_by=group_by, business_units=f.effective_business_units)
+    frame = state.load(report.weekly_report, week=week, teams=f.teams, group_by=group_by,
+                       business_units=f.effective_business_units)
 except (WarehouseError, UsageError) as error:
     ui.empty_state(f"No report: {error}")
     st.stop()
@@ -49,8 +49,10 @@ if frame.height == 0:
 command = ["modelops report weekly", f"--week {week}", f"--group-by {group_by}"]
 command += [f"--business-unit {b}" for b in f.business_units]
 command += [f"--team {t}" for t in f.teams]
+# The bytes are written when the button is clicked (a callable), not on every run.
 st.download_button(
-    "Download CSV", csv, file_name=f"modelops-weekly-{week}-{group_by}.csv", mime="text/csv",
+    "Download CSV", lambda: report.to_csv(frame),
+    file_name=f"modelops-weekly-{week}-{group_by}.csv", mime="text/csv",
     on_click="ignore", icon=":material/download:", type="primary",
 )
 st.caption("Same file from a scheduler: `" + " ".join(command) + "`")

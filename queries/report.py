@@ -145,15 +145,6 @@ def weekly_csv(week: str, business_units: Iterable[str] = (), teams: Iterable[st
     return to_csv(frame)
 
 
-def weekly_report_and_csv(con, week: str, business_units: Iterable[str] = (),
-                          teams: Iterable[str] = (), group_by: str = "model"
-                          ) -> tuple[pl.DataFrame, bytes]:
-    """weekly_report(...) and its to_csv bytes, for the dashboard, which shows the one and
-    offers the other (and caches both, so a rerun does not write the CSV again)."""
-    frame = weekly_report(con, week, business_units, teams, group_by)
-    return frame, to_csv(frame)
-
-
 # --- CSV --------------------------------------------------------------------------------
 
 def to_csv(frame: pl.DataFrame) -> bytes:

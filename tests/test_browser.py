@@ -123,6 +123,28 @@ def test_a_deep_link_to_a_page_opens_that_page_on_a_fresh_server(demo_warehouse,
             f"{first:%a %d %b %Y} – {last:%a %d %b %Y} (UTC)").count() == 1
 
 
+def test_the_weekly_download_is_the_reports_csv(demo_warehouse, tmp_path):
+    """The button writes its bytes only when clicked (AppTest cannot read them): the file a
+    browser receives is to_csv(weekly_report(...)), the CLI's bytes."""
+    from datetime import datetime
+
+    from queries import report
+
+    require_browser()
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(demo_warehouse, warehouse)
+    week = report.last_complete_week(datetime.now(UTC).replace(tzinfo=None))
+    with reading(warehouse) as con:
+        expected = report.to_csv(report.weekly_report(con, week))
+    with streamlit_server(warehouse) as url, browser_page() as page:
+        page.goto(f"{url}/weekly_report")
+        wait_for_app(page)
+        with page.expect_download(timeout=30_000) as download:
+            page.get_by_role("button", name="Download CSV").click()
+        assert download.value.suggested_filename == f"modelops-weekly-{week}-model.csv"
+        assert Path(download.value.path()).read_bytes() == expected
+
+
 def test_the_user_from_a_trusted_proxy_header_is_scoped(demo_warehouse, tmp_path):
     """The oauth2-proxy deployment: the policy names the header the proxy sets."""
     require_browser()
