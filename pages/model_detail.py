@@ -69,9 +69,8 @@ today = state.today()
 st.caption(ui.window_caption(f))
 
 # Everything the page draws, fetched together: the queries not cached yet run side by side.
-(serving, gap_row, now, before, series, deployments, incidents, live, versions, drift,
+(gap_row, now, before, series, deployments, incidents, live, versions, drift,
  failing, quality, daily, cost_categories, overdue) = state.load_many(
-    (kpi.serving, mf, {"by": "model"}),
     (kpi.governance_gaps, mf, {"today": today}),
     (kpi.kpi_tiles, mf, {}),
     (kpi.kpi_tiles, mf.previous(), {}),
@@ -98,7 +97,7 @@ def safe_links(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
 
 # --- who and what -----------------------------------------------------------------------
 profile = scope.filter(pl.col("model_id") == model_id).row(0, named=True)
-serving, gap_row = ui.first_row(serving), ui.first_row(gap_row)
+gap_row = ui.first_row(gap_row)
 runbook = gap_row.get("runbook_url")
 facts = [
     ("Model", f"{profile['model']} ({model_id})"),
@@ -107,8 +106,8 @@ facts = [
     ("Owner", profile["owner"] or "none on record"),
     ("Risk tier", profile["risk_tier"]),
     ("Lifecycle stage", profile["lifecycle_stage"]),
-    ("Availability SLO", ui.pct(serving.get("slo_availability"), 2)),
-    ("Latency SLO (p95)", ui.ms(serving.get("slo_latency_p95_ms"))),
+    ("Availability SLO", ui.pct(profile["slo_availability"], 2)),
+    ("Latency SLO (p95)", ui.ms(profile["slo_latency_p95_ms"])),
 ]
 with st.container(border=True):
     for start in range(0, len(facts), 4):
@@ -162,9 +161,9 @@ else:
                         customdata=series.select("errors", "requests").to_numpy(),
                         hovertemplate="%{y:.3%} (%{customdata[0]:,} errors in "
                                       "%{customdata[1]:,} requests)")
-        if serving.get("slo_availability") is not None:
-            fig.add_hline(y=serving["slo_availability"], line=slo_line,
-                          annotation_text=f"SLO {ui.pct(serving['slo_availability'])}")
+        if profile["slo_availability"] is not None:
+            fig.add_hline(y=profile["slo_availability"], line=slo_line,
+                          annotation_text=f"SLO {ui.pct(profile['slo_availability'])}")
         fig.update_yaxes(tickformat=".2%")
         ui.plot(ui.mark_events(fig, markers), key="model_detail_availability")
     with right:
@@ -172,9 +171,9 @@ else:
         for q in ("p50", "p95", "p99"):
             fig.add_scatter(x=series["day"], y=series[f"latency_{q}_ms"], name=q,
                             mode="lines", hovertemplate="%{y:.0f} ms")
-        if serving.get("slo_latency_p95_ms") is not None:
-            fig.add_hline(y=serving["slo_latency_p95_ms"], line=slo_line,
-                          annotation_text=f"p95 SLO {ui.ms(serving['slo_latency_p95_ms'])}")
+        if profile["slo_latency_p95_ms"] is not None:
+            fig.add_hline(y=profile["slo_latency_p95_ms"], line=slo_line,
+                          annotation_text=f"p95 SLO {ui.ms(profile['slo_latency_p95_ms'])}")
         ui.plot(ui.mark_events(fig, markers), key="model_detail_latency")
     st.caption("▲ production deployment (green succeeded, red failed or rolled back) · "
                "✕ incident started. Hover a marker for its id.")
