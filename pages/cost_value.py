@@ -30,11 +30,13 @@ TILES = [
 # Everything the page draws, fetched together: the queries not cached yet run side by side.
 # (The showback dimension is chosen further down; its last choice, or the link's, is
 # fetched here, and that section reads its own choice.)
-dimension = st.session_state.get("cost_dimension") or st.query_params.get("cost_dimension")
+last_dimension = (st.session_state.get("cost_dimension")
+                  or st.query_params.get("cost_dimension"))
 (now, before, breakdown, by_team, by_model, daily, vendors, incidents) = state.load_many(
     (kpi.kpi_tiles, f, {}),
     (kpi.kpi_tiles, f.previous(), {}),
-    (kpi.cost_breakdown, f, {"by": dimension if dimension in kpi.COST_DIMENSIONS else "team"}),
+    (kpi.cost_breakdown, f,
+     {"by": last_dimension if last_dimension in kpi.COST_DIMENSIONS else "team"}),
     (kpi.cost_value, f, {"by": "team"}),
     (kpi.cost_value, f, {"by": "model"}),
     (kpi.cost_value_series, f, {"by": "all"}),

@@ -142,10 +142,9 @@ else:
 # --- live at a moment -------------------------------------------------------------------
 st.subheader("Which version was live in production")
 left, right, _ = st.columns([1, 1, 2])
-day = left.date_input("Date (UTC)", key="releases_at_date", max_value=now.date())
-moment = right.time_input("Time (UTC)", key="releases_at_time", step=timedelta(minutes=15))
-at = datetime.combine(day, moment)
-live = state.load(kpi.live_versions, f, at=at)  # prefetched above
+# Keyed on the state `at` and `live` were taken from above, so they show that moment.
+left.date_input("Date (UTC)", key="releases_at_date", max_value=now.date())
+right.time_input("Time (UTC)", key="releases_at_time", step=timedelta(minutes=15))
 if live.height == 0:
     ui.empty_state(f"No filtered model had a successful production deployment at or before "
                    f"{at:%d %b %Y %H:%M} UTC.")
