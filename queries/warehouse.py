@@ -24,13 +24,13 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from queries import latency
+from queries.schema import ENTITIES, LATENCY_BUCKETS, SQL_TYPES
+
 # DuckDB warns that Arrow from an executed statement copies the rows once; KPI results are
 # small, and that path skips a second bind of the statement (see run()).
 warnings.filterwarnings("ignore", message="Arrow output on a DB-API result",
                         category=UserWarning)
-
-from queries import latency
-from queries.schema import ENTITIES, LATENCY_BUCKETS, SQL_TYPES
 
 QUERY_DIR = Path(__file__).parent
 DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
