@@ -61,24 +61,9 @@ def warehouse_path():
 # --- who is looking ---------------------------------------------------------------------
 
 def access_scope() -> access.Scope:
-    """The current user's scope under MODELOPS_ACCESS_POLICY (open when there is none).
-
-    The user is the trusted proxy header the policy names (oauth2-proxy's deployment), else
-    st.user's email (st.login, or --server.trustedUserHeaders).
-    """
-    policy = _policy(os.environ.get("MODELOPS_ACCESS_POLICY", ""))
-    if policy is None:
-        return access.OPEN
-    if policy.header:
-        user = st.context.headers.get(policy.header)
-    else:
-        user = st.user.to_dict().get("email")
-    return access.scope_for(policy, user)
-
-
-@st.cache_resource(ttl=60)
-def _policy(path: str) -> access.Policy | None:
-    return access.load_policy(path) if path else None
+    """The current user's scope under MODELOPS_ACCESS_POLICY: queries/access.current_scope."""
+    return access.current_scope(st.context.headers, st.user.to_dict(), os.environ,
+                                st.get_option("server.trustedUserHeaders"))
 
 
 # --- cached reads -----------------------------------------------------------------------
