@@ -226,7 +226,8 @@ def current_scope(headers, user: Mapping | None, env: Mapping[str, str],
     if policy.header:
         identity = [policy.header]
     else:
-        identity = [h for h, key in (trusted_user_headers or {}).items() if key == "email"]
+        trusted = trusted_user_headers if isinstance(trusted_user_headers, Mapping) else {}
+        identity = [h for h, key in trusted.items() if key == "email"]
     for name in identity:
         values = headers.get_all(name)
         if len(values) > 1 or any("," in v for v in values):
