@@ -35,10 +35,9 @@ def ensure_warehouse() -> None:
 ensure_warehouse()
 access = state.access_scope()
 if not access.has_access:
-    st.title("No access")
-    st.error(
-        f"{access.user or 'You'} may not see any business unit in modelops. Ask an "
-        "administrator to add a grant for you to the access policy.", icon=":material/lock:")
+    title, message = access.refusal
+    st.title(title)
+    st.error(message, icon=":material/lock:")
     st.stop()
 scope = state.visible_models(access)
 st.session_state["filter"] = state.filter_bar(scope, allowed=access.business_units)

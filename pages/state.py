@@ -20,7 +20,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from queries import access, catalog, warehouse
-from queries.filters import Filter
+from queries.filters import Filter, clamp_days
 
 PRESETS = {
     "7d": "Last 7 days",
@@ -61,24 +61,9 @@ def warehouse_path():
 # --- who is looking ---------------------------------------------------------------------
 
 def access_scope() -> access.Scope:
-    """The current user's scope under MODELOPS_ACCESS_POLICY (open when there is none).
-
-    The user is the trusted proxy header the policy names (oauth2-proxy's deployment), else
-    st.user's email (st.login, or --server.trustedUserHeaders).
-    """
-    policy = _policy(os.environ.get("MODELOPS_ACCESS_POLICY", ""))
-    if policy is None:
-        return access.OPEN
-    if policy.header:
-        user = st.context.headers.get(policy.header)
-    else:
-        user = st.user.to_dict().get("email")
-    return access.scope_for(policy, user)
-
-
-@st.cache_resource(ttl=60)
-def _policy(path: str) -> access.Policy | None:
-    return access.load_policy(path) if path else None
+    """The current user's scope under MODELOPS_ACCESS_POLICY: queries/access.current_scope."""
+    return access.current_scope(st.context.headers, st.user.to_dict(), os.environ,
+                                st.get_option("server.trustedUserHeaders"))
 
 
 # --- cached reads -----------------------------------------------------------------------
@@ -183,9 +168,13 @@ def _period(sidebar) -> tuple[date, date, str]:
         if "dates_from_link" not in st.session_state:
             start = min(_date_from_url("start", first), today())
             end = min(_date_from_url("end", last), today())
+            (start, end), note = clamp_days(start, end)  # 18.11: year 1 overflowed
+            st.session_state["dates_note"] = note
             st.session_state["dates_from_link"] = (min(start, end), max(start, end))
         picked = sidebar.date_input("Dates (UTC)", st.session_state["dates_from_link"],
                                     key="dates", max_value=today())
+        if st.session_state["dates_note"] and tuple(picked) == st.session_state["dates_from_link"]:
+            sidebar.warning(st.session_state["dates_note"], icon=":material/link_off:")
         if isinstance(picked, (tuple, list)) and picked:
             first, last = picked[0], picked[-1]
     else:

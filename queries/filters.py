@@ -7,6 +7,11 @@ from datetime import date, datetime, time, timedelta
 
 NO_BUSINESS_UNIT = ""  # matches nothing: an empty id is never loaded
 
+# The days a window may cover: what ingest accepts (1970..2199). Outside them, `previous()`
+# of a wide window leaves the calendar (0001-01-01 minus its length is an OverflowError).
+EARLIEST_DAY = date(1970, 1, 1)
+LATEST_DAY = date(2199, 12, 31)
+
 
 @dataclass(frozen=True)
 class Filter:
@@ -65,6 +70,16 @@ class Filter:
             "teams": list(self.teams),
             "models": list(self.models),
         }
+
+
+def clamp_days(first: date, last: date) -> tuple[tuple[date, date], str | None]:
+    """`first`, `last` moved into EARLIEST_DAY..LATEST_DAY, and a note for the page when
+    either had to move (None when both were inside)."""
+    days = tuple(min(max(d, EARLIEST_DAY), LATEST_DAY) for d in (first, last))
+    if days == (first, last):
+        return days, None
+    return days, (f"The link's dates were outside what modelops supports ({EARLIEST_DAY} to "
+                  f"{LATEST_DAY}) and were moved into that range.")
 
 
 def _tuples(scope: dict) -> dict:

@@ -159,3 +159,158 @@ def test_without_a_policy_the_app_is_open(app, demo_warehouse, monkeypatch, unit
     at = app(demo_warehouse)
     shown = shown_values(at)
     assert units["foreign_models"] & shown or units["foreign_names"] & shown
+
+
+# --- policy changes and broken policies (issues 11.2, 18.2, 18.3) --------------------------
+
+def page_text(at) -> str:
+    """Every text the page shows: titles, alerts, markdown, captions, exceptions."""
+    parts = [e.value for e in at.title] + [e.value for e in at.error]
+    parts += [e.value for e in at.warning] + [e.value for e in at.markdown]
+    parts += [e.value for e in at.caption] + [e.value for e in at.exception]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_a_policy_change_applies_on_the_next_rerun(app, demo_warehouse, policy, units):
+    at = scoped_app(app, demo_warehouse, "alice@example.com")
+    assert at.title[0].value == "Overview" and at.metric
+    granted = policy.read_text()
+    # Revoked in place, same size and inode, within the same clock tick: still seen.
+    revoked = granted.replace("alice@example.com", "alicx@example.com")
+    assert len(revoked) == len(granted)
+    policy.write_text(revoked)
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "No access" and not at.metric and not at.dataframe
+    policy.write_text(granted)
+    at.run()
+    assert at.title[0].value == "Overview" and at.metric
+
+
+@pytest.mark.parametrize("breakage,reason", [
+    ("corrupt", "the file is not valid TOML"),
+    ("delete", "the file does not exist"),
+    ("directory", "the path is a directory, not a file"),
+    ("wrong types", "`admins` must be a list of user names"),
+    ("not utf-8", "the file is not UTF-8 text"),
+])
+def test_a_broken_policy_fails_closed_with_a_plain_page_and_a_log_line(
+        app, demo_warehouse, policy, monkeypatch, caplog, breakage, reason):
+    at = scoped_app(app, demo_warehouse, "boss@example.com")
+    assert at.title[0].value == "Overview"
+    secret = 'admins = ["boss@example.com"'
+    if breakage == "corrupt":
+        policy.write_text(secret + "\n[grants\n")
+    elif breakage == "delete":
+        policy.unlink()
+    elif breakage == "directory":
+        monkeypatch.setenv("MODELOPS_ACCESS_POLICY", str(policy.parent))
+    elif breakage == "wrong types":
+        policy.write_text('admins = "boss@example.com"\n')
+    else:
+        policy.write_bytes(b'admins = ["boss\xff@example.com"]\n')
+    with caplog.at_level("ERROR", logger="modelops.access"):
+        at.run()
+    assert not at.exception
+    assert at.title[0].value == "No access" and not at.metric and not at.dataframe
+    shown = page_text(at)
+    assert f"access policy cannot be read: {reason}" in shown
+    assert str(policy.parent) not in shown and "boss@" not in shown and "Traceback" not in shown
+    logged = [r for r in caplog.records if r.name == "modelops.access"]
+    assert logged and str(policy.parent) in logged[-1].getMessage()
+
+
+def test_a_policy_set_but_empty_fails_closed(app, demo_warehouse, monkeypatch):
+    monkeypatch.setenv("MODELOPS_ACCESS_POLICY", "")
+    at = app(demo_warehouse)
+    assert at.title[0].value == "No access" and not at.metric and not at.dataframe
+    assert "MODELOPS_ACCESS_POLICY is set but empty" in page_text(at)
+
+
+def test_a_policy_with_a_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "policy.toml"
+    path.write_bytes('\ufeffadmins = ["boss@example.com"]\n'.encode())
+    assert access.load_policy(path).admins == {"boss@example.com"}
+
+
+@pytest.mark.parametrize("text", ['header = ""', "header = 3"])
+def test_a_policy_header_must_name_a_header(tmp_path, text):
+    with pytest.raises(access.PolicyError, match="`header` must be a header name"):
+        access.load_policy(write_policy(tmp_path, text))
+
+
+def test_a_broken_policy_is_logged_once_per_change(tmp_path, caplog):
+    path = write_policy(tmp_path, "admins = [")
+    env = {"MODELOPS_ACCESS_POLICY": str(path)}
+    with caplog.at_level("INFO", logger="modelops.access"):
+        for _ in range(3):
+            assert not access.current_scope(NO_HEADERS, {"email": "a@x"}, env).has_access
+        path.write_text('[grants]\n"a@x" = ["retail"]\n')
+        assert access.current_scope(NO_HEADERS, {"email": "a@x"}, env).business_units == (
+            "retail",)
+    records = [(r.levelname, r.getMessage()) for r in caplog.records]
+    assert [level for level, _ in records] == ["ERROR", "INFO"], records
+    assert str(path) in records[0][1] and "not valid TOML" in records[0][1]
+
+
+# --- the identity header (issue 18.1) ---------------------------------------------------
+
+def headers(*pairs):
+    """Request headers as Streamlit hands them to the script (st.context.headers)."""
+    from streamlit.runtime.context import StreamlitHeaders
+
+    return StreamlitHeaders(pairs)
+
+
+NO_HEADERS = headers()
+
+
+@pytest.fixture
+def header_env(tmp_path):
+    path = write_policy(tmp_path, """
+        header = "X-Forwarded-Email"
+        admins = ["ops-lead@example.com"]
+        [grants]
+        "alice@example.com" = ["retail"]
+    """)
+    return {"MODELOPS_ACCESS_POLICY": str(path)}
+
+
+def test_the_policy_header_names_the_user(header_env):
+    scope = access.current_scope(headers(("x-forwarded-email", "Alice@example.com")),
+                                 {"email": "ops-lead@example.com"}, header_env)
+    assert scope == access.Scope("alice@example.com", ("retail",))
+    assert not access.current_scope(NO_HEADERS, {}, header_env).has_access
+
+
+@pytest.mark.parametrize("sent", [
+    [("X-Forwarded-Email", "ops-lead@example.com"), ("X-Forwarded-Email", "alice@example.com")],
+    [("X-Forwarded-Email", "alice@example.com"), ("x-forwarded-email", "alice@example.com")],
+    [("X-Forwarded-Email", "ops-lead@example.com, alice@example.com")],
+    [("X-Forwarded-Email", "ops-lead@example.com,")],
+])
+def test_an_identity_header_sent_twice_or_comma_joined_is_refused(header_env, caplog, sent):
+    with caplog.at_level("WARNING", logger="modelops.access"):
+        scope = access.current_scope(headers(*sent), {}, header_env)
+    assert scope.user is None and scope.business_units == () and not scope.has_access
+    title, message = scope.refusal
+    assert title == "No access" and message.startswith("Access refused: this request names")
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert "X-Forwarded-Email" in caplog.records[0].getMessage()
+
+
+def test_a_trusted_user_header_sent_twice_is_refused(tmp_path):
+    """--server.trustedUserHeaders fills st.user.email from the first value: refuse that."""
+    env = {"MODELOPS_ACCESS_POLICY": str(write_policy(
+        tmp_path, 'admins = ["ops-lead@example.com"]'))}
+    trusted = {"X-Forwarded-User": "email"}
+    twice = headers(("X-Forwarded-User", "ops-lead@example.com"),
+                    ("X-Forwarded-User", "mallory@example.com"))
+    assert not access.current_scope(twice, {"email": "ops-lead@example.com"}, env,
+                                    trusted).has_access
+    once = headers(("X-Forwarded-User", "ops-lead@example.com"))
+    assert access.current_scope(once, {"email": "ops-lead@example.com"}, env, trusted).admin
+
+
+def test_without_a_policy_nothing_is_refused():
+    assert access.current_scope(headers(("X-Forwarded-Email", "a, b")), {}, {}) is access.OPEN
