@@ -26,7 +26,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -144,6 +144,8 @@ class FileReport:
         """The report printed for this file: a summary line, then the first reasons."""
         if self.rejected:
             return [f"{self.file}: REJECTED, nothing loaded: {self.rejected}"]
+        if not self.records and not self.loads:
+            return [f"{self.file}: read with the other files (no records of its own)"]
         entities = ", ".join(
             f"{r.entity} {r.inserted} new, {r.updated} updated, {r.unchanged} unchanged"
             for r in self.loads if r.read)
@@ -212,7 +214,9 @@ def import_files(warehouse: Path, source: str, paths: list[Path], *,
     if Path(warehouse).exists():
         with reading(warehouse) as cur:
             models = {r[0] for r in cur.execute("SELECT model_id FROM models").fetchall()}
-            items, rejected = parse_all(lambda entity, key: _current(cur, entity, key))
+            items, rejected = parse_all(
+                lambda entity, key: _current(cur, entity, mapping.get(key, key)
+                                             if entity == "models" else key))
     else:
         models = set()
         items, rejected = parse_all(lambda entity, key: None)
@@ -274,14 +278,19 @@ def _order(entity: str):
 
 
 def _current(cur, entity: str, key: str) -> dict | None:
-    """The stored row of `entity` whose (single-column) key is `key`, or None."""
+    """The stored row of `entity` whose (single-column) key is `key`, or None; timestamps
+    as aware UTC datetimes. For `models` the key may be a source key: --map resolves it
+    first (see import_files), so an SLO file's label finds the model it is mapped to."""
     spec = ENTITIES.get(entity)
     if spec is None or len(spec.key) != 1:
         raise ValueError(f"options.current: {entity!r} has no single-column key")
     columns = ", ".join(f'"{c}"' for c in spec.column_names)
     rows = cur.execute(f'SELECT {columns} FROM {spec.name} WHERE "{spec.key[0]}" = ?',
                        [key]).fetchall()
-    return dict(zip(spec.column_names, rows[0], strict=True)) if rows else None
+    if not rows:
+        return None
+    return {c: v.replace(tzinfo=UTC) if isinstance(v, datetime) and v.tzinfo is None else v
+            for c, v in zip(spec.column_names, rows[0], strict=True)}
 
 
 def _text(value: Any) -> str | None:
