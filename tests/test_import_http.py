@@ -236,3 +236,46 @@ def test_http_errors_and_tokens(tmp_path, monkeypatch, capsys):
     with pytest.raises(FetchError, match="not an http"):
         Client("ftp://x", tmp_path)
     assert urlsplit(Client("http://h/a/", tmp_path).url("b", {"q": 1, "n": None})).query == "q=1"
+
+
+def test_opsgenie_fetch_follows_paging_next_with_the_window(make_warehouse, monkeypatch):
+    og = FIXTURES / "opsgenie"
+    first, second = load(og / "alerts-1.json"), load(og / "alerts-2.json")
+    query = "limit=100&sort=createdAt&order=asc&query=createdAt+%3E%3D+1763596800000"
+    with Replay({}) as server:
+        first["paging"]["next"] = f"{server.base}/v2/alerts?{query}&offset=100"
+        server.routes = {f"GET /v2/alerts?{query}": page(first),
+                         f"GET /v2/alerts?{query}&offset=100": page(second)}
+        monkeypatch.setenv("OG_KEY", "genie")
+        wh = make_warehouse(BASE)
+        code = main(["import", "opsgenie", "--url", server.base, "--since", "2025-11-20",
+                     "--token-env", "OG_KEY", "--map", str(FIXTURES / "map.csv"),
+                     "--warehouse", str(wh)])
+    assert code == 1
+    assert [r[2]["Authorization"] for r in server.requests] == ["GenieKey genie"] * 2
+    assert rows(wh, "SELECT count(*), sum(skipped) FROM load_log WHERE source = 'opsgenie'") \
+        == [(2, 1)]
+    assert rows(wh, "SELECT count(*) FROM incidents") == [(3,)]
+
+
+def test_mlflow_fetch_reads_both_searches_to_the_last_token(make_warehouse):
+    ml = FIXTURES / "mlflow"
+    registered = load(ml / "registered-models.json")
+    versions = load(ml / "model-versions.json")["model_versions"]
+    routes = {
+        "GET /api/2.0/mlflow/registered-models/search?max_results=1000": page(registered),
+        "GET /api/2.0/mlflow/registered-models/search?max_results=1000&page_token="
+        "eyJvZmZzZXQiOiAyfQ%3D%3D": page({}),  # MLflow leaves out empty fields
+        "GET /api/2.0/mlflow/model-versions/search?max_results=1000":
+            page({"model_versions": versions[:3], "next_page_token": "t2"}),
+        "GET /api/2.0/mlflow/model-versions/search?max_results=1000&page_token=t2":
+            page({"model_versions": versions[3:]}),
+    }
+    wh = make_warehouse(BASE)
+    with Replay(routes) as server:
+        code = main(["import", "mlflow", "--url", server.base, "--map",
+                     str(FIXTURES / "map.csv"), "--warehouse", str(wh)])
+    assert code == 1
+    assert len(server.requests) == 4
+    assert rows(wh, "SELECT model_id, version FROM model_versions ORDER BY 1, 2") == [
+        ("churn", "1"), ("churn", "2"), ("fraud", "4")]

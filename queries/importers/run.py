@@ -202,6 +202,8 @@ def import_files(warehouse: Path, source: str, paths: list[Path], *,
         while True:
             try:
                 return list(module.parse(list(remaining), options)), rejected
+            except UsageError:
+                raise
             except Unreadable as error:
                 bad = next((f for f in remaining if str(f) == error.file
                             or Path(error.file) == f), None)
@@ -210,6 +212,12 @@ def import_files(warehouse: Path, source: str, paths: list[Path], *,
                 line = f"line {error.line}: " if error.line else ""
                 rejected[str(bad)] = f"{line}{error.reason}"
                 remaining.remove(bad)
+            except (ValueError, TypeError, KeyError, AttributeError, IndexError) as error:
+                # A source module tripping over input it did not expect: one line, nothing
+                # loaded, rather than a traceback. (Modules should yield Bad or raise
+                # Unreadable; this is the safety net.)
+                raise UsageError(f"{source}: cannot read the files "
+                                 f"({type(error).__name__}: {error}); nothing loaded") from None
 
     if Path(warehouse).exists():
         with reading(warehouse) as cur:
@@ -341,8 +349,11 @@ def _frame(entity: str, rows: list[tuple[int, dict, str | None, Any]]) -> pl.Dat
         raws.append(_raw_text(raw) if raw is not None else None)
     schema = {c: pl.String for c in columns}
     frame = pl.DataFrame(data, schema=schema)
+    # LINE must be unique in a frame: the source line when it is (so ingest's own messages,
+    # "key repeated later in the file at line N", name it too), else a row number.
+    unique = len(set(lines)) == len(lines)
     return frame.with_columns(
-        pl.Series(LINE, range(1, len(rows) + 1), dtype=pl.Int64),
+        pl.Series(LINE, lines if unique else range(1, len(rows) + 1), dtype=pl.Int64),
         pl.Series(ORIGIN_LINE, lines, dtype=pl.Int64),
         pl.Series(PARSE_ERROR, reasons, dtype=pl.String),
         pl.Series(ROW_AS_READ, raws, dtype=pl.String),
