@@ -279,3 +279,21 @@ def test_mlflow_fetch_reads_both_searches_to_the_last_token(make_warehouse):
     assert len(server.requests) == 4
     assert rows(wh, "SELECT model_id, version FROM model_versions ORDER BY 1, 2") == [
         ("churn", "1"), ("churn", "2"), ("fraud", "4")]
+
+
+def test_pagerduty_analytics_fetch_pages_by_cursor(make_warehouse):
+    data = load(FIXTURES / "pagerduty" / "analytics" / "raw-incidents.json")
+    first = {**data, "data": data["data"][:1], "more": True, "last": "PAN001"}
+    second = {**data, "data": data["data"][1:], "more": False, "last": "PAN002"}
+    body = ('{"filters": {"created_at_start": "2026-11-19T00:00:00+00:00"}, "time_zone": '
+            '"Etc/UTC", "order": "asc", "order_by": "created_at", "limit": 1000')
+    routes = {f"POST /analytics/raw/incidents {body}}}": page(first),
+              f'POST /analytics/raw/incidents {body}, "starting_after": "PAN001"}}': page(second)}
+    wh = make_warehouse(BASE)
+    with Replay(routes) as server:
+        code = main(["import", "pagerduty", "--url", server.base, "--option", "api=analytics",
+                     "--since", "2026-11-19", "--map", str(FIXTURES / "map.csv"),
+                     "--warehouse", str(wh)])
+    assert code == 0
+    assert rows(wh, "SELECT incident_id, started_at FROM incidents ORDER BY 1") == [
+        ("PAN001", datetime(2026, 11, 19, 15, 0)), ("PAN002", datetime(2026, 11, 19, 17, 30))]
