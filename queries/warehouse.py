@@ -357,11 +357,21 @@ CREATE TABLE IF NOT EXISTS quarantine (
 )"""]
 
 
+def _v2() -> list[str]:
+    """Issue 12: the load log says which importer (or plain ingest) wrote each load and how
+    many source records it skipped as not about a model. Frozen literal DDL."""
+    return [
+        "ALTER TABLE load_log ADD COLUMN IF NOT EXISTS source VARCHAR DEFAULT 'ingest'",
+        "ALTER TABLE load_log ADD COLUMN IF NOT EXISTS skipped BIGINT DEFAULT 0",
+    ]
+
+
 # Each migration brings the schema from the previous version to its own. Append new ones
 # (ALTER TABLE ... ADD COLUMN IF NOT EXISTS for a new optional contract column); never edit
 # or drop an applied one: a warehouse's data is never dropped or rebuilt.
 MIGRATIONS: list[tuple[int, callable]] = [
     (1, _v1),
+    (2, _v2),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
