@@ -1,0 +1,71 @@
+"""OpenCost /allocation answers -> costs_daily, rows worked out by hand from the fixture."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from queries.importers import opencost
+from queries.importers.base import Bad, Options, Row, Unreadable
+
+FIX = Path(__file__).parent / "fixtures" / "importers" / "opencost"
+D17, D18 = date(2026, 11, 17), date(2026, 11, 18)
+
+
+def summary(items):
+    out = []
+    for item in items:
+        if isinstance(item, Row):
+            v = item.values
+            out.append(("row", item.origin.line, item.key, v["day"], v["category"],
+                        v["vendor_id"], v["amount_usd"]))
+        elif isinstance(item, Bad):
+            out.append(("bad", item.origin.line, item.reason))
+        else:
+            out.append(("skip", item.origin.line, item.reason))
+    return out
+
+
+def test_allocations_become_daily_costs_by_category():
+    items = list(opencost.parse([FIX / "allocation.json"], Options(extra={"vendor": "nimbus"})))
+    assert summary(items) == [
+        ("skip", 2, "__idle__ is not a model"),
+        ("skip", 3, "__unallocated__ is not a model"),
+        ("bad", 5, "allocation ranker: gpuCost is None (not a number: NaN or Inf in OpenCost)"),
+        ("bad", 7, ("allocation legacy-scorer: compute + storage + other = 1.0 but totalCost "
+                   "is 2.0")),
+        ("skip", 8, "__unmounted__ is not a model"),
+        # cpu 10.5 + gpu 20.25 + ram 3.25 - 0.5 cpu adjustment; network 0.5 + load balancer
+        # 0.25 + shared 1.0 (networkCrossZoneCost is part of networkCost); pv 1.75 + 0.25
+        ("row", 1, "fraud-detector-eu", D17, "compute", "nimbus", 33.5),
+        ("row", 1, "fraud-detector-eu", D17, "other", "nimbus", 1.75),
+        ("row", 1, "fraud-detector-eu", D17, "storage", "nimbus", 2.0),
+        # the older "model=<value>" name
+        ("row", 4, "chatbot", D17, "compute", "nimbus", 1.5),
+        ("row", 4, "chatbot", D17, "other", "nimbus", 0.0),
+        ("row", 4, "chatbot", D17, "storage", "nimbus", 0.0),
+        ("row", 6, "fraud-detector-eu", D18, "compute", "nimbus", 3.0),
+        ("row", 6, "fraud-detector-eu", D18, "other", "nimbus", 0.0),
+        ("row", 6, "fraud-detector-eu", D18, "storage", "nimbus", 0.5),
+        # a +02:00 day: 22:00-24:00 UTC of the 17th (2 h of 24), then 22 h of the 18th
+        ("row", 9, "support-chatbot-eu", D17, "compute", "nimbus", 2.0),
+        ("row", 9, "support-chatbot-eu", D17, "other", "nimbus", 0.0),
+        ("row", 9, "support-chatbot-eu", D17, "storage", "nimbus", 0.0),
+        ("row", 9, "support-chatbot-eu", D18, "compute", "nimbus", 22.0),
+        ("row", 9, "support-chatbot-eu", D18, "other", "nimbus", 0.0),
+        ("row", 9, "support-chatbot-eu", D18, "storage", "nimbus", 0.0),
+    ]
+
+
+def test_without_a_vendor_option_the_vendor_is_empty():
+    items = [i for i in opencost.parse([FIX / "allocation.json"], Options()) if
+             isinstance(i, Row)]
+    assert {i.values["vendor_id"] for i in items} == {""}
+
+
+def test_an_error_answer_is_unreadable():
+    with pytest.raises(Unreadable) as error:
+        list(opencost.parse([FIX / "error.json"], Options()))
+    assert error.value.reason == "OpenCost answered code 400: invalid window"
