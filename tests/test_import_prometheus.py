@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from samples_warehouse import MAP, quarantine, rows, samples_warehouse
 
+from queries.cli import main
 from queries.importers import prometheus
 from queries.importers.base import Bad, Options, Row, Skipped, Unreadable
 
@@ -107,3 +109,30 @@ def test_skipped_is_reported_not_quarantined():
     items = list(prometheus.parse([ERR], Options()))
     # errors alone make no rows: every error point lacks its buckets
     assert [type(i) for i in items] == [Skipped, Skipped, Skipped]
+
+
+# --- end to end: `modelops import prometheus` into a warehouse of data/samples -------------
+
+def test_import_prometheus_end_to_end(tmp_path, capsys):
+    wh = samples_warehouse(tmp_path / "wh.duckdb")
+    code = main(["import", "prometheus", str(LAT), str(ERR), "--map", str(MAP),
+                 "--warehouse", str(wh)])
+    assert code == 1  # rows quarantined
+    assert rows(wh, f"SELECT model_id, hour, requests, errors, {', '.join(BUCKETS)}"
+                    " FROM metrics_hourly WHERE hour = '2026-11-17 10:00:00'"
+                    " ORDER BY model_id") == [
+        # replaces the sample's 10:00 row of fraud-detector-eu
+        ("fraud-detector-eu", datetime(2026, 11, 17, 10), 100, 3,
+         10, 21, 40, 40, 61, 80, 90, 95, 98, 99, 100),
+        # chatbot -> support-chatbot-eu through the map
+        ("support-chatbot-eu", datetime(2026, 11, 17, 10), 14, 0,
+         0, 1, 2, 3, 5, 6, 7, 9, 10, 11, 13),
+    ]
+    assert quarantine(wh, "metrics_hourly") == [
+        ("latency_1h.json", 1, "bucket le=0.5 is nan at 2026-11-17T12:00:00+00:00"),
+        ("latency_1h.json", 29, "model ranker has no model"),
+        ("latency_1h.json", 41, "bucket le=10 (7) exceeds +Inf (6)"),
+        ("latency_1h.json", 43, "series has no 'model' label"),
+    ]
+    out = capsys.readouterr().out
+    assert "skipped 1 × errors at a time with no latency buckets for its model: no row" in out
