@@ -7,7 +7,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from samples_warehouse import MAP, quarantine, rows, samples_warehouse
 
+from queries.cli import main
 from queries.importers import focus
 from queries.importers.base import Bad, Options, Row, Unreadable
 
@@ -95,3 +97,38 @@ def test_a_file_without_focus_columns_is_unreadable():
     assert error.value.reason == (
         "not a FOCUS export: missing column(s) EffectiveCost, ChargePeriodEnd, "
         "ServiceCategory, Tags, ServiceProviderName or ProviderName")
+
+
+# --- end to end: `modelops import focus` into a warehouse of data/samples ------------------
+
+def test_import_focus_end_to_end(tmp_path):
+    wh = samples_warehouse(tmp_path / "wh.duckdb")
+    code = main(["import", "focus", str(V12), str(V13), "--map", str(MAP),
+                 "--option", "vendor.nimbus-cloud=nimbus",
+                 "--option", "vendor.cortex-ai-api=cortex", "--warehouse", str(wh)])
+    assert code == 1
+    assert rows(wh, "SELECT model_id, day, category, vendor_id, amount_usd FROM costs_daily"
+                    " ORDER BY model_id, day, category, vendor_id") == [
+        ("chargeback-predictor-us", D17, "compute", "", 96.40),  # samples, untouched
+        ("chargeback-predictor-us", D17, "labeling", "labelcraft", 2450.00),
+        ("fraud-detector-eu", D17, "compute", "nimbus", 3.5),  # replaces the sample's
+        ("fraud-detector-eu", D17, "storage", "nimbus", 3.0),
+        ("fraud-detector-eu", D18, "compute", "nimbus", 398.05),
+        ("fraud-detector-eu", D18, "other", "", 0.4),
+        ("fraud-detector-eu", D18, "storage", "nimbus", 3.0),
+        ("fraud-detector-eu", D19, "storage", "nimbus", 3.0),
+        ("product-recommender-uk", D17, "compute", "", 22.75),
+        ("support-chatbot-eu", D17, "compute", "nimbus", 35.10),
+        ("support-chatbot-eu", D17, "inference_api", "cortex", 5.0),
+        ("support-chatbot-eu", D18, "inference_api", "cortex", 5.0),
+    ]
+    assert quarantine(wh, "costs_daily") == [
+        ("focus-1.2.csv", 7, "currency EUR is not USD"),
+        ("focus-1.2.csv", 10, "Tags is not a JSON object: '{model: fraud-detector-eu}'"),
+        ("focus-1.2.csv", 11, "EffectiveCost is not a number: '$10,000.00 '"),
+        ("focus-1.2.csv", 13, "charge period: not an ISO 8601 timestamp: '5/1/25'"),
+        ("focus-1.2.csv", 14, "tag ranker has no model"),
+        # legacy-scorer -> product-recommender-uk: a credit alone nets below zero
+        ("focus-1.2.csv", 15, "amount_usd: must be >= 0 (got -2.0)"),
+    ]
+    assert rows(wh, "SELECT skipped FROM load_log WHERE source = 'focus'") == [(2,)]

@@ -6,7 +6,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from samples_warehouse import MAP, quarantine, rows, samples_warehouse
 
+from queries.cli import main
 from queries.importers import opencost
 from queries.importers.base import Bad, Options, Row, Unreadable
 
@@ -69,3 +71,37 @@ def test_an_error_answer_is_unreadable():
     with pytest.raises(Unreadable) as error:
         list(opencost.parse([FIX / "error.json"], Options()))
     assert error.value.reason == "OpenCost answered code 400: invalid window"
+
+
+# --- end to end: `modelops import opencost` into a warehouse of data/samples ---------------
+
+def test_import_opencost_end_to_end(tmp_path):
+    wh = samples_warehouse(tmp_path / "wh.duckdb")
+    code = main(["import", "opencost", str(FIX / "allocation.json"), "--map", str(MAP),
+                 "--option", "vendor=nimbus", "--warehouse", str(wh)])
+    assert code == 1
+    assert rows(wh, "SELECT model_id, day, category, vendor_id, amount_usd FROM costs_daily"
+                    " WHERE vendor_id = 'nimbus' ORDER BY model_id, day, category") == [
+        ("chargeback-predictor-us", D17, "compute", "nimbus", 1.5),  # model=chatbot, mapped
+        ("chargeback-predictor-us", D17, "other", "nimbus", 0.0),
+        ("chargeback-predictor-us", D17, "storage", "nimbus", 0.0),
+        ("fraud-detector-eu", D17, "compute", "nimbus", 33.5),  # replace the samples' rows
+        ("fraud-detector-eu", D17, "other", "nimbus", 1.75),
+        ("fraud-detector-eu", D17, "storage", "nimbus", 2.0),
+        ("fraud-detector-eu", D18, "compute", "nimbus", 3.0),
+        ("fraud-detector-eu", D18, "other", "nimbus", 0.0),
+        ("fraud-detector-eu", D18, "storage", "nimbus", 0.5),
+        ("support-chatbot-eu", D17, "compute", "nimbus", 2.0),
+        ("support-chatbot-eu", D17, "other", "nimbus", 0.0),
+        ("support-chatbot-eu", D17, "storage", "nimbus", 0.0),
+        ("support-chatbot-eu", D18, "compute", "nimbus", 22.0),
+        ("support-chatbot-eu", D18, "other", "nimbus", 0.0),
+        ("support-chatbot-eu", D18, "storage", "nimbus", 0.0),
+    ]
+    assert quarantine(wh, "costs_daily") == [
+        ("allocation.json", 5,
+         "allocation ranker: gpuCost is None (not a number: NaN or Inf in OpenCost)"),
+        ("allocation.json", 7,
+         "allocation legacy-scorer: compute + storage + other = 1.0 but totalCost is 2.0"),
+    ]
+    assert rows(wh, "SELECT skipped FROM load_log WHERE source = 'opencost'") == [(3,)]

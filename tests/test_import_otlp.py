@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from samples_warehouse import MAP, quarantine, rows, samples_warehouse
 
+from queries.cli import main
 from queries.importers import otlp
 from queries.importers.base import Bad, Options, Row, Unreadable
 
@@ -110,3 +112,37 @@ def test_something_else_than_otlp_is_unreadable():
     with pytest.raises(Unreadable) as error:
         list(otlp.parse([FIX / "not-otlp.json"], Options()))
     assert error.value.reason == "not OTLP/JSON metrics (no resourceMetrics)"
+
+
+# --- end to end: `modelops import otlp` into a warehouse of data/samples -------------------
+
+def test_import_otlp_end_to_end(tmp_path):
+    wh = samples_warehouse(tmp_path / "wh.duckdb")
+    code = main(["import", "otlp", str(FIX / "metrics.json"), "--map", str(MAP),
+                 "--warehouse", str(wh)])
+    assert code == 1
+    assert rows(wh, f"SELECT model_id, hour, requests, errors, {', '.join(BUCKETS)}"
+                    " FROM metrics_hourly WHERE hour IN ('2026-11-17 10:00', '2026-11-17 11:00')"
+                    " AND model_id IN ('fraud-detector-eu', 'support-chatbot-eu')"
+                    " ORDER BY model_id, hour") == [
+        ("fraud-detector-eu", datetime(2026, 11, 17, 10), 23, 3,
+         3, 6, 7, 8, 10, 11, 12, 14, 15, 16, 18),
+        ("fraud-detector-eu", datetime(2026, 11, 17, 11), 5, 0,
+         0, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5),
+        ("support-chatbot-eu", datetime(2026, 11, 17, 10), 12, 2,
+         4, 7, 9, 10, 11, 11, 11, 11, 11, 11, 11),
+        # the sample's 11:00 row stays: the chatbot's 11:00 hour was refused
+        ("support-chatbot-eu", datetime(2026, 11, 17, 11), 1723, *rows(
+            wh, "SELECT errors, " + ", ".join(BUCKETS) + " FROM metrics_hourly WHERE"
+                " model_id = 'support-chatbot-eu' AND hour = '2026-11-17 11:00'")[0]),
+    ]
+    assert quarantine(wh, "metrics_hourly") == [
+        ("metrics.json", 10, "bucket counts add up to 1, count is 5"),
+        ("metrics.json", 10, ("hour 2026-11-17T11:00:00+00:00 of service chatbot left out: "
+                             "its data point 10 was refused")),
+        ("metrics.json", 12, "unit 'By' is not a duration in s or ms"),
+        ("metrics.json", 13, "resource has no service.name attribute"),
+        ("metrics.json", 14, ("hour 2026-11-17T10:00:00+00:00 of service legacy-scorer left "
+                             "out: its data point 15 was refused")),
+        ("metrics.json", 15, "cumulative counts went down with the same start time"),
+    ]
