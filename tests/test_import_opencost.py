@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from samples_warehouse import MAP, quarantine, rows, samples_warehouse
 from queries.cli import main
 from queries.importers import opencost
 from queries.importers.base import Bad, Options, Row, Unreadable
+from queries.importers.http import Client
 
 FIX = Path(__file__).parent / "fixtures" / "importers" / "opencost"
 D17, D18 = date(2026, 11, 17), date(2026, 11, 18)
@@ -105,3 +107,28 @@ def test_import_opencost_end_to_end(tmp_path):
          "allocation legacy-scorer: compute + storage + other = 1.0 but totalCost is 2.0"),
     ]
     assert rows(wh, "SELECT skipped FROM load_log WHERE source = 'opencost'") == [(3,)]
+
+
+class Replay(Client):
+    """The real client, answering from the fixture instead of the network."""
+
+    def __init__(self, out_dir, answer):
+        super().__init__("http://opencost.test:9003", out_dir)
+        self.answer, self.calls = answer, []
+
+    def request(self, method, path, params=None, body=None):
+        self.calls.append((method, path, dict(params or {})))
+        return self.answer, {}
+
+
+def test_fetch_asks_daily_steps_by_the_model_label_and_parses_like_the_file(tmp_path):
+    client = Replay(tmp_path, json.loads((FIX / "allocation.json").read_text()))
+    files = opencost.fetch(client, Options(since=datetime(2026, 11, 17, tzinfo=UTC),
+                                           until=datetime(2026, 11, 19, tzinfo=UTC)))
+    assert client.calls == [("GET", "/allocation", {
+        "window": "2026-11-17T00:00:00Z,2026-11-19T00:00:00Z", "aggregate": "label:model",
+        "step": "1d", "accumulate": "false"})]
+    parsed = [(type(i), getattr(i, "values", None), i.origin.line)
+              for i in opencost.parse(files, Options())]
+    assert parsed == [(type(i), getattr(i, "values", None), i.origin.line)
+                      for i in opencost.parse([FIX / "allocation.json"], Options())]

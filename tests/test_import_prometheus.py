@@ -12,6 +12,7 @@ from samples_warehouse import MAP, quarantine, rows, samples_warehouse
 from queries.cli import main
 from queries.importers import prometheus
 from queries.importers.base import Bad, Options, Row, Skipped, Unreadable
+from queries.importers.http import Client
 
 FIX = Path(__file__).parent / "fixtures" / "importers" / "prometheus"
 LAT, ERR = FIX / "latency_1h.json", FIX / "errors_1h.json"
@@ -136,3 +137,39 @@ def test_import_prometheus_end_to_end(tmp_path, capsys):
     ]
     out = capsys.readouterr().out
     assert "skipped 1 × errors at a time with no latency buckets for its model: no row" in out
+
+
+class Replay(Client):
+    """The real client, answering from the fixtures instead of the network."""
+
+    def __init__(self, out_dir, answers):
+        super().__init__("http://prometheus.test:9090", out_dir)
+        self.answers, self.calls = answers, []
+
+    def request(self, method, path, params=None, body=None):
+        self.calls.append((method, path, dict(params or {})))
+        return self.answers[params["query"]], {}
+
+
+def test_fetch_asks_both_range_queries_for_whole_hours_and_parses_like_files(tmp_path):
+    answers = {prometheus.BUCKET_QUERY.format(label="model"): json.loads(LAT.read_text()),
+               prometheus.ERROR_QUERY.format(label="model"): json.loads(ERR.read_text())}
+    client = Replay(tmp_path, answers)
+    files = prometheus.fetch(client, Options(
+        since=datetime(2026, 11, 17, 9, 30, tzinfo=UTC),
+        until=datetime(2026, 11, 17, 12, 10, tzinfo=UTC)))
+    # first point 11:00 (covers 10:00-11:00, the first whole hour after 09:30), last 12:00
+    window = {"start": 1794913200, "end": 1794916800, "step": "3600"}
+    assert client.calls == [
+        ("GET", "/api/v1/query_range", {
+            "query": "sum by (le, model) (increase(http_request_duration_seconds_bucket[1h]))",
+            **window}),
+        ("GET", "/api/v1/query_range", {
+            "query": 'sum by (model) (increase(http_requests_total{code=~"5.."}[1h]))',
+            **window}),
+    ]
+    fetched = [(type(i), getattr(i, "values", None), i.origin.line)
+               for i in prometheus.parse(files, Options())]
+    from_files = [(type(i), getattr(i, "values", None), i.origin.line)
+                  for i in prometheus.parse([LAT, ERR], Options())]
+    assert fetched == from_files

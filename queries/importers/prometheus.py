@@ -61,11 +61,14 @@ ERROR_QUERY = 'sum by ({label}) (increase(http_requests_total{{code=~"5.."}}[1h]
 
 
 def fetch(client, options: Options) -> list[Path]:
-    """Both range queries over [--since, --until] (default: the last 24 hours), step 1h."""
+    """Both range queries, step 1h, for the whole hours within [--since, --until] (default:
+    the last 24 hours): the first point is at the first hour boundary at or after --since,
+    plus 1h (it covers the hour before it), the last at the last boundary before --until."""
     label = options.extra.get("label", "model")
     until = options.until or datetime.now(UTC)
     since = options.since or until - timedelta(hours=24)
-    start = since.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    floor = since.replace(minute=0, second=0, microsecond=0)
+    start = (floor if floor == since else floor + timedelta(hours=1)) + timedelta(hours=1)
     end = until.replace(minute=0, second=0, microsecond=0)
     params = {"start": int(start.timestamp()), "end": int(end.timestamp()), "step": "3600"}
     buckets = client.get_json("/api/v1/query_range",
