@@ -79,7 +79,8 @@ def cmd_import(args) -> int:
                 raise UsageError(f"{error} (nothing loaded)") from None
             print(f"fetched {len(files)} page(s) in {client.requests} request(s) "
                   f"from {client.base_url}", flush=True)
-            names = {f: f"{client.base_url}/{f.relative_to(tmp)}" for f in files}
+            names = {f: f"{client.base_url}/{f.relative_to(tmp)}" if f.is_relative_to(tmp)
+                     else str(f) for f in files}
             reports = import_files(warehouse, args.source, files, names=names, **common)
     else:
         if not args.paths:

@@ -185,3 +185,84 @@ def test_naive_times_from_a_module_are_refused_not_guessed():
     assert frame["__parse_error"].to_list() == [
         "started_at: naive datetime: the importer must apply the source's time zone"]
     assert run._text(datetime(2026, 1, 1, tzinfo=UTC)) == "2026-01-01T00:00:00+00:00"
+
+
+def test_a_v1_warehouse_migrates_and_its_old_loads_read_as_ingest(tmp_path):
+    from queries.warehouse import MIGRATIONS, connect, migrate, writing
+
+    path = tmp_path / "old.duckdb"
+    con = connect(path, read_only=False)
+    migrate(con, MIGRATIONS[:1])
+    con.execute("INSERT INTO load_log VALUES (1, now()::TIMESTAMP, 'old.csv', NULL,"
+                " 'teams', 'loaded', 1, 1, 0, 0, 0, NULL)")
+    con.close()
+    with writing(path):
+        pass
+    assert rows(path, "SELECT file, source, skipped FROM load_log") == [("old.csv", "ingest", 0)]
+    assert rows(path, "SELECT max(version) FROM schema_version") == [(2,)]
+
+
+def test_the_cli_names_sources_not_in_this_build_and_bad_times(tmp_path, capsys):
+    from queries.cli import main
+
+    page = write(tmp_path / "p.json", [])
+    code = main(["import", "opsgenie", str(page), "--since", "last tuesday",
+                 "--warehouse", str(tmp_path / "w.duckdb")])
+    assert (code, capsys.readouterr().err) == (
+        2, "modelops import: --since: not an ISO date or timestamp: 'last tuesday'\n")
+    assert main(["import", "opsgenie", "--warehouse", str(tmp_path / "w.duckdb")]) == 2
+    assert capsys.readouterr().err == (
+        "modelops import: give PATH... (files or directories) or --url BASE_URL\n")
+
+
+def test_a_module_tripping_over_odd_input_is_one_line_not_a_traceback(monkeypatch, tmp_path):
+    def parse(files, options):
+        yield from ()
+        raise KeyError("service")
+
+    monkeypatch.setattr(run, "source_module", lambda name: types.SimpleNamespace(
+        KEY="service", ENTITIES=("incidents",), parse=parse))
+    with pytest.raises(UsageError, match=r"^pagerduty: cannot read the files \(KeyError: "
+                                         r"'service'\); nothing loaded$"):
+        run.import_files(tmp_path / "w.duckdb", "pagerduty", [write(tmp_path / "p.json", [])])
+
+
+def test_a_record_repeated_in_one_file_keeps_the_later_and_names_its_line(
+        fake, make_warehouse, tmp_path):
+    wh = make_warehouse(BASE)
+    page = write(tmp_path / "page.json", [
+        {"id": "I1", "svc": "churn", "sev": 2, "title": "old", "at": "2026-11-17T10:00:00Z"},
+        {"id": "I1", "svc": "churn", "sev": 1, "title": "new", "at": "2026-11-17T10:00:00Z"},
+    ])
+    run.import_files(wh, "pagerduty", [page])
+    assert rows(wh, "SELECT incident_id, severity, title FROM incidents") == [("I1", 1, "new")]
+    assert rows(wh, "SELECT line, reason FROM quarantine") == [
+        (1, "key repeated later in the file at line 2 (the later row is kept)")]
+
+
+def test_rows_sharing_a_source_line_stay_apart():
+    frame = run._frame("incidents", [(4, {"incident_id": "A"}, None, None),
+                                     (4, {"incident_id": "B"}, "why", {"r": 1})])
+    assert frame.select("__line", "__origin_line", "__parse_error", "__row_as_read").rows() == [
+        (1, 4, None, None), (2, 4, "why", '{"r": 1}')]
+
+
+def test_quarantine_names_the_source_line_of_a_record_that_gave_several_rows(
+        monkeypatch, make_warehouse, tmp_path):
+    page = write(tmp_path / "one.json", {})
+
+    def parse(files, options):
+        origin = Origin(str(files[0]), 7)
+        for incident, key in (("A", "churn"), ("B", "nobody")):
+            yield Row("incidents", {"incident_id": incident, "severity": 3, "title": "t",
+                                    "started_at": datetime(2026, 1, 1, tzinfo=UTC)},
+                      origin, key=key)
+
+    monkeypatch.setattr(run, "source_module", lambda name: types.SimpleNamespace(
+        KEY="service", ENTITIES=("incidents",), parse=parse))
+    wh = make_warehouse(BASE)
+    (report,) = run.import_files(wh, "pagerduty", [page])
+    assert report.lines()[1:] == ["  quarantined incidents line 7: service nobody has no model"]
+    assert rows(wh, "SELECT line, reason FROM quarantine") == [
+        (7, "service nobody has no model")]
+    assert rows(wh, "SELECT incident_id FROM incidents") == [("A",)]

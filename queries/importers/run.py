@@ -26,7 +26,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -144,6 +144,8 @@ class FileReport:
         """The report printed for this file: a summary line, then the first reasons."""
         if self.rejected:
             return [f"{self.file}: REJECTED, nothing loaded: {self.rejected}"]
+        if not self.records and not self.loads:
+            return [f"{self.file}: read with the other files (no records of its own)"]
         entities = ", ".join(
             f"{r.entity} {r.inserted} new, {r.updated} updated, {r.unchanged} unchanged"
             for r in self.loads if r.read)
@@ -200,6 +202,8 @@ def import_files(warehouse: Path, source: str, paths: list[Path], *,
         while True:
             try:
                 return list(module.parse(list(remaining), options)), rejected
+            except UsageError:
+                raise
             except Unreadable as error:
                 bad = next((f for f in remaining if str(f) == error.file
                             or Path(error.file) == f), None)
@@ -208,11 +212,19 @@ def import_files(warehouse: Path, source: str, paths: list[Path], *,
                 line = f"line {error.line}: " if error.line else ""
                 rejected[str(bad)] = f"{line}{error.reason}"
                 remaining.remove(bad)
+            except (ValueError, TypeError, KeyError, AttributeError, IndexError) as error:
+                # A source module tripping over input it did not expect: one line, nothing
+                # loaded, rather than a traceback. (Modules should yield Bad or raise
+                # Unreadable; this is the safety net.)
+                raise UsageError(f"{source}: cannot read the files "
+                                 f"({type(error).__name__}: {error}); nothing loaded") from None
 
     if Path(warehouse).exists():
         with reading(warehouse) as cur:
             models = {r[0] for r in cur.execute("SELECT model_id FROM models").fetchall()}
-            items, rejected = parse_all(lambda entity, key: _current(cur, entity, key))
+            items, rejected = parse_all(
+                lambda entity, key: _current(cur, entity, mapping.get(key, key)
+                                             if entity == "models" else key))
     else:
         models = set()
         items, rejected = parse_all(lambda entity, key: None)
@@ -274,14 +286,19 @@ def _order(entity: str):
 
 
 def _current(cur, entity: str, key: str) -> dict | None:
-    """The stored row of `entity` whose (single-column) key is `key`, or None."""
+    """The stored row of `entity` whose (single-column) key is `key`, or None; timestamps
+    as aware UTC datetimes. For `models` the key may be a source key: --map resolves it
+    first (see import_files), so an SLO file's label finds the model it is mapped to."""
     spec = ENTITIES.get(entity)
     if spec is None or len(spec.key) != 1:
         raise ValueError(f"options.current: {entity!r} has no single-column key")
     columns = ", ".join(f'"{c}"' for c in spec.column_names)
     rows = cur.execute(f'SELECT {columns} FROM {spec.name} WHERE "{spec.key[0]}" = ?',
                        [key]).fetchall()
-    return dict(zip(spec.column_names, rows[0], strict=True)) if rows else None
+    if not rows:
+        return None
+    return {c: v.replace(tzinfo=UTC) if isinstance(v, datetime) and v.tzinfo is None else v
+            for c, v in zip(spec.column_names, rows[0], strict=True)}
 
 
 def _text(value: Any) -> str | None:
@@ -332,8 +349,11 @@ def _frame(entity: str, rows: list[tuple[int, dict, str | None, Any]]) -> pl.Dat
         raws.append(_raw_text(raw) if raw is not None else None)
     schema = {c: pl.String for c in columns}
     frame = pl.DataFrame(data, schema=schema)
+    # LINE must be unique in a frame: the source line when it is (so ingest's own messages,
+    # "key repeated later in the file at line N", name it too), else a row number.
+    unique = len(set(lines)) == len(lines)
     return frame.with_columns(
-        pl.Series(LINE, range(1, len(rows) + 1), dtype=pl.Int64),
+        pl.Series(LINE, lines if unique else range(1, len(rows) + 1), dtype=pl.Int64),
         pl.Series(ORIGIN_LINE, lines, dtype=pl.Int64),
         pl.Series(PARSE_ERROR, reasons, dtype=pl.String),
         pl.Series(ROW_AS_READ, raws, dtype=pl.String),
