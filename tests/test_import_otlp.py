@@ -146,3 +146,21 @@ def test_import_otlp_end_to_end(tmp_path):
                              "out: its data point 15 was refused")),
         ("metrics.json", 15, "cumulative counts went down with the same start time"),
     ]
+
+
+@pytest.mark.parametrize("attribute, value, errors", [
+    ("http.response.status_code", {"intValue": "500"}, 3),
+    ("http.response.status_code", {"intValue": "499"}, 0),
+    ("http.status_code", {"intValue": "502"}, 3),  # semconv before 1.21
+    ("http.response.status_code", {"stringValue": "503"}, 3),
+    ("error.type", {"stringValue": "java.net.UnknownHostException"}, 3),
+])
+def test_which_points_are_errors(tmp_path, attribute, value, errors):
+    full = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+    path = _doc(tmp_path, [(T, T + 60 * 10**9, [3] + [0] * 11)], full)
+    doc = json.loads(path.read_text())
+    point = doc["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][0]["histogram"][
+        "dataPoints"][0]
+    point["attributes"] = [{"key": attribute, "value": value}]
+    path.write_text(json.dumps(doc))
+    assert [i.values["errors"] for i in otlp.parse([path], Options())] == [errors]

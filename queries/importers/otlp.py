@@ -15,8 +15,8 @@ How a data point becomes counts:
   keeps 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000 ms: other bounds are dropped
   (exact for cumulative counts); a missing one refuses the point (no interpolation). The
   SDK's default bounds in ms and the semconv advice bounds in s both contain all eleven.
-- errors: points whose attributes have `http.response.status_code` >= 500 or an
-  `error.type`; requests: all points.
+- errors: points whose attributes have `http.response.status_code` (or, before semconv
+  1.21, `http.status_code`) >= 500, or an `error.type`; requests: all points.
 - a point flagged "no recorded value" (flags bit 1) is skipped.
 
 Time (per series = service, metric and point attributes, in time order):
@@ -99,8 +99,9 @@ def _int(value) -> int:
 def _is_error(attributes: dict) -> bool:
     if attributes.get("error.type") not in (None, ""):
         return True
+    code = attributes.get("http.response.status_code", attributes.get("http.status_code"))
     try:
-        return _int(attributes.get("http.response.status_code")) >= 500
+        return _int(code) >= 500
     except (TypeError, ValueError):
         return False
 
