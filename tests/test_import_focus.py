@@ -73,6 +73,17 @@ def test_parquet_reads_like_csv(tmp_path):
         for e in EXPECTED]
 
 
+def test_gzipped_csv_reads_like_csv(tmp_path):
+    import gzip
+
+    packed = tmp_path / "focus-1.2.csv.gz"
+    packed.write_bytes(gzip.compress(V12.read_bytes()))
+    items = list(focus.parse([packed, V13], Options(extra=VENDORS)))
+    assert summary(items) == [
+        (e[0], "focus-1.2.csv.gz", *e[2:]) if e[1] == "focus-1.2.csv" else e
+        for e in EXPECTED]
+
+
 def test_service_provider_name_wins_and_a_warehouse_vendor_is_used_as_is():
     known = {"nimbus-cloud": {"vendor_id": "nimbus-cloud"}}
     items = list(focus.parse([V13], Options(current=lambda e, k: known.get(k))))

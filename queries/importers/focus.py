@@ -1,4 +1,4 @@
-"""FinOps FOCUS cost and usage exports (CSV, or Parquet) -> costs_daily.
+"""FinOps FOCUS cost and usage exports (CSV, gzipped CSV `.csv.gz`, or Parquet) -> costs_daily.
 
 Per FOCUS row (the spec's columns; `x_*` custom columns are ignored):
 - amount = `EffectiveCost` (amortised, after discounts), never `BilledCost`. Credits are
@@ -27,6 +27,7 @@ that contributed to the contract row.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import re
@@ -84,8 +85,11 @@ def _records(path: Path):
                            for k, v in record.items()}
         return
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
+        data = path.read_bytes()
+        if path.suffix.lower() == ".gz":  # AWS Data Exports write .csv.gz
+            data = gzip.decompress(data)
+        text = data.decode("utf-8-sig")
+    except (OSError, EOFError, UnicodeDecodeError, gzip.BadGzipFile) as error:
         raise Unreadable(path, f"cannot read the file: {error}") from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
