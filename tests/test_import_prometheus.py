@@ -131,7 +131,7 @@ def test_import_prometheus_end_to_end(tmp_path, capsys):
     ]
     assert quarantine(wh, "metrics_hourly") == [
         ("latency_1h.json", 1, "bucket le=0.5 is nan at 2026-11-17T12:00:00+00:00"),
-        ("latency_1h.json", 29, "model ranker has no model"),
+        ("latency_1h.json", 29, "model label ranker has no model"),
         ("latency_1h.json", 41, "bucket le=10 (7) exceeds +Inf (6)"),
         ("latency_1h.json", 43, "series has no 'model' label"),
     ]

@@ -47,7 +47,7 @@ from queries.importers.base import (
 from queries.importers.focus import spread_over_days
 
 SOURCE = "opencost"
-KEY = "label"
+KEY = "model label"
 ENTITIES = ("costs_daily",)
 AUTH = "Bearer {token}"
 

@@ -51,7 +51,7 @@ from queries.importers.base import Bad, Options, Origin, Row, Skipped, Unreadabl
 from queries.schema import LATENCY_BOUNDS_MS, LATENCY_BUCKETS
 
 SOURCE = "prometheus"
-KEY = "model"
+KEY = "model label"
 ENTITIES = ("metrics_hourly",)
 AUTH = "Bearer {token}"
 
