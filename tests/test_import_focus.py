@@ -138,7 +138,7 @@ def test_import_focus_end_to_end(tmp_path):
         ("focus-1.2.csv", 10, "Tags is not a JSON object: '{model: fraud-detector-eu}'"),
         ("focus-1.2.csv", 11, "EffectiveCost is not a number: '$10,000.00 '"),
         ("focus-1.2.csv", 13, "charge period: not an ISO 8601 timestamp: '5/1/25'"),
-        ("focus-1.2.csv", 14, "tag ranker has no model"),
+        ("focus-1.2.csv", 14, "model tag ranker has no model"),
         # legacy-scorer -> product-recommender-uk: a credit alone nets below zero
         ("focus-1.2.csv", 15, "amount_usd: must be >= 0 (got -2.0)"),
     ]

@@ -39,7 +39,7 @@ from pathlib import Path
 from queries.importers.base import Bad, Options, Origin, Row, Skipped, Unreadable, parse_time
 
 SOURCE = "focus"
-KEY = "tag"
+KEY = "model tag"
 ENTITIES = ("costs_daily",)
 
 ENTITY = "costs_daily"
