@@ -164,3 +164,27 @@ def test_which_points_are_errors(tmp_path, attribute, value, errors):
     point["attributes"] = [{"key": attribute, "value": value}]
     path.write_text(json.dumps(doc))
     assert [i.values["errors"] for i in otlp.parse([path], Options())] == [errors]
+
+
+def test_replicas_of_a_service_are_differenced_apart_then_summed(tmp_path):
+    full = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+    minute = 60 * 10**9
+    resources = []
+    for instance, (first, second) in (("pod-a", (10, 14)), ("pod-b", (100, 101))):
+        resources.append({
+            "resource": {"attributes": [
+                {"key": "service.name", "value": {"stringValue": "a"}},
+                {"key": "service.instance.id", "value": {"stringValue": instance}}]},
+            "scopeMetrics": [{"metrics": [{
+                "name": "http.server.request.duration", "unit": "s",
+                "histogram": {"aggregationTemporality": 2, "dataPoints": [
+                    {"startTimeUnixNano": str(T), "timeUnixNano": str(T + m * minute),
+                     "count": str(n), "bucketCounts": [str(n)] + ["0"] * 11,
+                     "explicitBounds": full}
+                    for m, n in ((1, first), (2, second))]}}]}]})
+    path = tmp_path / "replicas.json"
+    path.write_text(json.dumps({"resourceMetrics": resources}))
+    # pod-a: 10 then +4; pod-b: 100 then +1 (both started on the hour): 115 in all.
+    # Mixed into one series, one pod's counts would be differenced against the other's.
+    assert [(i.key, i.values) for i in otlp.parse([path], Options())] == [
+        ("a", hourly(H10, 115, 0, [115] * 11))]

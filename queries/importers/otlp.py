@@ -19,7 +19,8 @@ How a data point becomes counts:
   1.21, `http.status_code`) >= 500, or an `error.type`; requests: all points.
 - a point flagged "no recorded value" (flags bit 1) is skipped.
 
-Time (per series = service, metric and point attributes, in time order):
+Time (per series = resource attributes (so each replica's `service.instance.id` apart),
+scope, metric and point attributes; in time order):
 - DELTA (aggregationTemporality 1): the point's counts cover (start, time].
 - CUMULATIVE (2): consecutive points with the same `startTimeUnixNano` are differenced:
   the increment covers (previous time, time]. A point whose start differs from the
@@ -140,8 +141,11 @@ def parse(files: list[Path], options: Options):
         ordinal = 0
         for _, request in _requests(path):
             for resource in request["resourceMetrics"]:
-                service = _attrs((resource.get("resource") or {}).get("attributes")).get(
-                    "service.name")
+                resource_attrs = _attrs((resource.get("resource") or {}).get("attributes"))
+                service = resource_attrs.get("service.name")
+                # one series per resource (service.instance.id, host...), scope, metric and
+                # point attributes: replicas of a service keep their own cumulative counts
+                instance = json.dumps(resource_attrs, sort_keys=True, default=str)
                 for scope in resource.get("scopeMetrics") or []:
                     for metric in scope.get("metrics") or []:
                         data = next((metric[k] for k in ("histogram", "exponentialHistogram",
@@ -168,7 +172,8 @@ def parse(files: list[Path], options: Options):
                             if _int_or(point.get("flags"), 0) & 1:
                                 yield Skipped("data point flagged no recorded value", origin)
                                 continue
-                            key = (service, name, json.dumps(attributes, sort_keys=True))
+                            key = (service, instance, (scope.get("scope") or {}).get("name"),
+                                   name, json.dumps(attributes, sort_keys=True, default=str))
                             kinds[key] = kind
                             parsed = _point(point, scale)
                             when = _int_or(point.get("timeUnixNano"), 0)
