@@ -132,3 +132,22 @@ def test_fetch_asks_daily_steps_by_the_model_label_and_parses_like_the_file(tmp_
               for i in opencost.parse(files, Options())]
     assert parsed == [(type(i), getattr(i, "values", None), i.origin.line)
                       for i in opencost.parse([FIX / "allocation.json"], Options())]
+
+
+def test_days_the_export_covers_only_in_part_are_refused():
+    # window=7d style: 24 h windows from 11:00 UTC; 24.00 of CPU in each
+    items = list(opencost.parse([FIX / "allocation-7d.json"], Options()))
+    partial = "day {} is only partly in the export ({} h of 24): a partial day would " \
+              "replace the whole day's cost"
+    assert summary(items) == [
+        ("bad", 1, partial.format("2026-11-17", 13)),  # 11:00-24:00
+        ("bad", 1, partial.format("2026-11-17", 13)),
+        ("bad", 1, partial.format("2026-11-17", 13)),
+        # 11 h of the first window and 13 h of the second: whole, 11.00 + 13.00
+        ("row", 1, "fraud-detector-eu", D18, "compute", "", 24.0),
+        ("row", 1, "fraud-detector-eu", D18, "other", "", 0.0),
+        ("row", 1, "fraud-detector-eu", D18, "storage", "", 0.0),
+        ("bad", 2, partial.format("2026-11-19", 11)),
+        ("bad", 2, partial.format("2026-11-19", 11)),
+        ("bad", 2, partial.format("2026-11-19", 11)),
+    ]

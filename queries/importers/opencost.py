@@ -18,6 +18,10 @@ Query: `GET /allocation?window=...&aggregate=label:model&step=1d&accumulate=fals
   allocation is refused; a null field (OpenCost writes NaN/Inf as null) refuses it too.
 - day: the allocation's `window` [start, end) is converted to UTC and spread over the UTC
   days it covers in proportion to its time in each (a `step=1d` window in UTC = its day).
+- a day the export covers only in part (OpenCost's `window=7d` is the last 7 x 24 h, not
+  whole days: its first and last days are partial) is refused, so that it cannot replace a
+  whole day loaded before: query whole UTC days (`window=2026-11-17T00:00:00Z,2026-11-24T00:00:00Z`,
+  as `--url` does). Days in the middle, covered by two adjacent windows, are whole.
 - all three categories are written for every allocation, zeros included, so a later
   export that lowers a category to 0 replaces the earlier amount.
 - vendor: `--option vendor=<vendor_id>` (the cluster's provider, one per import), else
@@ -94,12 +98,16 @@ def parse(files: list[Path], options: Options):
     vendor = options.extra.get("vendor", "")
     totals: dict[tuple, Decimal] = defaultdict(Decimal)
     first: dict[tuple, tuple[Origin, dict]] = {}
+    windows: set[tuple[datetime, datetime]] = set()
     for path in files:
         number = 0
         for step in _steps(Path(path)):
             for name, allocation in step.items():
                 number += 1
                 origin = Origin(str(path), number)
+                window = _window(allocation)
+                if not isinstance(window, str):
+                    windows.add(window)
                 if name in NOT_MODELS:
                     yield Skipped(f"{name} is not a model", origin)
                     continue
@@ -117,15 +125,21 @@ def parse(files: list[Path], options: Options):
                         slot = (key, day, category)
                         totals[slot] += share
                         first.setdefault(slot, (origin, raw))
+    covered = _covered_hours(windows)
     for slot in sorted(totals, key=lambda s: (first[s][0].file, first[s][0].line, s[1:])):
         key, day, category = slot
         origin, raw = first[slot]
+        if covered.get(day, 0) < 24:
+            yield Bad(ENTITY, f"day {day} is only partly in the export ({covered[day]:g} h of "
+                              "24): a partial day would replace the whole day's cost",
+                      origin, raw=raw)
+            continue
         yield Row(ENTITY, {"day": day, "category": category, "vendor_id": vendor,
                            "amount_usd": float(totals[slot])}, origin, key=key, raw=raw)
 
 
-def _parts(allocation) -> dict | str:
-    """{category: Decimal, "_window": (start, end)} or the reason it cannot be used."""
+def _window(allocation) -> tuple[datetime, datetime] | str:
+    """The allocation's window [start, end) in UTC, or the reason it has none."""
     if not isinstance(allocation, dict):
         return "not an allocation object"
     window = allocation.get("window") or {}
@@ -135,6 +149,31 @@ def _parts(allocation) -> dict | str:
         return f"window: {error}"
     if end <= start:
         return "window end is not after its start"
+    return start, end
+
+
+def _covered_hours(windows) -> dict:
+    """UTC day -> hours of it inside the union of the export's windows."""
+    out: dict = defaultdict(Decimal)
+    merged: list[list[datetime]] = []
+    for start, end in sorted(windows):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    for start, end in merged:
+        hours = Decimal((end - start) / timedelta(hours=1))
+        for day, share in spread_over_days(start, end, hours):
+            out[day] += share
+    return {day: float(round(hours, 6)) for day, hours in out.items()}
+
+
+def _parts(allocation) -> dict | str:
+    """{category: Decimal, "_window": (start, end)} or the reason it cannot be used."""
+    window = _window(allocation)
+    if isinstance(window, str):
+        return window
+    start, end = window
     out: dict = {}
     for category, fields in PARTS.items():
         total = Decimal(0)
