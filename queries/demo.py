@@ -27,7 +27,15 @@ import numpy as np
 import polars as pl
 
 from queries.ingest import LoadResult, load_frame
-from queries.schema import LATENCY_BOUNDS_MS, LATENCY_BUCKETS, LOAD_ORDER, RISK_TIERS
+from queries.schema import (
+    LATENCY_BOUNDS_MS,
+    LATENCY_BUCKETS,
+    LIFECYCLE_STAGES,
+    LOAD_ORDER,
+    RISK_TIERS,
+    ROOT_CAUSES,
+    entity,
+)
 from queries.warehouse import writing
 
 HOUR = 3600
@@ -179,22 +187,32 @@ DQ_CHECKS = ("row_count", "null_rate", "freshness", "schema", "duplicate_keys",
              "value_range", "referential_integrity")
 DQ_ROWLESS = ("freshness", "schema")  # checks that do not count rows
 
-STAGES = ("development", "staging", "production", "deprecated", "retired")
-S_DEV, S_STAGING, S_PROD, S_DEPRECATED, S_RETIRED = range(len(STAGES))
-ENVIRONMENTS = ("production", "staging", "shadow")
-OUTCOMES = ("succeeded", "failed", "rolled_back")
-CAUSES = ("deployment", "data_drift", "data_quality", "infrastructure", "vendor", "other")
-C_DEPLOY, C_DRIFT, C_DQ, C_INFRA, C_VENDOR, C_OTHER = range(len(CAUSES))
+S_DEV, S_STAGING, S_PROD, S_DEPRECATED, S_RETIRED = (LIFECYCLE_STAGES.index(s) for s in (
+    "development", "staging", "production", "deprecated", "retired"))
+C_DEPLOY, C_DRIFT, C_DQ, C_INFRA, C_VENDOR, C_OTHER = (ROOT_CAUSES.index(c) for c in (
+    "deployment", "data_drift", "data_quality", "infrastructure", "vendor", "other"))
 
-# P(severity 1..4) by cause: weighted to 3-4.
-SEVERITY_WEIGHTS = np.array([
-    [0.06, 0.19, 0.40, 0.35],  # deployment
-    [0.02, 0.10, 0.40, 0.48],  # data_drift
-    [0.02, 0.10, 0.43, 0.45],  # data_quality
-    [0.05, 0.15, 0.40, 0.40],  # infrastructure
-    [0.10, 0.25, 0.35, 0.30],  # vendor
-    [0.02, 0.08, 0.35, 0.55],  # other
-])
+
+def _allowed(entity_name: str, column: str) -> tuple[str, ...]:
+    """A column's allowed values as the contract lists them (indices below refer to them)."""
+    return next(c.allowed for c in entity(entity_name).columns if c.name == column)
+
+
+ENVIRONMENTS = _allowed("deployments", "environment")  # production, staging, shadow
+OUTCOMES = _allowed("deployments", "outcome")  # succeeded, failed, rolled_back
+VALIDATION_STAGES = _allowed("validations", "stage")  # pre_deployment, post_deployment
+DQ_STATUSES = _allowed("data_quality", "status")  # pass, warn, fail
+ASSESSMENT_OUTCOMES = _allowed("risk_assessments", "outcome")  # approved, conditional, rejected
+
+# P(severity 1..4) by cause: weighted to 3-4. Rows in ROOT_CAUSES order.
+SEVERITY_WEIGHTS = np.array([{
+    "deployment": [0.06, 0.19, 0.40, 0.35],
+    "data_drift": [0.02, 0.10, 0.40, 0.48],
+    "data_quality": [0.02, 0.10, 0.43, 0.45],
+    "infrastructure": [0.05, 0.15, 0.40, 0.40],
+    "vendor": [0.10, 0.25, 0.35, 0.30],
+    "other": [0.02, 0.08, 0.35, 0.55],
+}[cause] for cause in ROOT_CAUSES])
 
 INCIDENT_TITLES = {
     C_DEPLOY: ("Error rate spike after release {version}",
@@ -742,7 +760,7 @@ class _World:
             "validation_id": [f"val-{i + 1:07d}" for i in range(k)],
             "model_id": self.model_id.gather(model),
             "version": r.version.gather(release),
-            "stage": _pick(("pre_deployment", "post_deployment"), stage),
+            "stage": _pick(VALIDATION_STAGES, stage),
             "run_at": _ts(run_at),
             "metric": _pick([VALIDATION_METRICS[i][0] for i in range(len(KINDS))], kind),
             "value": np.round(value, 4),
@@ -919,7 +937,7 @@ class _World:
             "acknowledged_at": _where(_ts(i["acknowledged"]),
                                       (i["acknowledged"] < end) & (i["detected"] < end)),
             "resolved_at": _where(_ts(i["resolved"]), resolved),
-            "root_cause": _where(_pick(CAUSES, i["cause"]), cause_known),
+            "root_cause": _where(_pick(ROOT_CAUSES, i["cause"]), cause_known),
             "deployment_id": _where(d["id"].gather(np.maximum(i["dep"], 0)), i["dep"] >= 0),
             "postmortem_url": _where(urls, postmortem),
         })
@@ -1225,7 +1243,7 @@ class _World:
             "pipeline": pipeline,
             "check_name": check_names,
             "run_at": _ts(run_at),
-            "status": _pick(("pass", "warn", "fail"), status),
+            "status": _pick(DQ_STATUSES, status),
             "rows_checked": _where(pl.Series(rows_checked), counts_rows),
             "rows_failed": _where(pl.Series(rows_failed), counts_rows),
         })
@@ -1268,7 +1286,7 @@ class _World:
             "assessed_at": _ts(at),
             "risk_tier": _pick(RISK_TIERS, tier[model]),
             "assessor": _pick(ASSESSORS, rng.integers(0, len(ASSESSORS), m)),
-            "outcome": _pick(("approved", "conditional", "rejected"), outcome),
+            "outcome": _pick(ASSESSMENT_OUTCOMES, outcome),
             "next_review_due": _dates(due_s // DAY),
             "notes": _where(_pick(ASSESSMENT_NOTES, notes), (rng.random(m) < 0.4)
                             | (outcome != 0)),
@@ -1313,7 +1331,7 @@ class _World:
             "owner": _where(_pick(PEOPLE, self.owner), self.has_owner),
             "use_case": _pick([u[3] for u in USE_CASES], self.stem),
             "risk_tier": _pick(RISK_TIERS, self.tier),
-            "lifecycle_stage": _pick(STAGES, self.stage),
+            "lifecycle_stage": _pick(LIFECYCLE_STAGES, self.stage),
             "vendor_id": _where(_pick(vendor_ids, np.maximum(self.vendor, 0)), self.vendor >= 0),
             "slo_availability": self.slo_availability,
             "slo_latency_p95_ms": self.slo_latency,
