@@ -12,6 +12,15 @@ can never hold a row that a real export could not. Generation is vectorised with
 Python loops run only over entities and chunks of models. The same arguments always give
 the same rows: each part draws from its own generator seeded from `seed` (and the chunk),
 so nothing depends on the wall clock except the default `end`.
+
+How it is built: `build_demo` plans what everything else derives from (`window` ->
+`Span`, `model_table` -> `Models`, `plan_releases` / `plan_deployments` -> `Releases` /
+`Deployments`, `plan_incidents` -> `Incidents`), then `_load` makes and loads one entity
+at a time in load order, each by a function that takes what it needs and returns its
+frame (`models_frame(models)`, `drift_frame(rng, ..., models, span, incidents)`, ...).
+Hourly metrics come in chunks of models and hand their daily sums (`DailyTraffic`) on to
+`daily_costs` -> `DailyCosts`, which costs and business value are drawn from. Nothing is
+shared or mutated between steps: a function's arguments are all it depends on.
 """
 
 from __future__ import annotations
@@ -329,20 +338,25 @@ def _load(con, seed: int, span: Span, models: Models, releases: Releases,
     load("deployments", deployments_frame(models, releases, deployments))
     load("incidents", incidents_frame(models, span, releases, deployments, incidents))
 
+    # Serving metrics, in chunks of models (a progress line each) so that a year of 2,000
+    # models never sits in memory at once; their daily sums are what costs and value
+    # grow with.
     name = "metrics_hourly"
     parts = []
-    traffic = DailyTraffic(requests=np.zeros((models.n, span.n_dates), dtype=np.int64),
-                           errors=np.zeros((models.n, span.n_dates), dtype=np.int64))
-    for k, lo in enumerate(range(0, models.n, METRICS_CHUNK)):
+    requests = np.zeros((models.n, span.n_dates), dtype=np.int64)
+    errors = np.zeros((models.n, span.n_dates), dtype=np.int64)
+    for chunk, lo in enumerate(range(0, models.n, METRICS_CHUNK)):
         hi = min(lo + METRICS_CHUNK, models.n)
-        frame, traffic.requests[lo:hi], traffic.errors[lo:hi] = metrics_hourly_chunk(
-            _rng(seed, 8, k), models, span, releases.serving_from, incidents, lo, hi)
-        parts.append(load_frame(con, name, frame, source=f"demo:{name}:part{k + 1}"))
+        frame, chunk_requests, chunk_errors = metrics_hourly_chunk(
+            _rng(seed, 8, chunk), models, span, releases.serving_from, incidents, lo, hi)
+        requests[lo:hi], errors[lo:hi] = chunk_requests, chunk_errors
+        parts.append(load_frame(con, name, frame, source=f"demo:{name}:part{chunk + 1}"))
         progress(f"  {name} models {lo + 1}-{hi} of {models.n}: "
                  f"{frame.height:,} rows ({time.monotonic() - step_started:.1f} s)")
     results[name] = _merge(name, parts)
     report(name)
 
+    traffic = DailyTraffic(requests=requests, errors=errors)
     costs = daily_costs(_rng(seed, 9), _rng(seed, 10), models, span, traffic)
     load("costs_daily", costs_daily_frame(models, span, costs))
     load("business_value_daily",
