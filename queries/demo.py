@@ -212,6 +212,15 @@ OUTCOMES = _allowed("deployments", "outcome")  # succeeded, failed, rolled_back
 VALIDATION_STAGES = _allowed("validations", "stage")  # pre_deployment, post_deployment
 DQ_STATUSES = _allowed("data_quality", "status")  # pass, warn, fail
 ASSESSMENT_OUTCOMES = _allowed("risk_assessments", "outcome")  # approved, conditional, rejected
+# The generator draws these by position (weights per tier, `env == 0` for production,
+# outcome 2 for a rollback, status 2 for a failed check): a contract that reorders them
+# must stop the demo here rather than mislabel its rows.
+assert RISK_TIERS == ("minimal", "limited", "high")
+assert ENVIRONMENTS == ("production", "staging", "shadow")
+assert OUTCOMES == ("succeeded", "failed", "rolled_back")
+assert VALIDATION_STAGES == ("pre_deployment", "post_deployment")
+assert DQ_STATUSES == ("pass", "warn", "fail")
+assert ASSESSMENT_OUTCOMES == ("approved", "conditional", "rejected")
 
 # P(severity 1..4) by cause: weighted to 3-4. Rows in ROOT_CAUSES order.
 SEVERITY_WEIGHTS = np.array([{
