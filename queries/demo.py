@@ -483,9 +483,9 @@ class Span:
     start: int
     end: int
     days: int
-    start_hod: int    # UTC hour of day at `start`: where the first date's hours begin
-    first_date: int   # the date of `start`
-    n_dates: int      # dates the window touches (one more than `days` unless at midnight)
+    start_hour_of_day: int  # UTC hour at `start`: where the first date's hours begin
+    first_date: int         # the date of `start`
+    n_dates: int            # dates the window touches (one more than `days` unless at midnight)
 
     @property
     def hours(self) -> int:
@@ -498,8 +498,9 @@ def window(end: datetime, days: int) -> Span:
     end_s = int(end.replace(tzinfo=UTC).timestamp())
     first_date = (start_dt.date() - date(1970, 1, 1)).days
     last_date = ((end - timedelta(microseconds=1)).date() - date(1970, 1, 1)).days
-    return Span(start=end_s - days * DAY, end=end_s, days=days, start_hod=start_dt.hour,
-                first_date=first_date, n_dates=last_date - first_date + 1)
+    return Span(start=end_s - days * DAY, end=end_s, days=days,
+                start_hour_of_day=start_dt.hour, first_date=first_date,
+                n_dates=last_date - first_date + 1)
 
 
 # --- the models ---------------------------------------------------------------------------
@@ -517,7 +518,7 @@ class Models:
     stem: np.ndarray          # USE_CASES index
     region: np.ndarray        # REGIONS index
     team: np.ndarray          # TEAMS index
-    bu: np.ndarray            # BUSINESS_UNITS index
+    business_unit: np.ndarray  # BUSINESS_UNITS index
     kind: np.ndarray          # KINDS index
     stage: np.ndarray         # LIFECYCLE_STAGES index
     serving: np.ndarray       # bool: the stage serves traffic (production, deprecated, retired)
@@ -564,7 +565,7 @@ def model_table(rng: np.random.Generator, n: int, span: Span) -> Models:
     team_index = {t[0]: i for i, t in enumerate(TEAMS)}
     team = np.array([team_index[u[1]] for u in USE_CASES])[stem]
     bu_index = {b[0]: i for i, b in enumerate(BUSINESS_UNITS)}
-    bu = np.array([bu_index[t[2]] for t in TEAMS])[team]
+    business_unit = np.array([bu_index[t[2]] for t in TEAMS])[team]
     kind = np.array([u[2] for u in USE_CASES])[stem]
     stage, created, retired, deprecated = _lifecycle(rng, n, span)
     serving = np.isin(stage, (S_PROD, S_DEPRECATED, S_RETIRED))
@@ -579,7 +580,7 @@ def model_table(rng: np.random.Generator, n: int, span: Span) -> Models:
         [0.10, 0.30, 0.60],  # risk
         [0.35, 0.55, 0.10],  # care
     ])
-    tier = _choose(rng, tier_weights[bu])
+    tier = _choose(rng, tier_weights[business_unit])
 
     # Vendors: LLM use cases call a model API; the rest run on a cloud, a hosting
     # vendor, or on premises (no vendor).
@@ -616,7 +617,8 @@ def model_table(rng: np.random.Generator, n: int, span: Span) -> Models:
 
     return Models(
         model_id=pl.Series([f"mdl-{i + 1:04d}" for i in range(n)]),
-        model_name=names, stem=stem, region=region, team=team, bu=bu, kind=kind,
+        model_name=names, stem=stem, region=region, team=team,
+        business_unit=business_unit, kind=kind,
         stage=stage, serving=serving, created=created, retired=retired,
         deprecated=deprecated, live_to=np.where(retired >= 0, retired, span.end),
         tier=tier, vendor=vendor, platform=platform,
@@ -1248,12 +1250,12 @@ def metrics_hourly_chunk(rng: np.random.Generator, models: Models, span: Span,
     h = first_h[row] + offset
     mm = m[row]
     hour_s = span.start + h * HOUR
-    hod = (span.start_hod + h) % 24
+    hour_of_day = (span.start_hour_of_day + h) % 24
 
     # Traffic: level x daily rhythm x weekly rhythm x growth x noise.
     rhythm_table = 1 + models.diurnal[m, None] * np.cos(
         2 * np.pi * (np.arange(24)[None, :] - models.peak_hour[m, None]) / 24)
-    rhythm = rhythm_table[row, hod]
+    rhythm = rhythm_table[row, hour_of_day]
     weekend = ((hour_s // DAY) + 3) % 7 >= 5  # 1970-01-01 was a Thursday
     week = np.where(weekend, models.weekend[mm], 1.0)
     trend = np.exp(models.growth[mm] * (hour_s - span.end) / (365 * DAY))
@@ -1288,7 +1290,7 @@ def metrics_hourly_chunk(rng: np.random.Generator, models: Models, span: Span,
     sigma = models.latency_sigma[m]
     shares = _normal_cdf((log_bounds - log_median[..., None])
                          / sigma[:, None, None, None]).reshape(-1, len(log_bounds))
-    key = (row * 24 + hod) * len(jitter) + rng.integers(0, len(jitter), len(row))
+    key = (row * 24 + hour_of_day) * len(jitter) + rng.integers(0, len(jitter), len(row))
     hot = np.flatnonzero(latency_log)
     hot_shares = _normal_cdf(
         (log_bounds - (log_median.reshape(-1)[key[hot]] + latency_log[hot])[:, None])
@@ -1305,7 +1307,7 @@ def metrics_hourly_chunk(rng: np.random.Generator, models: Models, span: Span,
         share[hot] = hot_shares[:, b]
         columns[name] = np.floor(requests * share + 0.5).astype(np.int64)
 
-    day = row * span.n_dates + (span.start_hod + h) // 24
+    day = row * span.n_dates + (span.start_hour_of_day + h) // 24
     size = nm * span.n_dates
     requests_by_date = np.bincount(day, requests, size).reshape(nm, -1)
     errors_by_date = np.bincount(day, errors, size).reshape(nm, -1)
