@@ -69,7 +69,8 @@ def serving_series(con, f: Filter, by: str = "all") -> pl.DataFrame:
 
 
 def burn_rates(con, f: Filter, at: datetime | date) -> pl.DataFrame:
-    """Burn rate over 1 h, 6 h, 1 d, 3 d ending at `at` (its hour), and the alert flags.
+    """Burn rate over 1 h, 2 h, 6 h, 1 d, 3 d ending at `at` (its hour), and the alert flags
+    fast_burn, slow_burn (page) and ticket_burn (ticket).
 
     Only the filter's scope is used (the windows are fixed lengths before `at`). Metrics
     are hourly, so the 5 min / 30 min short windows are approximated by the last hour; see

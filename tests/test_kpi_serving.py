@@ -258,3 +258,49 @@ def test_fast_and_slow_burn_alerts_need_both_windows(make_warehouse):
     assert rates["fast"]["window_end"] == datetime(2026, 3, 4)
     # a moment inside an hour uses the windows ending at the start of that hour
     assert half_past.equals(on_the_hour)
+
+
+def test_ticket_burn_needs_a_long_and_its_short_window(make_warehouse):
+    # Windows end at 4 March 00:00. SLO 99% (budget 1% of requests). Ticket burn:
+    # (1 d > 3 and 2 h > 3) or (3 d > 1 and 6 h > 1); 2 h and 6 h are whole hours.
+    day = [f"2026-03-03T{h:02d}:00:00" for h in range(24)]
+    path = make_warehouse({**ORG, "models": [
+        model(m, "t1") for m in ("daily", "old_spike", "creeping", "quiet_now", "edge")],
+        "metrics_hourly": [
+            # 24 h at 4% errors: 1 d = 0.04 / 0.01 = 4 > 3, last 2 h also 4 -> ticket
+            *(hour_row("daily", h, 1000, 40) for h in day),
+            # 5% errors in the first 18 h of the day, none in the last 6 h: 1 d = 900 /
+            # 24,000 / 0.01 = 3.75 and 3 d the same, but 2 h = 6 h = 0 -> none
+            *(hour_row("old_spike", h, 1000, 50 if i < 18 else 0) for i, h in enumerate(day)),
+            # three days at 1.5%: 3 d = 1.5 > 1 and 6 h = 1.5 > 1 -> ticket (1 d = 1.5 < 3)
+            *(hour_row("creeping", f"2026-03-0{d}T{h:02d}:00:00", 1000, 15)
+              for d in (1, 2, 3) for h in range(24)),
+            # 2% for the first two days, nothing served on the third: only 3 d has traffic
+            *(hour_row("quiet_now", f"2026-03-0{d}T{h:02d}:00:00", 1000, 20)
+              for d in (1, 2) for h in range(24)),
+            # exactly 3 over 1 d and 2 h, exactly 1 over 3 d: not above -> none
+            *(hour_row("edge", h, 1000, 30) for h in day),
+            *(hour_row("edge", f"2026-03-0{d}T{h:02d}:00:00", 1000, 0)
+              for d in (1, 2) for h in range(24)),
+        ]})
+    scope = Filter.for_days(date(2026, 3, 1), date(2026, 3, 3))
+    with reading(path) as con:
+        rates = by_key(kpi.burn_rates(con, scope, datetime(2026, 3, 4)), "model_id")
+    assert {m: r["ticket_burn"] for m, r in rates.items()} == {
+        "daily": True, "old_spike": False, "creeping": True, "quiet_now": False,
+        "edge": False}
+    assert (rates["daily"]["requests_2h"], rates["daily"]["errors_2h"]) == (2000, 80)
+    assert rates["daily"]["burn_rate_2h"] == pytest.approx(4)
+    assert rates["daily"]["burn_rate_1d"] == pytest.approx(4)
+    assert rates["old_spike"]["burn_rate_1d"] == pytest.approx(3.75)
+    assert rates["old_spike"]["burn_rate_3d"] == pytest.approx(3.75)
+    assert (rates["old_spike"]["burn_rate_2h"], rates["old_spike"]["burn_rate_6h"]) == (0, 0)
+    assert rates["creeping"]["burn_rate_3d"] == pytest.approx(1.5)
+    assert rates["creeping"]["burn_rate_6h"] == pytest.approx(1.5)
+    assert rates["creeping"]["burn_rate_1d"] == pytest.approx(1.5)
+    assert rates["quiet_now"]["burn_rate_3d"] == pytest.approx(2)
+    assert rates["quiet_now"]["burn_rate_6h"] is None     # no requests: no alert
+    assert rates["edge"]["burn_rate_1d"] == pytest.approx(3)
+    assert rates["edge"]["burn_rate_3d"] == pytest.approx(1)
+    # none of them is a page: the 1 h rate never exceeds 6
+    assert not any(r["fast_burn"] or r["slow_burn"] for r in rates.values())
