@@ -81,7 +81,8 @@ CREATE OR REPLACE MACRO histogram_sum(h) AS {
 
 -- latency_quantile_ms is the vectorised function (queries/latency.py), not a macro: see there.
 CREATE OR REPLACE MACRO latency_ms(q, h) AS
-    latency_quantile_ms(q, h.le_5, h.le_10, h.le_25, h.le_50, h.le_100, h.le_250, h.le_500, h.le_1000, h.le_2500, h.le_5000, h.le_10000, h.total);
+    latency_quantile_ms(q, h.le_5, h.le_10, h.le_25, h.le_50, h.le_100, h.le_250, h.le_500,
+                        h.le_1000, h.le_2500, h.le_5000, h.le_10000, h.total);
 
 -- One definition of a failed change (METRICS.md, Releases): a production deployment whose
 -- outcome is failed or rolled_back, or that any incident names (once, however many do).
@@ -283,7 +284,7 @@ SELECT
     dq_passed / nullif(dq_checks, 0) AS dq_pass_rate
 FROM grouped;
 
--- latency_quantile_ms(q, le_5 .. le_10000, total), which the KPI queries use, is a vectorised
+-- latency_quantile_ms(q, le_5 .. le_10000, total), which latency_ms wraps, is a vectorised
 -- function registered on every connection (queries/latency.py): the same rule as
 -- histogram_quantile, much cheaper to plan than a macro. Files from before that stored it
 -- as a macro named latency_quantile; it is dropped here.
