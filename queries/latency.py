@@ -8,6 +8,9 @@ the highest finite bound (10000); NULL when total is 0 or NULL.
     latency_quantile_ms(q, le_5, le_10, le_25, le_50, le_100, le_250, le_500, le_1000,
                      le_2500, le_5000, le_10000, total)
 
+The KPI queries do not call it directly: they call the macro latency_ms(q, h) on a summed
+histogram struct (histogram_sum, queries/macros.sql), which is its one call site.
+
 It is a vectorised Python function registered on every connection (warehouse.connect),
 not a SQL macro, for speed of planning: a macro is inlined where it is called, and the
 twelve-branch CASE it takes cost DuckDB ~4 ms to plan per call, so a query asking for
