@@ -1,5 +1,5 @@
 -- SQL helpers stored in the warehouse as macros, refreshed whenever this file changes
--- (see warehouse._refresh_macros): readers share one connection and its cursors see them.
+-- (see queries/db/sql.refresh_macros): readers share one connection and its cursors see them.
 
 -- Prometheus histogram_quantile (METRICS.md, "latency percentiles").
 --   q:      the quantile, 0..1
