@@ -19,7 +19,17 @@ from pathlib import Path
 
 import polars as pl
 
-from queries.schema import LATENCY_BUCKETS, LOAD_ORDER, SQL_TYPES, Column, Entity
+from queries.schema import (
+    EARLIEST,
+    END,
+    LATENCY_BUCKETS,
+    LATEST_DAY,
+    LOAD_ORDER,
+    MAX_TEXT,
+    SQL_TYPES,
+    Column,
+    Entity,
+)
 from queries.schema import entity as get_entity
 
 LINE = "__line"
@@ -355,6 +365,18 @@ def _reasons(spec: Entity, c: Column, present: bool) -> list[str]:
             f"'{name}: not a valid {c.type}: ' || left({_q(raw)}, 60) END")
     if c.type == "float":
         out.append(f"CASE WHEN NOT isfinite({v}) THEN '{name}: must be a finite number' END")
+    if c.type in ("timestamp", "date"):
+        # NOT (in range) is also true for infinity and -infinity.
+        low, high = f"{c.type.upper()} '{EARLIEST}'", f"{c.type.upper()} '{END}'"
+        out.append(
+            f"CASE WHEN NOT ({v} >= {low} AND {v} < {high}) THEN "
+            f"'{name}: outside {EARLIEST} .. {LATEST_DAY} (got ' || left({_q(raw)}, 60)"
+            f" || ')' END")
+    if c.type == "text" and present:
+        # strlen (bytes, free) first: length (characters) only runs for long values.
+        out.append(
+            f"CASE WHEN strlen({v}) > {MAX_TEXT} AND length({v}) > {MAX_TEXT} THEN "
+            f"'{name}: longer than {MAX_TEXT} characters (' || length({v}) || ')' END")
     if c.allowed:
         values = ", ".join(f"'{a}'" for a in c.allowed)
         out.append(
@@ -375,10 +397,16 @@ def _reasons(spec: Entity, c: Column, present: bool) -> list[str]:
 
 
 def _row_as_read(file_columns: list[str]) -> str:
-    """The quarantined row as the file had it, every column as text, as JSON."""
+    """The quarantined row as the file had it, every column as text, as JSON; a value
+    longer than MAX_TEXT is cut there and ends in an ellipsis (a 50 MB field would
+    otherwise be shown by the Data page and `modelops quarantine`)."""
+    def cell(c: str) -> str:
+        text = f"CAST(r.{_q(c)} AS VARCHAR)"
+        return (f"CASE WHEN strlen({text}) > {MAX_TEXT} AND length({text}) > {MAX_TEXT}"
+                f" THEN left({text}, {MAX_TEXT}) || '\u2026' ELSE {text} END")
+
     fields = ", ".join(
-        f"{_q(c)} := CAST(r.{_q(c)} AS VARCHAR)" for c in file_columns
-        if c not in (LINE, PARSE_ERROR)
+        f"{_q(c)} := {cell(c)}" for c in file_columns if c not in (LINE, PARSE_ERROR)
     ) or "empty := NULL"
     return f"to_json(struct_pack({fields}))::VARCHAR"
 
