@@ -11,9 +11,15 @@ at DuckDB's speed, not Python's.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
+import os
 import re
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +47,15 @@ READABLE = (".csv", ".parquet", ".jsonl", ".ndjson")
 class RejectedFile(Exception):
     """The whole file is refused (unreadable, unknown entity, missing column); nothing loads."""
 
+# Limits on a file as a whole (DATA_CONTRACT.md, "Bounds"); a file past one is rejected
+# before the write lock is taken, so a hostile file cannot hold the warehouse for minutes.
+MAX_EXTRA_COLUMNS = 100  # unknown columns accepted beside the entity's own
+MAX_HEADER_BYTES = 64 * 1024  # a CSV header line longer than this is not a real export
+MAX_JSON_DEPTH = 64  # nesting of one JSON Lines record (objects and arrays)
+# Messages stored in the load log and printed (rejections, warnings, reasons) are one line
+# of at most this many characters.
+MAX_MESSAGE = 500
+
 
 @dataclass
 class LoadResult:
@@ -57,10 +72,11 @@ class LoadResult:
     message: str | None = None
 
     def summary(self) -> str:
+        file = one_line(self.file, limit=None)
         if self.status == "rejected":
-            return f"{self.file}: REJECTED, nothing loaded: {self.message}"
+            return f"{file}: REJECTED, nothing loaded: {one_line(self.message)}"
         return (
-            f"{self.file} -> {self.entity}: read {self.read}, inserted {self.inserted}, "
+            f"{file} -> {self.entity}: read {self.read}, inserted {self.inserted}, "
             f"updated {self.updated}, unchanged {self.unchanged}, "
             f"quarantined {self.quarantined}"
         )
@@ -73,31 +89,131 @@ def entity_from_path(path: str | Path) -> str:
 
 # --- reading files ----------------------------------------------------------------------
 
-def read_file(path: Path) -> pl.DataFrame:
-    """The file as read, one column per header plus its line (row) number in `__line`."""
+def read_file(path: Path, max_columns: int | None = None) -> pl.DataFrame:
+    """The file as read, one column per header plus its line (row) number in `__line`.
+
+    Only a regular file is read (after following links): a FIFO or a device such as
+    /dev/zero would block or never end. A JSON Lines file with more than `max_columns`
+    distinct keys is rejected as soon as that is seen.
+    """
+    suffix = _suffix(path)
+    with _regular_file(path) as (_handle, source):
+        return _read(source, suffix, max_columns)
+
+
+def _suffix(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in READABLE:
         raise RejectedFile(f"unsupported file type {suffix!r} (use .csv, .parquet or .jsonl)")
+    return suffix
+
+
+_FILE_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+               (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+               (stat.S_ISSOCK, "a socket"))
+
+
+@contextmanager
+def _regular_file(path: Path) -> Iterator[tuple[io.BufferedReader, str]]:
+    """The open file and a path that names exactly that open file, once it is known to be
+    a regular file; rejected otherwise.
+
+    The type is read with stat before the file is opened (opening a FIFO would wait for a
+    writer), the file is opened non-blocking, and the open descriptor is checked again, so
+    a path swapped for a FIFO in between cannot hang the load. Readers get /dev/fd/N (the
+    descriptor itself), not the path, so they read the file that was checked.
+    """
+    try:
+        before = os.stat(path)  # follows symbolic links
+    except OSError as error:
+        raise RejectedFile(f"cannot read the file: {error.strerror}") from error
+    _require_regular(before)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as error:
+        raise RejectedFile(f"cannot read the file: {error.strerror}") from error
+    with open(fd, "rb", closefd=True) as handle:
+        opened = os.fstat(fd)
+        _require_regular(opened)
+        if (opened.st_dev, opened.st_ino) != (before.st_dev, before.st_ino):
+            raise RejectedFile("the file was replaced while it was being opened")
+        by_fd = f"/dev/fd/{fd}"
+        yield handle, by_fd if os.path.exists(by_fd) else str(path)
+
+
+def _require_regular(st: os.stat_result) -> None:
+    if not stat.S_ISREG(st.st_mode):
+        kind = next((name for test, name in _FILE_KINDS if test(st.st_mode)), "not a file")
+        raise RejectedFile(f"not a regular file ({kind}); only regular files are read")
+
+
+def _read(source: str, suffix: str, max_columns: int | None) -> pl.DataFrame:
     try:
         if suffix == ".csv":
             frame = pl.read_csv(
-                path, infer_schema=False, encoding="utf8-lossy", raise_if_empty=False,
+                source, infer_schema=False, encoding="utf8-lossy", raise_if_empty=False,
                 truncate_ragged_lines=True, row_index_name=LINE, row_index_offset=2,
             )
-            return frame.rename({c: c.strip().lstrip("\ufeff") for c in frame.columns})
+            return frame.rename({c: _header_name(c) for c in frame.columns})
         if suffix == ".parquet":
-            return pl.read_parquet(path, row_index_name=LINE, row_index_offset=1)
-        return _read_jsonl(path)
+            return pl.read_parquet(source, row_index_name=LINE, row_index_offset=1)
+        return _read_jsonl(source, max_columns)
     except RejectedFile:
         raise
     except (OSError, pl.exceptions.PolarsError, ValueError) as error:
         raise RejectedFile(f"cannot read the file: {_first_line(error)}") from error
 
 
-def _read_jsonl(path: Path) -> pl.DataFrame:
-    """JSON Lines, each value kept as text; a line that is not a JSON object is quarantined."""
+def _header_name(name: str) -> str:
+    return name.strip().lstrip("\ufeff")
+
+
+def _check_columns(handle: io.BufferedReader, source: str, suffix: str, spec: Entity) -> None:
+    """Reject a file whose header repeats a column or has far more columns than the entity,
+    from the header alone (the rows are not parsed)."""
+    limit = len(spec.columns) + MAX_EXTRA_COLUMNS
+    too_many = (f"more than the {limit} accepted for {spec.name} (its {len(spec.columns)}"
+                f" columns and at most {MAX_EXTRA_COLUMNS} unknown ones)")
+    if suffix == ".parquet":
+        try:
+            names = list(pl.read_parquet_schema(source))
+        except (OSError, pl.exceptions.PolarsError, ValueError) as error:
+            raise RejectedFile(f"cannot read the file: {_first_line(error)}") from error
+        if len(names) > limit:
+            raise RejectedFile(f"{len(names)} columns, {too_many}")
+        return
+    if suffix != ".csv":
+        return  # JSON Lines: keys are counted while reading (_read_jsonl)
+    head = handle.read(MAX_HEADER_BYTES + 1)
+    handle.seek(0)
+    text = head.decode("utf-8", errors="replace")
+    end = text.find("\n")
+    if end < 0 and len(head) > MAX_HEADER_BYTES:
+        at_least = text.count(",") + 1
+        if at_least > limit:
+            raise RejectedFile(f"at least {at_least} columns, {too_many}")
+        raise RejectedFile(f"the header line is longer than {MAX_HEADER_BYTES} bytes")
+    line = text if end < 0 else text[:end]
+    names = [_header_name(n) for n in next(csv.reader(io.StringIO(line)), [])]
+    if len(names) > limit:
+        raise RejectedFile(f"{len(names)} columns, {too_many}")
+    seen: dict[str, int] = {}
+    for number, name in enumerate(names, start=1):
+        if name and name in seen:
+            raise RejectedFile(f"column {name!r} appears more than once in the header"
+                               f" (columns {seen[name]} and {number})")
+        seen[name] = number
+
+
+def _read_jsonl(source: str, max_columns: int | None = None) -> pl.DataFrame:
+    """JSON Lines, each value kept as text; a line that is not a JSON object is quarantined.
+
+    A record nested deeper than MAX_JSON_DEPTH, or more distinct keys than `max_columns`,
+    rejects the file.
+    """
     records, lines, errors = [], [], []
-    with open(path, "rb") as handle:
+    seen: dict[str, None] = {}
+    with open(source, "rb") as handle:
         for number, raw in enumerate(handle, start=1):
             text = raw.decode("utf-8", errors="replace").strip().lstrip("\ufeff")
             if not text:
@@ -109,15 +225,43 @@ def _read_jsonl(path: Path) -> pl.DataFrame:
                     error, record = "line is not a JSON object", {}
             except json.JSONDecodeError as exc:
                 error, record = f"not valid JSON ({exc.msg})", {}
-            records.append({str(k): _json_text(v) for k, v in record.items()})
+            except RecursionError:
+                raise RejectedFile(
+                    f"line {number}: JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+            if _nesting(record) > MAX_JSON_DEPTH:
+                raise RejectedFile(
+                    f"line {number}: JSON nested deeper than {MAX_JSON_DEPTH} levels")
+            row = {str(k): _json_text(v) for k, v in record.items()}
+            seen.update(dict.fromkeys(row))
+            if max_columns is not None and len(seen) > max_columns:
+                raise RejectedFile(
+                    f"line {number}: {len(seen)} distinct keys so far, more than the"
+                    f" {max_columns} accepted (the entity's columns and at most"
+                    f" {MAX_EXTRA_COLUMNS} unknown ones)")
+            records.append(row)
             lines.append(number)
             errors.append(error)
-    columns = list(dict.fromkeys(k for r in records for k in r))
+    columns = list(seen)
     data = {c: [r.get(c) for r in records] for c in columns}
     data[LINE] = lines
     data[PARSE_ERROR] = errors
     schema = {**{c: pl.String for c in columns}, LINE: pl.Int64, PARSE_ERROR: pl.String}
     return pl.DataFrame(data, schema=schema)
+
+
+def _nesting(record: dict) -> int:
+    """How deep objects and arrays nest in a record (the record itself is 1); iterative,
+    and free for a flat record."""
+    deepest = 1
+    stack = [(v, 2) for v in record.values() if isinstance(v, (dict, list))]
+    while stack:
+        value, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_JSON_DEPTH:
+            break
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((v, depth + 1) for v in children if isinstance(v, (dict, list)))
+    return deepest
 
 
 def _json_text(value) -> str | None:
@@ -135,11 +279,28 @@ def _first_line(error: Exception) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def one_line(text: str | None, limit: int | None = MAX_MESSAGE) -> str:
+    """A message fit for one line of a terminal and the load log: control characters
+    (line breaks, escapes) shown as \\xNN, cut to `limit` characters with an ellipsis."""
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", str(text or ""))
+    if limit is not None and len(text) > limit:
+        text = text[:limit - 1] + "\u2026"
+    return text
+
+
 def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+        return _sha256(handle)
+
+
+def _sha256(handle) -> str:
+    digest = hashlib.sha256()
+    for block in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(block)
+    handle.seek(0)
     return digest.hexdigest()
 
 
@@ -173,15 +334,24 @@ def _load_order(path: Path):
 
 
 def _prepare(path: Path, entity: str | None):
-    """(entity, (frame, sha256)) or (entity, the rejection message)."""
+    """(entity, (frame, sha256)) or (entity, the rejection message).
+
+    Everything that can reject a file runs here, before the write lock is taken: the file
+    type, the header (its width, repeated names), the parse.
+    """
     name = entity or entity_from_path(path)
     try:
-        get_entity(name)
-        return name, (read_file(path), file_sha256(path))
+        spec = get_entity(name)
+        suffix = _suffix(path)
+        with _regular_file(path) as (handle, source):
+            _check_columns(handle, source, suffix, spec)
+            sha256 = _sha256(handle)
+            frame = _read(source, suffix, len(spec.columns) + MAX_EXTRA_COLUMNS)
+        return name, (frame, sha256)
     except KeyError as error:
-        return name, error.args[0]
+        return name, one_line(error.args[0])
     except (RejectedFile, OSError) as error:
-        return name, str(error)
+        return name, one_line(str(error))
 
 
 def _load_prepared(con, path: Path, name: str, prepared) -> LoadResult:
@@ -203,7 +373,7 @@ def load_frame(con, entity: str, frame: pl.DataFrame, source: str,
         return _reject(con, result, f"missing required column(s): {', '.join(missing)}")
     unknown = [c for c in frame.columns if c not in spec.column_names and not c.startswith("__")]
     if unknown:
-        result.warnings.append(f"ignored unknown column(s): {', '.join(unknown)}")
+        result.warnings.append(one_line(f"ignored unknown column(s): {', '.join(unknown)}"))
     result.read = frame.height
 
     con.register("_raw", frame)
@@ -249,7 +419,7 @@ def _apply(con, spec: Entity, result: LoadResult, source: str, sha256: str | Non
     result.quarantined = con.execute(
         "SELECT count(*) FROM _stage WHERE __reason <> ''").fetchall()[0][0]
     result.reasons = [
-        f"line {line}: {reason}" for line, reason in con.execute(
+        one_line(f"line {line}: {reason}") for line, reason in con.execute(
             f"SELECT __line, __reason FROM _stage WHERE __reason <> '' ORDER BY __line"
             f" LIMIT {MAX_REASONS}").fetchall()
     ]
@@ -322,7 +492,7 @@ def _log(con, result: LoadResult, sha256: str | None, load_id: int | None = None
         "INSERT INTO load_log VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [load_id, result.file, sha256, result.entity, result.status, result.read,
          result.inserted, result.updated, result.unchanged, result.quarantined,
-         result.message or "; ".join(result.warnings) or None],
+         one_line(result.message or "; ".join(result.warnings)) or None],
     )
 
 
