@@ -12,6 +12,7 @@ at DuckDB's speed, not Python's.
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import io
 import json
@@ -23,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from queries.schema import (
@@ -43,10 +45,6 @@ PARSE_ERROR = "__parse_error"
 MAX_REASONS = 5
 READABLE = (".csv", ".parquet", ".jsonl", ".ndjson")
 
-
-class RejectedFile(Exception):
-    """The whole file is refused (unreadable, unknown entity, missing column); nothing loads."""
-
 # Limits on a file as a whole (DATA_CONTRACT.md, "Bounds"); a file past one is rejected
 # before the write lock is taken, so a hostile file cannot hold the warehouse for minutes.
 MAX_EXTRA_COLUMNS = 100  # unknown columns accepted beside the entity's own
@@ -55,6 +53,20 @@ MAX_JSON_DEPTH = 64  # nesting of one JSON Lines record (objects and arrays)
 # Messages stored in the load log and printed (rejections, warnings, reasons) are one line
 # of at most this many characters.
 MAX_MESSAGE = 500
+
+
+class RejectedFile(Exception):
+    """The whole file is refused (unreadable, unknown entity, missing column); nothing loads."""
+
+
+class WarehouseWriteError(Exception):
+    """Writing a load to the warehouse failed (a full disk, an I/O error); the load's
+    transaction was rolled back, so the warehouse holds what it held before the file."""
+
+
+# What can go wrong while one file is written: ingest_files reports these per file and
+# goes on with the next file.
+_WRITE_ERRORS = (duckdb.Error, OSError, WarehouseWriteError)
 
 
 @dataclass
@@ -317,15 +329,61 @@ def ingest_files(warehouse: Path, paths: list[Path], entity: str | None = None):
 
     Each file is read and hashed before the write connection opens, and the connection is
     closed after each file, so a dashboard reading the warehouse waits one file at most.
+    A file that cannot be written (a full disk, an I/O error, anything unexpected) is
+    reported as rejected, with its transaction rolled back, and the next file is tried;
+    only a problem with the warehouse as a whole (WarehouseError: locked, too new) stops
+    the run.
     """
-    from queries.warehouse import writing
+    from queries.warehouse import WarehouseError, writing
 
     if not entity:
         paths = sorted(paths, key=_load_order)
     for path in paths:
         name, prepared = _prepare(path, entity)
+        result = None
+        try:
+            with writing(warehouse) as con:
+                result = _load_prepared(con, path, name, prepared)
+        except WarehouseError:
+            raise
+        except _WRITE_ERRORS as error:  # one line per file, never a traceback (see the CLI)
+            if result is not None:
+                # The load committed; closing the connection (its checkpoint) failed. The
+                # rows are in the write-ahead log, which the next open replays.
+                result.warnings.append(one_line(
+                    f"the warehouse file was not checkpointed: {_write_failure(error)}"))
+            else:
+                result = _not_written(warehouse, path, name, prepared, error)
+        yield result
+
+
+def _not_written(warehouse: Path, path: Path, name: str, prepared, error: Exception):
+    """The result of a file whose load failed while writing; recorded in the load log as
+    rejected if the warehouse can still take that one row."""
+    from queries.warehouse import writing
+
+    result = LoadResult(file=str(path), entity=name)
+    reason = prepared if isinstance(prepared, str) else _write_failure(error)
+    try:
         with writing(warehouse) as con:
-            yield _load_prepared(con, path, name, prepared)
+            _reject(con, result, reason)
+    except _WRITE_ERRORS as again:  # the disk is still full: say so, keep going
+        result.status, result.message = "rejected", one_line(reason)
+        result.warnings.append(one_line(
+            f"not recorded in the load log: {_write_failure(again)}"))
+    return result
+
+
+def _write_failure(error: Exception) -> str:
+    """What went wrong while writing, in one line; a full disk in plain words."""
+    text = str(error)
+    if (isinstance(error, OSError) and error.errno == errno.ENOSPC) or (
+            "no space left" in text.lower()):
+        return "cannot write to the warehouse: no space left on the device"
+    if isinstance(error, WarehouseWriteError):
+        return one_line(text)
+    what = "cannot write to the warehouse" if _is_write_failure(error) else "cannot load"
+    return one_line(f"{what}: {type(error).__name__}: {_first_line(error)}")
 
 
 def _load_order(path: Path):
@@ -385,20 +443,48 @@ def load_frame(con, entity: str, frame: pl.DataFrame, source: str,
             _apply(con, spec, result, source, sha256, frame.columns)
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            # A COMMIT that failed (a full disk) has already ended the transaction, and a
+            # fatal error invalidates the connection: ROLLBACK then raises an error of its
+            # own, which must not hide the one that explains what happened.
+            _quietly(con, "ROLLBACK")
             raise
+    except (duckdb.Error, OSError) as error:
+        if _is_write_failure(error):
+            raise WarehouseWriteError(_write_failure(error)) from error
+        raise
     finally:
-        con.unregister("_raw")
-        con.execute("DROP TABLE IF EXISTS _stage")
-        con.execute("DROP TABLE IF EXISTS _valid")
+        # Temporary objects of this connection; after a fatal error they are gone with it.
+        _quietly(con, "unregister")
+        _quietly(con, "DROP TABLE IF EXISTS _stage")
+        _quietly(con, "DROP TABLE IF EXISTS _valid")
     return result
 
 
+def _quietly(con, statement: str) -> None:
+    try:
+        if statement == "unregister":
+            con.unregister("_raw")
+        else:
+            con.execute(statement)
+    except duckdb.Error:
+        pass
+
+
+def _is_write_failure(error: Exception) -> bool:
+    """An error of the storage, not of the data: I/O, a full disk, an invalidated database."""
+    return isinstance(error, (OSError, duckdb.IOException, duckdb.FatalException)) or (
+        "no space left" in str(error).lower())
+
+
 def _reject(con, result: LoadResult, message: str) -> LoadResult:
-    result.status, result.message = "rejected", message
+    result.status, result.message = "rejected", one_line(message)
     con.execute("BEGIN")
-    _log(con, result, sha256=None)
-    con.execute("COMMIT")
+    try:
+        _log(con, result, sha256=None)
+        con.execute("COMMIT")
+    except BaseException:
+        _quietly(con, "ROLLBACK")
+        raise
     return result
 
 
