@@ -206,7 +206,11 @@ def _check_columns(handle: io.BufferedReader, source: str, suffix: str, spec: En
             raise RejectedFile(f"at least {at_least} columns, {too_many}")
         raise RejectedFile(f"the header line is longer than {MAX_HEADER_BYTES} bytes")
     line = text if end < 0 else text[:end]
-    names = [_header_name(n) for n in next(csv.reader(io.StringIO(line)), [])]
+    try:
+        fields = next(csv.reader(io.StringIO(line)), [])
+    except csv.Error:  # e.g. a bare carriage return inside a name: count what is there
+        fields = line.split(",")
+    names = [_header_name(n) for n in fields]
     if len(names) > limit:
         raise RejectedFile(f"{len(names)} columns, {too_many}")
     seen: dict[str, int] = {}

@@ -187,6 +187,14 @@ def test_control_characters_in_messages_cannot_break_the_line_or_the_terminal(ba
     ]
 
 
+def test_a_bare_carriage_return_in_the_header_is_not_a_crash(base, tmp_path):
+    path = tmp_path / "in" / "teams.csv"
+    path.write_bytes(b"team_id,name,business_unit_id,a\rb,a\rb\nt2,Ops,bu1,,\n")
+    result = load(base, path)
+    assert (result.status, result.message) == (
+        "rejected", "column 'a\\rb' appears more than once in the header (columns 4 and 5)")
+
+
 # --- 18.6: JSON nested too deep ---------------------------------------------------------
 
 def nested(depth: int) -> str:
