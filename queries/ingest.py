@@ -71,7 +71,7 @@ class WarehouseWriteError(Exception):
 
 # What can go wrong while one file is written: ingest_files reports these per file and
 # goes on with the next file.
-_WRITE_ERRORS = (duckdb.Error, OSError, WarehouseWriteError)
+WRITE_ERRORS = (duckdb.Error, OSError, WarehouseWriteError)
 
 
 @dataclass
@@ -357,12 +357,12 @@ def ingest_files(warehouse: Path, paths: list[Path], entity: str | None = None):
                 result = _load_prepared(con, path, name, prepared)
         except WarehouseError:
             raise
-        except _WRITE_ERRORS as error:  # one line per file, never a traceback (see the CLI)
+        except WRITE_ERRORS as error:  # one line per file, never a traceback (see the CLI)
             if result is not None:
                 # The load committed; closing the connection (its checkpoint) failed. The
                 # rows are in the write-ahead log, which the next open replays.
                 result.warnings.append(one_line(
-                    f"the warehouse file was not checkpointed: {_write_failure(error)}"))
+                    f"the warehouse file was not checkpointed: {write_failure(error)}"))
             else:
                 result = _not_written(warehouse, path, name, prepared, error)
         yield result
@@ -374,18 +374,18 @@ def _not_written(warehouse: Path, path: Path, name: str, prepared, error: Except
     from queries.warehouse import writing
 
     result = LoadResult(file=str(path), entity=name)
-    reason = prepared if isinstance(prepared, str) else _write_failure(error)
+    reason = prepared if isinstance(prepared, str) else write_failure(error)
     try:
         with writing(warehouse) as con:
             _reject(con, result, reason)
-    except _WRITE_ERRORS as again:  # the disk is still full: say so, keep going
+    except WRITE_ERRORS as again:  # the disk is still full: say so, keep going
         result.status, result.message = "rejected", one_line(reason)
         result.warnings.append(one_line(
-            f"not recorded in the load log: {_write_failure(again)}"))
+            f"not recorded in the load log: {write_failure(again)}"))
     return result
 
 
-def _write_failure(error: Exception) -> str:
+def write_failure(error: Exception) -> str:
     """What went wrong while writing, in one line; a full disk in plain words."""
     text = str(error)
     if (isinstance(error, OSError) and error.errno == errno.ENOSPC) or (
@@ -393,7 +393,7 @@ def _write_failure(error: Exception) -> str:
         return "cannot write to the warehouse: no space left on the device"
     if isinstance(error, WarehouseWriteError):
         return one_line(text)
-    what = "cannot write to the warehouse" if _is_write_failure(error) else "cannot load"
+    what = "cannot write to the warehouse" if _iswrite_failure(error) else "cannot load"
     return one_line(f"{what}: {type(error).__name__}: {_first_line(error)}")
 
 
@@ -462,8 +462,8 @@ def load_frame(con, entity: str, frame: pl.DataFrame, source: str,
             _quietly(con, "ROLLBACK")
             raise
     except (duckdb.Error, OSError) as error:
-        if _is_write_failure(error):
-            raise WarehouseWriteError(_write_failure(error)) from error
+        if _iswrite_failure(error):
+            raise WarehouseWriteError(write_failure(error)) from error
         raise
     finally:
         # Temporary objects of this connection; after a fatal error they are gone with it.
@@ -483,7 +483,7 @@ def _quietly(con, statement: str) -> None:
         pass
 
 
-def _is_write_failure(error: Exception) -> bool:
+def _iswrite_failure(error: Exception) -> bool:
     """An error of the storage, not of the data: I/O, a full disk, an invalidated database."""
     return isinstance(error, (OSError, duckdb.IOException, duckdb.FatalException)) or (
         "no space left" in str(error).lower())
