@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from pages import state, ui
+from dashboard import loading, shell, tables
 from queries import catalog
 
-ui.require_app_shell()
-ui.page_header(
+shell.require_app_shell()
+shell.page_header(
     "Data",
     "Rows and freshness per entity, every file loaded by `modelops ingest`, and the rows it "
     "refused with the reason.",
@@ -14,31 +14,31 @@ ui.page_header(
 
 if not st.session_state["access"].admin:
     # Load history and quarantine rows are not split by business unit.
-    ui.empty_state("The Data page is for administrators: it shows files and rows of every "
+    shell.empty_state("The Data page is for administrators: it shows files and rows of every "
                    "business unit.")
     st.stop()
 
-status, history, quarantine = state.load_many(
+status, history, quarantine = loading.load_many(
     (catalog.entity_status, None, {}),
     (catalog.load_history, None, {}),
     (catalog.quarantined_rows, None, {}),
 )
 
 st.subheader("What is loaded")
-ui.table(status, {"rows": "int", "newest_data": "dt", "last_loaded": "dt", "loads": "int"})
+tables.table(status, {"rows": "int", "newest_data": "dt", "last_loaded": "dt", "loads": "int"})
 
 st.subheader("Load history")
 if history.height:
-    ui.table(history, {"loaded_at": "dt", "rows_read": "int", "inserted": "int",
+    tables.table(history, {"loaded_at": "dt", "rows_read": "int", "inserted": "int",
                        "updated": "int", "unchanged": "int", "quarantined": "int"})
 else:
-    ui.empty_state("No file has been loaded yet: run `modelops ingest PATH...` or "
+    shell.empty_state("No file has been loaded yet: run `modelops ingest PATH...` or "
                    "`modelops demo`.")
 
 st.subheader("Quarantine")
 if quarantine.height:
     st.caption("Rows that broke a rule of the data contract and were not loaded. Fix the "
                "source and load the file again; its quarantine is replaced by the new load's.")
-    ui.table(quarantine, {"line": "int", "quarantined_at": "dt"})
+    tables.table(quarantine, {"line": "int", "quarantined_at": "dt"})
 else:
-    ui.empty_state("The quarantine is empty: every row loaded so far met the data contract.")
+    shell.empty_state("The quarantine is empty: every row loaded so far met the data contract.")

@@ -5,12 +5,12 @@ from datetime import timedelta
 import polars as pl
 import streamlit as st
 
-from pages import state, ui
+from dashboard import charts, filter_bar, formats, loading, shell, tables, tiles
 from queries import kpi
 
-f = ui.current_filter()
-today = state.today()
-ui.page_header(
+f = shell.current_filter()
+today = filter_bar.today()
+shell.page_header(
     "Governance",
     "Risk tier of every filtered model; reviews overdue = models not retired whose latest "
     "risk assessment's next review is before today (UTC) or that were never assessed; "
@@ -22,11 +22,11 @@ ui.page_header(
 earlier = today - timedelta(days=round(f.days))
 st.caption(f"As of today, {today:%a %d %b %Y} (UTC); changes are against "
            f"{earlier:%d %b %Y}, one period ({round(f.days)} days) earlier. Versions: live "
-           f"in production at the end of the period ({ui.window_caption(f)}).")
+           f"in production at the end of the period ({shell.window_caption(f)}).")
 
 # Everything the page draws, fetched together: the queries not cached yet run side by side.
 SHOWN = 1000  # versions listed; a model's full history is on its detail page
-overdue, gaps, overdue_earlier, gaps_earlier, tiers, by_unit, versions = state.load_many(
+overdue, gaps, overdue_earlier, gaps_earlier, tiers, by_unit, versions = loading.load_many(
     (kpi.overdue_reviews, f, {"today": today}),
     (kpi.governance_gaps, f, {"today": today}),
     (kpi.overdue_reviews, f, {"today": earlier}),
@@ -51,22 +51,22 @@ def governance_counts(overdue: pl.DataFrame, gaps: pl.DataFrame) -> dict:
 
 
 TILES = [
-    ui.Tile("Reviews overdue", "overdue", ui.count, False,
+    tiles.Tile("Reviews overdue", "overdue", formats.count, False,
             help="Models not retired whose risk review is past due, or never done."),
-    ui.Tile("Never assessed", "never_assessed", ui.count, False),
-    ui.Tile("Production models", "production_models", ui.count, None),
-    ui.Tile("Production models with gaps", "with_gaps", ui.count, False,
+    tiles.Tile("Never assessed", "never_assessed", formats.count, False),
+    tiles.Tile("Production models", "production_models", formats.count, None),
+    tiles.Tile("Production models with gaps", "with_gaps", formats.count, False,
             help="At least one of: no owner, no runbook, no passed validation of the "
                  "deployed version, no risk assessment, high risk without approval."),
-    ui.Tile("No runbook", "no_runbook", ui.count, False),
-    ui.Tile("High risk, not approved", "high_risk_not_approved", ui.count, False),
+    tiles.Tile("No runbook", "no_runbook", formats.count, False),
+    tiles.Tile("High risk, not approved", "high_risk_not_approved", formats.count, False),
 ]
 now = governance_counts(overdue, gaps)
 before = governance_counts(overdue_earlier, gaps_earlier)
 if tiers.height == 0:
-    ui.empty_state("No models match the filters, so there is nothing to govern. Widen the "
+    shell.empty_state("No models match the filters, so there is nothing to govern. Widen the "
                    "filters or load models (see the Data page).")
-ui.kpi_tiles(TILES, now, before, per_row=3)
+tiles.kpi_tiles(TILES, now, before, per_row=3)
 if tiers.height == 0:
     st.stop()  # every section below would only repeat that there are no models
 
@@ -75,11 +75,11 @@ st.subheader("Risk tiers")
 TIER_ORDER = ["high", "limited", "minimal"]
 TIER_COLOURS = {"high": "#dc2626", "limited": "#f59e0b", "minimal": "#16a34a"}
 if by_unit.height == 0:
-    ui.empty_state("No models match the filters.")
+    shell.empty_state("No models match the filters.")
 else:
     left, right = st.columns([3, 2])
     with left:
-        fig = ui.figure("Models per risk tier and business unit (EU AI Act tiers)", "",
+        fig = charts.figure("Models per risk tier and business unit (EU AI Act tiers)", "",
                         "models", height=max(260, 80 + 36 * by_unit["group_id"].n_unique()))
         tiers_present = by_unit["risk_tier"].unique().to_list()
         for tier in [t for t in TIER_ORDER if t in tiers_present] + sorted(
@@ -91,9 +91,9 @@ else:
                         hovertemplate=f"{tier}: " + "%{x} models, %{customdata} in production"
                                       "<extra>%{y}</extra>")
         fig.update_layout(barmode="stack", hovermode="closest")
-        ui.plot(fig, key="governance_tiers_chart")
+        charts.plot(fig, key="governance_tiers_chart")
     with right:
-        ui.table(tiers.select("risk_tier", "models", "production_models"),
+        tables.table(tiers.select("risk_tier", "models", "production_models"),
                  {"models": "int", "production_models": "int"},
                  {"risk_tier": "risk tier", "production_models": "in production"},
                  key="governance_tiers_table")
@@ -101,11 +101,11 @@ else:
 # --- reviews overdue --------------------------------------------------------------------
 st.subheader("Risk reviews overdue")
 if overdue.height == 0:
-    ui.empty_state("No risk review is overdue: every filtered model that is not retired has "
+    shell.empty_state("No risk review is overdue: every filtered model that is not retired has "
                    "an assessment whose next review is today or later.")
 else:
     st.caption("Never-assessed models first, then the most overdue.")
-    ui.table(ui.with_detail_link(overdue).select(
+    tables.table(tables.with_detail_link(overdue).select(
         "model", "team", "business_unit", "owner", "risk_tier", "lifecycle_stage",
         "never_assessed", "last_assessed_at", "last_outcome", "next_review_due",
         "days_overdue", "detail"),
@@ -126,7 +126,7 @@ GAP_LABELS = {
     "high_risk_not_approved": "high risk, not approved",
 }
 if gaps.height == 0:
-    ui.empty_state("None of the filtered models is in production, so no compliance gaps "
+    shell.empty_state("None of the filtered models is in production, so no compliance gaps "
                    "are checked.")
 else:
     open_gaps = gaps.filter(pl.col("gaps") > 0)
@@ -137,19 +137,19 @@ else:
         per_gap = gaps.select(pl.col(list(GAP_LABELS)).cast(pl.Int64).sum()).row(0, named=True)
         names = list(GAP_LABELS.values())
         counts = [per_gap[g] for g in GAP_LABELS]
-        fig = ui.figure(f"Production models per compliance gap (of {gaps.height})", "",
+        fig = charts.figure(f"Production models per compliance gap (of {gaps.height})", "",
                         "production models", height=260)
         fig.add_bar(x=counts[::-1], y=names[::-1], orientation="h", marker_color="#dc2626",
                     hovertemplate="%{y}: %{x} models<extra></extra>")
         fig.update_layout(hovermode="closest", showlegend=False)
-        ui.plot(fig, key="governance_gaps_chart")
+        charts.plot(fig, key="governance_gaps_chart")
         st.caption("Deployed version = the latest succeeded production deployment by today. "
                    "A ticked box is a gap.")
         # Runbook URLs are free text in the contract: link only http(s) ones.
         open_gaps = open_gaps.with_columns(
             pl.when(pl.col("runbook_url").str.contains(r"(?i)^https?://"))
             .then(pl.col("runbook_url")).alias("runbook_url"))
-        ui.table(ui.with_detail_link(open_gaps).select(
+        tables.table(tables.with_detail_link(open_gaps).select(
             "model", "team", "gaps", *GAP_LABELS, "owner", "risk_tier", "deployed_version",
             "last_outcome", "runbook_url", "detail"),
             {"gaps": "int", "runbook_url": "link", "detail": "link"},
@@ -164,7 +164,7 @@ live_only = st.toggle("Only versions live in production at the end of the period
 if live_only:
     versions = versions.filter(pl.col("live_in_production"))
 if versions.height == 0:
-    ui.empty_state("No registered versions for these models"
+    shell.empty_state("No registered versions for these models"
                    + (" is live in production." if live_only else "."))
 else:
     st.caption("Registered versions with their artifact digest (SHA-256), code commit and "
@@ -172,7 +172,7 @@ else:
                "by business unit, team and model, newest version first. At most "
                f"{SHOWN:,} are listed: narrow the filters, or open a model's detail page "
                "for all of its versions.")
-    ui.table(ui.with_detail_link(versions).select(
+    tables.table(tables.with_detail_link(versions).select(
         "model", "version", "live_in_production", "registered_at", "first_production_at",
         "last_production_at", "artifact_sha256", "code_commit", "training_data_ref",
         "artifact_uri", "team", "detail"),

@@ -11,11 +11,11 @@ from dataclasses import replace
 import polars as pl
 import streamlit as st
 
-from pages import state, ui
+from dashboard import charts, filter_bar, formats, loading, shell, tables, tiles
 from queries import kpi
 
-f = ui.current_filter()
-ui.page_header(
+f = shell.current_filter()
+shell.page_header(
     "Model detail",
     "One model over the period: serving against its own SLOs, incidents, deployments, "
     "versions, cost and value, drift and data quality, and governance — each number "
@@ -23,7 +23,7 @@ ui.page_header(
 )
 
 # --- which model ------------------------------------------------------------------------
-scope = state.visible_models(st.session_state["access"])
+scope = loading.visible_models(st.session_state["access"])
 for column, chosen in (("business_unit_id", f.effective_business_units),
                        ("team_id", f.teams),
                        ("model_id", f.models)):
@@ -38,7 +38,7 @@ if requested is not None and requested not in names:
                icon=":material/warning:")
     st.stop()
 if not names:
-    ui.empty_state("No models match the filters, so there is no model to show. Widen the "
+    shell.empty_state("No models match the filters, so there is no model to show. Widen the "
                    "filters, or load models (see the Data page).")
     st.stop()
 
@@ -58,19 +58,19 @@ model_id = st.selectbox(
     format_func=lambda m: f"{names[m]} · {m}", on_change=_picked,
     placeholder="Choose a model")
 if model_id is None:
-    ui.empty_state("Choose a model above, or open one from the detail link in any table.")
+    shell.empty_state("Choose a model above, or open one from the detail link in any table.")
     st.stop()
 if model_id != requested:
     st.query_params["id"] = model_id
 
 # The filter narrowed to this model; its business units and teams still apply.
 mf = replace(f, models=(model_id,))
-today = state.today()
-st.caption(ui.window_caption(f))
+today = filter_bar.today()
+st.caption(shell.window_caption(f))
 
 # Everything the page draws, fetched together: the queries not cached yet run side by side.
 (gap_row, now, before, series, deployments, incidents, live, versions, drift,
- failing, quality, daily, cost_categories, overdue) = state.load_many(
+ failing, quality, daily, cost_categories, overdue) = loading.load_many(
     (kpi.governance_gaps, mf, {"today": today}),
     (kpi.kpi_tiles, mf, {}),
     (kpi.kpi_tiles, mf.previous(), {}),
@@ -97,7 +97,7 @@ def safe_links(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
 
 # --- who and what -----------------------------------------------------------------------
 profile = scope.filter(pl.col("model_id") == model_id).row(0, named=True)
-gap_row = ui.first_row(gap_row)
+gap_row = tiles.first_row(gap_row)
 runbook = gap_row.get("runbook_url")
 facts = [
     ("Model", f"{profile['model']} ({model_id})"),
@@ -106,8 +106,8 @@ facts = [
     ("Owner", profile["owner"] or "none on record"),
     ("Risk tier", profile["risk_tier"]),
     ("Lifecycle stage", profile["lifecycle_stage"]),
-    ("Availability SLO", ui.pct(profile["slo_availability"], 2)),
-    ("Latency SLO (p95)", ui.ms(profile["slo_latency_p95_ms"])),
+    ("Availability SLO", formats.pct(profile["slo_availability"], 2)),
+    ("Latency SLO (p95)", formats.ms(profile["slo_latency_p95_ms"])),
 ]
 with st.container(border=True):
     for start in range(0, len(facts), 4):
@@ -123,39 +123,39 @@ with st.container(border=True):
 
 # --- KPI tiles --------------------------------------------------------------------------
 TILES = [
-    ui.Tile("Availability", "availability", ui.pct, as_points=True),
-    ui.Tile("Error budget consumed", "error_budget_consumed", ui.pct, False, as_points=True,
+    tiles.Tile("Availability", "availability", formats.pct, as_points=True),
+    tiles.Tile("Error budget consumed", "error_budget_consumed", formats.pct, False, as_points=True,
             help="Errors / allowed errors ((1 - SLO) × requests) over the period."),
-    ui.Tile("Latency p95", "latency_p95_ms", ui.ms, False),
-    ui.Tile("Incidents", "incidents", ui.count, False),
-    ui.Tile("MTTR", "mttr_minutes", ui.minutes, False,
+    tiles.Tile("Latency p95", "latency_p95_ms", formats.ms, False),
+    tiles.Tile("Incidents", "incidents", formats.count, False),
+    tiles.Tile("MTTR", "mttr_minutes", formats.minutes, False,
             help="Mean time to resolve, over incidents resolved in the period."),
-    ui.Tile("Deployments", "deployments", ui.count, None,
+    tiles.Tile("Deployments", "deployments", formats.count, None,
             help="Production deployments in the period."),
-    ui.Tile("Change failure rate", "change_failure_rate", ui.pct, False, as_points=True),
-    ui.Tile("Cost", "cost_usd", ui.usd, False),
-    ui.Tile("Business value", "business_value_usd", ui.usd),
-    ui.Tile("ROI", "roi", ui.pct, as_points=True, help="(value - cost) / cost"),
-    ui.Tile("Drift alerts", "drift_alerts", ui.count, False),
-    ui.Tile("Data-quality pass rate", "dq_pass_rate", ui.pct, as_points=True),
+    tiles.Tile("Change failure rate", "change_failure_rate", formats.pct, False, as_points=True),
+    tiles.Tile("Cost", "cost_usd", formats.usd, False),
+    tiles.Tile("Business value", "business_value_usd", formats.usd),
+    tiles.Tile("ROI", "roi", formats.pct, as_points=True, help="(value - cost) / cost"),
+    tiles.Tile("Drift alerts", "drift_alerts", formats.count, False),
+    tiles.Tile("Data-quality pass rate", "dq_pass_rate", formats.pct, as_points=True),
 ]
-now, before = ui.first_row(now), ui.first_row(before)
+now, before = tiles.first_row(now), tiles.first_row(before)
 if not now.get("requests") and not now.get("incidents") and not now.get("cost_usd"):
-    ui.empty_state("This model has no serving metrics, incidents or costs in this period. "
+    shell.empty_state("This model has no serving metrics, incidents or costs in this period. "
                    "Widen the period, or check its lifecycle stage below.")
-ui.kpi_tiles(TILES, now, before, per_row=4)
+tiles.kpi_tiles(TILES, now, before, per_row=4)
 
 # --- serving ----------------------------------------------------------------------------
 st.subheader("Serving per day")
 production = deployments.filter(pl.col("environment") == "production")
-markers = ui.event_markers(production, incidents)
+markers = charts.event_markers(production, incidents)
 if series.height == 0:
-    ui.empty_state("No serving metrics for this model in this period.")
+    shell.empty_state("No serving metrics for this model in this period.")
 else:
     left, right = st.columns(2)
     slo_line = {"color": "#dc2626", "dash": "dash"}
     with left:
-        fig = ui.figure("Availability per day vs SLO", "availability")
+        fig = charts.figure("Availability per day vs SLO", "availability")
         fig.add_scatter(x=series["day"], y=series["availability"], name="availability",
                         mode="lines+markers",
                         customdata=series.select("errors", "requests").to_numpy(),
@@ -163,18 +163,18 @@ else:
                                       "%{customdata[1]:,} requests)")
         if profile["slo_availability"] is not None:
             fig.add_hline(y=profile["slo_availability"], line=slo_line,
-                          annotation_text=f"SLO {ui.pct(profile['slo_availability'])}")
+                          annotation_text=f"SLO {formats.pct(profile['slo_availability'])}")
         fig.update_yaxes(tickformat=".2%")
-        ui.plot(ui.mark_events(fig, markers), key="model_detail_availability")
+        charts.plot(charts.mark_events(fig, markers), key="model_detail_availability")
     with right:
-        fig = ui.figure("Latency per day vs p95 SLO", "milliseconds")
+        fig = charts.figure("Latency per day vs p95 SLO", "milliseconds")
         for q in ("p50", "p95", "p99"):
             fig.add_scatter(x=series["day"], y=series[f"latency_{q}_ms"], name=q,
                             mode="lines", hovertemplate="%{y:.0f} ms")
         if profile["slo_latency_p95_ms"] is not None:
             fig.add_hline(y=profile["slo_latency_p95_ms"], line=slo_line,
-                          annotation_text=f"p95 SLO {ui.ms(profile['slo_latency_p95_ms'])}")
-        ui.plot(ui.mark_events(fig, markers), key="model_detail_latency")
+                          annotation_text=f"p95 SLO {formats.ms(profile['slo_latency_p95_ms'])}")
+        charts.plot(charts.mark_events(fig, markers), key="model_detail_latency")
     st.caption("▲ production deployment (green succeeded, red failed or rolled back) · "
                "✕ incident started. Hover a marker for its id.")
 
@@ -182,7 +182,7 @@ else:
 st.subheader("Lifecycle and versions")
 if live.height:
     st.caption("Live in production at the end of the period:")
-    ui.table(live.select("version", "deployed_at", "deployment_id", "approved_by",
+    tables.table(live.select("version", "deployed_at", "deployment_id", "approved_by",
                          "change_ticket", "artifact_sha256", "code_commit",
                          "training_data_ref"),
              {"deployed_at": "dt"},
@@ -191,10 +191,10 @@ if live.height:
               "training_data_ref": "training data"},
              key="model_detail_live")
 else:
-    ui.empty_state("No version of this model was live in production at the end of the "
+    shell.empty_state("No version of this model was live in production at the end of the "
                    "period (no succeeded production deployment by then).")
 if versions.height:
-    ui.table(versions.select("version", "live_in_production", "registered_at",
+    tables.table(versions.select("version", "live_in_production", "registered_at",
                              "first_production_at", "last_production_at", "artifact_sha256",
                              "code_commit", "training_data_ref", "artifact_uri"),
              {"registered_at": "dt", "first_production_at": "dt", "last_production_at": "dt"},
@@ -205,16 +205,16 @@ if versions.height:
               "training_data_ref": "training data", "artifact_uri": "artifact"},
              height=260, key="model_detail_versions")
 else:
-    ui.empty_state("No version of this model is registered.")
+    shell.empty_state("No version of this model is registered.")
 
 # --- incidents and deployments ----------------------------------------------------------
 left, right = st.columns(2)
 with left:
     st.subheader("Incidents")
     if incidents.height == 0:
-        ui.empty_state("No incident started on this model in this period.")
+        shell.empty_state("No incident started on this model in this period.")
     else:
-        ui.table(safe_links(incidents, "postmortem_url").select(
+        tables.table(safe_links(incidents, "postmortem_url").select(
             "incident_id", "severity", "title", "root_cause", "started_at", "open",
             "time_to_detect_minutes", "time_to_resolve_minutes", "deployment_id",
             "postmortem_url"),
@@ -228,9 +228,9 @@ with left:
 with right:
     st.subheader("Deployments")
     if deployments.height == 0:
-        ui.empty_state("No deployment of this model in this period.")
+        shell.empty_state("No deployment of this model in this period.")
     else:
-        ui.table(deployments.select(
+        tables.table(deployments.select(
             "deployed_at", "environment", "version", "outcome", "failed_change",
             "incidents", "approved_by", "change_ticket", "lead_time_minutes"),
             {"deployed_at": "dt", "incidents": "int", "lead_time_minutes": "min"},
@@ -241,18 +241,18 @@ with right:
 
 # --- input quality ----------------------------------------------------------------------
 st.subheader("Drift and data quality")
-quality = ui.first_row(quality)
+quality = tiles.first_row(quality)
 if quality.get("checks"):
     st.caption(f"{quality['passed']:,} of {quality['checks']:,} data-quality checks passed "
-               f"({ui.pct(quality['pass_rate'], 1)}); {quality['warned']:,} warned and "
+               f"({formats.pct(quality['pass_rate'], 1)}); {quality['warned']:,} warned and "
                f"{quality['failed']:,} failed. {quality['drift_alerts']:,} drift alerts in "
                f"{quality['drift_results']:,} drift results.")
 left, right = st.columns(2)
 with left:
     if drift.height == 0:
-        ui.empty_state("No drift alert on this model's features in this period.")
+        shell.empty_state("No drift alert on this model's features in this period.")
     else:
-        ui.table(drift.select("feature", "alerts", "results", "max_score", "latest_method",
+        tables.table(drift.select("feature", "alerts", "results", "max_score", "latest_method",
                               "latest_score", "latest_threshold", "last_alert_at"),
                  {"alerts": "int", "results": "int", "max_score": "float",
                   "latest_score": "float", "latest_threshold": "float",
@@ -262,10 +262,10 @@ with left:
                  key="model_detail_drift")
 with right:
     if failing.height == 0:
-        ui.empty_state("Every data-quality check on this model passed in this period "
+        shell.empty_state("Every data-quality check on this model passed in this period "
                        "(or none ran).")
     else:
-        ui.table(failing.select("status", "run_at", "pipeline", "check_name", "rows_checked",
+        tables.table(failing.select("status", "run_at", "pipeline", "check_name", "rows_checked",
                                 "rows_failed", "failed_row_fraction"),
                  {"run_at": "dt", "rows_checked": "int", "rows_failed": "int",
                   "failed_row_fraction": "pct"},
@@ -275,27 +275,27 @@ with right:
 # --- cost and value ---------------------------------------------------------------------
 st.subheader("Cost and value")
 if daily.height == 0:
-    ui.empty_state("No cost or business value recorded for this model in this period.")
+    shell.empty_state("No cost or business value recorded for this model in this period.")
 else:
     left, right = st.columns([3, 2])
     with left:
-        fig = ui.figure("Daily cost vs business value", "US dollars per day")
+        fig = charts.figure("Daily cost vs business value", "US dollars per day")
         fig.add_bar(x=daily["day"], y=daily["cost_usd"], name="cost", marker_color="#dc2626",
                     hovertemplate="$%{y:,.2f}")
         fig.add_scatter(x=daily["day"], y=daily["business_value_usd"], name="business value",
                         mode="lines+markers", line_color="#16a34a",
                         hovertemplate="$%{y:,.2f}")
         fig.update_yaxes(tickprefix="$", tickformat=",.0f")
-        ui.plot(fig, key="model_detail_cost_chart")
+        charts.plot(fig, key="model_detail_cost_chart")
     with right:
-        ui.table(cost_categories.select(
+        tables.table(cost_categories.select(
             "group_name", "cost_usd", "share_of_cost"),
             {"cost_usd": "usd", "share_of_cost": "pct"},
             {"group_name": "cost category", "cost_usd": "cost",
              "share_of_cost": "share of cost"},
             key="model_detail_cost_categories")
-        st.caption(f"Cost per 1k requests: {ui.usd(now.get('cost_per_1k_requests'))} · "
-                   f"net value: {ui.usd(now.get('net_value_usd'))}")
+        st.caption(f"Cost per 1k requests: {formats.usd(now.get('cost_per_1k_requests'))} · "
+                   f"net value: {formats.usd(now.get('net_value_usd'))}")
 
 # --- governance -------------------------------------------------------------------------
 st.subheader("Governance")
@@ -313,7 +313,7 @@ GAP_LABELS = {
     "high_risk_not_approved": "high risk tier without an approved assessment",
 }
 if not gap_row:
-    ui.empty_state("Compliance gaps are checked for production models only; this model is "
+    shell.empty_state("Compliance gaps are checked for production models only; this model is "
                    "not in production.")
 else:
     missing = [label for key, label in GAP_LABELS.items() if gap_row[key]]
@@ -324,7 +324,7 @@ else:
         st.success("No compliance gaps: owner, runbook, passed validation of the deployed "
                    "version and a risk assessment are all on record.",
                    icon=":material/verified:")
-    ui.table(pl.DataFrame([gap_row]).select(
+    tables.table(pl.DataFrame([gap_row]).select(
         "deployed_version", "deployed_at", "last_assessed_at", "last_outcome", *GAP_LABELS),
         {"deployed_at": "dt", "last_assessed_at": "dt"},
         {**GAP_LABELS, "deployed_version": "deployed version", "deployed_at": "deployed",

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import streamlit as st
 
-from pages import state, ui
+from dashboard import charts, formats, loading, shell, tables, tiles
 from queries import kpi
 
-f = ui.current_filter()
-ui.page_header(
+f = shell.current_filter()
+shell.page_header(
     "Releases",
     "DORA four keys over production deployments: frequency = deployments / days; lead time "
     "= median(deployed - committed) of successful ones; change failure rate = failed "
@@ -18,7 +18,7 @@ ui.page_header(
     "median(resolved - started) of deployment-caused incidents.",
     "releases-dora-four-keys-dora-dora-team-fourkeys",
 )
-st.caption(ui.window_caption(f))
+st.caption(shell.window_caption(f))
 
 # The moment "Which version was live" looks at (its pickers are at the bottom of the page).
 now = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)
@@ -35,7 +35,7 @@ at = datetime.combine(st.session_state["releases_at_date"],
                       st.session_state["releases_at_time"])
 
 # Everything the page draws, fetched together: the queries not cached yet run side by side.
-current, previous, teams, log, live = state.load_many(
+current, previous, teams, log, live = loading.load_many(
     (kpi.dora, f, {"by": "all"}),
     (kpi.dora, f.previous(), {"by": "all"}),
     (kpi.dora, f, {"by": "team"}),
@@ -44,45 +44,45 @@ current, previous, teams, log, live = state.load_many(
 )
 
 # --- headline ---------------------------------------------------------------------------
-current, previous = ui.first_row(current), ui.first_row(previous)
+current, previous = tiles.first_row(current), tiles.first_row(previous)
 # Throughput on the first row, stability on the second (DORA's two pairs), each ratio
 # beside the count it is taken from.
 TILES = [
-    ui.Tile("Production deployments", "deployments", ui.count, None,
+    tiles.Tile("Production deployments", "deployments", formats.count, None,
             help=f"Every production attempt (succeeded, failed, rolled back) in the "
-                 f"{ui.count(current.get('days'))} days of the period."),
-    ui.Tile("Deployments per week", "deployments_per_week", ui.ratio, None,
+                 f"{formats.count(current.get('days'))} days of the period."),
+    tiles.Tile("Deployments per week", "deployments_per_week", formats.ratio, None,
             help="Deployment frequency: deployments / days in the period × 7."),
-    ui.Tile("Lead time for changes", "lead_time_median_minutes", ui.minutes, False,
+    tiles.Tile("Lead time for changes", "lead_time_median_minutes", formats.minutes, False,
             help=f"Median commit-to-production time over the "
                  f"{current.get('lead_time_deployments', 0)} successful deployments that "
                  "record a commit time."),
-    ui.Tile("Failed changes", "failed_changes", ui.count, False,
+    tiles.Tile("Failed changes", "failed_changes", formats.count, False,
             help="Production deployments that failed, were rolled back, or that an "
                  "incident names as its cause."),
-    ui.Tile("Change failure rate", "change_failure_rate", ui.pct, False, as_points=True,
+    tiles.Tile("Change failure rate", "change_failure_rate", formats.pct, False, as_points=True,
             help=f"{current.get('failed_changes', 0)} failed changes of "
                  f"{current.get('deployments', 0)} production deployments."),
-    ui.Tile("Failed deployment recovery time", "recovery_time_median_minutes", ui.minutes,
+    tiles.Tile("Failed deployment recovery time", "recovery_time_median_minutes", formats.minutes,
             False,
             help=f"Median start-to-resolution time over the "
                  f"{current.get('recovered_incidents', 0)} deployment-caused incidents "
                  "resolved in the period."),
 ]
 if not current.get("deployments") and not current.get("recovered_incidents"):
-    ui.empty_state("No production deployment of the filtered models in this period. Widen "
+    shell.empty_state("No production deployment of the filtered models in this period. Widen "
                    "the period or the filters, or load deployments (see the Data page).")
-ui.kpi_tiles(TILES, current, previous, per_row=3)
+tiles.kpi_tiles(TILES, current, previous, per_row=3)
 
 # --- per team ---------------------------------------------------------------------------
 st.subheader("Four keys per team")
 if teams.height == 0 or not teams["deployments"].sum():
-    ui.empty_state("No team deployed to production in this period, so there are no four "
+    shell.empty_state("No team deployed to production in this period, so there are no four "
                    "keys to compare.")
 else:
     teams = teams.sort(["deployments", "group_name"], descending=[True, False])
     shipped = teams.filter(pl.col("deployments") > 0)
-    fig = ui.figure("Production deployments per team · red = failed changes",
+    fig = charts.figure("Production deployments per team · red = failed changes",
                     "deployments", height=380)
     fig.add_bar(x=shipped["group_name"], y=shipped["deployments"], name="deployments",
                 marker_color="#93c5fd",
@@ -93,10 +93,10 @@ else:
                 marker_color="#dc2626",
                 hovertemplate="%{x}<br>%{y} failed changes<extra></extra>")
     fig.update_layout(barmode="overlay", hovermode="closest")
-    ui.plot(fig, key="releases_teams_chart")
+    charts.plot(fig, key="releases_teams_chart")
     st.caption("Each ratio sits beside its counts. Teams that did not deploy have empty "
                "ratios, not zero.")
-    ui.table(
+    tables.table(
         teams.select(
             "group_name", "deployments", "deployments_per_week", "failed_changes",
             "change_failure_rate", "lead_time_median_minutes", "lead_time_deployments",
@@ -115,7 +115,7 @@ else:
 # --- deployment log ---------------------------------------------------------------------
 st.subheader("Deployment log")
 if log.height == 0:
-    ui.empty_state("No deployment (in any environment) of the filtered models in this "
+    shell.empty_state("No deployment (in any environment) of the filtered models in this "
                    "period.")
 else:
     environments = sorted(log["environment"].unique().to_list())
@@ -126,8 +126,8 @@ else:
     st.caption(f"{shown.height} deployments, newest first. A failed change (production "
                "only) failed, was rolled back, or is named by an incident; lead time is "
                "commit to deployment.")
-    ui.table(
-        ui.with_detail_link(shown).select(
+    tables.table(
+        tables.with_detail_link(shown).select(
             "deployed_at", "model", "team", "version", "environment", "outcome",
             "failed_change", "incidents", "approved_by", "change_ticket",
             "lead_time_minutes", "committed_at", "deployment_id", "detail"),
@@ -146,14 +146,14 @@ left, right, _ = st.columns([1, 1, 2])
 left.date_input("Date (UTC)", key="releases_at_date", max_value=now.date())
 right.time_input("Time (UTC)", key="releases_at_time", step=timedelta(minutes=15))
 if live.height == 0:
-    ui.empty_state(f"No filtered model had a successful production deployment at or before "
+    shell.empty_state(f"No filtered model had a successful production deployment at or before "
                    f"{at:%d %b %Y %H:%M} UTC.")
 else:
     st.caption(f"{live.height} models live at {at:%d %b %Y %H:%M} UTC: each model's latest "
                "successful production deployment at or before that moment, with the "
                "registry record of its version.")
-    ui.table(
-        ui.with_detail_link(live).select(
+    tables.table(
+        tables.with_detail_link(live).select(
             "model", "team", "lifecycle_stage", "version", "deployed_at", "deployment_id",
             "approved_by", "change_ticket", "registered_at", "code_commit",
             "artifact_sha256", "artifact_uri", "training_data_ref", "detail"),

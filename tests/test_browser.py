@@ -9,7 +9,7 @@ from pathlib import Path
 
 from browser import browser_page, metric_value, require_browser, streamlit_server, wait_for_app
 
-from pages.state import preset_days, today
+from dashboard.filter_bar import preset_days, today
 from queries.catalog import model_catalog
 from queries.warehouse import reading
 

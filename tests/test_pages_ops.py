@@ -16,7 +16,7 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from pages import ui
+from dashboard import formats
 from queries import kpi
 from queries.catalog import model_catalog
 from queries.filters import Filter
@@ -189,9 +189,9 @@ def test_reliability_tiles_are_the_kpi_layers_numbers(app, demo_warehouse):
         group = kpi.serving(con, default_filter(), by="all").row(0, named=True)
         models = kpi.serving(con, default_filter(), by="model")
     tiles = metrics(at)
-    assert tiles["Availability"] == ui.pct(group["availability"])
-    assert tiles["Budget consumed"] == ui.pct(group["error_budget_consumed"])
-    assert tiles["Latency p95"] == ui.ms(group["latency_p95_ms"])
+    assert tiles["Availability"] == formats.pct(group["availability"])
+    assert tiles["Budget consumed"] == formats.pct(group["error_budget_consumed"])
+    assert tiles["Latency p95"] == formats.ms(group["latency_p95_ms"])
     assert tiles["Avail. SLO met"] == (f"{group['models_availability_slo_met']}/"
                                        f"{group['models_with_requests']}")
     # one row per model, with its SLO verdicts beside the numbers
@@ -264,11 +264,11 @@ def test_incident_tiles_are_the_kpi_layers_numbers(app, demo_warehouse):
         summary = kpi.incident_summary(con, default_filter(), by="all").row(0, named=True)
         log = kpi.incident_log(con, default_filter())
     tiles = metrics(at)
-    assert tiles["Incidents"] == ui.count(summary["incidents"])
-    assert tiles["MTTD"] == ui.minutes(summary["mttd_minutes"])
-    assert tiles["MTTA"] == ui.minutes(summary["mtta_minutes"])
-    assert tiles["MTTR"] == ui.minutes(summary["mttr_minutes"])
-    assert tiles["Open at end"] == ui.count(summary["open_at_end"])
+    assert tiles["Incidents"] == formats.count(summary["incidents"])
+    assert tiles["MTTD"] == formats.minutes(summary["mttd_minutes"])
+    assert tiles["MTTA"] == formats.minutes(summary["mtta_minutes"])
+    assert tiles["MTTR"] == formats.minutes(summary["mttr_minutes"])
+    assert tiles["Open at end"] == formats.count(summary["open_at_end"])
     assert len(table_with(at, "time_to_resolve_minutes")) == log.height
 
 
@@ -300,7 +300,7 @@ def test_open_incidents_list_their_age(app, demo_warehouse):
         return
     shown = table_with(at, "age")
     assert list(shown["incident_id"]) == expected["incident_id"].to_list()
-    assert list(shown["age"]) == [ui.minutes(m) for m in expected["age_minutes"]]
+    assert list(shown["age"]) == [formats.minutes(m) for m in expected["age_minutes"]]
 
 
 @pytest.fixture
@@ -347,10 +347,10 @@ def test_dora_tiles_and_team_table_show_the_counts_behind_each_ratio(app, demo_w
         everything = kpi.dora(con, default_filter(), by="all").row(0, named=True)
         teams = kpi.dora(con, default_filter(), by="team")
     tiles = metrics(at)
-    assert tiles["Production deployments"] == ui.count(everything["deployments"])
-    assert tiles["Failed changes"] == ui.count(everything["failed_changes"])
-    assert tiles["Change failure rate"] == ui.pct(everything["change_failure_rate"])
-    assert tiles["Lead time for changes"] == ui.minutes(everything["lead_time_median_minutes"])
+    assert tiles["Production deployments"] == formats.count(everything["deployments"])
+    assert tiles["Failed changes"] == formats.count(everything["failed_changes"])
+    assert tiles["Change failure rate"] == formats.pct(everything["change_failure_rate"])
+    assert tiles["Lead time for changes"] == formats.minutes(everything["lead_time_median_minutes"])
     table = table_with(at, "change_failure_rate")
     assert len(table) == teams.height
     assert {"deployments", "failed_changes", "change_failure_rate", "lead_time_deployments",
