@@ -1,4 +1,4 @@
-"""modelops: the dashboard. Page config, the shared filter bar, navigation over pages/."""
+"""modelops: the dashboard. Page config, access, navigation over pages/, the filter bar."""
 
 from __future__ import annotations
 
@@ -11,21 +11,19 @@ from dashboard import filter_bar, identity, loading, shell
 started = time.perf_counter()
 st.set_page_config(page_title="modelops", page_icon=":material/monitoring:", layout="wide")
 
-with shell.app_shell():
-    shell.ensure_warehouse(loading.warehouse_path())
-    access = identity.access_scope()
-    if not access.has_access:
-        st.title("No access")
-        st.error(
-            f"{access.user or 'You'} may not see any business unit in modelops. Ask an "
-            "administrator to add a grant for you to the access policy.",
-            icon=":material/lock:")
-        st.stop()
-    scope = loading.visible_models(access)
-    st.session_state["filter"] = filter_bar.filter_bar(scope, allowed=access.business_units)
-    st.session_state["access"] = access
 
-    PAGES = {
+def no_access() -> None:
+    st.title("No access")
+    st.error(
+        f"{access.user or 'You'} may not see any business unit in modelops. Ask an "
+        "administrator to add a grant for you to the access policy.",
+        icon=":material/lock:")
+
+
+def pages(admin: bool) -> dict[str, list]:
+    """The navigation; the Data page only for admins (load history and quarantine are not
+    split by business unit; without an access policy everyone is an admin)."""
+    return {
         "Operations": [
             st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:",
                     default=True),
@@ -43,14 +41,25 @@ with shell.app_shell():
         ],
         "Reports and data": [
             st.Page("pages/weekly_report.py", title="Weekly report", icon=":material/table:"),
-            # Load history and quarantine are not split by business unit: admins only
-            # (everyone is an admin without an access policy).
             *([st.Page("pages/data.py", title="Data", icon=":material/database:")]
-              if access.admin else []),
+              if admin else []),
             st.Page("pages/definitions.py", title="KPI definitions",
                     icon=":material/menu_book:", url_path="definitions"),
         ],
     }
-    st.navigation(PAGES).run()
+
+
+with shell.app_shell():
+    access = identity.access_scope()
+    if not access.has_access:
+        # A navigation of one hidden page: no page of the app is listed or reachable.
+        st.navigation([st.Page(no_access, title="No access")], position="hidden").run()
+        st.stop()
+    page = st.navigation(pages(access.admin))
+    shell.ensure_warehouse(loading.warehouse_path())
+    scope = loading.visible_models(access)
+    st.session_state["filter"] = filter_bar.filter_bar(scope, allowed=access.business_units)
+    st.session_state["access"] = access
+    page.run()
 # Server-side script time of this run, read by the benchmark (tests/bench/run.py).
 st.session_state["script_seconds"] = time.perf_counter() - started

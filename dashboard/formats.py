@@ -43,9 +43,14 @@ def count(x) -> str:
 
 
 def minutes(x) -> str:
-    if missing(x):
-        return "–"
-    return f"{x / 60:.1f} h" if x >= 120 else f"{x:.0f} min"
+    """Short durations (time to detect or acknowledge, downtime): whole minutes."""
+    return "–" if missing(x) else f"{x:,.0f} min"
+
+
+def hours(minutes: float | None) -> str:
+    """Long durations given in minutes (MTTR, lead time, recovery, age): hours, one
+    decimal, whatever their size, so a tile and a table read the same."""
+    return "–" if missing(minutes) else f"{minutes / 60:,.1f} h"
 
 
 def ratio(x) -> str:

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 
 import polars as pl
 import streamlit as st
@@ -61,8 +62,13 @@ _LOADERS = ThreadPoolExecutor(max_workers=(os.cpu_count() or 2) + 1,
                               thread_name_prefix="modelops-load")
 
 
-def load_many(*calls: tuple) -> list:
-    """Several `load`s at once: each call is (fn, filter, kwargs); results in call order.
+class Loaded(SimpleNamespace):
+    """A page's data by name: `data.current`, `data.incidents`, ..."""
+
+
+def load_many(**calls: tuple) -> Loaded:
+    """Several `load`s at once, by name: `load_many(current=(fn, filter, kwargs), ...)`
+    returns `data` with `data.current` = `load(fn, filter, **kwargs)`.
 
     Cached results come straight back; the others run concurrently. The workers carry this
     run's Streamlit context, so the cache behaves as it does for `load`.
@@ -74,5 +80,4 @@ def load_many(*calls: tuple) -> list:
         fn, f, kwargs = call
         return load(fn, f, **kwargs)
 
-    return list(_LOADERS.map(one, calls))
-
+    return Loaded(**dict(zip(calls, _LOADERS.map(one, calls.values()), strict=True)))

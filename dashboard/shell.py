@@ -7,9 +7,9 @@ mode off for the whole process. No config option turns it off (Streamlit 1.67:
 `client.showSidebarNavigation` only hides navigation, and st.navigation's too), and the
 product's layout names the folder pages/. So:
 
-- app.py runs inside `app_shell()`, which marks this run as going through app.py and, if
-  the process is still in legacy mode, leaves it and reruns (so not even the first build of
-  the demo data is drawn under a legacy sidebar of module names);
+- app.py runs inside `app_shell()`, which marks this run as going through app.py, and
+  calls st.navigation before it draws anything (even the first build of the demo data, or
+  "No access"), so no screen of the app is drawn under a legacy sidebar of file names;
 - every page starts with `require_app_shell()` (through `current_filter()`), which reruns
   any run that did not go through app.py. The mark is per run (the script thread), not per
   process: on a fresh server, one session leaving legacy mode must not let another
@@ -37,12 +37,6 @@ TITLE = "modelops"
 _run = threading.local()
 
 
-def _in_legacy_pages_mode() -> bool:
-    from streamlit.runtime.pages_manager import PagesManager
-
-    return bool(PagesManager.uses_pages_directory)
-
-
 def _leave_legacy_pages_mode() -> None:
     """What st.navigation does first: the process stops treating pages/ as the page list."""
     from streamlit.runtime.pages_manager import PagesManager
@@ -52,10 +46,9 @@ def _leave_legacy_pages_mode() -> None:
 
 @contextmanager
 def app_shell() -> Iterator[None]:
-    """Run app.py's body as the app shell (see the module docstring)."""
-    if _in_legacy_pages_mode():
-        _leave_legacy_pages_mode()
-        st.rerun()
+    """Run app.py's body as the app shell (see the module docstring). The body calls
+    st.navigation before it draws anything else, which leaves legacy mode for the process
+    and replaces the legacy sidebar (a list of pages/ files) with the app's own."""
     _run.inside = True
     try:
         yield

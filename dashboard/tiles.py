@@ -1,4 +1,8 @@
-"""KPI tiles: one metric per tile with the change against the previous equal period."""
+"""KPI tiles: one metric per tile with the change against the previous equal period.
+
+A tile names its KPI (`Tile("mttr_minutes")`); label, format, direction and help come from
+dashboard/presentation.py, so the same KPI reads the same on every page.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +12,24 @@ from dataclasses import dataclass
 import polars as pl
 import streamlit as st
 
-from dashboard.formats import count, missing
+from dashboard import presentation
+from dashboard.formats import missing
 
 
 @dataclass(frozen=True)
 class Tile:
-    label: str
-    key: str  # column of the KPI row
-    fmt: Callable = count
-    higher_is_better: bool | None = True  # None: change has no good direction
-    as_points: bool = False  # a ratio: show the change in percentage points
-    help: str | None = None
+    key: str  # the KPI: a column of the KPI row, registered in presentation.MEASURES
+    context: str | None = None  # this page's counts behind the number, after the definition
+    show: Callable | None = None  # only for a value shown with its base ("43/46")
+
+    @property
+    def measure(self) -> presentation.Measure:
+        return presentation.MEASURES[self.key]
+
+    @property
+    def help(self) -> str:
+        definition = self.measure.help
+        return f"{definition} {self.context}" if self.context else definition
 
 
 def kpi_tiles(tiles: list[Tile], now: dict, before: dict, per_row: int = 6) -> None:
@@ -26,21 +37,22 @@ def kpi_tiles(tiles: list[Tile], now: dict, before: dict, per_row: int = 6) -> N
     for start in range(0, len(tiles), per_row):
         columns = st.columns(per_row)
         for column, tile in zip(columns, tiles[start:start + per_row]):
+            measure = tile.measure
             value, previous = now.get(tile.key), before.get(tile.key)
             delta = None
             if not missing(value) and not missing(previous):
                 change = value - previous
-                if tile.as_points:
+                if measure.as_points:
                     delta = f"{change * 100:+.2f} pp"
                 elif previous:
                     delta = f"{change / abs(previous) * 100:+.1f}%"
-            colour = ("off" if tile.higher_is_better is None or not delta
+            colour = ("off" if measure.direction is None or not delta
                       or float(delta.split()[0].rstrip("%")) == 0 else
-                      "normal" if tile.higher_is_better else "inverse")
-            column.metric(tile.label, tile.fmt(value), delta, delta_color=colour,
-                          help=tile.help, border=True)
+                      "normal" if measure.direction == "higher" else "inverse")
+            shown = tile.show(value) if tile.show else measure.show(value)
+            column.metric(measure.label, shown, delta, delta_color=colour, help=tile.help,
+                          border=True)
 
 
 def first_row(frame: pl.DataFrame) -> dict:
     return frame.row(0, named=True) if frame.height else {}
-

@@ -17,28 +17,26 @@ if not st.session_state["access"].admin:
     shell.empty_state("The Data page is for administrators: it shows files and rows of every "
                    "business unit.")
     st.stop()
-
-status, history, quarantine = loading.load_many(
-    (catalog.entity_status, None, {}),
-    (catalog.load_history, None, {}),
-    (catalog.quarantined_rows, None, {}),
+data = loading.load_many(
+    status=(catalog.entity_status, None, {}),
+    history=(catalog.load_history, None, {}),
+    quarantine=(catalog.quarantined_rows, None, {}),
 )
 
 st.subheader("What is loaded")
-tables.table(status, {"rows": "int", "newest_data": "dt", "last_loaded": "dt", "loads": "int"})
+tables.table(data.status)
 
 st.subheader("Load history")
-if history.height:
-    tables.table(history, {"loaded_at": "dt", "rows_read": "int", "inserted": "int",
-                       "updated": "int", "unchanged": "int", "quarantined": "int"})
+if data.history.height:
+    tables.table(data.history)
 else:
     shell.empty_state("No file has been loaded yet: run `modelops ingest PATH...` or "
                    "`modelops demo`.")
 
 st.subheader("Quarantine")
-if quarantine.height:
+if data.quarantine.height:
     st.caption("Rows that broke a rule of the data contract and were not loaded. Fix the "
                "source and load the file again; its quarantine is replaced by the new load's.")
-    tables.table(quarantine, {"line": "int", "quarantined_at": "dt"})
+    tables.table(data.quarantine)
 else:
     shell.empty_state("The quarantine is empty: every row loaded so far met the data contract.")

@@ -69,22 +69,21 @@ today = filter_bar.today()
 st.caption(shell.window_caption(f))
 
 # Everything the page draws, fetched together: the queries not cached yet run side by side.
-(gap_row, now, before, series, deployments, incidents, live, versions, drift,
- failing, quality, daily, cost_categories, overdue) = loading.load_many(
-    (kpi.governance_gaps, mf, {"today": today}),
-    (kpi.kpi_tiles, mf, {}),
-    (kpi.kpi_tiles, mf.previous(), {}),
-    (kpi.serving_series, mf, {"by": "model"}),
-    (kpi.deployment_log, mf, {}),
-    (kpi.incident_log, mf, {}),
-    (kpi.live_versions, mf, {"at": f.end}),
-    (kpi.model_versions, mf, {}),
-    (kpi.drift_alerts, mf, {}),
-    (kpi.failing_checks, mf, {}),
-    (kpi.data_quality, mf, {"by": "model"}),
-    (kpi.cost_value_series, mf, {"by": "model"}),
-    (kpi.cost_breakdown, mf, {"by": "category"}),
-    (kpi.overdue_reviews, mf, {"today": today}),
+data = loading.load_many(
+    gap_row=(kpi.governance_gaps, mf, {"today": today}),
+    now=(kpi.kpi_tiles, mf, {}),
+    before=(kpi.kpi_tiles, mf.previous(), {}),
+    series=(kpi.serving_series, mf, {"by": "model"}),
+    deployments=(kpi.deployment_log, mf, {}),
+    incidents=(kpi.incident_log, mf, {}),
+    live=(kpi.live_versions, mf, {"at": f.end}),
+    versions=(kpi.model_versions, mf, {}),
+    drift=(kpi.drift_alerts, mf, {}),
+    failing=(kpi.failing_checks, mf, {}),
+    quality=(kpi.data_quality, mf, {"by": "model"}),
+    daily=(kpi.cost_value_series, mf, {"by": "model"}),
+    cost_categories=(kpi.cost_breakdown, mf, {"by": "category"}),
+    overdue=(kpi.overdue_reviews, mf, {"today": today}),
 )
 
 
@@ -97,7 +96,7 @@ def safe_links(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
 
 # --- who and what -----------------------------------------------------------------------
 profile = scope.filter(pl.col("model_id") == model_id).row(0, named=True)
-gap_row = tiles.first_row(gap_row)
+gap_row = tiles.first_row(data.gap_row)
 runbook = gap_row.get("runbook_url")
 facts = [
     ("Model", f"{profile['model']} ({model_id})"),
@@ -122,24 +121,11 @@ with st.container(border=True):
         st.caption("Runbook links are listed for production models only.")
 
 # --- KPI tiles --------------------------------------------------------------------------
-TILES = [
-    tiles.Tile("Availability", "availability", formats.pct, as_points=True),
-    tiles.Tile("Error budget consumed", "error_budget_consumed", formats.pct, False, as_points=True,
-            help="Errors / allowed errors ((1 - SLO) × requests) over the period."),
-    tiles.Tile("Latency p95", "latency_p95_ms", formats.ms, False),
-    tiles.Tile("Incidents", "incidents", formats.count, False),
-    tiles.Tile("MTTR", "mttr_minutes", formats.minutes, False,
-            help="Mean time to resolve, over incidents resolved in the period."),
-    tiles.Tile("Deployments", "deployments", formats.count, None,
-            help="Production deployments in the period."),
-    tiles.Tile("Change failure rate", "change_failure_rate", formats.pct, False, as_points=True),
-    tiles.Tile("Cost", "cost_usd", formats.usd, False),
-    tiles.Tile("Business value", "business_value_usd", formats.usd),
-    tiles.Tile("ROI", "roi", formats.pct, as_points=True, help="(value - cost) / cost"),
-    tiles.Tile("Drift alerts", "drift_alerts", formats.count, False),
-    tiles.Tile("Data-quality pass rate", "dq_pass_rate", formats.pct, as_points=True),
-]
-now, before = tiles.first_row(now), tiles.first_row(before)
+TILES = [tiles.Tile(kpi_name) for kpi_name in (
+    "availability", "error_budget_consumed", "latency_p95_ms", "incidents", "mttr_minutes",
+    "deployments", "change_failure_rate", "cost_usd", "business_value_usd", "roi",
+    "drift_alerts", "dq_pass_rate")]
+now, before = tiles.first_row(data.now), tiles.first_row(data.before)
 if not now.get("requests") and not now.get("incidents") and not now.get("cost_usd"):
     shell.empty_state("This model has no serving metrics, incidents or costs in this period. "
                    "Widen the period, or check its lifecycle stage below.")
@@ -147,18 +133,18 @@ tiles.kpi_tiles(TILES, now, before, per_row=4)
 
 # --- serving ----------------------------------------------------------------------------
 st.subheader("Serving per day")
-production = deployments.filter(pl.col("environment") == "production")
-markers = charts.event_markers(production, incidents)
-if series.height == 0:
+production = data.deployments.filter(pl.col("environment") == "production")
+markers = charts.event_markers(production, data.incidents)
+if data.series.height == 0:
     shell.empty_state("No serving metrics for this model in this period.")
 else:
     left, right = st.columns(2)
     slo_line = {"color": "#dc2626", "dash": "dash"}
     with left:
         fig = charts.figure("Availability per day vs SLO", "availability")
-        fig.add_scatter(x=series["day"], y=series["availability"], name="availability",
+        fig.add_scatter(x=data.series["day"], y=data.series["availability"], name="availability",
                         mode="lines+markers",
-                        customdata=series.select("errors", "requests").to_numpy(),
+                        customdata=data.series.select("errors", "requests").to_numpy(),
                         hovertemplate="%{y:.3%} (%{customdata[0]:,} errors in "
                                       "%{customdata[1]:,} requests)")
         if profile["slo_availability"] is not None:
@@ -169,7 +155,7 @@ else:
     with right:
         fig = charts.figure("Latency per day vs p95 SLO", "milliseconds")
         for q in ("p50", "p95", "p99"):
-            fig.add_scatter(x=series["day"], y=series[f"latency_{q}_ms"], name=q,
+            fig.add_scatter(x=data.series["day"], y=data.series[f"latency_{q}_ms"], name=q,
                             mode="lines", hovertemplate="%{y:.0f} ms")
         if profile["slo_latency_p95_ms"] is not None:
             fig.add_hline(y=profile["slo_latency_p95_ms"], line=slo_line,
@@ -180,30 +166,28 @@ else:
 
 # --- lifecycle and versions -------------------------------------------------------------
 st.subheader("Lifecycle and versions")
-if live.height:
+if data.live.height:
     st.caption("Live in production at the end of the period:")
-    tables.table(live.select("version", "deployed_at", "deployment_id", "approved_by",
+    tables.table(data.live.select("version", "deployed_at", "deployment_id", "approved_by",
                          "change_ticket", "artifact_sha256", "code_commit",
                          "training_data_ref"),
-             {"deployed_at": "dt"},
-             {"deployed_at": "deployed", "approved_by": "approved by",
-              "artifact_sha256": "artifact SHA-256", "code_commit": "commit",
-              "training_data_ref": "training data"},
-             key="model_detail_live")
+                 {"deployed_at": "deployed", "artifact_sha256": "artifact SHA-256",
+                  "code_commit": "commit", "training_data_ref": "training data"},
+                 key="model_detail_live")
 else:
     shell.empty_state("No version of this model was live in production at the end of the "
                    "period (no succeeded production deployment by then).")
-if versions.height:
-    tables.table(versions.select("version", "live_in_production", "registered_at",
+if data.versions.height:
+    tables.table(data.versions.select("version", "live_in_production", "registered_at",
                              "first_production_at", "last_production_at", "artifact_sha256",
                              "code_commit", "training_data_ref", "artifact_uri"),
-             {"registered_at": "dt", "first_production_at": "dt", "last_production_at": "dt"},
-             {"live_in_production": "live", "registered_at": "registered",
-              "first_production_at": "first in production",
-              "last_production_at": "last deployed to production",
-              "artifact_sha256": "artifact SHA-256", "code_commit": "commit",
-              "training_data_ref": "training data", "artifact_uri": "artifact"},
-             height=260, key="model_detail_versions")
+                 {"live_in_production": "live", "registered_at": "registered",
+                  "first_production_at": "first in production",
+                  "last_production_at": "last deployed to production",
+                  "artifact_sha256": "artifact SHA-256", "code_commit": "commit",
+                  "training_data_ref": "training data", "artifact_uri": "artifact"},
+                 height=260,
+                 key="model_detail_versions")
 else:
     shell.empty_state("No version of this model is registered.")
 
@@ -211,37 +195,30 @@ else:
 left, right = st.columns(2)
 with left:
     st.subheader("Incidents")
-    if incidents.height == 0:
+    if data.incidents.height == 0:
         shell.empty_state("No incident started on this model in this period.")
     else:
-        tables.table(safe_links(incidents, "postmortem_url").select(
+        tables.table(safe_links(data.incidents, "postmortem_url").select(
             "incident_id", "severity", "title", "root_cause", "started_at", "open",
             "time_to_detect_minutes", "time_to_resolve_minutes", "deployment_id",
             "postmortem_url"),
-            {"started_at": "dt", "time_to_detect_minutes": "min",
-             "time_to_resolve_minutes": "min", "postmortem_url": "link"},
-            {"root_cause": "root cause", "started_at": "started",
-             "time_to_detect_minutes": "time to detect",
-             "time_to_resolve_minutes": "time to resolve",
-             "deployment_id": "caused by deployment", "postmortem_url": "postmortem"},
-            key="model_detail_incidents")
+                     {"started_at": "started", "deployment_id": "caused by deployment",
+                      "postmortem_url": "postmortem"},
+                     key="model_detail_incidents")
 with right:
     st.subheader("Deployments")
-    if deployments.height == 0:
+    if data.deployments.height == 0:
         shell.empty_state("No deployment of this model in this period.")
     else:
-        tables.table(deployments.select(
+        tables.table(data.deployments.select(
             "deployed_at", "environment", "version", "outcome", "failed_change",
             "incidents", "approved_by", "change_ticket", "lead_time_minutes"),
-            {"deployed_at": "dt", "incidents": "int", "lead_time_minutes": "min"},
-            {"deployed_at": "deployed", "failed_change": "failed change",
-             "approved_by": "approved by", "change_ticket": "ticket",
-             "lead_time_minutes": "lead time"},
-            key="model_detail_deployments")
+                     {"deployed_at": "deployed", "change_ticket": "ticket"},
+                     key="model_detail_deployments")
 
 # --- input quality ----------------------------------------------------------------------
 st.subheader("Drift and data quality")
-quality = tiles.first_row(quality)
+quality = tiles.first_row(data.quality)
 if quality.get("checks"):
     st.caption(f"{quality['passed']:,} of {quality['checks']:,} data-quality checks passed "
                f"({formats.pct(quality['pass_rate'], 1)}); {quality['warned']:,} warned and "
@@ -249,58 +226,51 @@ if quality.get("checks"):
                f"{quality['drift_results']:,} drift results.")
 left, right = st.columns(2)
 with left:
-    if drift.height == 0:
+    if data.drift.height == 0:
         shell.empty_state("No drift alert on this model's features in this period.")
     else:
-        tables.table(drift.select("feature", "alerts", "results", "max_score", "latest_method",
+        tables.table(data.drift.select("feature", "alerts", "results", "max_score", "latest_method",
                               "latest_score", "latest_threshold", "last_alert_at"),
-                 {"alerts": "int", "results": "int", "max_score": "float",
-                  "latest_score": "float", "latest_threshold": "float",
-                  "last_alert_at": "dt"},
-                 {"results": "drift results", "max_score": "highest score",
-                  "latest_method": "method", "latest_threshold": "threshold"},
-                 key="model_detail_drift")
+                     {"results": "drift results", "max_score": "highest score",
+                      "latest_method": "method", "latest_threshold": "threshold"},
+                     key="model_detail_drift")
 with right:
-    if failing.height == 0:
+    if data.failing.height == 0:
         shell.empty_state("Every data-quality check on this model passed in this period "
                        "(or none ran).")
     else:
-        tables.table(failing.select("status", "run_at", "pipeline", "check_name", "rows_checked",
+        tables.table(data.failing.select("status", "run_at", "pipeline", "check_name", "rows_checked",
                                 "rows_failed", "failed_row_fraction"),
-                 {"run_at": "dt", "rows_checked": "int", "rows_failed": "int",
-                  "failed_row_fraction": "pct"},
-                 {"check_name": "check", "failed_row_fraction": "rows failed (share)"},
-                 key="model_detail_failing")
+                     {"check_name": "check", "failed_row_fraction": "rows failed (share)"},
+                     key="model_detail_failing")
 
 # --- cost and value ---------------------------------------------------------------------
 st.subheader("Cost and value")
-if daily.height == 0:
+if data.daily.height == 0:
     shell.empty_state("No cost or business value recorded for this model in this period.")
 else:
     left, right = st.columns([3, 2])
     with left:
         fig = charts.figure("Daily cost vs business value", "US dollars per day")
-        fig.add_bar(x=daily["day"], y=daily["cost_usd"], name="cost", marker_color="#dc2626",
+        fig.add_bar(x=data.daily["day"], y=data.daily["cost_usd"], name="cost", marker_color="#dc2626",
                     hovertemplate="$%{y:,.2f}")
-        fig.add_scatter(x=daily["day"], y=daily["business_value_usd"], name="business value",
+        fig.add_scatter(x=data.daily["day"], y=data.daily["business_value_usd"], name="business value",
                         mode="lines+markers", line_color="#16a34a",
                         hovertemplate="$%{y:,.2f}")
         fig.update_yaxes(tickprefix="$", tickformat=",.0f")
         charts.plot(fig, key="model_detail_cost_chart")
     with right:
-        tables.table(cost_categories.select(
+        tables.table(data.cost_categories.select(
             "group_name", "cost_usd", "share_of_cost"),
-            {"cost_usd": "usd", "share_of_cost": "pct"},
-            {"group_name": "cost category", "cost_usd": "cost",
-             "share_of_cost": "share of cost"},
-            key="model_detail_cost_categories")
+                     {"group_name": "cost category"},
+                     key="model_detail_cost_categories")
         st.caption(f"Cost per 1k requests: {formats.usd(now.get('cost_per_1k_requests'))} · "
                    f"net value: {formats.usd(now.get('net_value_usd'))}")
 
 # --- governance -------------------------------------------------------------------------
 st.subheader("Governance")
-if overdue.height:
-    row = overdue.row(0, named=True)
+if data.overdue.height:
+    row = data.overdue.row(0, named=True)
     st.warning("Risk review overdue: " + (
         "this model has never been assessed." if row["never_assessed"] else
         f"the review was due {row['next_review_due']:%d %b %Y} "
@@ -326,7 +296,6 @@ else:
                    icon=":material/verified:")
     tables.table(pl.DataFrame([gap_row]).select(
         "deployed_version", "deployed_at", "last_assessed_at", "last_outcome", *GAP_LABELS),
-        {"deployed_at": "dt", "last_assessed_at": "dt"},
-        {**GAP_LABELS, "deployed_version": "deployed version", "deployed_at": "deployed",
-         "last_assessed_at": "last assessed", "last_outcome": "last assessment"},
+        {**GAP_LABELS, "deployed_at": "deployed", "last_assessed_at": "last assessed",
+         "last_outcome": "last assessment"},
         key="model_detail_gaps")

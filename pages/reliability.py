@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, formats, loading, shell, tables, tiles
+from dashboard import charts, formats, loading, presentation, shell, tables, tiles
 from queries import kpi
 
 f = shell.current_filter()
@@ -15,7 +15,7 @@ shell.page_header(
     "Availability (1 - errors / requests) and latency p95 (merged histogram) against each "
     "model's SLO; error budget consumed = errors / ((1 - SLO) × requests), summed over "
     "models for a group; burn rate = error rate / (1 - SLO).",
-    "serving",
+    presentation.SERVING,
 )
 st.caption(shell.window_caption(f))
 
@@ -26,45 +26,34 @@ now = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
 at = min(f.end, now)
 
 # Everything the page draws, fetched together: the queries not cached yet run side by side.
-series_by = st.session_state.get("reliability_series_by") or "all"  # "Lines for", below
-(current, previous, models, burn, history, series, deployments,
- incidents) = loading.load_many(
-    (kpi.serving, f, {"by": "all"}),
-    (kpi.serving, f.previous(), {"by": "all"}),
-    (kpi.serving, f, {"by": "model"}),
-    (kpi.burn_rates, f, {"at": at}),
-    (kpi.slo_compliance_by_month, f, {}),
-    (kpi.serving_series, f, {"by": series_by}),
-    (kpi.deployment_log, f, {}),
-    (kpi.incident_log, f, {}),
+data = loading.load_many(
+    current=(kpi.serving, f, {"by": "all"}),
+    previous=(kpi.serving, f.previous(), {"by": "all"}),
+    models=(kpi.serving, f, {"by": "model"}),
+    burn=(kpi.burn_rates, f, {"at": at}),
+    history=(kpi.slo_compliance_by_month, f, {}),
+    deployments=(kpi.deployment_log, f, {}),
+    incidents=(kpi.incident_log, f, {}),
 )
 
 # --- headline ---------------------------------------------------------------------------
-current, previous = tiles.first_row(current), tiles.first_row(previous)
+current, previous = tiles.first_row(data.current), tiles.first_row(data.previous)
 served_models = current.get("models_with_requests") or 0
 
 
 def of_served(value) -> str:
     """A count of models "of" the models that served requests: 43/46."""
-    return formats.count(value) if formats.count(value) == "–" else f"{formats.count(value)}/{served_models}"
+    shown = formats.count(value)
+    return shown if shown == "–" else f"{shown}/{served_models}"
 
 
 TILES = [
-    tiles.Tile("Availability", "availability", formats.pct, as_points=True,
-            help="1 - errors / requests, summed over the filtered models."),
-    tiles.Tile("Budget consumed", "error_budget_consumed", formats.pct, False, as_points=True,
-            help="Errors / allowed errors, where allowed = sum((1 - SLO) × requests) over "
-                 "the models. 100% = the period's budget exactly spent."),
-    tiles.Tile("Downtime", "downtime_minutes", formats.minutes, False,
-            help="Downtime-equivalent: (1 - availability) × minutes in the period."),
-    tiles.Tile("Latency p95", "latency_p95_ms", formats.ms, False,
-            help="From the merged latency histogram of all filtered models."),
-    tiles.Tile("Avail. SLO met", "models_availability_slo_met", of_served,
-            help="Models whose availability met their own SLO, of the models with requests "
-                 "in the period."),
-    tiles.Tile("Latency SLO met", "models_latency_slo_met", of_served,
-            help="Models whose p95 was within their own target, of the models with "
-                 "requests in the period."),
+    tiles.Tile("availability"),
+    tiles.Tile("error_budget_consumed"),
+    tiles.Tile("downtime_minutes"),
+    tiles.Tile("latency_p95_ms"),
+    tiles.Tile("models_availability_slo_met", show=of_served),
+    tiles.Tile("models_latency_slo_met", show=of_served),
 ]
 if not current.get("requests"):
     shell.empty_state("No requests were served by the filtered models in this period, so "
@@ -74,7 +63,7 @@ tiles.kpi_tiles(TILES, current, previous)
 
 # --- SLOs per model ---------------------------------------------------------------------
 st.subheader("SLOs per model")
-served = models.filter(pl.col("requests") > 0)
+served = data.models.filter(pl.col("requests") > 0)
 if served.height == 0:
     shell.empty_state("No model served requests in this period: SLOs are measured on "
                    "requests, so there is nothing to compare against the targets.")
@@ -133,7 +122,7 @@ else:
         fig.update_yaxes(type="log", tickvals=ticks)
         charts.plot(fig, key="reliability_latency_chart")
 
-    table = tables.with_detail_link(models).select(
+    table = tables.with_detail_link(data.models).select(
         "model", "team", "business_unit", "requests", "errors", "availability",
         "slo_availability", "availability_slo_met", "error_budget_allowed",
         "error_budget_consumed", "error_budget_remaining", "downtime_minutes",
@@ -141,18 +130,9 @@ else:
     ).sort("error_budget_consumed", descending=True, nulls_last=True)
     st.caption("All filtered models, most budget consumed first; a model without requests "
                "has no availability or latency (empty), not 0 or 100%.")
-    tables.table(table, {"requests": "int", "errors": "int", "availability": "pct",
-                     "slo_availability": "pct", "error_budget_allowed": "float",
-                     "error_budget_consumed": "pct", "error_budget_remaining": "pct",
-                     "downtime_minutes": "min", "latency_p95_ms": "ms",
-                     "slo_latency_p95_ms": "ms", "detail": "link"},
-             labels={"slo_availability": "availability SLO",
-                     "availability_slo_met": "availability SLO met",
-                     "latency_p95_ms": "latency p95", "slo_latency_p95_ms": "p95 SLO",
-                     "latency_slo_met": "latency SLO met",
-                     "error_budget_allowed": "allowed errors",
-                     "downtime_minutes": "downtime-equivalent"},
-             height=400, key="reliability_models_table")
+    tables.table(table,
+                 height=400,
+                 key="reliability_models_table")
 
 # --- burn rate --------------------------------------------------------------------------
 st.subheader("Error-budget burn rate now")
@@ -162,40 +142,32 @@ st.caption(
     "Fast burn: 1 h burn rate > 14.4 (2% of a 30-day budget in an hour); slow burn: 6 h and "
     "1 h > 6. Metrics are hourly, so the last hour stands in for the 5 and 30 minute short "
     "windows.")
-if burn.height == 0:
+if data.burn.height == 0:
     shell.empty_state("No live model in scope served requests in the three days before this "
                    "moment, so there is no burn rate.")
 else:
-    fast = burn.filter(pl.col("fast_burn")).height
-    slow = burn.filter(pl.col("slow_burn")).height
-    tiles.kpi_tiles([
-        tiles.Tile("Fast-burn alerts", "fast", formats.count, False,
-                help="Models whose 1 h burn rate is above 14.4."),
-        tiles.Tile("Slow-burn alerts", "slow", formats.count, False,
-                help="Models whose 6 h and 1 h burn rates are above 6."),
-        tiles.Tile("Models checked", "checked", formats.count, None),
-    ], {"fast": fast, "slow": slow, "checked": burn.height}, {}, per_row=3)
+    fast = data.burn.filter(pl.col("fast_burn")).height
+    slow = data.burn.filter(pl.col("slow_burn")).height
+    tiles.kpi_tiles([tiles.Tile(kpi_name) for kpi_name in (
+        "fast_burn_alerts", "slow_burn_alerts", "models_checked")],
+        {"fast_burn_alerts": fast, "slow_burn_alerts": slow, "models_checked": data.burn.height},
+        {}, per_row=3)
     alert = (pl.when(pl.col("fast_burn")).then(pl.lit("🔴 fast burn"))
              .when(pl.col("slow_burn")).then(pl.lit("🟠 slow burn"))
              .when(pl.col("requests_1h") == 0).then(pl.lit("⚪ no traffic last hour"))
              .otherwise(pl.lit("🟢 ok")))
     tables.table(
-        burn.with_columns(alert.alias("alert")).select(
+        data.burn.with_columns(alert.alias("alert")).select(
             "alert", "model", "team", "slo_availability",
             "burn_rate_1h", "errors_1h", "requests_1h",
             "burn_rate_6h", "errors_6h", "requests_6h",
             "burn_rate_1d", "errors_1d", "requests_1d",
             "burn_rate_3d", "errors_3d", "requests_3d"),
-        {"slo_availability": "pct", **{f"burn_rate_{w}": "float" for w in
-                                       ("1h", "6h", "1d", "3d")},
-         **{f"{c}_{w}": "int" for c in ("errors", "requests") for w in
-            ("1h", "6h", "1d", "3d")}},
-        labels={"slo_availability": "availability SLO",
-                **{f"burn_rate_{w}": f"burn rate {w}" for w in ("1h", "6h", "1d", "3d")}},
         height=320, key="reliability_burn_table")
 
 # --- SLO compliance history -------------------------------------------------------------
 st.subheader("SLO compliance month by month")
+history = data.history
 if history.height == 0:
     shell.empty_state("No serving metrics in this period, so no month has an SLO result.")
 else:
@@ -259,61 +231,68 @@ else:
                           sort_columns=True).sort("model")
     pivot = pivot.with_columns(pl.col(months).fill_null("no metrics"))
     with st.expander(f"Month-by-month table, all {pivot.height} models"):
-        tables.table(pivot, key="reliability_history_table")
+        tables.table(pivot,
+                     key="reliability_history_table")
 
 # --- serving over time, with what changed -----------------------------------------------
-st.subheader("Serving over time, with deployments and incidents")
-by = st.segmented_control("Lines for", ["all", "team"], default="all",
-                          format_func={"all": "All filtered models", "team": "Each team"}.get,
-                          key="reliability_series_by") or "all"
-series = loading.load(kpi.serving_series, f, by=by)  # prefetched above
-if series.height == 0:
-    shell.empty_state("No serving metrics in this period, so there is no time series.")
-else:
-    markers = charts.event_markers(deployments.filter(pl.col("environment") == "production"),
-                               incidents)
-    st.caption("▲ production deployment · ✕ incident start; red: a failed change or a "
-               "sev 1–2 incident. Hover a marker for its id, model and version or severity "
-               f"(with more than {charts.EVENT_MARKERS} events, one marker per day counts them).")
-
-    per_team = by == "team"
-
-    def chart(title: str, y_title: str, column: str, hover: str):
-        """One line per group; with many teams the legend goes to the right and the chart
-        takes the full width, so lines stay readable."""
-        fig = charts.figure(title, y_title, height=460 if per_team else 360)
-        for (name,), group in series.group_by("group_name", maintain_order=True):
-            fig.add_scatter(x=group["day"], y=group[column], name=name if per_team else
-                            "all models", mode="lines" if per_team else "lines+markers",
-                            marker=dict(size=4), hovertemplate=hover)
-        if per_team:
-            fig.update_layout(hovermode="closest", legend=dict(
-                orientation="v", x=1.02, xanchor="left", y=1, yanchor="top"))
-            for trace in fig.data:
-                trace["hovertemplate"] = (f"{trace['name']}<br>%{{x|%a %d %b %Y}}: {hover}"
-                                          "<extra></extra>")
-        return fig
-
-    availability = chart("Availability per day", "availability", "availability", "%{y:.3%}")
-    availability.update_yaxes(tickformat=".2%")
-    budget = chart("Error budget consumed per day (100% = the day's allowance)",
-                   "share of the day's error budget", "error_budget_consumed", "%{y:.1%}")
-    budget.add_hline(y=1, line_dash="dash", line_color="#dc2626")
-    budget.update_yaxes(tickformat=".0%", rangemode="tozero")
-    latency = chart("Latency p95 per day (merged histogram)", "milliseconds",
-                    "latency_p95_ms", "%{y:,.0f} ms")
-    latency.update_yaxes(rangemode="tozero")
-    figures = {"reliability_availability": availability,
-               "reliability_budget_series": budget,
-               "reliability_latency_series": latency}
-    if per_team:
-        for key, fig in figures.items():
-            charts.plot(charts.mark_events(fig, markers), key=key)
+@st.fragment
+def serving_over_time(f, deployments: pl.DataFrame, incidents: pl.DataFrame) -> None:
+    """The section with its own control: choosing "Lines for" reruns only this section."""
+    st.subheader("Serving over time, with deployments and incidents")
+    by = st.segmented_control("Lines for", ["all", "team"], default="all",
+                              format_func={"all": "All filtered models", "team": "Each team"}.get,
+                              key="reliability_series_by") or "all"
+    series = loading.load(kpi.serving_series, f, by=by)
+    if series.height == 0:
+        shell.empty_state("No serving metrics in this period, so there is no time series.")
     else:
-        left, right = st.columns(2)
-        for column, key in ((left, "reliability_availability"),
-                            (right, "reliability_budget_series")):
-            with column:
-                charts.plot(charts.mark_events(figures[key], markers), key=key)
-        charts.plot(charts.mark_events(latency, markers),
-                key="reliability_latency_series")
+        markers = charts.event_markers(deployments.filter(pl.col("environment") == "production"),
+                                   incidents)
+        st.caption("▲ production deployment · ✕ incident start; red: a failed change or a "
+                   "sev 1–2 incident. Hover a marker for its id, model and version or severity "
+                   f"(with more than {charts.EVENT_MARKERS} events, one marker per day counts them).")
+
+        per_team = by == "team"
+
+        def chart(title: str, y_title: str, column: str, hover: str):
+            """One line per group; with many teams the legend goes to the right and the chart
+            takes the full width, so lines stay readable."""
+            fig = charts.figure(title, y_title, height=460 if per_team else 360)
+            for (name,), group in series.group_by("group_name", maintain_order=True):
+                fig.add_scatter(x=group["day"], y=group[column], name=name if per_team else
+                                "all models", mode="lines" if per_team else "lines+markers",
+                                marker=dict(size=4), hovertemplate=hover)
+            if per_team:
+                fig.update_layout(hovermode="closest", legend=dict(
+                    orientation="v", x=1.02, xanchor="left", y=1, yanchor="top"))
+                for trace in fig.data:
+                    trace["hovertemplate"] = (f"{trace['name']}<br>%{{x|%a %d %b %Y}}: {hover}"
+                                              "<extra></extra>")
+            return fig
+
+        availability = chart("Availability per day", "availability", "availability", "%{y:.3%}")
+        availability.update_yaxes(tickformat=".2%")
+        budget = chart("Error budget consumed per day (100% = the day's allowance)",
+                       "share of the day's error budget", "error_budget_consumed", "%{y:.1%}")
+        budget.add_hline(y=1, line_dash="dash", line_color="#dc2626")
+        budget.update_yaxes(tickformat=".0%", rangemode="tozero")
+        latency = chart("Latency p95 per day (merged histogram)", "milliseconds",
+                        "latency_p95_ms", "%{y:,.0f} ms")
+        latency.update_yaxes(rangemode="tozero")
+        figures = {"reliability_availability": availability,
+                   "reliability_budget_series": budget,
+                   "reliability_latency_series": latency}
+        if per_team:
+            for key, fig in figures.items():
+                charts.plot(charts.mark_events(fig, markers), key=key)
+        else:
+            left, right = st.columns(2)
+            for column, key in ((left, "reliability_availability"),
+                                (right, "reliability_budget_series")):
+                with column:
+                    charts.plot(charts.mark_events(figures[key], markers), key=key)
+            charts.plot(charts.mark_events(latency, markers),
+                    key="reliability_latency_series")
+
+
+serving_over_time(f, data.deployments, data.incidents)

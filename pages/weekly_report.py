@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
-from dashboard import loading, shell, tables
+from dashboard import loading, presentation, shell, tables
 from queries import report
 from queries.warehouse import UsageError, WarehouseError
 
@@ -17,7 +17,7 @@ shell.page_header(
     "Weekly report",
     "One row per model that existed during the ISO week (or per team / business unit, "
     "aggregated from summed counts), exactly as `modelops report weekly` writes it.",
-    "weekly-report-csv",
+    presentation.WEEKLY_REPORT,
 )
 
 now = datetime.now(UTC).replace(tzinfo=None)
@@ -58,10 +58,5 @@ st.download_button(
 st.caption("Same file from a scheduler: `" + " ".join(command) + "`")
 
 st.subheader(f"Preview · {frame.height} rows")
-tables.table(frame, {
-    "requests": "int", "errors": "int", "availability": "pct", "slo_availability": "pct",
-    "error_budget_consumed": "pct", "latency_p50_ms": "ms", "latency_p95_ms": "ms",
-    "latency_p99_ms": "ms", "slo_latency_p95_ms": "ms", "mttr_minutes": "min",
-    "change_failure_rate": "pct", "cost_usd": "usd", "cost_per_1k_requests": "usd",
-    "business_value_usd": "usd", "net_value_usd": "usd", "dq_pass_rate": "pct",
-}, height=520)
+tables.table(frame,
+             height=520)

@@ -11,7 +11,9 @@ def test_numbers_are_formatted_for_reading_and_missing_values_show_a_dash():
     assert formats.usd(812.4) == "$812" and formats.usd(2054.1) == "$2.05k"
     assert formats.usd(-1_234_567) == "-$1.23M" and formats.usd(12.5) == "$12.50"
     assert formats.count(1_390_000) == "1.39M" and formats.count(12_345) == "12.3k"
-    assert formats.minutes(45) == "45 min" and formats.minutes(150) == "2.5 h"
+    assert formats.minutes(45) == "45 min" and formats.minutes(150) == "150 min"
+    assert formats.hours(150) == "2.5 h" and formats.hours(45) == "0.8 h"
+    assert formats.hours(1_921) == "32.0 h" and formats.hours(600_000) == "10,000.0 h"
     assert formats.ms(76.6) == "77 ms"
 
 
