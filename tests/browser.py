@@ -120,7 +120,7 @@ def browser(width: int = 1440, height: int = 1000):
 # the screen shows — the main title(s), whether the sidebar holds the filter bar, the
 # navigation's entries — so a test can tell whether anything was ever drawn outside the
 # app shell, however briefly.
-WATCH_SCREEN = """
+WATCH_SCREEN = r"""
 window.__screens = [];
 new MutationObserver(() => {
   const h1 = [...document.querySelectorAll('[data-testid=stMain] h1')]
