@@ -257,7 +257,7 @@ def test_many_first_visits_on_a_fresh_server_all_get_the_app_shell(demo_warehous
                 for anchor in {m.anchor for m in MEASURES.values()}:
                     assert page.locator(f'[id="{anchor}"]').count() == 1, anchor
             if title != "No access":
-                assert final["filters"] and final["h1"] == [title], (user, path, final)
+                assert final["filters"] and final["h1"][0] == title, (user, path, final)
                 expected_nav = TITLES - ({"Data"} if user == "alice@example.com" else set())
                 assert set(final["nav"]) == expected_nav, (user, path, final["nav"])
 
