@@ -58,5 +58,6 @@ st.download_button(
 st.caption("Same file from a scheduler: `" + " ".join(command) + "`")
 
 st.subheader(f"Preview · {frame.height} rows")
-tables.table(frame,
-             height=520)
+# A preview of the CSV: its columns as the file has them (MTTR in minutes, as the
+# contract's `mttr_minutes` says), not converted for reading as on the other pages.
+tables.table(frame, units={"mttr_minutes": "minutes"}, height=520)

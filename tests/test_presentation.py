@@ -150,3 +150,11 @@ def test_tables_show_minutes_as_hours_under_an_honest_name(app, demo_warehouse):
     for row in expected.iter_rows(named=True):
         if row["mttr_minutes"] is not None:
             assert shown[row["group_name"]] == pytest.approx(row["mttr_minutes"] / 60)
+
+
+def test_the_weekly_preview_keeps_the_csv_columns_and_units(app, demo_warehouse):
+    at = app(demo_warehouse, "pages/weekly_report.py")
+    preview = at.dataframe[0]
+    assert "mttr_minutes" in preview.value.columns and "mttr_hours" not in preview.value.columns
+    assert json.loads(preview.proto.columns)["mttr_minutes"]["type_config"]["format"] == \
+        "%.0f min"
