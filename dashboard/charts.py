@@ -5,6 +5,11 @@ from __future__ import annotations
 import copy
 import os
 
+# Imported whole before any chart is drawn: Plotly looks pandas up in sys.modules without
+# importing it, so while one session's first table imports pandas, another session's chart
+# met the half-imported module ("partially initialized module 'pandas'") on a fresh server
+# with several first visits at once (tests/test_browser.py, the first demo build).
+import pandas  # noqa: F401
 import plotly.graph_objects as go
 import plotly.io as pio
 import polars as pl
