@@ -6,8 +6,8 @@
 -- too (queries/macros.sql), so the two agree (tests/test_kpi_consistency.py); the sums
 -- are exact, so summing the facts straight over the scope (no per-model step, no per-model
 -- SLO verdicts: tiles show none) gives the report's numbers for the same scope.
--- Measured on 2,000 models (kpi_tiles runs twice per page view): the scope as a plain
--- CTE and a semi-join per fact plan and run faster than a MATERIALIZED scope or a join.
+-- The scope is a plain CTE with a semi-join per fact: on 2,000 models it measured a little
+-- faster than a MATERIALIZED scope or a join per fact (noisy; see the commit message).
 -- Parameters: $start, $end (whole UTC days), $business_units, $teams, $models.
 -- METRICS.md: Serving (requests, availability, error budget consumed for a group, latency
 --   p95); Incidents (counts by started_at, MTTR over incidents resolved in the window);
