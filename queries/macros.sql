@@ -102,16 +102,86 @@ CREATE OR REPLACE MACRO deployments_in(window_start, window_end) AS TABLE
     WHERE d.deployed_at >= window_start AND d.deployed_at < window_end;
 
 -- One definition of the KPIs that the headline tiles (kpi_tiles.sql) and the weekly report
--- (weekly_report.sql) both show, so the two cannot disagree. One row per group of the
--- scoped models ('model', 'team', 'business_unit', or 'all' for one row of the whole
--- scope; none when no model is in scope) over [window_start, window_end) (whole UTC days).
--- existed_only keeps the models that existed during the window (created_at < end and not
--- retired before start), as the weekly report does.
--- Each model contributes counts (requests, errors, allowed errors, histogram, incident
--- durations, deployments, money, checks); every ratio and percentile comes from the
--- group's sums, never averaged (METRICS.md, "Aggregation rule"). Sums feeding ratios are
--- exact (integers; DECIMAL for money and allowed errors), so a number does not depend on
--- the order DuckDB's threads add. Key and model-only columns coarser than the grouping
+-- (weekly_report.sql, through kpi_groups below) both show, so the two cannot disagree, in
+-- two parts that both queries call:
+--  * per fact, the rows that count in the window [window_start, window_end) and what each
+--    contributes (*_in table macros, one row per fact row, with model_id to scope and
+--    group them by). A query sums them at whatever level it needs: the report per model
+--    (for the models' own SLO verdicts) and then per group; the tiles straight over the
+--    scope, with no per-model step. Every sum feeding a ratio is exact (integers; DECIMAL
+--    for money and allowed errors), so it does not depend on the level or on the order
+--    DuckDB's threads add: the report's group row and the tiles give the same numbers.
+--  * per KPI, the ratio from those sums (kpi_* scalar macros; METRICS.md, "Aggregation
+--    rule": from the group's sums, never averaged).
+-- Serving rows are daily_serving's; failed changes are deployments_in's (above).
+
+-- Incidents: counted by start (incidents, sev1_sev2); resolution time by resolution
+-- (resolved, resolution_us); an incident can count in both windows.
+CREATE OR REPLACE MACRO incidents_in(window_start, window_end) AS TABLE
+    SELECT model_id,
+           started_at >= window_start AND started_at < window_end AS counted,
+           started_at >= window_start AND started_at < window_end AND severity <= 2
+               AS sev1_sev2,
+           resolved_at >= window_start AND resolved_at < window_end AS resolved,
+           CASE WHEN resolved_at >= window_start AND resolved_at < window_end
+                THEN epoch_us(resolved_at) - epoch_us(started_at) END AS resolution_us
+    FROM incidents
+    WHERE (started_at >= window_start AND started_at < window_end)
+       OR (resolved_at >= window_start AND resolved_at < window_end);
+
+-- Money, exact: cost and business value per day (whole UTC days).
+CREATE OR REPLACE MACRO costs_in(window_start, window_end) AS TABLE
+    SELECT model_id, amount_usd::DECIMAL(38, 9) AS cost_usd
+    FROM costs_daily
+    WHERE day >= window_start::DATE AND day < window_end::DATE;
+
+CREATE OR REPLACE MACRO value_in(window_start, window_end) AS TABLE
+    SELECT model_id, value_usd::DECIMAL(38, 9) AS business_value_usd
+    FROM business_value_daily
+    WHERE day >= window_start::DATE AND day < window_end::DATE;
+
+-- A drift alert: a measurement above its threshold.
+CREATE OR REPLACE MACRO drift_alerts_in(window_start, window_end) AS TABLE
+    SELECT model_id
+    FROM drift
+    WHERE measured_at >= window_start AND measured_at < window_end AND score > threshold;
+
+CREATE OR REPLACE MACRO dq_checks_in(window_start, window_end) AS TABLE
+    SELECT model_id, status = 'pass' AS passed
+    FROM data_quality
+    WHERE run_at >= window_start AND run_at < window_end;
+
+-- The errors a model's SLO allows for its requests (exact; summed into a group's budget).
+CREATE OR REPLACE MACRO allowed_errors(slo_availability, requests) AS
+    (1 - slo_availability::DECIMAL(18, 15)) * requests;
+
+-- The ratios, from sums. 1 - errors / requests as one correctly rounded division; NULL
+-- where METRICS.md leaves a KPI undefined (no requests, budget, resolutions, deployments,
+-- cost, checks).
+CREATE OR REPLACE MACRO kpi_availability(requests, errors) AS
+    (requests - errors) / nullif(requests, 0);
+CREATE OR REPLACE MACRO kpi_error_budget_consumed(errors, allowed_errors) AS
+    errors / nullif(allowed_errors::DOUBLE, 0);
+-- mean over the incidents resolved in the window: total duration / count
+CREATE OR REPLACE MACRO kpi_mttr_minutes(resolution_us, resolved_incidents) AS
+    resolution_us / (60000000 * nullif(resolved_incidents, 0))::DOUBLE;
+CREATE OR REPLACE MACRO kpi_change_failure_rate(failed_changes, deployments) AS
+    failed_changes / nullif(deployments, 0);
+CREATE OR REPLACE MACRO kpi_cost_per_1k_requests(cost_usd, requests) AS
+    (cost_usd * 1000)::DOUBLE / nullif(requests, 0);
+CREATE OR REPLACE MACRO kpi_net_value_usd(business_value_usd, cost_usd) AS
+    (business_value_usd - cost_usd)::DOUBLE;
+CREATE OR REPLACE MACRO kpi_roi(business_value_usd, cost_usd) AS
+    ((business_value_usd - cost_usd) / nullif(cost_usd, 0))::DOUBLE;
+CREATE OR REPLACE MACRO kpi_dq_pass_rate(dq_passed, dq_checks) AS
+    dq_passed / nullif(dq_checks, 0);
+
+-- The KPIs per group of the scoped models, for the weekly report: one row per group
+-- ('model', 'team', 'business_unit', or 'all' for one row of the whole scope; none when no
+-- model is in scope) over [window_start, window_end) (whole UTC days), from the facts and
+-- ratios above. existed_only keeps the models that existed during the window (created_at
+-- < end and not retired before start), as the weekly report does.
+-- Each model contributes its sums; key and model-only columns coarser than the grouping
 -- are NULL. availability_slo_met / latency_slo_met are the model's own verdicts (bool_and
 -- over a group); models_*_slo_met count the group's models that met their own SLO.
 CREATE OR REPLACE MACRO kpi_groups(window_start, window_end, business_units, teams, models,
@@ -134,20 +204,12 @@ serving AS (
     GROUP BY model_id
 ),
 incident_counts AS (
-    -- Counts by start; resolution time by resolution (an incident can count in both windows).
     SELECT model_id,
-           count(*) FILTER (WHERE started_at >= window_start AND started_at < window_end)
-               AS incidents,
-           count(*) FILTER (WHERE started_at >= window_start AND started_at < window_end
-                              AND severity <= 2) AS sev1_sev2_incidents,
-           count(*) FILTER (WHERE resolved_at >= window_start AND resolved_at < window_end)
-               AS resolved_incidents,
-           coalesce(sum(epoch_us(resolved_at) - epoch_us(started_at))
-                        FILTER (WHERE resolved_at >= window_start AND resolved_at < window_end),
-                    0) AS resolution_us
-    FROM incidents
-    WHERE (started_at >= window_start AND started_at < window_end)
-       OR (resolved_at >= window_start AND resolved_at < window_end)
+           count(*) FILTER (WHERE counted) AS incidents,
+           count(*) FILTER (WHERE sev1_sev2) AS sev1_sev2_incidents,
+           count(*) FILTER (WHERE resolved) AS resolved_incidents,
+           coalesce(sum(resolution_us), 0) AS resolution_us
+    FROM incidents_in(window_start, window_end)
     GROUP BY model_id
 ),
 changes AS (
@@ -159,34 +221,30 @@ changes AS (
     GROUP BY model_id
 ),
 costs AS (
-    SELECT model_id, sum(amount_usd::DECIMAL(38, 9)) AS cost_usd
-    FROM costs_daily
-    WHERE day >= window_start::DATE AND day < window_end::DATE
+    SELECT model_id, sum(cost_usd) AS cost_usd
+    FROM costs_in(window_start, window_end)
     GROUP BY model_id
 ),
 value AS (
-    SELECT model_id, sum(value_usd::DECIMAL(38, 9)) AS business_value_usd
-    FROM business_value_daily
-    WHERE day >= window_start::DATE AND day < window_end::DATE
+    SELECT model_id, sum(business_value_usd) AS business_value_usd
+    FROM value_in(window_start, window_end)
     GROUP BY model_id
 ),
 drift_alerts AS (
     SELECT model_id, count(*) AS drift_alerts
-    FROM drift
-    WHERE measured_at >= window_start AND measured_at < window_end AND score > threshold
+    FROM drift_alerts_in(window_start, window_end)
     GROUP BY model_id
 ),
 quality AS (
-    SELECT model_id, count(*) AS dq_checks, count(*) FILTER (WHERE status = 'pass') AS dq_passed
-    FROM data_quality
-    WHERE run_at >= window_start AND run_at < window_end
+    SELECT model_id, count(*) AS dq_checks, count(*) FILTER (WHERE passed) AS dq_passed
+    FROM dq_checks_in(window_start, window_end)
     GROUP BY model_id
 ),
 per_model AS (
     SELECT s.*,
            coalesce(v.requests, 0) AS requests,
            coalesce(v.errors, 0) AS errors,
-           (1 - s.slo_availability::DECIMAL(18, 15)) * coalesce(v.requests, 0) AS allowed_errors,
+           allowed_errors(s.slo_availability, coalesce(v.requests, 0)) AS allowed_errors,
            v.h,
            coalesce(i.incidents, 0) AS incidents,
            coalesce(i.sev1_sev2_incidents, 0) AS sev1_sev2_incidents,
@@ -200,7 +258,7 @@ per_model AS (
            coalesce(q.dq_checks, 0) AS dq_checks,
            coalesce(q.dq_passed, 0) AS dq_passed,
            -- The model's own SLO verdicts (NULL when there were no requests).
-           (v.requests - v.errors) / nullif(v.requests, 0) >= s.slo_availability
+           kpi_availability(v.requests, v.errors) >= s.slo_availability
                AS availability_slo_met,
            latency_ms(0.95, v.h) <= s.slo_latency_p95_ms AS latency_slo_met
     FROM scope s
@@ -252,13 +310,12 @@ SELECT
     lifecycle_stage, risk_tier, models,
     requests,
     errors,
-    -- 1 - errors / requests, as one correctly rounded division
-    (requests - errors) / nullif(requests, 0) AS availability,
+    kpi_availability(requests, errors) AS availability,
     slo_availability,
     CASE WHEN group_by = 'model' THEN availability_slo_met END AS availability_slo_met,
     models_availability_slo_met,
     allowed_errors::DOUBLE AS error_budget_allowed,
-    errors / nullif(allowed_errors::DOUBLE, 0) AS error_budget_consumed,
+    kpi_error_budget_consumed(errors, allowed_errors) AS error_budget_consumed,
     latency_ms(0.50, h) AS latency_p50_ms,
     latency_ms(0.95, h) AS latency_p95_ms,
     latency_ms(0.99, h) AS latency_p99_ms,
@@ -268,20 +325,19 @@ SELECT
     incidents,
     sev1_sev2_incidents,
     resolved_incidents,
-    -- mean over the incidents resolved in the window: total duration / count
-    resolution_us / (60000000 * nullif(resolved_incidents, 0))::DOUBLE AS mttr_minutes,
+    kpi_mttr_minutes(resolution_us, resolved_incidents) AS mttr_minutes,
     deployments,
     failed_changes,
-    failed_changes / nullif(deployments, 0) AS change_failure_rate,
+    kpi_change_failure_rate(failed_changes, deployments) AS change_failure_rate,
     cost_usd::DOUBLE AS cost_usd,
-    (cost_usd * 1000)::DOUBLE / nullif(requests, 0) AS cost_per_1k_requests,
+    kpi_cost_per_1k_requests(cost_usd, requests) AS cost_per_1k_requests,
     business_value_usd::DOUBLE AS business_value_usd,
-    (business_value_usd - cost_usd)::DOUBLE AS net_value_usd,
-    ((business_value_usd - cost_usd) / nullif(cost_usd, 0))::DOUBLE AS roi,
+    kpi_net_value_usd(business_value_usd, cost_usd) AS net_value_usd,
+    kpi_roi(business_value_usd, cost_usd) AS roi,
     drift_alerts,
     dq_checks,
     dq_passed,
-    dq_passed / nullif(dq_checks, 0) AS dq_pass_rate
+    kpi_dq_pass_rate(dq_passed, dq_checks) AS dq_pass_rate
 FROM grouped;
 
 -- latency_quantile_ms(q, le_5 .. le_10000, total), which latency_ms wraps, is a vectorised
