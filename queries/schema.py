@@ -133,9 +133,9 @@ _add(Entity("models", (
     Column("slo_latency_p95_ms", "float", required=True, default="500",
            check="v > 0", check_reason="must be > 0"),
     _text("runbook_url"),
-    Column("runbook_reviewed_at", "timestamp"),  # issue 14: runbook health
     Column("created_at", "timestamp", required=True),
     Column("retired_at", "timestamp"),
+    Column("runbook_reviewed_at", "timestamp"),  # issue 14: runbook health
 ), (
     RowRule("retired_at < created_at", "retired_at is before created_at"),
 ), time_column="created_at"))
