@@ -292,3 +292,96 @@ def kpi_tiles_vs_previous(con, f: Filter) -> pl.DataFrame:
 def _float(value) -> float | None:
     return None if value is None else float(value)
 
+
+
+# --- the weekly operations review (issue 14) --------------------------------------------
+
+REVIEW_GROUPS = ("team", "business_unit", "all")
+
+
+def team_load(con, f: Filter) -> pl.DataFrame:
+    """On-call load per team over the window (team_load.sql), busiest first.
+
+    Columns: team_id, team, business_unit_id, business_unit, time_zone, pages,
+    out_of_hours_pages (before 08:00 or from 18:00 in the team's time zone),
+    out_of_hours_share, sev1_sev2_pages, acknowledged_pages, median_minutes_to_acknowledge,
+    responders, oncall_weeks (distinct responder x ISO week with a page),
+    pages_per_oncall_week, incidents (on the team's models), top3_model_incidents,
+    top3_model_share.
+    """
+    return run(con, "team_load", **f.params())
+
+
+def responder_load(con, f: Filter) -> pl.DataFrame:
+    """On-call load per responder (responder_load.sql), busiest first.
+
+    Columns: team_id, team, time_zone, responder, pages, out_of_hours_pages,
+    out_of_hours_share, sev1_sev2_pages, acknowledged_pages, median_minutes_to_acknowledge,
+    oncall_weeks (distinct ISO weeks with a page), pages_per_oncall_week.
+    """
+    return run(con, "responder_load", **f.params())
+
+
+def follow_ups(con, f: Filter, by: str = "team") -> pl.DataFrame:
+    """Postmortem / review follow-ups per team, business unit or all (follow_ups.sql).
+
+    Columns: group_id, group_name, action_items, open_action_items, overdue_action_items
+    (open at the window's end, due before it), closed_action_items (closed in the window),
+    median_days_to_close, sev1_sev2_incidents, with_postmortem, postmortem_share,
+    follow_ups_closed_30d, follow_ups_closed_30d_share.
+    """
+    _choice(by, REVIEW_GROUPS, "by")
+    return run(con, "follow_ups", **f.params(), group_by=by)
+
+
+def overdue_action_items(con, f: Filter) -> pl.DataFrame:
+    """Action items overdue at the window's end, most overdue first.
+
+    Columns: action_item_id, owner, title, priority, team_id, team, business_unit_id,
+    incident_id, model_id, created_at, due_at, days_overdue.
+    """
+    return run(con, "overdue_action_items", **f.params())
+
+
+def rework_rate(con, f: Filter, by: str = "team") -> pl.DataFrame:
+    """DORA deployment rework rate per group (rework_rate.sql).
+
+    Columns: group_id, group_name, deployments (production), rework_deployments
+    (remediating an incident), rework_rate.
+    """
+    _choice(by, GROUPS, "by")
+    return run(con, "rework_rate", **f.params(), group_by=by)
+
+
+def runbook_health(con, f: Filter, by: str = "team") -> pl.DataFrame:
+    """Production models without a runbook, or whose runbook was not reviewed in the 180
+    days before the window's end (runbook_health.sql); by="model" lists models.
+
+    Columns: group_id, group_name, production_models, without_runbook, runbook_stale,
+    healthy, last_reviewed_at, days_since_last_review.
+    """
+    _choice(by, GROUPS, "by")
+    return run(con, "runbook_health", **f.params(), group_by=by, at=f.end)
+
+
+def quarterly_trends(con, f: Filter, by: str = "all") -> pl.DataFrame:
+    """Per calendar quarter touched by the window: DORA keys, MTTR, availability and cost
+    per 1k requests, each with `<name>_change` against the quarter before
+    (quarterly_trends.sql).
+
+    Columns: group_id, group_name, quarter ('2026-Q3'), quarter_start, quarter_end, days,
+    deployments, deployments_per_week, lead_time_median_minutes, failed_changes,
+    change_failure_rate, recovery_time_median_minutes, mttr_minutes, requests,
+    availability, cost_usd, cost_per_1k_requests, and the *_change columns.
+    """
+    _choice(by, GROUPS, "by")
+    return run(con, "quarterly_trends", **f.params(), group_by=by)
+
+
+def reviews_due(con, f: Filter) -> pl.DataFrame:
+    """Risk reviews falling due in the 14 days from the window's end (reviews_due.sql).
+
+    Columns: model_id, model, team_id, team, business_unit_id, next_review_due,
+    days_until_due.
+    """
+    return run(con, "reviews_due", **f.params())
