@@ -225,6 +225,9 @@ def add_report_parser(sub, add_warehouse) -> None:
     add_warehouse(weekly)
     weekly.set_defaults(func=cmd_weekly)
 
+    from queries.review import add_review_parser  # review.py builds on this module
+    add_review_parser(kinds, add_warehouse)
+
 
 def cmd_weekly(args: argparse.Namespace) -> int:
     if args.split_by and not args.out_dir:
