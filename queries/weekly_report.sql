@@ -27,6 +27,15 @@
 -- row's numbers do not depend on the order in which DuckDB's threads add them up.
 --
 -- Percentiles use latency_quantile_ms (queries/latency.py), as every KPI query does.
+--
+-- Appended for the weekly review (issue 14), after every earlier column:
+--   rework_rate           remediation deployments / production deployments (group sums)
+--   open_action_items     action items created before the week's end, not closed before it
+--   overdue_action_items  of those, due before the week's end
+--   pages                 on-call pages sent in the week for incidents on the row's models
+-- Action items are counted per model by the model they name; a team row counts the team's
+-- items (action_items.team_id, with or without a model) and a business-unit row those of
+-- its teams in scope, so an item about no model still shows in its team's row.
 WITH scope AS (
     SELECT model_id, name AS model, lifecycle_stage, risk_tier,
            slo_availability, slo_latency_p95_ms,
@@ -80,7 +89,8 @@ changes AS (
                WHERE outcome IN ('failed', 'rolled_back')
                   OR deployment_id IN (SELECT deployment_id FROM incidents
                                        WHERE deployment_id IS NOT NULL)
-           ) AS failed_changes
+           ) AS failed_changes,
+           count(*) FILTER (WHERE remediates_incident_id IS NOT NULL) AS rework_deployments
     FROM deployments
     WHERE environment = 'production'
       AND deployed_at >= $start AND deployed_at < $end
@@ -110,6 +120,19 @@ quality AS (
     WHERE run_at >= $start AND run_at < $end
     GROUP BY model_id
 ),
+page_counts AS (
+    SELECT i.model_id, count(*) AS pages
+    FROM oncall_pages p JOIN incidents i ON i.incident_id = p.incident_id
+    WHERE p.paged_at >= $start AND p.paged_at < $end
+    GROUP BY i.model_id
+),
+item_state AS (
+    SELECT model_id, team_id,
+           closed_at IS NULL OR closed_at >= $end AS open,
+           (closed_at IS NULL OR closed_at >= $end) AND due_at < $end AS overdue
+    FROM action_items
+    WHERE created_at < $end
+),
 per_model AS (
     SELECT s.*,
            coalesce(v.requests, 0) AS requests,
@@ -126,6 +149,8 @@ per_model AS (
            coalesce(i.resolution_us, 0) AS resolution_us,
            coalesce(c.deployments, 0) AS deployments,
            coalesce(c.failed_changes, 0) AS failed_changes,
+           coalesce(c.rework_deployments, 0) AS rework_deployments,
+           coalesce(pc.pages, 0) AS pages,
            coalesce(k.cost_usd, 0) AS cost_usd,
            coalesce(bv.business_value_usd, 0) AS business_value_usd,
            coalesce(d.drift_alerts, 0) AS drift_alerts,
@@ -145,6 +170,7 @@ per_model AS (
     LEFT JOIN value bv USING (model_id)
     LEFT JOIN drift_alerts d USING (model_id)
     LEFT JOIN quality q USING (model_id)
+    LEFT JOIN page_counts pc USING (model_id)
 ),
 grouped AS (
     SELECT
@@ -177,6 +203,8 @@ grouped AS (
         sum(resolution_us) AS resolution_us,
         sum(deployments)::BIGINT AS deployments,
         sum(failed_changes)::BIGINT AS failed_changes,
+        sum(rework_deployments)::BIGINT AS rework_deployments,
+        sum(pages)::BIGINT AS pages,
         sum(cost_usd) AS cost_usd,
         sum(business_value_usd) AS business_value_usd,
         sum(drift_alerts)::BIGINT AS drift_alerts,
@@ -215,6 +243,22 @@ SELECT
     business_value_usd::DOUBLE AS business_value_usd,
     (business_value_usd - cost_usd)::DOUBLE AS net_value_usd,
     drift_alerts,
-    dq_passed / nullif(dq_checks, 0) AS dq_pass_rate
+    dq_passed / nullif(dq_checks, 0) AS dq_pass_rate,
+    rework_deployments / nullif(deployments, 0) AS rework_rate,
+    (SELECT count(*) FILTER (WHERE it.open) FROM item_state it
+     WHERE CASE $group_by
+               WHEN 'model' THEN it.model_id = grouped.model_id
+               WHEN 'team' THEN it.team_id = grouped.team_id
+               ELSE it.team_id IN (SELECT team_id FROM scope
+                                   WHERE scope.business_unit_id = grouped.business_unit_id)
+           END) AS open_action_items,
+    (SELECT count(*) FILTER (WHERE it.overdue) FROM item_state it
+     WHERE CASE $group_by
+               WHEN 'model' THEN it.model_id = grouped.model_id
+               WHEN 'team' THEN it.team_id = grouped.team_id
+               ELSE it.team_id IN (SELECT team_id FROM scope
+                                   WHERE scope.business_unit_id = grouped.business_unit_id)
+           END) AS overdue_action_items,
+    pages
 FROM grouped
 ORDER BY business_unit_id, team_id NULLS FIRST, model_id NULLS FIRST
