@@ -4,7 +4,8 @@
 -- returned). A quarter counts from its first day up to the window's end, so a quarter in
 -- progress is "quarter to date" (days says how many days it covers).
 --   deployments, deployments_per_week (deployments / days * 7), lead_time_median_minutes,
---   failed_changes, change_failure_rate, recovery_time_median_minutes: as dora.sql
+--   failed_changes (the deployments_in macro's failed-change rule), change_failure_rate,
+--   recovery_time_median_minutes: as dora.sql
 --   mttr_minutes: mean resolved_at - started_at of incidents resolved in the quarter
 --   availability: 1 - errors / requests (metrics_daily), cost_per_1k_requests
 -- *_change = this quarter's value - the previous quarter's (empty when either is).
@@ -23,15 +24,13 @@ WITH g AS (
 ), deploys AS (
     SELECT g.group_id, date_trunc('quarter', d.deployed_at) AS quarter_start,
            count(*) AS deployments,
-           count(*) FILTER (WHERE d.outcome IN ('failed', 'rolled_back')
-                  OR d.deployment_id IN (SELECT deployment_id FROM incidents
-                                         WHERE deployment_id IS NOT NULL)) AS failed_changes,
+           count(*) FILTER (WHERE d.failed_change) AS failed_changes,
            median(epoch(d.deployed_at - d.committed_at) / 60)
                FILTER (WHERE d.outcome = 'succeeded' AND d.committed_at IS NOT NULL)
                AS lead_time_median_minutes
-    FROM deployments d JOIN g ON g.model_id = d.model_id
+    FROM deployments_in((SELECT min(quarter_start) FROM quarters), $end) d
+    JOIN g ON g.model_id = d.model_id
     WHERE d.environment = 'production'
-      AND d.deployed_at >= (SELECT min(quarter_start) FROM quarters) AND d.deployed_at < $end
     GROUP BY ALL
 ), resolved AS (
     SELECT g.group_id, date_trunc('quarter', i.resolved_at) AS quarter_start,
