@@ -14,7 +14,6 @@ shell.page_header(
     "model's cost counts wholly to its team and that team's business unit.",
     presentation.COST,
 )
-st.caption(shell.window_caption(f))
 
 # --- KPI tiles --------------------------------------------------------------------------
 TILES = [tiles.Tile(kpi_name) for kpi_name in (

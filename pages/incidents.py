@@ -17,12 +17,10 @@ shell.page_header(
     "over incidents resolved in the period — open incidents never get a made-up time.",
     presentation.INCIDENTS,
 )
-st.caption(shell.window_caption(f))
 
-# "Open" is judged at the window's end, or now if the window runs on into the present
-# (whole minutes, so reruns reuse the cached answer).
-now = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)
-at = min(f.end, now)
+# "Open now" is judged at the current time (UTC, whole minutes, so reruns reuse the cached
+# answer), whatever the period: a preset ends at today's midnight, up to ~23 h ago.
+at = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)
 
 SEVERITY_COLOURS = {1: "#7f1d1d", 2: "#dc2626", 3: "#f59e0b", 4: "#94a3b8"}
 
@@ -134,12 +132,14 @@ else:
                  key="incidents_teams_table")
 
 # --- open now ---------------------------------------------------------------------------
-st.subheader(f"Open at {at:%d %b %Y %H:%M} UTC")
+st.subheader(f"Open now ({at:%d %b %Y %H:%M} UTC)")
 if data.open_now.height == 0:
-    shell.empty_state(f"No incident of the filtered models was open at {at:%d %b %Y %H:%M} UTC "
-                   "(the end of the period, or now if the period runs to today).")
+    shell.empty_state(f"No incident of the filtered models is open now ({at:%d %b %Y %H:%M} "
+                      "UTC; this list ignores the period).")
 else:
-    st.caption("Most severe and oldest first. Detection and acknowledgement that happened "
+    st.caption("Open at this moment, whatever the period chosen (as loaded: an incident "
+               "resolved since the last load still shows as open). Most severe and oldest "
+               "first. Detection and acknowledgement that happened "
                "after this moment are shown as not yet happened.")
     tables.table(tables.with_detail_link(data.open_now.with_columns(
             pl.col("age_minutes").map_elements(

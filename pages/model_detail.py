@@ -66,7 +66,6 @@ if model_id != requested:
 # The filter narrowed to this model; its business units and teams still apply.
 mf = replace(f, models=(model_id,))
 today = filter_bar.today()
-st.caption(shell.window_caption(f))
 
 # Everything the page draws, fetched together: the queries not cached yet run side by side.
 data = loading.load_many(

@@ -14,7 +14,6 @@ shell.page_header(
     "whose current version has a passed post-deployment validation / production models.",
     presentation.QUALITY,
 )
-st.caption(shell.window_caption(f))
 
 # --- KPI tiles --------------------------------------------------------------------------
 TILES = [tiles.Tile(kpi_name) for kpi_name in (

@@ -17,13 +17,12 @@ shell.page_header(
     "models for a group; burn rate = error rate / (1 - SLO).",
     presentation.SERVING,
 )
-st.caption(shell.window_caption(f))
 
-# The moment "now" on this page: the window's end, or the current hour if the window runs
-# on into the present. Whole hours, because burn rates use complete hours (and a stable
-# value keeps the cache warm between reruns).
-now = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
-at = min(f.end, now)
+# "Now" for the burn rates: the end of the latest complete hour of serving metrics in
+# scope, whatever the period (a preset ends at today's midnight, up to ~23 h before the
+# newest data); the current hour when there are no metrics at all.
+wall = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+at = loading.load(kpi.latest_serving_hour, f) or wall
 
 # Everything the page draws, fetched together: the queries not cached yet run side by side.
 data = loading.load_many(
@@ -137,8 +136,9 @@ else:
 # --- burn rate --------------------------------------------------------------------------
 st.subheader("Error-budget burn rate now")
 st.caption(
-    f"Burn rate over the whole hours 1 h, 2 h, 6 h, 1 d and 3 d before {at:%d %b %Y %H:%M} UTC "
-    "(the window's end, or the last complete hour). 1 = the budget would last exactly the SLO "
+    f"Burn rate over the whole hours 1 h, 2 h, 6 h, 1 d and 3 d before {at:%d %b %Y %H:%M} UTC, "
+    "the end of the latest complete hour of serving data (whatever the period chosen). "
+    "1 = the budget would last exactly the SLO "
     "period. Fast burn (page): 1 h > 14.4; slow burn (page): 6 h and 1 h > 6 — metrics are "
     "hourly, so the last whole hour stands in for the 5 and 30 minute short windows. Ticket "
     "burn: 1 d and 2 h > 3, or 3 d and 6 h > 1.")
