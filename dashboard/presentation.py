@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Literal
 
 from dashboard import formats
@@ -321,6 +322,20 @@ TABLE_FORMATS = {
     "usd": ("dollar", 1), "ms": ("%.0f ms", 1), "hours": ("%.1f h", 1 / 60),
     "minutes": ("%.0f min", 1), "ratio": ("%.2f", 1), "score": ("%.3f", 1),
 }
+
+
+# --- the Definitions page ----------------------------------------------------------------
+
+METRICS_MD = Path(__file__).resolve().parents[1] / "docs" / "METRICS.md"
+
+
+def definitions_markdown() -> str:
+    """What the Definitions page renders: docs/METRICS.md without its own `# ` title (the
+    page has its title already; two would repeat it)."""
+    lines = METRICS_MD.read_text().splitlines()
+    if lines and lines[0].startswith("# "):
+        lines = lines[1:]
+    return "\n".join(lines).lstrip("\n") + "\n"
 
 
 # --- METRICS.md anchors -------------------------------------------------------------------

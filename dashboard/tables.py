@@ -47,14 +47,16 @@ def readable(frame: pl.DataFrame) -> pl.DataFrame:
 
 def table(frame: pl.DataFrame, labels: dict[str, str] | None = None,
           height: int | str = "auto", key: str | None = None,
-          units: dict[str, str] | None = None, raw: bool = False) -> None:
+          units: dict[str, str] | None = None, raw: bool = False,
+          lead: list[str] | None = None) -> None:
     """A read-only table. Each column is presented as dashboard/presentation.py says (its
     measure, else the suffix rule): label, number format, help. `labels` names columns
     that are not measures in this table's words (`group_name` -> "team"); `units` gives
     a unit the rule cannot tell (a link column without the `_url` suffix).
 
     Cells read as words (see `readable`), unless `raw` (a preview of a file keeps the
-    file's values). Columns the registry marks as detail (ids, hashes, commits, digests:
+    file's values). `lead` names columns to show first, in that order (the frame's order
+    is kept for the data). Columns the registry marks as detail (ids, hashes, commits, digests:
     presentation.is_detail) go last and are hidden until picked in the table's "Columns"
     menu, so a table fits the page.
 
@@ -83,9 +85,11 @@ def table(frame: pl.DataFrame, labels: dict[str, str] | None = None,
                                shown.help or None)
     if isinstance(height, int):  # a short table does not draw empty rows
         height = min(height, 35 * (frame.height + 1) + 3)
-    main = [n for n, c in shown_names.items() if raw or not presentation.is_detail(c)]
-    optional = [n for n in shown_names if n not in main]
-    order = None
+    leading = [n for c in (lead or []) for n, o in shown_names.items() if o == c]
+    names = leading + [n for n in shown_names if n not in leading]
+    main = [n for n in names if not presentation.is_detail(shown_names[n])]
+    optional = [n for n in names if n not in main]
+    order = main if lead else None
     if optional:
         picker_key = f"{key or 'table_' + '_'.join(frame.columns)[:60]}_columns"
         with st.popover("Columns", icon=":material/view_column:"):

@@ -1,7 +1,7 @@
 """Incidents: what broke, how often and why, how fast it was found, picked up and fixed,
 and what is still open."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import streamlit as st
@@ -78,15 +78,40 @@ def incidents_over_time(f) -> None:
         ticks = {"week": dict(dtick=7 * 86_400_000, tick0=over_time["period_start"].min(),
                               tickformat="%d %b"),
                  "month": dict(dtick="M1", tickformat="%b %Y")}.get(period, {})
+
+        def days_in(start) -> int:
+            if period == "month":
+                return ((start.replace(day=28) + timedelta(days=4)).replace(day=1)
+                        - start).days
+            return {"day": 1, "week": 7}[period]
+
+        def partial(starts: pl.Series) -> dict:
+            """A bucket the period covers only in part (a week with 3 of its days) is
+            drawn lighter and hatched, and its hover says "partial: 3 of 7 days", so it
+            does not read as a dip."""
+            parts = charts.partial_days(starts.to_list(), period, f.start, f.end)
+            note = ["" if p is None else f" · partial: {p:g} of {days_in(s)} days"
+                    for s, p in zip(starts.to_list(), parts)]
+            return {"customdata": note,
+                    "marker": {"opacity": [1.0 if p is None else 0.45 for p in parts],
+                               "pattern": {"shape": ["" if p is None else "/"
+                                                     for p in parts]}}}
+
+        if over_time["period_start"].n_unique() and any(
+                p is not None for p in charts.partial_days(
+                    over_time["period_start"].unique().to_list(), period, f.start, f.end)):
+            st.caption(f"Lighter, hatched bars: a {period} the period covers only in part "
+                       "(hover for its days), so fewer incidents there are not a dip.")
         left, right = st.columns(2)
         with left:
             by_severity = (over_time.group_by("period_start", "severity")
                            .agg(pl.col("incidents").sum()).sort("severity", "period_start"))
             fig = charts.figure(f"Incidents per {period} by severity", "incidents started")
             for (severity,), group in by_severity.group_by("severity", maintain_order=True):
-                fig.add_bar(x=group["period_start"], y=group["incidents"], name=f"sev {severity}",
+                fig.add_bar(x=group["period_start"], y=group["incidents"], name=f"Sev {severity}",
                             marker_color=SEVERITY_COLOURS.get(severity, "#64748b"),
-                            hovertemplate=f"sev {severity}: %{{y}}<extra></extra>")
+                            **partial(group["period_start"]),
+                            hovertemplate=f"Sev {severity}: %{{y}}%{{customdata}}<extra></extra>")
             fig.update_layout(barmode="stack", legend=dict(orientation="v", x=1.02, xanchor="left",
                                                            y=1, yanchor="top", traceorder="normal"))
             fig.update_xaxes(hoverformat=x_format, title=label, **ticks)
@@ -102,8 +127,9 @@ def incidents_over_time(f) -> None:
             for cause in order:
                 group = by_cause.filter(pl.col("root_cause") == cause).sort("period_start")
                 fig.add_bar(x=group["period_start"], y=group["incidents"],
-                            name=cause.replace("_", " "),
-                            hovertemplate=f"{cause.replace('_', ' ')}: %{{y}}<extra></extra>")
+                            name=cause.replace("_", " "), **partial(group["period_start"]),
+                            hovertemplate=f"{cause.replace('_', ' ')}: %{{y}}%{{customdata}}"
+                                          "<extra></extra>")
             fig.update_layout(barmode="stack", legend=dict(orientation="v", x=1.02, xanchor="left",
                                                            y=1, yanchor="top", traceorder="normal"))
             fig.update_xaxes(hoverformat=x_format, title=label, **ticks)

@@ -89,7 +89,9 @@ with right:
 
 if data.costs.height:
     fig = charts.figure("Cost and business value per day", "US dollars")
-    fig.add_bar(x=data.costs["day"], y=data.costs["cost_usd"], name="cost", hovertemplate="$%{y:,.0f}")
+    fig.add_bar(x=data.costs["day"], y=data.costs["cost_usd"], name="cost",
+                marker_color=charts.COLOURS["cost"], hovertemplate="$%{y:,.0f}")
     fig.add_scatter(x=data.costs["day"], y=data.costs["business_value_usd"], name="value",
-                    mode="lines", hovertemplate="$%{y:,.0f}")
+                    mode="lines", line_color=charts.COLOURS["business_value"],
+                    hovertemplate="$%{y:,.0f}")
     charts.plot(fig)

@@ -69,6 +69,25 @@ _QUOTE_WHEN = '[,;"\r\n]'
 SIGNIFICANT_DIGITS = 12
 
 
+# What a row is about; for people, these follow the KPIs (ids last).
+_DESCRIPTIVE = ("week", "business_unit_id", "business_unit", "team_id", "team", "model_id",
+                "model", "lifecycle_stage", "risk_tier")
+
+
+def people_order(group_by: str = "model") -> tuple[str, ...]:
+    """The report's columns in the order a person reads them: the row's name (model, team
+    or business unit), the KPIs, then what describes the row, the week, and the ids last.
+    The CSV keeps `columns()` (METRICS.md); the spreadsheet and the page's preview use
+    this."""
+    cols = columns(group_by)
+    name = {"model": "model", "team": "team", "business_unit": "business_unit"}[group_by]
+    kpis = [c for c in cols if c not in _DESCRIPTIVE]
+    described = [c for c in ("business_unit", "team", "lifecycle_stage", "risk_tier", "week")
+                 if c in cols and c != name]
+    ids = [c for c in cols if c.endswith("_id")]
+    return (name, *kpis, *described, *ids)
+
+
 def columns(group_by: str = "model") -> tuple[str, ...]:
     """The report's columns, in order, for a grouping."""
     _check_group_by(group_by)
