@@ -51,6 +51,19 @@ st.download_button(
     on_click="ignore", icon=":material/download:", type="primary",
 )
 st.caption("Same file from a scheduler: `" + " ".join(command) + "`")
+for_people = frame if group_by == "model" else loading.load(
+    report.weekly_report, week=week, teams=f.teams, group_by=group_by,
+    business_units=f.effective_business_units, with_model_counts=True)
+# For people: the same numbers as a spreadsheet (human headers, number formats, KPIs first,
+# a model count beside each grouped SLO-met count). Built when clicked.
+st.download_button(
+    "Download spreadsheet (xlsx)",
+    lambda: report.to_xlsx(for_people, group_by),
+    file_name=report.xlsx_file_name(week, group_by, f.business_units, f.teams),
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    on_click="ignore", icon=":material/table_view:", key="weekly_report_xlsx",
+)
+st.caption("The spreadsheet: `" + " ".join(command) + " --format xlsx`")
 
 st.subheader(f"Preview · {frame.height} rows")
 # A preview of the CSV: its columns as the file has them (MTTR in minutes, as the
