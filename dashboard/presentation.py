@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from dashboard import formats
+from queries import labels
 
 Direction = Literal["higher", "lower"] | None
 
@@ -228,9 +229,12 @@ def unit_for(column: str, dtype=None) -> str:
 
 
 def label_for(column: str) -> str:
-    """A column's label: its measure's, else its name without the unit suffix, in words."""
+    """A column's label: its measure's, else the report's header for it (queries/labels.py,
+    shared with the spreadsheet), else its name without the unit suffix, in words."""
     if column in MEASURES:
         return MEASURES[column].label
+    if column in labels.REPORT:
+        return labels.REPORT[column][0]
     for suffix in _UNIT_SUFFIXES:
         if column.endswith(suffix):
             column = column.removesuffix(suffix)
@@ -273,7 +277,7 @@ BOOL_WORDS: dict[str, tuple[str, str]] = {
     "never_assessed": ("✗ never", "no"),
     **{gap: ("✗ gap", "✓ ok") for gap in (
         "no_owner", "no_runbook", "no_passed_validation", "no_risk_assessment",
-        "high_risk_not_approved", "no_artifact_digest")},
+        "high_risk_not_approved", "live_without_digest")},
 }
 # Columns a reader rarely needs (ids, hashes, commits, digests, storage paths): a table
 # hides them until chosen in its column picker, and lists them last.
@@ -281,7 +285,7 @@ _DETAIL_NAMES = frozenset({
     "code_commit", "artifact_sha256", "artifact_uri", "training_data_ref", "change_ticket",
     "approved_by", "registered_at", "committed_at", "pipeline",
 })
-_DETAIL_SUFFIXES = ("_id", "_sha256", "_commit", "_digest", "_uri")
+_DETAIL_SUFFIXES = ("_id", "_sha256", "_commit", "_uri")
 
 
 def is_detail(column: str) -> bool:

@@ -39,6 +39,8 @@ def readable(frame: pl.DataFrame) -> pl.DataFrame:
         elif column == "severity" and dtype.is_integer():
             out.append(pl.when(col.is_null()).then(pl.lit("–"))
                        .otherwise(pl.format("Sev {}", col)).alias(column))
+        elif dtype == pl.Date:  # ISO text sorts as the dates do; a missing one is "–"
+            out.append(col.dt.strftime("%Y-%m-%d").fill_null("–").alias(column))
         elif dtype == pl.String and presentation.unit_for(column, dtype) == "text":
             shown = col.str.replace_all("_", " ") if column in presentation.ENUMS else col
             out.append(shown.fill_null("–").alias(column))

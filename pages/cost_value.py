@@ -104,7 +104,7 @@ else:
                 name="business value", marker_color=charts.COLOURS["business_value"],
                 customdata=bars.select("net_value_usd", "roi").to_numpy(),
                 hovertemplate="value $%{x:,.0f} · net $%{customdata[0]:,.0f} · "
-                              "ROI %{customdata[1]:.0%}<extra>%{y}</extra>")
+                              "ROI %{customdata[1]:.2%}<extra>%{y}</extra>")
     fig.update_layout(barmode="group", hovermode="closest")
     fig.update_xaxes(tickprefix="$", tickformat=",.0f")
     charts.plot(fig, key="cost_value_team_chart")

@@ -154,8 +154,8 @@ if live_only:
 # that serve: flagged in its own column, and counted above the table.
 versions = versions.with_columns(
     (pl.col("live_in_production") & pl.col("artifact_sha256").is_null())
-    .alias("no_artifact_digest"))
-undigested = versions.filter(pl.col("no_artifact_digest")).height
+    .alias("live_without_digest"))
+undigested = versions.filter(pl.col("live_without_digest")).height
 if undigested:
     st.warning(f"{undigested} version{'s' if undigested > 1 else ''} live in production "
                "without an artifact digest (SHA-256): what serves cannot be matched to the "
@@ -170,11 +170,11 @@ else:
                f"{SHOWN:,} are listed: narrow the filters, or open a model's detail page "
                "for all of its versions.")
     tables.table(tables.with_detail_link(versions).select(
-        "model", "version", "live_in_production", "no_artifact_digest", "registered_at",
+        "model", "version", "live_in_production", "live_without_digest", "registered_at",
         "first_production_at",
         "last_production_at", "artifact_sha256", "code_commit", "training_data_ref",
         "artifact_uri", "team", "detail"),
-                 {"live_in_production": "live", "no_artifact_digest": "no artifact digest",
+                 {"live_in_production": "live", "live_without_digest": "no artifact digest",
                   "registered_at": "registered",
                   "first_production_at": "first in production",
                   "last_production_at": "last deployed to production",

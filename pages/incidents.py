@@ -186,8 +186,8 @@ else:
     log = data.log.with_columns(http_only("postmortem_url"))
     with_postmortem = log.filter(pl.col("postmortem_url").is_not_null()).height
     st.caption(f"{log.height} incidents started in the period, newest first; "
-               f"{with_postmortem} have a postmortem. Times in minutes; empty while the step "
-               "has not happened.")
+               f"{with_postmortem} have a postmortem. Time to detect and to acknowledge in "
+               "minutes, to resolve in hours; empty while the step has not happened.")
     tables.table(tables.with_detail_link(log).select(
             "started_at", "incident_id", "severity", "title", "model", "team", "root_cause",
             "deployment_id", "time_to_detect_minutes", "time_to_acknowledge_minutes",

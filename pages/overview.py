@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, loading, shell, tables, tiles
+from dashboard import charts, loading, presentation, shell, tables, tiles
 from queries import kpi
 
 f = shell.current_filter()
@@ -11,6 +11,7 @@ shell.page_header(
     "Overview",
     "Headline KPIs for the filtered models over the period, with the change against the "
     "period before; ratios come from summed counts, never averages of model ratios.",
+    presentation.AGGREGATION,
 )
 
 # Everything the page draws, fetched together: the queries not cached yet run side by side.

@@ -129,10 +129,10 @@ else:
         charts.plot(fig, key="reliability_latency_chart")
 
     table = tables.with_detail_link(data.models).select(
-        "model", "team", "business_unit", "requests", "errors", "availability",
-        "slo_availability", "availability_slo_met", "error_budget_allowed",
-        "error_budget_consumed", "error_budget_remaining", "downtime_minutes",
-        "latency_p95_ms", "slo_latency_p95_ms", "latency_slo_met", "detail",
+        "model", "error_budget_consumed", "availability", "slo_availability",
+        "availability_slo_met", "latency_p95_ms", "slo_latency_p95_ms", "latency_slo_met",
+        "requests", "errors", "error_budget_allowed", "error_budget_remaining",
+        "downtime_minutes", "team", "business_unit", "detail",
     ).sort("error_budget_consumed", descending=True, nulls_last=True)
     st.caption("All filtered models, most budget consumed first; a model without requests "
                "has no availability or latency (empty), not 0 or 100%.")
@@ -168,7 +168,7 @@ else:
              .otherwise(pl.lit("🟢 ok")))
     tables.table(
         data.burn.with_columns(alert.alias("alert")).select(
-            "alert", "ticket_burn", "model", "team", "slo_availability",
+            "alert", "model", "team", "slo_availability",
             "burn_rate_1h", "errors_1h", "requests_1h",
             "burn_rate_2h", "errors_2h", "requests_2h",
             "burn_rate_6h", "errors_6h", "requests_6h",
