@@ -72,8 +72,9 @@ def table(frame: pl.DataFrame, labels: dict[str, str] | None = None,
         frame = readable(frame)
     for column, dtype in frame.schema.items():
         shown = presentation.measure(column, dtype)
+        # Words stay words (a date already written as ISO text is text, not a date-time).
         unit = units.get(column, "text" if dtype in (pl.Boolean, pl.String)
-                         and shown.unit not in ("link", "datetime") else shown.unit)
+                         and shown.unit != "link" else shown.unit)
         if unit == "link":
             frame = frame.with_columns(safe_link(pl.col(column)).alias(column))
         factor = presentation.TABLE_FORMATS.get(unit, (None, 1))[1]
