@@ -76,7 +76,10 @@ def test_page_draws_tiles_tables_and_charts(app, demo_warehouse, page):
     assert len(charts) >= 2
     for figure in charts:
         assert_readable(figure)
-    assert not at.warning
+    # The one warning a page raises from the demo data itself: live versions without an
+    # artifact digest (Governance flags them; the demo has some).
+    assert all("without an artifact digest" in w.value for w in at.warning), \
+        [w.value for w in at.warning]
 
 
 @pytest.mark.parametrize("page", list(PAGES))
