@@ -26,6 +26,67 @@ _LAYOUT = {
 }
 
 
+# One colour per quantity across the app, defined once: cost is the same colour on every
+# chart, and a status colour (ok / at risk / bad) never stands for a quantity.
+COLOURS = {
+    "cost": "#7c3aed",
+    "business_value": "#16a34a",
+    "net_value": "#2563eb",
+    "deployments": "#93c5fd",
+    "drift_alerts": "#f59e0b",
+    "availability": "#2563eb",
+    "ok": "#16a34a",
+    "at_risk": "#f59e0b",
+    "bad": "#dc2626",
+    "neutral": "#94a3b8",
+}
+# Plotly's Dark24: enough distinct colours that 20 teams never share one.
+PALETTE = ["#2E91E5", "#E15F99", "#1CA71C", "#FB0D0D", "#DA16FF", "#222A2A", "#B68100",
+           "#750D86", "#EB663B", "#511CFB", "#00A08B", "#FB00D1", "#FC0080", "#B2828D",
+           "#6C7C32", "#778AAE", "#862A16", "#A777F1", "#620042", "#1616A7", "#DA60CA",
+           "#6C4516", "#0D2A63", "#AF0038"]
+
+
+def colour_for(names) -> dict[str, str]:
+    """A stable colour per name (sorted), from PALETTE: a team keeps its colour on every
+    chart whatever the others shown."""
+    return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(sorted(set(names)))}
+
+
+def clipped(values, at: float = 2.0) -> tuple[list, list[str]]:
+    """Values clipped at `at` (e.g. 200%), with a label for each clipped one (its real
+    value), so one outlier does not squash every other bar."""
+    shown, labels = [], []
+    for v in values:
+        if v is not None and v > at:
+            shown.append(at)
+            labels.append(f"{v:.0%} ▶")
+        else:
+            shown.append(v)
+            labels.append("")
+    return shown, labels
+
+
+def partial_days(starts, period: str, start, end) -> list[int | None]:
+    """Per bucket starting at each of `starts` (a day, ISO week or month), the days of it
+    inside the window [start, end) when fewer than the whole bucket; None for a whole one."""
+    from datetime import datetime, timedelta
+
+    out = []
+    for s in starts:
+        s = s if isinstance(s, datetime) else datetime.combine(s, datetime.min.time())
+        if period == "week":
+            e = s + timedelta(days=7)
+        elif period == "month":
+            e = (s.replace(day=28) + timedelta(days=4)).replace(day=1)
+        else:
+            e = s + timedelta(days=1)
+        inside = (min(e, end) - max(s, start)).total_seconds() / 86400
+        whole = (e - s).total_seconds() / 86400
+        out.append(None if inside >= whole else max(round(inside, 1), 0))
+    return out
+
+
 class Chart:
     """A Plotly figure kept as plain dicts while a page builds it.
 

@@ -10,6 +10,7 @@ import streamlit as st
 from queries.filters import Filter, clamp_days
 
 PRESETS = {
+    "24h": "Last 24 hours",
     "7d": "Last 7 days",
     "30d": "Last 30 days",
     "90d": "Last 90 days",
@@ -23,6 +24,14 @@ DEFAULT_PRESET = "30d"
 def today() -> date:
     """Today in UTC (all windows are UTC)."""
     return datetime.now(UTC).date()
+
+
+def last_24_hours(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The last 24 whole hours, UTC: [the current hour - 24 h, the current hour). Whole
+    hours, because serving metrics are hourly (a part hour would read as a dip)."""
+    now = now or datetime.now(UTC)
+    end = now.replace(tzinfo=None, minute=0, second=0, microsecond=0)
+    return end - timedelta(hours=24), end
 
 
 def preset_days(preset: str, now: date) -> tuple[date, date]:
@@ -101,6 +110,10 @@ def _period(sidebar) -> tuple[date, date, str]:
             sidebar.warning(st.session_state["dates_note"], icon=":material/link_off:")
         if isinstance(picked, (tuple, list)) and picked:
             first, last = picked[0], picked[-1]
+    elif preset == "24h":
+        start, end = last_24_hours()
+        sidebar.caption(f"{start:%a %d %b %H:%M} – {end:%a %d %b %H:%M} UTC (the last 24 "
+                        "whole hours)")
     else:
         sidebar.caption(f"{first:%a %d %b %Y} – {last:%a %d %b %Y} (UTC)")
     _to_url("period", preset if preset != DEFAULT_PRESET else None)
@@ -132,7 +145,7 @@ def filter_bar(scope: pl.DataFrame, allowed: tuple[str, ...] | None = None) -> F
     """
     sidebar = st.sidebar
     sidebar.header("Filters")
-    first, last, _ = _period(sidebar)
+    first, last, preset = _period(sidebar)
 
     bus, in_bus = _narrowing_select(sidebar, scope, "business_unit", "bu", "Business units")
     teams, in_teams = _narrowing_select(sidebar, in_bus, "team", "team", "Teams")
@@ -140,5 +153,8 @@ def filter_bar(scope: pl.DataFrame, allowed: tuple[str, ...] | None = None) -> F
 
     for key, values in (("bu", bus), ("team", teams), ("model", models)):
         _to_url(key, values)
-    return Filter.for_days(first, last, business_units=bus, teams=teams, models=models,
-                           allowed_business_units=allowed)
+    scope = dict(business_units=tuple(bus), teams=tuple(teams), models=tuple(models),
+                 allowed_business_units=None if allowed is None else tuple(allowed))
+    if preset == "24h":
+        return Filter(*last_24_hours(), **scope)
+    return Filter.for_days(first, last, **scope)

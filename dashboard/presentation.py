@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Literal
 
 from dashboard import formats
+from queries import labels
 
 Direction = Literal["higher", "lower"] | None
 
@@ -66,7 +68,7 @@ MEASURES: dict[str, Measure] = {
                            "The model's availability target.", SERVING),
     "availability_slo_met": _M("Availability SLO met", "text", None,
                                "Availability >= the model's target.", SERVING),
-    "error_budget_allowed": _M("Allowed errors", "ratio", None,
+    "error_budget_allowed": _M("Allowed errors", "count", None,
                                "(1 - SLO) × requests: the errors the SLO allows.", SERVING),
     "error_budget_consumed": _M("Error budget consumed", "pct", "lower",
                                 "Errors / allowed errors, where allowed = sum((1 - SLO) × "
@@ -227,9 +229,12 @@ def unit_for(column: str, dtype=None) -> str:
 
 
 def label_for(column: str) -> str:
-    """A column's label: its measure's, else its name without the unit suffix, in words."""
+    """A column's label: its measure's, else the report's header for it (queries/labels.py,
+    shared with the spreadsheet), else its name without the unit suffix, in words."""
     if column in MEASURES:
         return MEASURES[column].label
+    if column in labels.REPORT:
+        return labels.REPORT[column][0]
     for suffix in _UNIT_SUFFIXES:
         if column.endswith(suffix):
             column = column.removesuffix(suffix)
@@ -251,6 +256,50 @@ def show(column: str, value) -> str:
 
 def with_label(m: Measure, label: str) -> Measure:
     return replace(m, label=label)
+
+
+# --- table cells: words, not codes ---------------------------------------------------
+
+# Columns whose text is a code from the data contract (`rolled_back`, `data_quality`): shown
+# as words ("rolled back", "data quality").
+ENUMS = frozenset({
+    "outcome", "root_cause", "lifecycle_stage", "status", "environment", "risk_tier",
+    "last_outcome", "kind", "category", "latest_method", "stage",
+})
+# How a yes/no column reads in a table: (true, false). Default: "yes" / "no".
+BOOL_WORDS: dict[str, tuple[str, str]] = {
+    "availability_slo_met": ("✓ met", "✗ missed"),
+    "latency_slo_met": ("✓ met", "✗ missed"),
+    "sla_met": ("✓ met", "✗ missed"),
+    "failed_change": ("✗ failed", "✓ no"),
+    "open": ("open", "resolved"),
+    "live_in_production": ("✓ live", "no"),
+    "never_assessed": ("✗ never", "no"),
+    **{gap: ("✗ gap", "✓ ok") for gap in (
+        "no_owner", "no_runbook", "no_passed_validation", "no_risk_assessment",
+        "high_risk_not_approved", "live_without_digest")},
+}
+# Columns a reader rarely needs (ids, hashes, commits, digests, storage paths): a table
+# hides them until chosen in its column picker, and lists them last.
+_DETAIL_NAMES = frozenset({
+    "code_commit", "artifact_sha256", "artifact_uri", "training_data_ref", "change_ticket",
+    "approved_by", "registered_at", "committed_at", "pipeline",
+})
+_DETAIL_SUFFIXES = ("_id", "_sha256", "_commit", "_uri")
+
+
+def is_detail(column: str) -> bool:
+    """A column a table hides by default: an id, a hash, a commit, a digest, a path."""
+    return column in _DETAIL_NAMES or column.endswith(_DETAIL_SUFFIXES)
+
+
+def words(code: str | None) -> str:
+    """A contract code as words: `rolled_back` -> "rolled back"."""
+    return "–" if code is None else code.replace("_", " ")
+
+
+def severity(level: int | None) -> str:
+    return "–" if level is None else f"Sev {level}"
 
 
 # --- formats per unit --------------------------------------------------------------------
@@ -277,6 +326,20 @@ TABLE_FORMATS = {
     "usd": ("dollar", 1), "ms": ("%.0f ms", 1), "hours": ("%.1f h", 1 / 60),
     "minutes": ("%.0f min", 1), "ratio": ("%.2f", 1), "score": ("%.3f", 1),
 }
+
+
+# --- the Definitions page ----------------------------------------------------------------
+
+METRICS_MD = Path(__file__).resolve().parents[1] / "docs" / "METRICS.md"
+
+
+def definitions_markdown() -> str:
+    """What the Definitions page renders: docs/METRICS.md without its own `# ` title (the
+    page has its title already; two would repeat it)."""
+    lines = METRICS_MD.read_text().splitlines()
+    if lines and lines[0].startswith("# "):
+        lines = lines[1:]
+    return "\n".join(lines).lstrip("\n") + "\n"
 
 
 # --- METRICS.md anchors -------------------------------------------------------------------

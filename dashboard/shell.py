@@ -19,10 +19,11 @@ product's layout names the folder pages/. So:
 from __future__ import annotations
 
 import threading
-import time
+import time as clock
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 
 import streamlit as st
@@ -138,20 +139,62 @@ def ensure_warehouse(path: Path, build=None, poll_s: float = 0.25) -> None:
             st.stop()
         if first.steps:
             bar.progress(first.fraction(), text=first.steps[-1].strip())
-        time.sleep(poll_s)
+        clock.sleep(poll_s)
     screen.empty()
 
 
 # --- page pieces ------------------------------------------------------------------------
 
-def page_header(title: str, what: str, anchor: str = "") -> None:
-    """Title and the one line that says what the page shows and how it is defined."""
+def page_header(title: str, what: str, anchor: str = "", scope: str = "period") -> None:
+    """Title, the one line that says what the page shows and how it is defined, and the
+    scope it shows: `scope="period"` the filter bar's period, business units, teams and
+    models; "units" only the business units and teams (a page with its own dates); None
+    nothing (a page the filter bar does not apply to)."""
     st.title(title)
     link = f"{DEFINITIONS}#{anchor}" if anchor else DEFINITIONS
     st.caption(f"{what} [How the numbers are defined]({link})")
+    f = st.session_state.get("filter")
+    if scope and f is not None:
+        st.caption(scope_line(f, with_period=scope == "period"))
+
+
+def _names(f: Filter) -> dict[str, dict[str, str]]:
+    """Display names of the filter's ids, from the catalog the filter bar chose from."""
+    from dashboard import loading
+
+    access = st.session_state.get("access")
+    catalog = loading.visible_models(access) if access is not None else None
+    names: dict[str, dict[str, str]] = {"business_unit": {}, "team": {}, "model": {}}
+    if catalog is not None and catalog.height:
+        for kind in names:
+            names[kind] = dict(catalog.select(f"{kind}_id", kind).unique().iter_rows())
+    return names
+
+
+def scope_line(f: Filter, with_period: bool = True) -> str:
+    """`Period: 01 Nov – 30 Nov 2026 UTC · Business units: Retail · Teams: all · Models: all`,
+    names not ids; "all" when a dimension is not filtered (within the user's access)."""
+    names = _names(f)
+
+    def listed(kind: str, ids: tuple[str, ...]) -> str:
+        if not ids:
+            return "all"
+        shown = [names[kind].get(i, i) for i in ids]
+        return ", ".join(shown[:5]) + (f" and {len(shown) - 5} more" if len(shown) > 5 else "")
+
+    parts = [f"Period: {window_caption(f)}"] if with_period else []
+    parts += [f"Business units: {listed('business_unit', f.business_units)}",
+              f"Teams: {listed('team', f.teams)}"]
+    if with_period:
+        parts.append(f"Models: {listed('model', f.models)}")
+    return " · ".join(parts)
 
 
 def window_caption(f: Filter) -> str:
+    """The window in words: whole days as `01 Nov 2026 – 30 Nov 2026 UTC`, a window that
+    does not start and end at midnight (the last 24 hours) with its hours."""
+    if f.start.time() != time() or f.end.time() != time():
+        return f"{f.start:%d %b %Y %H:%M} – {f.end:%d %b %Y %H:%M} UTC"
     last = f.end.date().fromordinal(f.end.date().toordinal() - 1)
     return f"{f.start:%d %b %Y} – {last:%d %b %Y} UTC"
 

@@ -25,23 +25,56 @@ def _in_a_header(label: str) -> str:
     return label[0].lower() + label[1:] if label[1:2].islower() else label
 
 
+def readable(frame: pl.DataFrame) -> pl.DataFrame:
+    """Cells as words, by column kind: a contract code as words ("rolled back"), a severity
+    as "Sev 2", a yes/no as its words (presentation.BOOL_WORDS, else "yes"/"no"), and a
+    missing text as "–" (never "None"). Numbers and dates stay values, so they still sort."""
+    out = []
+    for column, dtype in frame.schema.items():
+        col = pl.col(column)
+        if dtype == pl.Boolean:
+            yes, no = presentation.BOOL_WORDS.get(column, ("yes", "no"))
+            out.append(pl.when(col).then(pl.lit(yes)).when(~col).then(pl.lit(no))
+                       .otherwise(pl.lit("–")).alias(column))
+        elif column == "severity" and dtype.is_integer():
+            out.append(pl.when(col.is_null()).then(pl.lit("–"))
+                       .otherwise(pl.format("Sev {}", col)).alias(column))
+        elif dtype == pl.Date:  # ISO text sorts as the dates do; a missing one is "–"
+            out.append(col.dt.strftime("%Y-%m-%d").fill_null("–").alias(column))
+        elif dtype == pl.String and presentation.unit_for(column, dtype) == "text":
+            shown = col.str.replace_all("_", " ") if column in presentation.ENUMS else col
+            out.append(shown.fill_null("–").alias(column))
+    return frame.with_columns(out) if out else frame
+
+
 def table(frame: pl.DataFrame, labels: dict[str, str] | None = None,
           height: int | str = "auto", key: str | None = None,
-          units: dict[str, str] | None = None) -> None:
+          units: dict[str, str] | None = None, raw: bool = False,
+          lead: list[str] | None = None) -> None:
     """A read-only table. Each column is presented as dashboard/presentation.py says (its
     measure, else the suffix rule): label, number format, help. `labels` names columns
     that are not measures in this table's words (`group_name` -> "team"); `units` gives
     a unit the rule cannot tell (a link column without the `_url` suffix).
+
+    Cells read as words (see `readable`), unless `raw` (a preview of a file keeps the
+    file's values). `lead` names columns to show first, in that order (the frame's order
+    is kept for the data). Columns the registry marks as detail (ids, hashes, commits, digests:
+    presentation.is_detail) go last and are hidden until picked in the table's "Columns"
+    menu, so a table fits the page.
 
     A duration kept in minutes and shown in hours (`*_minutes`, unit "hours") is shown
     as `*_hours`, its value in hours: a column's name never says another unit than its
     values have.
     """
     labels, units = labels or {}, units or {}
-    config = {}
+    config, shown_names = {}, {}
+    if not raw:
+        frame = readable(frame)
     for column, dtype in frame.schema.items():
         shown = presentation.measure(column, dtype)
-        unit = units.get(column, "text" if dtype == pl.Boolean else shown.unit)
+        # Words stay words (a date already written as ISO text is text, not a date-time).
+        unit = units.get(column, "text" if dtype in (pl.Boolean, pl.String)
+                         and shown.unit != "link" else shown.unit)
         if unit == "link":
             frame = frame.with_columns(safe_link(pl.col(column)).alias(column))
         factor = presentation.TABLE_FORMATS.get(unit, (None, 1))[1]
@@ -50,14 +83,27 @@ def table(frame: pl.DataFrame, labels: dict[str, str] | None = None,
             name = column.removesuffix("_minutes") + "_hours"
             frame = frame.with_columns((pl.col(column) * factor).alias(column)).rename(
                 {column: name})
+        shown_names[name] = column
         config[name] = _config(labels.get(column, _in_a_header(shown.label)), unit,
                                shown.help or None)
     if isinstance(height, int):  # a short table does not draw empty rows
         height = min(height, 35 * (frame.height + 1) + 3)
+    leading = [n for c in (lead or []) for n, o in shown_names.items() if o == c]
+    names = leading + [n for n in shown_names if n not in leading]
+    main = [n for n in names if not presentation.is_detail(shown_names[n])]
+    optional = [n for n in names if n not in main]
+    order = main if lead else None
+    if optional:
+        picker_key = f"{key or 'table_' + '_'.join(frame.columns)[:60]}_columns"
+        with st.popover("Columns", icon=":material/view_column:"):
+            extra = st.multiselect(
+                "Also show", optional, default=[], key=picker_key,
+                format_func=lambda n: config[n]["label"], placeholder="ids, commits, digests ...")
+        order = main + [n for n in optional if n in extra]
     # As Arrow: Streamlit sends an Arrow table as it is, while a polars frame goes through
     # pandas first (a third of a table's time).
     st.dataframe(frame.to_arrow(), column_config=config, hide_index=True, height=height,
-                 key=key)
+                 key=key, column_order=order)
 
 
 def safe_link(url: pl.Expr) -> pl.Expr:

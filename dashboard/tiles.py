@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import polars as pl
 import streamlit as st
 
-from dashboard import presentation
+from dashboard import formats, presentation
 from dashboard.formats import missing
 
 
@@ -32,26 +32,39 @@ class Tile:
         return f"{definition} {self.context}" if self.context else definition
 
 
+def delta_text(measure: presentation.Measure, value, previous) -> str | None:
+    """The change against the period before, in the KPI's own kind of number: a ratio in
+    percentage points, a count as a count ("+3"), other quantities in percent of the
+    previous value. "no change" when it rounds to nothing; None when either is missing."""
+    if missing(value) or missing(previous):
+        return None
+    change = value - previous
+    if measure.as_points:
+        text = f"{change * 100:+.2f} pp"
+    elif measure.unit in ("count", "int"):
+        text = ("+" if change > 0 else "-" if change < 0 else "") + formats.count(abs(change))
+    elif previous:
+        text = f"{change / abs(previous) * 100:+.1f}%"
+    else:
+        return None
+    return text if any(ch in "123456789" for ch in text.split()[0]) else "no change"
+
+
 def kpi_tiles(tiles: list[Tile], now: dict, before: dict, per_row: int = 6) -> None:
-    """One metric per tile with the change against the previous equal period."""
+    """One metric per tile with the change against the previous equal period; no arrow
+    and no colour when nothing changed."""
     for start in range(0, len(tiles), per_row):
         columns = st.columns(per_row)
         for column, tile in zip(columns, tiles[start:start + per_row]):
             measure = tile.measure
-            value, previous = now.get(tile.key), before.get(tile.key)
-            delta = None
-            if not missing(value) and not missing(previous):
-                change = value - previous
-                if measure.as_points:
-                    delta = f"{change * 100:+.2f} pp"
-                elif previous:
-                    delta = f"{change / abs(previous) * 100:+.1f}%"
-            colour = ("off" if measure.direction is None or not delta
-                      or float(delta.split()[0].rstrip("%")) == 0 else
+            delta = delta_text(measure, now.get(tile.key), before.get(tile.key))
+            unchanged = delta == "no change"
+            colour = ("off" if measure.direction is None or delta is None or unchanged else
                       "normal" if measure.direction == "higher" else "inverse")
-            shown = tile.show(value) if tile.show else measure.show(value)
+            shown = tile.show(now.get(tile.key)) if tile.show else measure.show(
+                now.get(tile.key))
             column.metric(measure.label, shown, delta, delta_color=colour, help=tile.help,
-                          border=True)
+                          border=True, delta_arrow="off" if unchanged else "auto")
 
 
 def first_row(frame: pl.DataFrame) -> dict:

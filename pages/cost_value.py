@@ -14,7 +14,6 @@ shell.page_header(
     "model's cost counts wholly to its team and that team's business unit.",
     presentation.COST,
 )
-st.caption(shell.window_caption(f))
 
 # --- KPI tiles --------------------------------------------------------------------------
 TILES = [tiles.Tile(kpi_name) for kpi_name in (
@@ -76,7 +75,7 @@ def where_the_cost_goes(f) -> None:
             fig = charts.figure(f"Cost by {label}", "", "US dollars",
                             height=max(260, 40 + 28 * bars.height))
             fig.add_bar(x=bars["cost_usd"], y=bars["group_name"], orientation="h", name="cost",
-                        customdata=bars["share_of_cost"],
+                        marker_color=charts.COLOURS["cost"], customdata=bars["share_of_cost"],
                         hovertemplate="%{y}: $%{x:,.0f} (%{customdata:.1%} of the cost)"
                                       "<extra></extra>")
             fig.update_layout(hovermode="closest", showlegend=False)
@@ -99,19 +98,22 @@ else:
     fig = charts.figure("Cost and business value by team (sorted by net value)", "",
                     "US dollars", height=max(280, 60 + 40 * bars.height))
     fig.add_bar(x=bars["cost_usd"], y=bars["group_name"], orientation="h", name="cost",
-                marker_color="#dc2626", hovertemplate="cost $%{x:,.0f}<extra>%{y}</extra>")
+                marker_color=charts.COLOURS["cost"],
+                hovertemplate="cost $%{x:,.0f}<extra>%{y}</extra>")
     fig.add_bar(x=bars["business_value_usd"], y=bars["group_name"], orientation="h",
-                name="business value", marker_color="#16a34a",
+                name="business value", marker_color=charts.COLOURS["business_value"],
                 customdata=bars.select("net_value_usd", "roi").to_numpy(),
                 hovertemplate="value $%{x:,.0f} · net $%{customdata[0]:,.0f} · "
-                              "ROI %{customdata[1]:.0%}<extra>%{y}</extra>")
+                              "ROI %{customdata[1]:.2%}<extra>%{y}</extra>")
     fig.update_layout(barmode="group", hovermode="closest")
     fig.update_xaxes(tickprefix="$", tickformat=",.0f")
     charts.plot(fig, key="cost_value_team_chart")
-    tables.table(data.by_team.select("group_name", "cost_usd", "business_value_usd", "net_value_usd",
-                            "roi", "requests", "cost_per_1k_requests"),
-             {"group_name": "team"},
-             key="cost_value_team_table")
+    # The table in the chart's order, top to bottom: highest net value first, with net
+    # value and ROI as columns (not only on hover).
+    tables.table(data.by_team.sort("net_value_usd", descending=True, nulls_last=True).select(
+        "group_name", "net_value_usd", "roi", "cost_usd", "business_value_usd", "requests",
+        "cost_per_1k_requests"),
+        {"group_name": "team"}, key="cost_value_team_table")
 
 st.subheader("Value and ROI per model")
 if data.by_model.height == 0:
@@ -121,10 +123,10 @@ else:
         pl.col("model_id").alias("group_id"), "team", "business_unit")
     per_model = tables.with_detail_link(
         data.by_model.join(teams, on="group_id", how="left"), column="group_id"
-    ).select("group_name", "team", "business_unit", "cost_usd", "business_value_usd",
-             "net_value_usd", "roi", "requests", "cost_per_1k_requests", "detail"
+    ).select("group_name", "cost_usd", "net_value_usd", "roi", "business_value_usd",
+             "requests", "cost_per_1k_requests", "team", "business_unit", "detail"
              ).sort("cost_usd", descending=True, nulls_last=True)
-    st.caption("Most expensive first. ROI is empty when a model had no cost; cost per 1k "
+    st.caption("Most expensive first; net value and ROI beside each cost. ROI is empty when a model had no cost; cost per 1k "
                "requests is empty when it served no requests.")
     tables.table(per_model, {"group_name": "model"}, height=420, key="cost_value_model_table")
 
@@ -136,12 +138,13 @@ else:
     left, right = st.columns(2)
     with left:
         fig = charts.figure("Daily cost vs business value", "US dollars per day")
-        fig.add_bar(x=data.daily["day"], y=data.daily["cost_usd"], name="cost", marker_color="#dc2626",
-                    hovertemplate="$%{y:,.0f}")
+        fig.add_bar(x=data.daily["day"], y=data.daily["cost_usd"], name="cost",
+                    marker_color=charts.COLOURS["cost"], hovertemplate="$%{y:,.0f}")
         fig.add_scatter(x=data.daily["day"], y=data.daily["business_value_usd"], name="business value",
-                        mode="lines+markers", line_color="#16a34a", hovertemplate="$%{y:,.0f}")
+                        mode="lines+markers", line_color=charts.COLOURS["business_value"],
+                        hovertemplate="$%{y:,.0f}")
         fig.add_scatter(x=data.daily["day"], y=data.daily["net_value_usd"], name="net value",
-                        mode="lines", line={"color": "#2563eb", "dash": "dot"},
+                        mode="lines", line={"color": charts.COLOURS["net_value"], "dash": "dot"},
                         hovertemplate="$%{y:,.0f}")
         fig.update_yaxes(tickprefix="$", tickformat=",.0f")
         charts.plot(fig, key="cost_value_daily_chart")
@@ -149,9 +152,11 @@ else:
         fig = charts.figure("Cost per 1k requests per day", "US dollars per 1k requests")
         fig.add_scatter(x=data.daily["day"], y=data.daily["cost_per_1k_requests"],
                         name="cost per 1k requests", mode="lines+markers",
+                        line_color=charts.COLOURS["cost"],
                         customdata=data.daily["requests"],
                         hovertemplate="$%{y:,.2f} per 1k (%{customdata:,} requests)")
-        fig.update_yaxes(tickprefix="$")
+        # From zero: a cost axis starting at $3.5 turns day-to-day noise into swings.
+        fig.update_yaxes(tickprefix="$", rangemode="tozero")
         fig.update_layout(showlegend=False)
         charts.plot(fig, key="cost_value_unit_cost_chart")
 
@@ -191,6 +196,14 @@ else:
         fig.update_layout(hovermode="closest")
         fig.update_xaxes(tickformat=".2%")
         charts.plot(fig, key="cost_value_vendor_chart")
+    billing_only = scorecard.filter((pl.col("models") == 0) & (pl.col("cost_usd") > 0))
+    if billing_only.height:
+        # Counted, not named: vendor names are data, and a caption is markdown.
+        st.caption(
+            f"{billing_only.height} vendor{'s' if billing_only.height > 1 else ''} with cost "
+            "but 0 models: not the serving vendor of any filtered model, it bills for work "
+            "on them (labelling, data, a model hosted elsewhere). That cost is in those "
+            "models' cost rows and in the totals above; it has no availability to measure.")
     tables.table(scorecard.select("SLA", "vendor", "kind", "sla_availability",
                               "measured_availability", "models", "requests", "errors",
                               "cost_usd", "vendor_incidents"),

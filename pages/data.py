@@ -9,8 +9,10 @@ shell.require_app_shell()
 shell.page_header(
     "Data",
     "Rows and freshness per entity, every file loaded by `modelops ingest`, and the rows it "
-    "refused with the reason.",
+    "refused with the reason.", scope=None,
 )
+st.caption("The sidebar filters do not apply to this page: it shows every load and every "
+           "entity, whatever the period, business units or teams chosen.")
 
 if not st.session_state["access"].admin:
     # Load history and quarantine rows are not split by business unit.

@@ -132,7 +132,7 @@ else:
         fig.update_layout(hovermode="closest", showlegend=False)
         charts.plot(fig, key="governance_gaps_chart")
         st.caption("Deployed version = the latest succeeded production deployment by today. "
-                   "A ticked box is a gap.")
+                   "✗ gap marks a gap.")
         # Runbook URLs are free text in the contract: link only http(s) ones.
         open_gaps = open_gaps.with_columns(
             pl.when(pl.col("runbook_url").str.contains(r"(?i)^https?://"))
@@ -150,6 +150,16 @@ live_only = st.toggle("Only versions live in production at the end of the period
                       key="governance_live_only")
 if live_only:
     versions = versions.filter(pl.col("live_in_production"))
+# A version live in production without an artifact digest cannot be traced to the bytes
+# that serve: flagged in its own column, and counted above the table.
+versions = versions.with_columns(
+    (pl.col("live_in_production") & pl.col("artifact_sha256").is_null())
+    .alias("live_without_digest"))
+undigested = versions.filter(pl.col("live_without_digest")).height
+if undigested:
+    st.warning(f"{undigested} version{'s' if undigested > 1 else ''} live in production "
+               "without an artifact digest (SHA-256): what serves cannot be matched to the "
+               "registered artifact.", icon=":material/fingerprint:")
 if versions.height == 0:
     shell.empty_state("No registered versions for these models"
                    + (" is live in production." if live_only else "."))
@@ -160,10 +170,12 @@ else:
                f"{SHOWN:,} are listed: narrow the filters, or open a model's detail page "
                "for all of its versions.")
     tables.table(tables.with_detail_link(versions).select(
-        "model", "version", "live_in_production", "registered_at", "first_production_at",
+        "model", "version", "live_in_production", "live_without_digest", "registered_at",
+        "first_production_at",
         "last_production_at", "artifact_sha256", "code_commit", "training_data_ref",
         "artifact_uri", "team", "detail"),
-                 {"live_in_production": "live", "registered_at": "registered",
+                 {"live_in_production": "live", "live_without_digest": "no artifact digest",
+                  "registered_at": "registered",
                   "first_production_at": "first in production",
                   "last_production_at": "last deployed to production",
                   "artifact_sha256": "artifact SHA-256", "code_commit": "commit",

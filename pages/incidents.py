@@ -1,7 +1,7 @@
 """Incidents: what broke, how often and why, how fast it was found, picked up and fixed,
 and what is still open."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import streamlit as st
@@ -17,12 +17,10 @@ shell.page_header(
     "over incidents resolved in the period — open incidents never get a made-up time.",
     presentation.INCIDENTS,
 )
-st.caption(shell.window_caption(f))
 
-# "Open" is judged at the window's end, or now if the window runs on into the present
-# (whole minutes, so reruns reuse the cached answer).
-now = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)
-at = min(f.end, now)
+# "Open now" is judged at the current time (UTC, whole minutes, so reruns reuse the cached
+# answer), whatever the period: a preset ends at today's midnight, up to ~23 h ago.
+at = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)
 
 SEVERITY_COLOURS = {1: "#7f1d1d", 2: "#dc2626", 3: "#f59e0b", 4: "#94a3b8"}
 
@@ -80,15 +78,40 @@ def incidents_over_time(f) -> None:
         ticks = {"week": dict(dtick=7 * 86_400_000, tick0=over_time["period_start"].min(),
                               tickformat="%d %b"),
                  "month": dict(dtick="M1", tickformat="%b %Y")}.get(period, {})
+
+        def days_in(start) -> int:
+            if period == "month":
+                return ((start.replace(day=28) + timedelta(days=4)).replace(day=1)
+                        - start).days
+            return {"day": 1, "week": 7}[period]
+
+        def partial(starts: pl.Series) -> dict:
+            """A bucket the period covers only in part (a week with 3 of its days) is
+            drawn lighter and hatched, and its hover says "partial: 3 of 7 days", so it
+            does not read as a dip."""
+            parts = charts.partial_days(starts.to_list(), period, f.start, f.end)
+            note = ["" if p is None else f" · partial: {p:g} of {days_in(s)} days"
+                    for s, p in zip(starts.to_list(), parts)]
+            return {"customdata": note,
+                    "marker": {"opacity": [1.0 if p is None else 0.45 for p in parts],
+                               "pattern": {"shape": ["" if p is None else "/"
+                                                     for p in parts]}}}
+
+        if over_time["period_start"].n_unique() and any(
+                p is not None for p in charts.partial_days(
+                    over_time["period_start"].unique().to_list(), period, f.start, f.end)):
+            st.caption(f"Lighter, hatched bars: a {period} the period covers only in part "
+                       "(hover for its days), so fewer incidents there are not a dip.")
         left, right = st.columns(2)
         with left:
             by_severity = (over_time.group_by("period_start", "severity")
                            .agg(pl.col("incidents").sum()).sort("severity", "period_start"))
             fig = charts.figure(f"Incidents per {period} by severity", "incidents started")
             for (severity,), group in by_severity.group_by("severity", maintain_order=True):
-                fig.add_bar(x=group["period_start"], y=group["incidents"], name=f"sev {severity}",
+                fig.add_bar(x=group["period_start"], y=group["incidents"], name=f"Sev {severity}",
                             marker_color=SEVERITY_COLOURS.get(severity, "#64748b"),
-                            hovertemplate=f"sev {severity}: %{{y}}<extra></extra>")
+                            **partial(group["period_start"]),
+                            hovertemplate=f"Sev {severity}: %{{y}}%{{customdata}}<extra></extra>")
             fig.update_layout(barmode="stack", legend=dict(orientation="v", x=1.02, xanchor="left",
                                                            y=1, yanchor="top", traceorder="normal"))
             fig.update_xaxes(hoverformat=x_format, title=label, **ticks)
@@ -104,8 +127,9 @@ def incidents_over_time(f) -> None:
             for cause in order:
                 group = by_cause.filter(pl.col("root_cause") == cause).sort("period_start")
                 fig.add_bar(x=group["period_start"], y=group["incidents"],
-                            name=cause.replace("_", " "),
-                            hovertemplate=f"{cause.replace('_', ' ')}: %{{y}}<extra></extra>")
+                            name=cause.replace("_", " "), **partial(group["period_start"]),
+                            hovertemplate=f"{cause.replace('_', ' ')}: %{{y}}%{{customdata}}"
+                                          "<extra></extra>")
             fig.update_layout(barmode="stack", legend=dict(orientation="v", x=1.02, xanchor="left",
                                                            y=1, yanchor="top", traceorder="normal"))
             fig.update_xaxes(hoverformat=x_format, title=label, **ticks)
@@ -134,12 +158,14 @@ else:
                  key="incidents_teams_table")
 
 # --- open now ---------------------------------------------------------------------------
-st.subheader(f"Open at {at:%d %b %Y %H:%M} UTC")
+st.subheader(f"Open now ({at:%d %b %Y %H:%M} UTC)")
 if data.open_now.height == 0:
-    shell.empty_state(f"No incident of the filtered models was open at {at:%d %b %Y %H:%M} UTC "
-                   "(the end of the period, or now if the period runs to today).")
+    shell.empty_state(f"No incident of the filtered models is open now ({at:%d %b %Y %H:%M} "
+                      "UTC; this list ignores the period).")
 else:
-    st.caption("Most severe and oldest first. Detection and acknowledgement that happened "
+    st.caption("Open at this moment, whatever the period chosen (as loaded: an incident "
+               "resolved since the last load still shows as open). Most severe and oldest "
+               "first. Detection and acknowledgement that happened "
                "after this moment are shown as not yet happened.")
     tables.table(tables.with_detail_link(data.open_now.with_columns(
             pl.col("age_minutes").map_elements(
@@ -160,8 +186,8 @@ else:
     log = data.log.with_columns(http_only("postmortem_url"))
     with_postmortem = log.filter(pl.col("postmortem_url").is_not_null()).height
     st.caption(f"{log.height} incidents started in the period, newest first; "
-               f"{with_postmortem} have a postmortem. Times in minutes; empty while the step "
-               "has not happened.")
+               f"{with_postmortem} have a postmortem. Time to detect and to acknowledge in "
+               "minutes, to resolve in hours; empty while the step has not happened.")
     tables.table(tables.with_detail_link(log).select(
             "started_at", "incident_id", "severity", "title", "model", "team", "root_cause",
             "deployment_id", "time_to_detect_minutes", "time_to_acknowledge_minutes",

@@ -66,7 +66,6 @@ if model_id != requested:
 # The filter narrowed to this model; its business units and teams still apply.
 mf = replace(f, models=(model_id,))
 today = filter_bar.today()
-st.caption(shell.window_caption(f))
 
 # Everything the page draws, fetched together: the queries not cached yet run side by side.
 data = loading.load_many(
@@ -119,6 +118,38 @@ with st.container(border=True):
         st.caption("No runbook on record for this production model (a compliance gap).")
     else:
         st.caption("Runbook links are listed for production models only.")
+
+# --- status headline --------------------------------------------------------------------
+def status_headline(now: dict, slo_availability, slo_p95) -> tuple[str, str]:
+    """The model's verdict over the period in one line, as the Overview's status column
+    judges it: ("error" | "warning" | "success" | "info", text)."""
+    if not now.get("requests"):
+        return "info", "No traffic in the period: no SLO to judge."
+    availability, p95 = now.get("availability"), now.get("latency_p95_ms")
+    budget = now.get("error_budget_consumed")
+    missed = []
+    if availability is not None and slo_availability is not None \
+            and availability < slo_availability:
+        missed.append(f"availability {formats.pct(availability)} vs "
+                      f"{formats.pct(slo_availability)}")
+    if p95 is not None and slo_p95 is not None and p95 > slo_p95:
+        missed.append(f"latency p95 {formats.ms(p95)} vs {formats.ms(slo_p95)}")
+    budget_text = f"budget {formats.pct(budget, 0)}" if budget is not None else ""
+    if missed or (budget is not None and budget > 1):
+        return "error", "SLO missed: " + ", ".join(missed + [budget_text] if budget_text
+                                                   else missed) + "."
+    within = (f"availability {formats.pct(availability)} vs {formats.pct(slo_availability)}, "
+              f"p95 {formats.ms(p95)} vs {formats.ms(slo_p95)}, {budget_text} consumed")
+    if budget is not None and budget > 0.75:
+        return "warning", f"Error budget at risk: {within}."
+    return "success", f"Within SLO: {within}."
+
+
+kind, headline = status_headline(tiles.first_row(data.now), profile["slo_availability"],
+                                 profile["slo_latency_p95_ms"])
+getattr(st, kind)(headline, icon={"error": ":material/error:", "warning": ":material/warning:",
+                                  "success": ":material/check_circle:",
+                                  "info": ":material/info:"}[kind])
 
 # --- KPI tiles --------------------------------------------------------------------------
 TILES = [tiles.Tile(kpi_name) for kpi_name in (
@@ -252,10 +283,10 @@ else:
     left, right = st.columns([3, 2])
     with left:
         fig = charts.figure("Daily cost vs business value", "US dollars per day")
-        fig.add_bar(x=data.daily["day"], y=data.daily["cost_usd"], name="cost", marker_color="#dc2626",
-                    hovertemplate="$%{y:,.2f}")
+        fig.add_bar(x=data.daily["day"], y=data.daily["cost_usd"], name="cost",
+                    marker_color=charts.COLOURS["cost"], hovertemplate="$%{y:,.2f}")
         fig.add_scatter(x=data.daily["day"], y=data.daily["business_value_usd"], name="business value",
-                        mode="lines+markers", line_color="#16a34a",
+                        mode="lines+markers", line_color=charts.COLOURS["business_value"],
                         hovertemplate="$%{y:,.2f}")
         fig.update_yaxes(tickprefix="$", tickformat=",.0f")
         charts.plot(fig, key="model_detail_cost_chart")

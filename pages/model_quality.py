@@ -14,7 +14,6 @@ shell.page_header(
     "whose current version has a passed post-deployment validation / production models.",
     presentation.QUALITY,
 )
-st.caption(shell.window_caption(f))
 
 # --- KPI tiles --------------------------------------------------------------------------
 TILES = [tiles.Tile(kpi_name) for kpi_name in (
@@ -63,10 +62,13 @@ else:
         "", "alerts (score > threshold)",
         height=max(260, 60 + 30 * shown.select("model_id").n_unique()))
     # One trace per feature keeps each segment's hover to its own feature; the segment
-    # carries the feature's name, so no legend is needed.
+    # carries the feature's name, so no legend is needed. Every segment is an alert, so one
+    # colour for all (a colour per feature would cycle and mean nothing), white between.
     for feature, rows in shown.group_by("feature", maintain_order=True):
         fig.add_bar(
             x=rows["alerts"], y=rows["model"], orientation="h", name=feature[0],
+            marker={"color": charts.COLOURS["drift_alerts"],
+                    "line": {"color": "#ffffff", "width": 1.5}},
             text=rows["feature"], textposition="inside", insidetextanchor="middle",
             customdata=rows.select("results", "max_score").to_numpy(),
             hovertemplate="%{text}: %{x} alerts in %{customdata[0]} results, "
@@ -151,9 +153,10 @@ else:
         fig.update_xaxes(tickformat=".0%", range=[0, 1.05])
         charts.plot(fig, key="model_quality_coverage_chart")
     with right:
-        tables.table(coverage.select("group_name", "production_models",
-                                 "deployed_production_models", "covered_models",
-                                 "validation_coverage"),
+        # The KPI right after the team, so a narrow column never cuts it.
+        tables.table(coverage.sort("validation_coverage", descending=True).select(
+                         "group_name", "validation_coverage", "covered_models",
+                         "production_models", "deployed_production_models"),
                      {"group_name": "team", "deployed_production_models": "with a live version",
                       "covered_models": "covered"},
                      key="model_quality_coverage_table")
@@ -161,8 +164,16 @@ else:
         (pl.col("production_models") > 0) & (pl.col("covered_models") == 0))
     if uncovered.height:
         st.markdown("**Production models without a passed post-deployment validation**")
+        # Who to ask: team and owner beside each model; whether it has a live version in
+        # words only where it has none (the usual case, a version without a validation,
+        # needs no column).
+        owners = loading.visible_models(st.session_state["access"]).select(
+            pl.col("model_id").alias("group_id"), "team", "owner")
+        uncovered = uncovered.join(owners, on="group_id", how="left").with_columns(
+            pl.when(pl.col("deployed_production_models") > 0)
+            .then(pl.lit("live version not validated"))
+            .otherwise(pl.lit("no live production version")).alias("why"))
         tables.table(tables.with_detail_link(uncovered, "group_id").select(
-            "group_name", pl.col("deployed_production_models") > 0, "detail"),
-                     {"group_name": "model",
-                      "deployed_production_models": "has a live production version"},
+            "group_name", "team", "owner", "why", "detail").sort("team", "group_name"),
+                     {"group_name": "model"},
                      key="model_quality_uncovered_table")

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, loading, shell, tables, tiles
+from dashboard import charts, loading, presentation, shell, tables, tiles
 from queries import kpi
 
 f = shell.current_filter()
@@ -11,8 +11,8 @@ shell.page_header(
     "Overview",
     "Headline KPIs for the filtered models over the period, with the change against the "
     "period before; ratios come from summed counts, never averages of model ratios.",
+    presentation.AGGREGATION,
 )
-st.caption(shell.window_caption(f))
 
 # Everything the page draws, fetched together: the queries not cached yet run side by side.
 data = loading.load_many(
@@ -41,18 +41,26 @@ st.subheader("Models")
 if data.serving.height == 0:
     shell.empty_state("No models match the filters.")
 else:
-    status = (
-        pl.when(pl.col("requests") == 0).then(pl.lit("⚪ no traffic"))
-        .when(~pl.col("availability_slo_met") | ~pl.col("latency_slo_met")
-              | (pl.col("error_budget_consumed") > 1)).then(pl.lit("🔴 SLO missed"))
-        .when(pl.col("error_budget_consumed") > 0.75).then(pl.lit("🟠 budget at risk"))
-        .otherwise(pl.lit("🟢 healthy"))
+    # Worst first: a severity rank (missed, at risk, healthy, no traffic), then the most
+    # error budget consumed; never the status text's alphabetical order.
+    missed = (~pl.col("availability_slo_met") | ~pl.col("latency_slo_met")
+              | (pl.col("error_budget_consumed") > 1))
+    at_risk = pl.col("error_budget_consumed") > 0.75
+    no_traffic = pl.col("requests") == 0
+    rank = (pl.when(no_traffic).then(3).when(missed).then(0).when(at_risk).then(1)
+            .otherwise(2))
+    status = (pl.when(no_traffic).then(pl.lit("⚪ no traffic"))
+              .when(missed).then(pl.lit("🔴 SLO missed"))
+              .when(at_risk).then(pl.lit("🟠 budget at risk"))
+              .otherwise(pl.lit("🟢 healthy")))
+    models = tables.with_detail_link(data.serving.with_columns(
+        status.alias("status"), rank.alias("rank"))).sort(
+        ["rank", "error_budget_consumed", "model"], descending=[False, True, False],
+        nulls_last=True).select(
+        "status", "model", "error_budget_consumed", "availability", "slo_availability",
+        "latency_p95_ms", "slo_latency_p95_ms", "requests", "team", "business_unit",
+        "lifecycle_stage", "detail",
     )
-    models = tables.with_detail_link(data.serving.with_columns(status.alias("status"))).select(
-        "status", "model", "team", "business_unit", "lifecycle_stage", "requests",
-        "availability", "slo_availability", "error_budget_consumed", "latency_p95_ms",
-        "slo_latency_p95_ms", "detail",
-    ).sort(["status", "error_budget_consumed"], descending=[True, True], nulls_last=True)
     st.caption("🔴 an SLO missed or the error budget overspent · 🟠 over 75% of the budget "
                "consumed · 🟢 within SLO · ⚪ no requests in the period")
     tables.table(models,
@@ -82,7 +90,9 @@ with right:
 
 if data.costs.height:
     fig = charts.figure("Cost and business value per day", "US dollars")
-    fig.add_bar(x=data.costs["day"], y=data.costs["cost_usd"], name="cost", hovertemplate="$%{y:,.0f}")
+    fig.add_bar(x=data.costs["day"], y=data.costs["cost_usd"], name="cost",
+                marker_color=charts.COLOURS["cost"], hovertemplate="$%{y:,.0f}")
     fig.add_scatter(x=data.costs["day"], y=data.costs["business_value_usd"], name="value",
-                    mode="lines", hovertemplate="$%{y:,.0f}")
+                    mode="lines", line_color=charts.COLOURS["business_value"],
+                    hovertemplate="$%{y:,.0f}")
     charts.plot(fig)

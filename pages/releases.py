@@ -18,7 +18,6 @@ shell.page_header(
     "median(resolved - started) of deployment-caused incidents.",
     presentation.RELEASES,
 )
-st.caption(shell.window_caption(f))
 
 # Everything the page draws, fetched together: the queries not cached yet run side by side.
 data = loading.load_many(

@@ -1,7 +1,7 @@
 """Reliability: is each model up and fast enough, how much error budget is left, and what
 changed when it was not."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import streamlit as st
@@ -17,13 +17,12 @@ shell.page_header(
     "models for a group; burn rate = error rate / (1 - SLO).",
     presentation.SERVING,
 )
-st.caption(shell.window_caption(f))
 
-# The moment "now" on this page: the window's end, or the current hour if the window runs
-# on into the present. Whole hours, because burn rates use complete hours (and a stable
-# value keeps the cache warm between reruns).
-now = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
-at = min(f.end, now)
+# "Now" for the burn rates: the end of the latest complete hour of serving metrics in
+# scope, whatever the period (a preset ends at today's midnight, up to ~23 h before the
+# newest data); the current hour when there are no metrics at all.
+wall = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+at = loading.load(kpi.latest_serving_hour, f) or wall
 
 # Everything the page draws, fetched together: the queries not cached yet run side by side.
 data = loading.load_many(
@@ -76,57 +75,64 @@ else:
                             if served.height > top.height else ""),
                         "", "share of the period's error budget",
                         height=max(360, 22 * top.height + 110))
-        colours = ["#dc2626" if c > 1 else "#f59e0b" if c > 0.75 else "#16a34a"
-                   for c in top["error_budget_consumed"]]
+        colours = [charts.COLOURS["bad"] if c > 1 else charts.COLOURS["at_risk"] if c > 0.75
+                   else charts.COLOURS["ok"] for c in top["error_budget_consumed"]]
+        # Clipped at 200%: one model at ~1,700% would squash every other bar; a clipped
+        # bar is labelled with its real value and hovers it.
+        shown_x, clip_labels = charts.clipped(top["error_budget_consumed"].to_list(), 2.0)
         fig.add_bar(
-            y=top["model"], x=top["error_budget_consumed"], orientation="h", name="consumed",
-            marker_color=colours,
+            y=top["model"], x=shown_x, orientation="h", name="consumed",
+            marker_color=colours, text=clip_labels, textposition="inside",
+            insidetextanchor="end",
             customdata=top.select("errors", "error_budget_allowed", "slo_availability",
-                                  "availability").rows(),
-            hovertemplate="%{y}<br>consumed %{x:.1%}<br>%{customdata[0]:,} errors of "
+                                  "availability", "error_budget_consumed").rows(),
+            hovertemplate="%{y}<br>consumed %{customdata[4]:.1%}<br>%{customdata[0]:,} errors of "
                           "%{customdata[1]:,.0f} allowed<br>availability %{customdata[3]:.3%} "
                           "(SLO %{customdata[2]:.2%})<extra></extra>")
         fig.add_vline(x=1, line_dash="dash", line_color="#dc2626",
                       annotation_text="100% = budget spent", annotation_position="top")
         fig.update_layout(hovermode="closest", showlegend=False)
-        fig.update_xaxes(tickformat=".0%")
+        fig.update_xaxes(tickformat=".0%", range=[0, 2.05 if any(clip_labels) else None])
+        if any(clip_labels):
+            fig.update_layout(title_text=fig.layout["title"]["text"]
+                              + " · bars clipped at 200% (▶ real value)")
         fig.update_yaxes(autorange="reversed", title="")
         charts.plot(fig, key="reliability_budget_chart")
     with right:
-        with_latency = served.filter(pl.col("latency_p95_ms").is_not_null())
-        fig = charts.figure("Latency p95 against its SLO · above the line = SLO missed",
-                        "measured p95 (ms)", "p95 target (ms)",
-                        height=max(360, 22 * top.height + 110))
-        # One trace per verdict: a colour per point would be validated point by point.
-        for met, colour in ((True, "#16a34a"), (False, "#dc2626")):
-            points = with_latency.filter(pl.col("latency_slo_met") == met)
-            fig.add_scatter(
-                x=points["slo_latency_p95_ms"].to_numpy(),
-                y=points["latency_p95_ms"].to_numpy(), text=points["model"].to_numpy(),
-                mode="markers", name="SLO met" if met else "SLO missed",
-                marker=dict(size=9, color=colour),
-                hovertemplate="%{text}<br>p95 %{y:,.0f} ms (target %{x:,.0f} ms)"
-                              "<extra></extra>")
-        bounds = [1, 10000]
-        if with_latency.height:
-            low = min(with_latency["slo_latency_p95_ms"].min(),
-                      with_latency["latency_p95_ms"].min())
-            high = max(with_latency["slo_latency_p95_ms"].max(),
-                       with_latency["latency_p95_ms"].max())
-            bounds = [max(low * 0.7, 0.1), high * 1.4]
-        fig.add_scatter(x=bounds, y=bounds, mode="lines", name="p95 = target",
-                        line=dict(dash="dash", color="#64748b"), hoverinfo="skip")
+        # Ranked by p95 ÷ target: which models are furthest over (or closest to) their own
+        # target, one bar each, instead of ~170 points stacked on a few target values.
+        ranked = (served.filter(pl.col("latency_p95_ms").is_not_null()
+                                & (pl.col("slo_latency_p95_ms") > 0))
+                  .with_columns((pl.col("latency_p95_ms") / pl.col("slo_latency_p95_ms"))
+                                .alias("of_target"))
+                  .sort("of_target", descending=True).head(25))
+        fig = charts.figure("Latency p95 ÷ target per model" + (
+                            f" · the {ranked.height} highest" if served.height > ranked.height
+                            else "") + " · over 100% = SLO missed",
+                            "", "p95 as a share of its target",
+                            height=max(360, 22 * ranked.height + 110))
+        shown_x, clip_labels = charts.clipped(ranked["of_target"].to_list(), 2.0)
+        fig.add_bar(
+            y=ranked["model"], x=shown_x, orientation="h", name="p95 ÷ target",
+            marker_color=[charts.COLOURS["bad"] if r > 1 else charts.COLOURS["ok"]
+                          for r in ranked["of_target"]],
+            text=clip_labels, textposition="inside", insidetextanchor="end",
+            customdata=ranked.select("latency_p95_ms", "slo_latency_p95_ms",
+                                     "of_target").rows(),
+            hovertemplate="%{y}<br>p95 %{customdata[0]:,.0f} ms of a %{customdata[1]:,.0f} ms "
+                          "target (%{customdata[2]:.0%})<extra></extra>")
+        fig.add_vline(x=1, line_dash="dash", line_color=charts.COLOURS["bad"],
+                      annotation_text="100% = at target", annotation_position="top")
         fig.update_layout(hovermode="closest", showlegend=False)
-        ticks = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000]
-        fig.update_xaxes(type="log", tickvals=ticks)
-        fig.update_yaxes(type="log", tickvals=ticks)
+        fig.update_xaxes(tickformat=".0%", range=[0, 2.05 if any(clip_labels) else None])
+        fig.update_yaxes(autorange="reversed", title="")
         charts.plot(fig, key="reliability_latency_chart")
 
     table = tables.with_detail_link(data.models).select(
-        "model", "team", "business_unit", "requests", "errors", "availability",
-        "slo_availability", "availability_slo_met", "error_budget_allowed",
-        "error_budget_consumed", "error_budget_remaining", "downtime_minutes",
-        "latency_p95_ms", "slo_latency_p95_ms", "latency_slo_met", "detail",
+        "model", "error_budget_consumed", "availability", "slo_availability",
+        "availability_slo_met", "latency_p95_ms", "slo_latency_p95_ms", "latency_slo_met",
+        "requests", "errors", "error_budget_allowed", "error_budget_remaining",
+        "downtime_minutes", "team", "business_unit", "detail",
     ).sort("error_budget_consumed", descending=True, nulls_last=True)
     st.caption("All filtered models, most budget consumed first; a model without requests "
                "has no availability or latency (empty), not 0 or 100%.")
@@ -137,8 +143,9 @@ else:
 # --- burn rate --------------------------------------------------------------------------
 st.subheader("Error-budget burn rate now")
 st.caption(
-    f"Burn rate over the whole hours 1 h, 2 h, 6 h, 1 d and 3 d before {at:%d %b %Y %H:%M} UTC "
-    "(the window's end, or the last complete hour). 1 = the budget would last exactly the SLO "
+    f"Burn rate over the whole hours 1 h, 2 h, 6 h, 1 d and 3 d before {at:%d %b %Y %H:%M} UTC, "
+    "the end of the latest complete hour of serving data (whatever the period chosen). "
+    "1 = the budget would last exactly the SLO "
     "period. Fast burn (page): 1 h > 14.4; slow burn (page): 6 h and 1 h > 6 — metrics are "
     "hourly, so the last whole hour stands in for the 5 and 30 minute short windows. Ticket "
     "burn: 1 d and 2 h > 3, or 3 d and 6 h > 1.")
@@ -161,7 +168,7 @@ else:
              .otherwise(pl.lit("🟢 ok")))
     tables.table(
         data.burn.with_columns(alert.alias("alert")).select(
-            "alert", "ticket_burn", "model", "team", "slo_availability",
+            "alert", "model", "team", "slo_availability",
             "burn_rate_1h", "errors_1h", "requests_1h",
             "burn_rate_2h", "errors_2h", "requests_2h",
             "burn_rate_6h", "errors_6h", "requests_6h",
@@ -187,8 +194,19 @@ else:
         .when(~pl.col("availability_slo_met")).then(pl.lit("❌ availability"))
         .otherwise(pl.lit("❌ latency"))
     )
-    history = history.with_columns(status.alias("status"),
-                                   pl.col("month").dt.strftime("%Y-%m").alias("month_label"))
+    # A month the period covers only in part is labelled so ("2026-11 · 12 of 30 days"):
+    # it is not a full month's result.
+    month_starts = history["month"].unique().sort().to_list()
+
+    def month_label(m, part) -> str:
+        whole = ((m.replace(day=28) + timedelta(days=4)).replace(day=1) - m).days
+        return f"{m:%Y-%m}" if part is None else f"{m:%Y-%m} · {part:g} of {whole} days"
+
+    labels = {m: month_label(m, part) for m, part in
+              zip(month_starts, charts.partial_days(month_starts, "month", f.start, f.end))}
+    history = history.with_columns(
+        status.alias("status"),
+        pl.col("month").replace_strict(labels, return_dtype=pl.String).alias("month_label"))
     missed = (history.group_by("model_id")
               .agg(pl.col("status").str.starts_with("❌").sum().alias("months_missed"))
               .filter(pl.col("months_missed") > 0)
@@ -262,9 +280,15 @@ def serving_over_time(f, deployments: pl.DataFrame, incidents: pl.DataFrame) -> 
             """One line per group; with many teams the legend goes to the right and the chart
             takes the full width, so lines stay readable."""
             fig = charts.figure(title, y_title, height=460 if per_team else 360)
-            for (name,), group in series.group_by("group_name", maintain_order=True):
+            # A colour per team from a 24-colour palette (no two of 20 teams share one),
+            # legend sorted by name.
+            colours = charts.colour_for(series["group_name"].to_list())
+            for (name,), group in series.sort("group_name").group_by("group_name",
+                                                                     maintain_order=True):
                 fig.add_scatter(x=group["day"], y=group[column], name=name if per_team else
                                 "all models", mode="lines" if per_team else "lines+markers",
+                                line_color=colours[name] if per_team
+                                else charts.COLOURS["availability"],
                                 marker=dict(size=4), hovertemplate=hover)
             if per_team:
                 fig.update_layout(hovermode="closest", legend=dict(

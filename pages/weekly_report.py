@@ -17,7 +17,7 @@ shell.page_header(
     "Weekly report",
     "One row per model that existed during the ISO week (or per team / business unit, "
     "aggregated from summed counts), exactly as `modelops report weekly` writes it.",
-    presentation.WEEKLY_REPORT,
+    presentation.WEEKLY_REPORT, scope="units",
 )
 
 now = datetime.now(UTC).replace(tzinfo=None)
@@ -29,14 +29,9 @@ week = left.selectbox("ISO week", weeks, index=weeks.index(latest), key="report_
 group_by = right.segmented_control("Group by", report.GROUP_BY, default="model",
                                    key="report_group_by", bind="query-params") or "model"
 start, end = report.parse_week(week)
-scope = []
-if f.business_units:
-    scope.append(f"business units {', '.join(f.business_units)}")
-if f.teams:
-    scope.append(f"teams {', '.join(f.teams)}")
-st.caption(f"{start:%a %d %b %Y} – {end - timedelta(days=1):%a %d %b %Y} UTC · "
-           + ("; ".join(scope) if scope else "all business units and teams")
-           + " (from the filter bar; the report is not limited by the models filter)")
+st.caption(f"{start:%a %d %b %Y} – {end - timedelta(days=1):%a %d %b %Y} UTC, the ISO week "
+           "picked here: the sidebar's period and models filter do not apply to this report, "
+           "its business units and teams do.")
 
 try:
     frame = loading.load(report.weekly_report, week=week, teams=f.teams, group_by=group_by,
@@ -56,8 +51,23 @@ st.download_button(
     on_click="ignore", icon=":material/download:", type="primary",
 )
 st.caption("Same file from a scheduler: `" + " ".join(command) + "`")
+for_people = frame if group_by == "model" else loading.load(
+    report.weekly_report, week=week, teams=f.teams, group_by=group_by,
+    business_units=f.effective_business_units, with_model_counts=True)
+# For people: the same numbers as a spreadsheet (human headers, number formats, KPIs first,
+# a model count beside each grouped SLO-met count). Built when clicked.
+st.download_button(
+    "Download spreadsheet (xlsx)",
+    lambda: report.to_xlsx(for_people, group_by),
+    file_name=report.xlsx_file_name(week, group_by, f.business_units, f.teams),
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    on_click="ignore", icon=":material/table_view:", key="weekly_report_xlsx",
+)
+st.caption("The spreadsheet: `" + " ".join(command) + " --format xlsx`")
 
 st.subheader(f"Preview · {frame.height} rows")
 # A preview of the CSV: its columns as the file has them (MTTR in minutes, as the
 # contract's `mttr_minutes` says), not converted for reading as on the other pages.
-tables.table(frame, units={"mttr_minutes": "minutes"}, height=520)
+# KPIs first, ids last and hidden until picked (the download keeps the CSV's order).
+tables.table(frame, units={"mttr_minutes": "minutes"}, height=520,
+             lead=list(report.people_order(group_by)), key="weekly_report_preview")

@@ -80,6 +80,12 @@ def burn_rates(con, f: Filter, at: datetime | date) -> pl.DataFrame:
     return run(con, "burn_rates", **f.params(), at=_moment(at))
 
 
+def latest_serving_hour(con, f: Filter) -> datetime | None:
+    """The end of the latest complete hour of serving metrics in the filter's scope (its
+    window is not used): "now" for the burn rates. None without any metrics."""
+    return run(con, "latest_serving_hour", **f.params())["serving_through"][0]
+
+
 def slo_compliance_by_month(con, f: Filter) -> pl.DataFrame:
     """Per model and calendar month: availability and p95 against the SLOs."""
     return run(con, "slo_compliance_by_month", **f.params())

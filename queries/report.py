@@ -71,6 +71,25 @@ _QUOTE_WHEN = '[,;"\r\n]'
 SIGNIFICANT_DIGITS = 12
 
 
+# What a row is about; for people, these follow the KPIs (ids last).
+_DESCRIPTIVE = ("week", "business_unit_id", "business_unit", "team_id", "team", "model_id",
+                "model", "lifecycle_stage", "risk_tier")
+
+
+def people_order(group_by: str = "model") -> tuple[str, ...]:
+    """The report's columns in the order a person reads them: the row's name (model, team
+    or business unit), the KPIs, then what describes the row, the week, and the ids last.
+    The CSV keeps `columns()` (METRICS.md); the spreadsheet and the page's preview use
+    this."""
+    cols = columns(group_by)
+    name = {"model": "model", "team": "team", "business_unit": "business_unit"}[group_by]
+    kpis = [c for c in cols if c not in _DESCRIPTIVE]
+    described = [c for c in ("business_unit", "team", "lifecycle_stage", "risk_tier", "week")
+                 if c in cols and c != name]
+    ids = [c for c in cols if c.endswith("_id")]
+    return (name, *kpis, *described, *ids)
+
+
 def columns(group_by: str = "model") -> tuple[str, ...]:
     """The report's columns, in order, for a grouping."""
     _check_group_by(group_by)
@@ -113,9 +132,14 @@ def last_complete_week(now: datetime | None = None) -> str:
 # --- the report -------------------------------------------------------------------------
 
 def weekly_report(con, week: str, business_units: Iterable[str] = (),
-                  teams: Iterable[str] = (), group_by: str = "model") -> pl.DataFrame:
+                  teams: Iterable[str] = (), group_by: str = "model",
+                  with_model_counts: bool = False) -> pl.DataFrame:
     """The report as typed values with exactly the report's columns, sorted by
     business_unit_id, team_id, model_id.
+
+    `with_model_counts` adds `models` to a grouped report: the group's models with an SLO
+    verdict (those that served requests), the base of its SLO-met counts, for the
+    spreadsheet; the CSV never has it.
 
     Raises UsageError for a bad week, group_by or an unknown business unit / team id, and
     WarehouseError when the warehouse holds no models at all (an empty report would look
@@ -143,6 +167,20 @@ def weekly_report(con, week: str, business_units: Iterable[str] = (),
             availability_slo_met=pl.col("models_availability_slo_met"),
             latency_slo_met=pl.col("models_latency_slo_met"),
         )
+    if with_model_counts and group_by != "model":
+        # How many of the group's models have an SLO verdict (served requests): the base of
+        # its "SLO met" counts. From the per-model rows of the same query (the SQL's own
+        # count of models is shadowed by a macro parameter of that name).
+        keys = ["business_unit_id"] + (["team_id"] if group_by == "team" else [])
+        per_model = run(con, "weekly_report", week=label, start=start, end=end,
+                        business_units=business_units, teams=teams, group_by="model")
+        counts = per_model.group_by(keys).agg(
+            pl.col("availability_slo_met").is_not_null().sum().alias("models"))
+        frame = frame.join(counts, on=keys, how="left").with_columns(
+            pl.col("models").fill_null(0))
+        wanted = list(columns(group_by))
+        wanted.insert(wanted.index("availability_slo_met") + 1, "models")
+        return frame.select(wanted)
     return frame.select(columns(group_by))
 
 
@@ -153,6 +191,91 @@ def weekly_csv(week: str, business_units: Iterable[str] = (), teams: Iterable[st
     with reading(warehouse_path(path)) as con:
         frame = weekly_report(con, week, business_units, teams, group_by)
     return to_csv(frame)
+
+
+# --- the spreadsheet for people -------------------------------------------------------
+
+def xlsx_file_name(week: str, group_by: str = "model", business_units: Iterable[str] = (),
+                   teams: Iterable[str] = ()) -> str:
+    """`modelops-weekly-2026-W47-team-retail.xlsx`: the week, the grouping and the scope
+    (business unit and team ids, or `all`), each id made safe for a file name."""
+    scope = [*sorted(set(business_units)), *sorted(set(teams))] or ["all"]
+    parts = [re.sub(r"[^A-Za-z0-9._-]", "_", p)[:40] for p in scope]
+    name = "-".join(["modelops-weekly", week_label(week), group_by, *parts])[:200]
+    return f"{name}.xlsx"
+
+
+def _for_people(frame: pl.DataFrame, group_by: str) -> pl.DataFrame:
+    """The report's frame in people's order (KPIs first, ids last; a grouped SLO-met count
+    followed by its model count), MTTR in hours, a model's verdicts as words."""
+    order = list(people_order(group_by))
+    if "models" in frame.columns:
+        at = order.index("availability_slo_met") + 1
+        order[at:at] = ["models"]
+        at = order.index("latency_slo_met") + 1
+        order[at:at] = ["models_"]  # the same count again, beside the second SLO column
+        frame = frame.with_columns(pl.col("models").alias("models_"))
+    out = frame.select(order).with_columns(pl.col("mttr_minutes") / 60)
+    for column in ("availability_slo_met", "latency_slo_met"):
+        if out.schema[column] == pl.Boolean:
+            out = out.with_columns(pl.when(pl.col(column)).then(pl.lit("met"))
+                                   .when(~pl.col(column)).then(pl.lit("missed"))
+                                   .alias(column))
+    return out
+
+
+def _sheet_name(name: str | None, used: set[str]) -> str:
+    """An Excel sheet name: at most 31 characters, none of []:*?/\\, unique."""
+    base = re.sub(r"[\[\]:*?/\\]", "_", name or "(none)").strip("'")[:31] or "_"
+    shown, n = base, 2
+    while shown.lower() in used:
+        suffix = f" ({n})"
+        shown, n = base[:31 - len(suffix)] + suffix, n + 1
+    used.add(shown.lower())
+    return shown
+
+
+def to_xlsx(frame: pl.DataFrame, group_by: str = "model",
+            split_by_business_unit: bool = False) -> bytes:
+    """The report as an .xlsx workbook for people: human headers (queries/labels.py),
+    KPIs first and ids last, percentages, milliseconds and money as number formats (the
+    cells stay numbers), a model count beside each grouped SLO-met count, and one sheet
+    per business unit when split. Written by XlsxWriter through polars."""
+    import io
+
+    from xlsxwriter import Workbook
+
+    from queries import labels
+
+    if split_by_business_unit:
+        parts = [(part["business_unit"][0] if part.height else bu, part) for (bu,), part in
+                 frame.partition_by("business_unit_id", as_dict=True,
+                                    maintain_order=True).items()] or [("Weekly report", frame)]
+    else:
+        parts = [("Weekly report", frame)]
+    buffer = io.BytesIO()
+    # Text from the data is written as text, never as a formula or a link.
+    with Workbook(buffer, {"strings_to_formulas": False, "strings_to_urls": False,
+                           "strings_to_numbers": False}) as book:
+        used: set[str] = set()
+        for name, part in parts:
+            shown = _for_people(part, group_by)
+            headers, formats = {}, {}
+            for c in shown.columns:
+                header, number_format = labels.REPORT.get(c.rstrip("_"), (c, ""))
+                if c in ("availability_slo_met", "latency_slo_met") and group_by != "model":
+                    header, number_format = f"{header} (models)", labels.COUNT
+                if c in ("models", "models_"):  # the base of the SLO-met count before it
+                    header = ("Models with traffic (availability)" if c == "models"
+                              else "Models with traffic (latency)")
+                headers[c] = header
+                if number_format:
+                    formats[header] = number_format
+            shown.rename(headers).write_excel(
+                book, worksheet=_sheet_name(name, used), column_formats=formats,
+                autofit=True, freeze_panes=(1, 1), table_style="Table Style Light 1",
+                float_precision=6)
+    return buffer.getvalue()
 
 
 # --- CSV --------------------------------------------------------------------------------
@@ -239,8 +362,13 @@ def add_report_parser(sub, add_warehouse) -> None:
     weekly.add_argument("--team", action="append", default=[], dest="teams", metavar="ID",
                         help="only this team (repeatable)")
     weekly.add_argument("--group-by", choices=GROUP_BY, default="model")
+    weekly.add_argument("--format", choices=("csv", "xlsx"), default="csv",
+                        help="csv (the default): the file METRICS.md defines, for machines; "
+                             "xlsx: a spreadsheet for people (human headers, number formats, "
+                             "KPIs first; one sheet per business unit with --split-by)")
     weekly.add_argument("--out", metavar="FILE",
-                        help="write here; `-` (the default) writes to stdout")
+                        help="write here; `-` (the default for csv) writes to stdout; an "
+                             "xlsx goes to a file named after the week and scope by default")
     weekly.add_argument("--split-by", choices=("business_unit",),
                         help="one file per business unit, written into --out-dir")
     weekly.add_argument("--out-dir", metavar="DIR", help="directory for --split-by files")
@@ -260,11 +388,22 @@ def cmd_weekly(args: argparse.Namespace) -> int:
         raise UsageError("--out and --split-by exclude each other (use --out-dir)")
     week = week_label(args.week) if args.week else last_complete_week()
 
+    xlsx = getattr(args, "format", "csv") == "xlsx"
     with reading(warehouse_path(args.warehouse)) as con:
-        frame = weekly_report(con, week, args.business_units, args.teams, args.group_by)
+        frame = weekly_report(con, week, args.business_units, args.teams, args.group_by,
+                              with_model_counts=xlsx)
 
     try:
-        if args.split_by:
+        if xlsx:
+            name = xlsx_file_name(week, args.group_by, args.business_units, args.teams)
+            if args.split_by:
+                path = Path(args.out_dir) / name.replace(".xlsx", "-by-business-unit.xlsx")
+                Path(args.out_dir).mkdir(parents=True, exist_ok=True)
+            else:
+                path = Path(name if args.out in (None, "-") else args.out)
+            _write_file(path, to_xlsx(frame, args.group_by, bool(args.split_by)))
+            print(path)
+        elif args.split_by:
             for path in write_split(frame, args.out_dir, week):
                 print(path)
         elif args.out in (None, "-"):

@@ -90,7 +90,9 @@ def test_a_custom_period_comes_from_the_url(app, demo_warehouse):
     end = datetime.now(UTC).date() - timedelta(days=3)
     start = end - timedelta(days=9)
     at = app(demo_warehouse, period="custom", start=start.isoformat(), end=end.isoformat())
-    assert f"{start:%d %b %Y} – {end:%d %b %Y} UTC" in [c.value for c in at.caption]
+    # The page header's scope line starts with the period.
+    assert any(c.value.startswith(f"Period: {start:%d %b %Y} – {end:%d %b %Y} UTC · ")
+               for c in at.caption), [c.value for c in at.caption]
 
 
 def test_new_data_shows_after_an_ingest_without_a_restart(app, demo_warehouse, catalog,

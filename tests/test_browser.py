@@ -287,3 +287,32 @@ def test_first_visits_during_the_demo_build_see_the_shell_and_its_progress(tmp_p
                     assert screen["filters"], (path, screen)
             assert page.locator("[data-testid=stException]").count() == 0
         assert warehouse.exists()
+
+
+def test_tables_fit_the_page_and_definitions_read_as_text(demo_warehouse, tmp_path):
+    """What only a browser shows (issue 16): the Governance audit trail, its ids, commits
+    and digests hidden until picked, fits the page's frame without scrolling sideways; on
+    the Definitions page no wrapped line turns into a quote and the title is shown once."""
+    require_browser()
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(demo_warehouse, warehouse)
+    with streamlit_server(warehouse) as url, browser_page(width=1440) as page:
+        page.goto(f"{url}/governance")
+        wait_for_app(page)
+        page.wait_for_selector("[data-testid=stDataFrame]")
+        page.wait_for_timeout(1000)
+        widths = page.evaluate("""() => [...document.querySelectorAll(
+                '[data-testid=stDataFrame]')].map(frame => {
+            const scroller = frame.querySelector('.dvn-scroller');
+            return scroller ? [scroller.scrollWidth, scroller.clientWidth] : null;
+        })""")
+        versions = [w for w in widths if w][-1]  # the audit trail is the page's last table
+        assert versions[0] <= versions[1] + 2, versions
+
+        page.goto(f"{url}/definitions")
+        wait_for_app(page)
+        page.wait_for_selector("[data-testid=stMarkdown] h2")
+        assert page.locator("[data-testid=stMain] blockquote").count() == 0
+        titles = page.locator("[data-testid=stMain] h1").all_inner_texts()
+        assert [t.strip() for t in titles] == ["KPI definitions"]
+        assert "reference vectors" not in page.locator("[data-testid=stMain]").inner_text()

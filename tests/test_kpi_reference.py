@@ -1,6 +1,6 @@
-"""METRICS.md's public reference vectors, reproduced through the warehouse.
+"""docs/REFERENCE_VECTORS.md: the public reference vectors, reproduced through the warehouse.
 
-Each expected number is the one METRICS.md publishes (or, where a vector is stated as a
+Each expected number is the one REFERENCE_VECTORS.md publishes (or, where a vector is stated as a
 budget fraction, worked out beside the assertion), not a copy of the code's output.
 """
 

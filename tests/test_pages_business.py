@@ -76,7 +76,10 @@ def test_page_draws_tiles_tables_and_charts(app, demo_warehouse, page):
     assert len(charts) >= 2
     for figure in charts:
         assert_readable(figure)
-    assert not at.warning
+    # The one warning a page raises from the demo data itself: live versions without an
+    # artifact digest (Governance flags them; the demo has some).
+    assert all("without an artifact digest" in w.value for w in at.warning), \
+        [w.value for w in at.warning]
 
 
 @pytest.mark.parametrize("page", list(PAGES))
@@ -149,7 +152,7 @@ def test_versions_can_be_narrowed_to_the_live_ones(app, demo_warehouse):
     assert not at.exception
     live = next(d.value for d in at.dataframe if "artifact_sha256" in d.value.columns)
     assert 0 < len(live) < len(every)
-    assert live["live_in_production"].all()
+    assert (live["live_in_production"] == "✓ live").all()  # a yes/no in words
     assert {"code_commit", "training_data_ref"} <= set(live.columns)
 
 

@@ -19,8 +19,10 @@ METRICS = ROOT / "docs" / "METRICS.md"
 
 
 def metrics_anchors() -> set[str]:
+    """The heading ids on the Definitions page: of what it renders, not of the file."""
     return {heading_id(line.lstrip("#").strip())
-            for line in METRICS.read_text().splitlines() if re.match(r"#{1,6} ", line)}
+            for line in presentation.definitions_markdown().splitlines()
+            if re.match(r"#{1,6} ", line)}
 
 
 def test_heading_ids_are_the_ones_streamlit_gives():
@@ -50,8 +52,26 @@ def test_every_page_header_links_a_heading_of_metrics_md():
                 value = (anchor.value if isinstance(anchor, ast.Constant)
                          else getattr(presentation, anchor.attr))
                 linked[path.name] = value
-    assert {"reliability.py", "incidents.py", "releases.py", "cost_value.py"} <= set(linked)
+    # Every page with a header links its definitions, except the two that are not a KPI's
+    # page (Data: loads; Model detail: every KPI, linked from its tiles' help).
+    headed = {path.name for path in (ROOT / "pages").glob("*.py")
+              if "page_header(" in path.read_text()}
+    assert headed - set(linked) <= {"data.py", "model_detail.py"}, headed - set(linked)
+    assert {"reliability.py", "incidents.py", "releases.py", "cost_value.py",
+            "model_quality.py", "governance.py", "weekly_report.py"} <= set(linked)
     assert {page: a for page, a in linked.items() if a not in anchors} == {}
+    # A wrapped line starting with ">" would render as a quote, not as the definition.
+    assert not [line for line in METRICS.read_text().splitlines()
+                if line.lstrip().startswith(">")]
+
+
+def test_report_headers_are_the_registrys_labels():
+    """queries/labels.py (the spreadsheet's headers) names each KPI as the dashboard does."""
+    from queries import labels
+
+    for column, (header, _) in labels.REPORT.items():
+        if column in MEASURES and column not in ("availability_slo_met", "latency_slo_met"):
+            assert header == MEASURES[column].label, column
 
 
 def test_labels_name_one_kpi_each():

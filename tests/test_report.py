@@ -657,3 +657,93 @@ def test_review_columns_per_model_team_and_business_unit(make_warehouse):
                            "overdue_action_items": 2, "pages": 2}
     assert units["bu-a"] == {"business_unit_id": "bu-a", "rework_rate": 1 / 6,
                              "open_action_items": 4, "overdue_action_items": 2, "pages": 3}
+
+
+# --- the spreadsheet for people (--format xlsx) -------------------------------------------
+
+def read_xlsx(path: Path) -> dict[str, list[list]]:
+    """Every sheet as rows of cells (value, number format)."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    return {sheet.title: [[(c.value, c.number_format) for c in row] for row in sheet.rows]
+            for sheet in book.worksheets}
+
+
+def test_xlsx_has_human_headers_kpis_first_formats_and_the_csv_values(warehouse, tmp_path,
+                                                                      capsysbinary):
+    out = tmp_path / "people.xlsx"
+    status, _, _ = run_cli(["--week", WEEK, "--format", "xlsx", "--out", str(out),
+                                 "--warehouse", str(warehouse)], capsysbinary)
+    assert status == 0 and out.exists()
+    (_, rows), = read_xlsx(out).items()
+    headers = [h for h, _ in rows[0]]
+    # The row's name first, then the KPIs; what describes the row, the week and ids last.
+    assert headers[:4] == ["Model", "Requests", "Errors", "Availability"]
+    assert headers[-3:] == ["Business unit id", "Team id", "Model id"]
+    assert headers.index("ISO week") > headers.index("Data-quality pass rate")
+    assert "MTTR" in headers and "mttr_minutes" not in headers
+    csv = report(warehouse)
+    by_id = {row[headers.index("Model id")][0]: dict(zip(headers, row)) for row in rows[1:]}
+    assert set(by_id) == set(csv["model_id"])
+    m1 = by_id["m1"]
+    expected = csv.filter(pl.col("model_id") == "m1").row(0, named=True)
+    # Values stay numbers; the format makes them read as percentages, ms, dollars, hours.
+    assert m1["Availability"] == (pytest.approx(expected["availability"]), "0.000%")
+    assert m1["Error budget consumed"][1] == "0.0%"
+    assert m1["Latency p95"] == (pytest.approx(expected["latency_p95_ms"]), '#,##0" ms"')
+    assert m1["Cost"][1] == '"$"#,##0.00'
+    assert m1["Requests"] == (expected["requests"], "#,##0")
+    if expected["mttr_minutes"] is not None:
+        assert m1["MTTR"] == (pytest.approx(expected["mttr_minutes"] / 60), '#,##0.0" h"')
+    assert m1["Availability SLO met"][0] in ("met", "missed")
+    # A formula-looking name is text, never a formula.
+    assert by_id["m2"]["Model"][0] == HYPERLINK
+
+
+def test_xlsx_grouped_counts_sit_beside_their_model_count(warehouse, tmp_path, capsysbinary):
+    out = tmp_path / "teams.xlsx"
+    status, _, _ = run_cli(["--week", WEEK, "--format", "xlsx", "--group-by", "team",
+                            "--out", str(out), "--warehouse", str(warehouse)], capsysbinary)
+    assert status == 0
+    (_, rows), = read_xlsx(out).items()
+    headers = [h for h, _ in rows[0]]
+    met = headers.index("Availability SLO met (models)")
+    assert headers[met + 1] == "Models with traffic (availability)"
+    assert headers[headers.index("Latency SLO met (models)") + 1] == \
+        "Models with traffic (latency)"
+    search = next(dict(zip(headers, r)) for r in rows[1:] if r[0][0] == "Search")
+    # t1 "Search": m1 and m2 both served requests.
+    assert search["Models with traffic (availability)"][0] == 2
+    assert search["Availability SLO met (models)"][1] == "#,##0"
+
+
+def test_xlsx_split_by_business_unit_is_one_sheet_each_and_the_name_carries_the_scope(
+        warehouse, tmp_path, capsysbinary):
+    status, stdout, _ = run_cli(["--week", WEEK, "--format", "xlsx", "--group-by", "team",
+                                 "--split-by", "business_unit", "--out-dir", str(tmp_path),
+                                 "--business-unit", "bu-a", "--business-unit", "bu-b",
+                                 "--warehouse", str(warehouse)], capsysbinary)
+    assert status == 0
+    path = Path(stdout.decode().strip())
+    assert path.name == f"modelops-weekly-{WEEK}-team-bu-a-bu-b-by-business-unit.xlsx"
+    sheets = read_xlsx(path)
+    assert list(sheets) == ["Retail", "Risk"]
+    assert {r[0][0] for r in sheets["Risk"][1:]} == {"Fraud"}
+
+
+def test_xlsx_file_name_carries_week_grouping_and_scope():
+    from queries.report import xlsx_file_name
+
+    assert xlsx_file_name("2026-w47", "team", ["retail"]) == \
+        "modelops-weekly-2026-W47-team-retail.xlsx"
+    assert xlsx_file_name(WEEK) == f"modelops-weekly-{WEEK}-model-all.xlsx"
+    assert "/" not in xlsx_file_name(WEEK, "model", ["../etc"])
+
+
+def test_the_csv_is_unchanged_by_the_xlsx_option(warehouse, capsysbinary):
+    _, plain, _ = run_cli(["--week", WEEK, "--warehouse", str(warehouse)], capsysbinary)
+    _, explicit, _ = run_cli(["--week", WEEK, "--format", "csv", "--warehouse",
+                              str(warehouse)], capsysbinary)
+    assert plain == explicit
+    assert plain.decode().splitlines()[0] == HEADER
