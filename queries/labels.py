@@ -44,6 +44,10 @@ REPORT: dict[str, tuple[str, str]] = {
     "net_value_usd": ("Net value", USD),
     "drift_alerts": ("Drift alerts", COUNT),
     "dq_pass_rate": ("Data-quality pass rate", PCT1),
+    "rework_rate": ("Deployment rework rate", PCT1),
+    "open_action_items": ("Open follow-ups", COUNT),
+    "overdue_action_items": ("Overdue follow-ups", COUNT),
+    "pages": ("On-call pages", COUNT),
 }
 
 
