@@ -339,13 +339,20 @@ def _load(con, seed: int, span: Span, models: Models, releases: Releases,
                  + f" ({time.monotonic() - step_started:.1f} s)")
         step_started = time.monotonic()
 
+    stories = plan_review_stories(models, span, incidents)
     load("business_units", business_units_frame())
-    load("teams", teams_frame(_rng(seed, 15)))
+    load("teams", teams_frame(_rng(seed, 15)).with_columns(teams_time_zones()))
     load("vendors", vendors_frame())
-    load("models", models_frame(models))
+    load("models", models_frame(models).with_columns(
+        runbook_reviewed_at=runbook_reviews(_rng(seed, 16), models, span)))
     load("model_versions", model_versions_frame(_rng(seed, 3), models, releases))
-    load("deployments", deployments_frame(models, releases, deployments))
+    # Incidents first: a hotfix deployment names the incident it remediates.
     load("incidents", incidents_frame(models, span, releases, deployments, incidents))
+    load("deployments", pl.concat([
+        deployments_frame(models, releases, deployments).with_columns(
+            remediates_incident_id=pl.lit(None, dtype=pl.String)),
+        rework_deployments_frame(_rng(seed, 17), models, span, incidents, stories),
+    ], how="vertical_relaxed"))
 
     # Serving metrics, in chunks of models (a progress line each) so that a year of 2,000
     # models never sits in memory at once; their daily sums are what costs and value
@@ -376,6 +383,8 @@ def _load(con, seed: int, span: Span, models: Models, releases: Releases,
     load("validations", validations_frame(_rng(seed, 4), _rng(seed, 4, 1), models, span,
                                           releases, deployments))
     load("risk_assessments", risk_assessments_frame(_rng(seed, 14), models, span))
+    load("action_items", action_items_frame(_rng(seed, 18), models, span, incidents, stories))
+    load("oncall_pages", oncall_pages_frame(models, span, incidents, stories))
     assert list(results) == list(LOAD_ORDER), "the demo must load every entity in order"
     return results
 
@@ -1606,3 +1615,188 @@ def risk_assessments_frame(rng: np.random.Generator, models: Models, span: Span
     return frame.with_columns(
         pl.Series("assessment_id", [f"ra-{j + 1:05d}" for j in range(m)])
     ).select("assessment_id", *frame.columns)
+
+
+# --- the weekly operations review (issue 14) ---------------------------------------------
+# Three stories, each drawn from its own random stream so the entities above keep their
+# numbers: the team with the most incidents is paged at night (every page outside 08:00-18:00
+# in its time zone escalates to two more people of a two-person rotation); the model with
+# the most postmortem follow-ups never closes them, so they are overdue; and the last
+# complete ISO week before the end is rework-heavy (every incident of that week gets a hotfix
+# deployment, sev 1-2 ones two).
+
+# Each business unit's teams work from one office.
+TEAM_TIME_ZONES = {
+    "retail": "Europe/London", "payments": "Europe/Berlin", "marketing": "America/New_York",
+    "logistics": "America/Chicago", "risk": "Europe/Berlin", "care": "Asia/Kolkata",
+}
+FOLLOW_UP_TITLES = (
+    "Add an alert on the signal that would have caught this earlier",
+    "Write the runbook step for this failure",
+    "Add a regression test for the failing input",
+    "Gate the release on the canary's error rate",
+    "Document the vendor escalation path",
+)
+DUE_DAYS = (7, 14, 28)   # by priority 1, 2, 3
+
+
+@dataclass(frozen=True)
+class ReviewStories:
+    night_team: int           # TEAMS index of the team paged at night
+    overdue_model: int        # model whose follow-ups are overdue, -1 when no model has any
+    rework_week_start: int    # epoch seconds: Monday 00:00 of the rework-heavy week
+
+
+def plan_review_stories(models: Models, span: Span, incidents: Incidents) -> ReviewStories:
+    """Which team, model and week tell the review's stories (no random draws)."""
+    seen = incidents.detected < span.end
+    team_incidents = np.bincount(models.team[incidents.model[seen]], minlength=len(TEAMS))
+    severe = _follow_up_incidents(span, incidents)
+    per_model = np.bincount(incidents.model[severe], minlength=models.n)
+    end_day = datetime.fromtimestamp(span.end, UTC).date()
+    this_monday = end_day - timedelta(days=end_day.weekday())
+    week_start = datetime.combine(this_monday - timedelta(days=7), datetime.min.time(),
+                                  tzinfo=UTC)
+    return ReviewStories(night_team=int(np.argmax(team_incidents)),
+                         overdue_model=int(np.argmax(per_model)) if per_model.any() else -1,
+                         rework_week_start=int(week_start.timestamp()))
+
+
+def _follow_up_incidents(span: Span, incidents: Incidents) -> np.ndarray:
+    """Sev 1-2 incidents resolved at least a day before the end get follow-ups."""
+    return (incidents.severity <= 2) & (incidents.resolved + DAY < span.end)
+
+
+def teams_time_zones() -> pl.Series:
+    return pl.Series("time_zone", [TEAM_TIME_ZONES[t[2]] for t in TEAMS])
+
+
+def runbook_reviews(rng: np.random.Generator, models: Models, span: Span) -> pl.Series:
+    """When each runbook was last reviewed: within 400 days of the end (never before the
+    model was created); one runbook in eight was never reviewed."""
+    n = models.n
+    ago = (rng.random(n) * 400 * DAY).astype(np.int64)
+    reviewed = np.maximum(span.end - ago, models.created)
+    never = rng.random(n) < 0.125
+    return _where(_ts(np.minimum(reviewed, span.end - 1)), models.has_runbook & ~never)
+
+
+def _on_call(team: np.ndarray, when: np.ndarray, night_team: int, shift: int = 0) -> np.ndarray:
+    """PEOPLE index on call for a team in the ISO week of `when`: each team rotates weekly
+    through four people (the night team through two)."""
+    week = (when + 3 * DAY) // (7 * DAY)            # weeks since a Monday
+    size = np.where(team == night_team, 2, 4)
+    return (team * 5 + (week + shift) % size) % len(PEOPLE)
+
+
+def oncall_pages_frame(models: Models, span: Span, incidents: Incidents,
+                       stories: ReviewStories) -> pl.DataFrame:
+    """One page per detected incident to the owning team's on-call at detection (its
+    acknowledgement the incident's); sev 1-2 also page the secondary 10 minutes later; the
+    night team's out-of-hours pages escalate to the secondary and again 20 minutes later."""
+    i = incidents
+    seen = np.flatnonzero(i.detected < span.end)
+    team = models.team[i.model[seen]]
+    zones = [TEAM_TIME_ZONES[t[2]] for t in TEAMS]
+    offsets = np.array([_utc_offset(zones[t], int(s)) for t, s in zip(team, i.detected[seen],
+                                                                        strict=True)],
+                       dtype=np.int64)
+    local_hour = ((i.detected[seen] + offsets) // 3600) % 24
+    night = (team == stories.night_team) & ((local_hour < 8) | (local_hour >= 18))
+    acked = i.acknowledged[seen]
+    rows = []  # (incident row, team, responder, paged, acknowledged or -1)
+    for k in (0, 1, 2):
+        if k == 0:
+            pick = np.ones(len(seen), bool)
+        elif k == 1:
+            pick = (i.severity[seen] <= 2) | night
+        else:
+            pick = night
+        delay = (0, 10 * 60, 20 * 60)[k]
+        paged = i.detected[seen] + delay
+        pick &= paged < span.end
+        who = _on_call(team, i.detected[seen], stories.night_team, shift=k)
+        ack = np.where((acked < span.end) & (acked >= paged), acked, -1)
+        ack = np.where((k > 0) & (acked < span.end), np.maximum(acked, paged + 120), ack)
+        ack = np.where(ack >= span.end, -1, ack)
+        rows.append((seen[pick], team[pick], who[pick], paged[pick], ack[pick], k))
+    incident_ids = [f"INC-{j + 1:05d}" for j in range(len(i.model))]
+    frames = []
+    for inc, tm, who, paged, ack, k in rows:
+        frames.append(pl.DataFrame({
+            "page_id": [f"PG-{incident_ids[j][4:]}-{k + 1}" for j in inc],
+            "incident_id": [incident_ids[j] for j in inc],
+            "team_id": _pick([t[0] for t in TEAMS], tm),
+            "responder": _pick(PEOPLE, who),
+            "paged_at": _ts(paged),
+            "acknowledged_at": _where(_ts(np.maximum(ack, 0)), ack >= 0),
+        }))
+    return pl.concat(frames).sort("paged_at", "page_id")
+
+
+def _utc_offset(zone: str, at: int) -> int:
+    from zoneinfo import ZoneInfo
+    offset = datetime.fromtimestamp(at, ZoneInfo(zone)).utcoffset()
+    return int(offset.total_seconds()) if offset else 0
+
+
+def action_items_frame(rng: np.random.Generator, models: Models, span: Span,
+                       incidents: Incidents, stories: ReviewStories) -> pl.DataFrame:
+    """One to three follow-ups per postmortem'd incident (sev 1-2, resolved), created a day
+    after its resolution, due 7 / 14 / 28 days later by priority, mostly closed before
+    the due date; the overdue model's are never closed."""
+    i = incidents
+    rows = np.flatnonzero(_follow_up_incidents(span, i))
+    count = 1 + (rng.random(len(rows)) * 3).astype(np.int64)
+    inc = np.repeat(rows, count)
+    nth = np.concatenate([np.arange(c) for c in count]) if len(count) else np.zeros(0, int)
+    k = len(inc)
+    priority = 1 + (rng.random(k) * 3).astype(np.int64)
+    created = i.resolved[inc] + DAY
+    due = created + np.array(DUE_DAYS)[priority - 1] * DAY
+    closed = created + (rng.uniform(0.1, 1.05, k) * (due - created)).astype(np.int64)
+    still_open = (closed >= span.end) | (i.model[inc] == stories.overdue_model)
+    team = models.team[i.model[inc]]
+    ids = [f"INC-{j + 1:05d}" for j in inc]
+    return pl.DataFrame({
+        "action_item_id": [f"AI-{x[4:]}-{n + 1}" for x, n in zip(ids, nth, strict=True)],
+        "incident_id": ids,
+        "model_id": models.model_id.gather(i.model[inc]),
+        "team_id": _pick([t[0] for t in TEAMS], team),
+        "title": _pick(FOLLOW_UP_TITLES, (rng.random(k) * len(FOLLOW_UP_TITLES)).astype(int)),
+        "owner": _pick(PEOPLE, _on_call(team, created, stories.night_team, shift=nth)),
+        "priority": priority,
+        "created_at": _ts(created),
+        "due_at": _ts(due),
+        "closed_at": _where(_ts(np.minimum(closed, span.end - 1)), ~still_open),
+    })
+
+
+def rework_deployments_frame(rng: np.random.Generator, models: Models, span: Span,
+                             incidents: Incidents, stories: ReviewStories) -> pl.DataFrame:
+    """Hotfix deployments that remediate an incident: an hour after its acknowledgement,
+    for a quarter of the deployment-caused incidents, and for every incident of the
+    rework-heavy week (two for sev 1-2)."""
+    i = incidents
+    fixed_at = i.acknowledged + HOUR
+    week = (i.started >= stories.rework_week_start) \
+        & (i.started < stories.rework_week_start + 7 * DAY)
+    base = (i.deployment >= 0) & (rng.random(len(i.model)) < 0.25)
+    first = np.flatnonzero((base | week) & (fixed_at < span.end))
+    second = np.flatnonzero(week & (i.severity <= 2) & (fixed_at + 3 * HOUR < span.end))
+    inc = np.concatenate([first, second])
+    when = np.concatenate([fixed_at[first], fixed_at[second] + 3 * HOUR])
+    nth = np.concatenate([np.ones(len(first), int), np.full(len(second), 2)])
+    ids = [f"INC-{j + 1:05d}" for j in inc]
+    return pl.DataFrame({
+        "deployment_id": [f"DEP-FIX-{x[4:]}-{n}" for x, n in zip(ids, nth, strict=True)],
+        "model_id": models.model_id.gather(i.model[inc]),
+        "version": [f"hotfix-{x}-{n}" for x, n in zip(ids, nth, strict=True)],
+        "environment": pl.Series(["production"] * len(inc), dtype=pl.String),
+        "committed_at": _ts(when - 30 * 60),
+        "deployed_at": _ts(when),
+        "outcome": pl.Series(["succeeded"] * len(inc), dtype=pl.String),
+        "change_ticket": pl.Series([None] * len(inc), dtype=pl.String),
+        "approved_by": pl.Series([None] * len(inc), dtype=pl.String),
+        "remediates_incident_id": pl.Series(ids, dtype=pl.String),
+    }).sort("deployed_at", "deployment_id")

@@ -14,7 +14,8 @@ ratios and percentiles are computed from the group's summed counts (METRICS.md,
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 import polars as pl
 
@@ -215,3 +216,316 @@ def risk_tiers(con, f: Filter, by: str = "all") -> pl.DataFrame:
 def kpi_tiles(con, f: Filter) -> pl.DataFrame:
     """One row of headline numbers for the scope and window (always exactly one row)."""
     return run(con, "kpi_tiles", **f.params())
+
+
+def _float(value) -> float | None:
+    return None if value is None else float(value)
+
+
+# --- the weekly operations review (issue 14) --------------------------------------------
+
+REVIEW_GROUPS = ("team", "business_unit", "all")
+
+
+def team_load(con, f: Filter) -> pl.DataFrame:
+    """On-call load per team over the window (team_load.sql), busiest first.
+
+    Columns: team_id, team, business_unit_id, business_unit, time_zone, pages,
+    out_of_hours_pages (before 08:00 or from 18:00 in the team's time zone),
+    out_of_hours_share, sev1_sev2_pages, acknowledged_pages, median_minutes_to_acknowledge,
+    responders, oncall_weeks (distinct responder x ISO week with a page),
+    pages_per_oncall_week, incidents (on the team's models), top3_model_incidents,
+    top3_model_share.
+    """
+    return run(con, "team_load", **f.params())
+
+
+def responder_load(con, f: Filter) -> pl.DataFrame:
+    """On-call load per responder (responder_load.sql), busiest first.
+
+    Columns: team_id, team, time_zone, responder, pages, out_of_hours_pages,
+    out_of_hours_share, sev1_sev2_pages, acknowledged_pages, median_minutes_to_acknowledge,
+    oncall_weeks (distinct ISO weeks with a page), pages_per_oncall_week.
+    """
+    return run(con, "responder_load", **f.params())
+
+
+def follow_ups(con, f: Filter, by: str = "team") -> pl.DataFrame:
+    """Postmortem / review follow-ups per team, business unit or all (follow_ups.sql).
+
+    Columns: group_id, group_name, action_items, open_action_items, overdue_action_items
+    (open at the window's end, due before it), closed_action_items (closed in the window),
+    median_days_to_close, sev1_sev2_incidents, with_postmortem, postmortem_share,
+    follow_ups_closed_30d, follow_ups_closed_30d_share.
+    """
+    _choice(by, REVIEW_GROUPS, "by")
+    return run(con, "follow_ups", **f.params(), group_by=by)
+
+
+def overdue_action_items(con, f: Filter) -> pl.DataFrame:
+    """Action items overdue at the window's end, most overdue first.
+
+    Columns: action_item_id, owner, title, priority, team_id, team, business_unit_id,
+    incident_id, model_id, created_at, due_at, days_overdue.
+    """
+    return run(con, "overdue_action_items", **f.params())
+
+
+def rework_rate(con, f: Filter, by: str = "team") -> pl.DataFrame:
+    """DORA deployment rework rate per group (rework_rate.sql).
+
+    Columns: group_id, group_name, deployments (production), rework_deployments
+    (remediating an incident), rework_rate.
+    """
+    _choice(by, GROUPS, "by")
+    return run(con, "rework_rate", **f.params(), group_by=by)
+
+
+def runbook_health(con, f: Filter, by: str = "team") -> pl.DataFrame:
+    """Production models without a runbook, or whose runbook was not reviewed in the 180
+    days before the window's end (runbook_health.sql); by="model" lists models.
+
+    Columns: group_id, group_name, production_models, without_runbook, runbook_stale,
+    healthy, last_reviewed_at, days_since_last_review.
+    """
+    _choice(by, GROUPS, "by")
+    return run(con, "runbook_health", **f.params(), group_by=by, at=f.end)
+
+
+def quarterly_trends(con, f: Filter, by: str = "all") -> pl.DataFrame:
+    """Per calendar quarter touched by the window: DORA keys, MTTR, availability and cost
+    per 1k requests, each with `<name>_change` against the quarter before
+    (quarterly_trends.sql).
+
+    Columns: group_id, group_name, quarter ('2026-Q3'), quarter_start, quarter_end, days,
+    deployments, deployments_per_week, lead_time_median_minutes, failed_changes,
+    change_failure_rate, recovery_time_median_minutes, mttr_minutes, requests,
+    availability, cost_usd, cost_per_1k_requests, and the *_change columns.
+    """
+    _choice(by, GROUPS, "by")
+    return run(con, "quarterly_trends", **f.params(), group_by=by)
+
+
+def reviews_due(con, f: Filter) -> pl.DataFrame:
+    """Risk reviews falling due in the 14 days from the window's end (reviews_due.sql).
+
+    Columns: model_id, model, team_id, team, business_unit_id, next_review_due,
+    days_until_due.
+    """
+    return run(con, "reviews_due", **f.params())
+
+
+def incident_follow_ups(con, f: Filter) -> pl.DataFrame:
+    """Sev 1-2 incidents started in the window with their postmortem and follow-ups.
+
+    Columns: incident_id, model_id, model, team_id, team, severity, title, started_at,
+    resolved_at, with_postmortem, action_items, open_action_items, overdue_action_items.
+    """
+    return run(con, "incident_follow_ups", **f.params())
+
+
+# --- the week in review -----------------------------------------------------------------
+
+# How much a week's cost or value must move against the week before to be reported.
+REVIEW_MOVE = 0.10
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """One line of the week in review.
+
+    key: stable id of what the line is about (`slo:<model_id>`, `incident:<id>`, ...);
+    text: what it says, without numbers; number: the figure (its `unit`: count, ratio,
+    usd, days); change: number - the previous week's (None when not comparable);
+    page: the dashboard page to open for details (a path such as `/reliability`).
+    """
+
+    key: str
+    text: str
+    number: float | None
+    change: float | None
+    unit: str
+    page: str
+
+
+@dataclass(frozen=True)
+class ReviewSection:
+    """A named section; `nothing` is the one line to show when `items` is empty."""
+
+    name: str
+    title: str
+    items: tuple[ReviewItem, ...]
+    nothing: str
+
+
+REVIEW_SECTIONS = (
+    ("slos", "SLOs missed and budgets burning", "Every model met its SLOs within budget."),
+    ("incidents", "New sev 1-2 incidents and their follow-ups", "No new sev 1-2 incident."),
+    ("changes", "Failed changes and rework", "No failed change and no rework deployment."),
+    ("cost_value", "Cost and value moving more than 10%",
+     "No team's cost or value moved more than 10% against the week before."),
+    ("due", "Reviews and validations due in the next 14 days",
+     "No risk review or validation falls due in the next 14 days."),
+    ("follow_ups", "Overdue follow-ups by owner", "No follow-up is overdue."),
+)
+
+
+def week_in_review(con, f: Filter) -> list[ReviewSection]:
+    """The week in review for the filter's window (normally one ISO week) and scope, each
+    section compared with the window before (`f.previous()`).
+
+    Sections, in order (name: what its items are):
+    slos: models that missed an SLO or overspent the window's error budget (number: budget
+      consumed, change vs the week before); incidents: the count of new sev 1-2 incidents,
+      then each with its open follow-ups; changes: failed changes, change failure rate and
+      rework rate of the scope (then each failed change); cost_value: teams whose cost or
+      value moved more than 10%; due: risk reviews due in the 14 days from the window's end
+      and production models whose deployed version has no passed validation; follow_ups:
+      owners with overdue action items (number: how many; change vs the week before).
+    """
+    before = f.previous()
+    sections = {
+        "slos": _slo_items(con, f, before),
+        "incidents": _incident_items(con, f, before),
+        "changes": _change_items(con, f, before),
+        "cost_value": _cost_value_items(con, f, before),
+        "due": _due_items(con, f),
+        "follow_ups": _follow_up_items(con, f, before),
+    }
+    return [ReviewSection(name, title, tuple(sections[name]), nothing)
+            for name, title, nothing in REVIEW_SECTIONS]
+
+
+def week_in_review_frame(sections: list[ReviewSection]) -> pl.DataFrame:
+    """The sections as one frame (a row per item; an empty section as one row whose key
+    is empty and whose text is its `nothing` line)."""
+    rows = []
+    for s in sections:
+        for item in s.items or (ReviewItem("", s.nothing, None, None, "", ""),):
+            rows.append({"section": s.name, "title": s.title, "key": item.key,
+                         "text": item.text, "number": _float(item.number),
+                         "change": _float(item.change), "unit": item.unit,
+                         "page": item.page})
+    return pl.DataFrame(rows, schema={
+        "section": pl.String, "title": pl.String, "key": pl.String, "text": pl.String,
+        "number": pl.Float64, "change": pl.Float64, "unit": pl.String, "page": pl.String})
+
+
+def _change(now, before):
+    return None if now is None or before is None else float(now) - float(before)
+
+
+def _slo_items(con, f, before) -> list[ReviewItem]:
+    now = serving(con, f, "model")
+    then = {r["model_id"]: r for r in serving(con, before, "model").iter_rows(named=True)}
+    items = []
+    for r in now.iter_rows(named=True):
+        problems = [text for flag, text in (
+            (r["availability_slo_met"] is False, "availability SLO missed"),
+            (r["latency_slo_met"] is False, "p95 latency SLO missed"),
+            ((r["error_budget_consumed"] or 0) > 1, "error budget overspent"),
+        ) if flag]
+        if problems:
+            previous = then.get(r["model_id"], {}).get("error_budget_consumed")
+            items.append(ReviewItem(
+                f"slo:{r['model_id']}", f"{r['model']} ({r['team']}): {', '.join(problems)}",
+                r["error_budget_consumed"], _change(r["error_budget_consumed"], previous),
+                "ratio", "/reliability"))
+    return sorted(items, key=lambda i: (-(i.number or 0), i.key))
+
+
+def _incident_items(con, f, before) -> list[ReviewItem]:
+    now = incident_follow_ups(con, f)
+    if now.is_empty():
+        return []
+    items = [ReviewItem("incidents:sev1_sev2", "New sev 1-2 incidents", now.height,
+                        now.height - incident_follow_ups(con, before).height, "count",
+                        "/incidents")]
+    for r in now.iter_rows(named=True):
+        postmortem = "postmortem written" if r["with_postmortem"] else "no postmortem yet"
+        items.append(ReviewItem(
+            f"incident:{r['incident_id']}",
+            f"{r['incident_id']} sev {r['severity']} on {r['model']}: {r['title']} "
+            f"({postmortem}; follow-ups open of {r['action_items']})",
+            r["open_action_items"], None, "count", "/incidents"))
+    return items
+
+
+def _change_items(con, f, before) -> list[ReviewItem]:
+    now, then = dora(con, f, "all"), dora(con, before, "all")
+    rework_now, rework_then = rework_rate(con, f, "all"), rework_rate(con, before, "all")
+    if now.is_empty():
+        return []
+    n, p = now.row(0, named=True), then.row(0, named=True)
+    rn, rp = rework_now.row(0, named=True), rework_then.row(0, named=True)
+    if not n["failed_changes"] and not rn["rework_deployments"]:
+        return []
+    items = [
+        ReviewItem("changes:failed", "Failed changes", n["failed_changes"],
+                   _change(n["failed_changes"], p["failed_changes"]), "count", "/releases"),
+        ReviewItem("changes:change_failure_rate", "Change failure rate",
+                   n["change_failure_rate"],
+                   _change(n["change_failure_rate"], p["change_failure_rate"]), "ratio",
+                   "/releases"),
+        ReviewItem("changes:rework_rate", "Deployment rework rate (fixes for incidents)",
+                   rn["rework_rate"], _change(rn["rework_rate"], rp["rework_rate"]), "ratio",
+                   "/releases"),
+    ]
+    failed = deployment_log(con, f).filter(
+        pl.col("environment") == "production", pl.col("failed_change"))
+    for r in failed.iter_rows(named=True):
+        items.append(ReviewItem(
+            f"deployment:{r['deployment_id']}",
+            f"{r['deployment_id']}: {r['model']} {r['version']} {r['outcome']}"
+            + (f", named by {r['incidents']} incident(s)" if r["incidents"] else ""),
+            None, None, "count", "/releases"))
+    return items
+
+
+def _cost_value_items(con, f, before) -> list[ReviewItem]:
+    now = cost_value(con, f, "team")
+    then = {r["group_id"]: r for r in cost_value(con, before, "team").iter_rows(named=True)}
+    items = []
+    for r in now.iter_rows(named=True):
+        p = then.get(r["group_id"], {})
+        for column, what in (("cost_usd", "cost"), ("business_value_usd", "value")):
+            current, previous = r[column] or 0.0, p.get(column) or 0.0
+            if previous == 0 and current == 0:
+                continue
+            moved = (abs(current - previous) / abs(previous) if previous
+                     else float("inf"))
+            if moved > REVIEW_MOVE:
+                direction = "up" if current > previous else "down"
+                items.append(ReviewItem(
+                    f"{what}:{r['group_id']}", f"{r['group_name']}: {what} {direction}",
+                    current, current - previous, "usd", "/cost_value"))
+    return sorted(items, key=lambda i: (-abs(i.change or 0), i.key))
+
+
+def _due_items(con, f) -> list[ReviewItem]:
+    items = [ReviewItem(f"review:{r['model_id']}",
+                        f"{r['model']} ({r['team']}): risk review due {r['next_review_due']}",
+                        r["days_until_due"], None, "days", "/governance")
+             for r in reviews_due(con, f).iter_rows(named=True)]
+    gaps = governance_gaps(con, f, (f.end - timedelta(microseconds=1)).date())
+    for r in gaps.filter(pl.col("no_passed_validation")).iter_rows(named=True):
+        version = r["deployed_version"] or "no deployed version"
+        items.append(ReviewItem(
+            f"validation:{r['model_id']}",
+            f"{r['model']} ({r['team']}): validation of {version} owed", None, None,
+            "count", "/model_quality"))
+    return items
+
+
+def _follow_up_items(con, f, before) -> list[ReviewItem]:
+    now = overdue_action_items(con, f)
+    if now.is_empty():
+        return []
+    then = dict(overdue_action_items(con, before).group_by("owner").len().iter_rows())
+    per_owner = now.group_by("owner").agg(pl.len().alias("overdue"),
+                                          pl.col("due_at").min().alias("oldest_due"))
+    per_owner = per_owner.sort(["overdue", "owner"], descending=[True, False])
+    return [ReviewItem(f"owner:{r['owner']}",
+                       f"{r['owner']}: overdue follow-ups (oldest due {r['oldest_due']:%Y-%m-%d})",
+                       r["overdue"], r["overdue"] - then.get(r["owner"], 0), "count", "/team")
+            for r in per_owner.iter_rows(named=True)]

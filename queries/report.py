@@ -49,6 +49,8 @@ COLUMNS = (
     "sev1_sev2_incidents", "mttr_minutes", "deployments", "failed_changes",
     "change_failure_rate", "cost_usd", "cost_per_1k_requests", "business_value_usd",
     "net_value_usd", "drift_alerts", "dq_pass_rate",
+    # Issue 14, appended so that existing consumers keep their columns where they were.
+    "rework_rate", "open_action_items", "overdue_action_items", "pages",
 )
 
 # Columns that describe one model (or its SLO targets) and so do not apply to a group.
@@ -244,6 +246,9 @@ def add_report_parser(sub, add_warehouse) -> None:
     weekly.add_argument("--out-dir", metavar="DIR", help="directory for --split-by files")
     add_warehouse(weekly)
     weekly.set_defaults(func=cmd_weekly)
+
+    from queries.review import add_review_parser  # review.py builds on this module
+    add_review_parser(kinds, add_warehouse)
 
 
 def cmd_weekly(args: argparse.Namespace) -> int:

@@ -120,6 +120,10 @@ _add(Entity("teams", (
     _text("name", required=True),
     _text("business_unit_id", required=True, references=("business_units", "business_unit_id")),
     _text("lead"),
+    # Issue 14: where "out of hours" is measured for the team's on-call pages.
+    _text("time_zone", default="'UTC'",
+          check="v IN (SELECT name FROM pg_timezone_names())",
+          check_reason="must be an IANA time zone name such as Europe/Berlin"),
 )))
 
 _add(Entity("vendors", (
@@ -144,6 +148,7 @@ _add(Entity("models", (
     _text("runbook_url"),
     Column("created_at", "timestamp", required=True),
     Column("retired_at", "timestamp"),
+    Column("runbook_reviewed_at", "timestamp"),  # issue 14: runbook health
 ), (
     RowRule("retired_at < created_at", "retired_at is before created_at"),
 ), time_column="created_at"))
@@ -169,6 +174,8 @@ _add(Entity("deployments", (
     _enum("outcome", ("succeeded", "failed", "rolled_back"), required=True),
     _text("change_ticket"),
     _text("approved_by"),
+    # Issue 14: the deployment was an unplanned fix for this incident (DORA rework).
+    _text("remediates_incident_id", references=("incidents", "incident_id")),
 ), (
     RowRule("deployed_at < committed_at", "deployed_at is before committed_at"),
 ), time_column="deployed_at"))
@@ -266,8 +273,45 @@ _add(Entity("risk_assessments", (
     _text("notes"),
 ), time_column="assessed_at"))
 
-# The order in which entities can be loaded so that references resolve.
-LOAD_ORDER = tuple(ENTITIES)
+_add(Entity("action_items", (
+    _text("action_item_id", key=True),
+    _text("incident_id", references=("incidents", "incident_id")),
+    _text("model_id", references=("models", "model_id")),
+    _text("team_id", required=True, references=("teams", "team_id")),
+    _text("title", required=True),
+    _text("owner", required=True),
+    Column("priority", "int", required=True, check="v BETWEEN 1 AND 3",
+           check_reason="must be 1 to 3"),
+    Column("created_at", "timestamp", required=True),
+    Column("due_at", "timestamp"),
+    Column("closed_at", "timestamp"),
+), (
+    RowRule("due_at < created_at", "due_at is before created_at"),
+    RowRule("closed_at < created_at", "closed_at is before created_at"),
+), time_column="created_at"))
+
+_add(Entity("oncall_pages", (
+    _text("page_id", key=True),
+    _text("incident_id", required=True, references=("incidents", "incident_id")),
+    _text("team_id", required=True, references=("teams", "team_id")),
+    _text("responder", required=True),
+    Column("paged_at", "timestamp", required=True),
+    Column("acknowledged_at", "timestamp"),
+), (
+    RowRule("acknowledged_at < paged_at", "acknowledged_at is before paged_at"),
+), time_column="paged_at"))
+
+
+def _load_order() -> tuple[str, ...]:
+    """The order in which entities can be loaded so that references resolve: definition
+    order, except that incidents come before deployments (a deployment may name the
+    incident it remediates; an incident's deployment_id is not checked)."""
+    names = [n for n in ENTITIES if n != "incidents"]
+    names.insert(names.index("deployments"), "incidents")
+    return tuple(names)
+
+
+LOAD_ORDER = _load_order()
 
 
 def entity(name: str) -> Entity:

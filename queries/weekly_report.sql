@@ -20,8 +20,52 @@
 -- model's own verdict, NULL when undefined; only meaningful per model) and
 -- `models_availability_slo_met` / `models_latency_slo_met` (how many of the group's models
 -- met their own SLO; a model whose verdict is undefined does not count).
+--
+-- Appended for the weekly review (issue 14), after every earlier column:
+--   rework_rate           remediation deployments (remediates_incident_id set) / production
+--                         deployments of the week (group sums)
+--   open_action_items     action items created before the week's end, not closed before it
+--   overdue_action_items  of those, due before the week's end
+--   pages                 on-call pages sent in the week for incidents on the row's models
+-- Action items count per model by the model they name; a team row counts the team's items
+-- (action_items.team_id, with or without a model) and a business-unit row those of its
+-- teams in scope, so an item about no model still shows in its team's row.
+WITH k AS (
+    SELECT * FROM kpi_groups($start, $end, $business_units, $teams, []::VARCHAR[], $group_by, true)
+), scope AS (
+    SELECT model_id, team_id, business_unit_id
+    FROM scoped_models($business_units, $teams, []::VARCHAR[])
+    WHERE created_at < $end AND (retired_at IS NULL OR retired_at >= $start)
+), rework AS (
+    SELECT model_id, count(*) FILTER (WHERE remediates_incident_id IS NOT NULL) AS rework
+    FROM deployments_in($start, $end)
+    WHERE environment = 'production'
+    GROUP BY model_id
+), page_counts AS (
+    SELECT i.model_id, count(*) AS pages
+    FROM oncall_pages p JOIN incidents i ON i.incident_id = p.incident_id
+    WHERE p.paged_at >= $start AND p.paged_at < $end
+    GROUP BY i.model_id
+), extra AS (
+    SELECT CASE WHEN $group_by <> 'all' THEN s.business_unit_id END AS business_unit_id,
+           CASE WHEN $group_by IN ('model', 'team') THEN s.team_id END AS team_id,
+           CASE WHEN $group_by = 'model' THEN s.model_id END AS model_id,
+           sum(coalesce(r.rework, 0))::BIGINT AS rework_deployments,
+           sum(coalesce(pc.pages, 0))::BIGINT AS pages
+    FROM scope s
+    LEFT JOIN rework r USING (model_id)
+    LEFT JOIN page_counts pc USING (model_id)
+    GROUP BY ALL
+), item_state AS (
+    SELECT model_id, team_id,
+           closed_at IS NULL OR closed_at >= $end AS open,
+           (closed_at IS NULL OR closed_at >= $end) AND due_at < $end AS overdue
+    FROM action_items
+    WHERE created_at < $end
+)
 SELECT
-    $week::VARCHAR AS week, business_unit_id, business_unit, team_id, team, model_id, model,
+    $week::VARCHAR AS week, k.business_unit_id, business_unit, k.team_id, team, k.model_id,
+    model,
     lifecycle_stage, risk_tier,
     requests, errors, availability,
     slo_availability, availability_slo_met, models_availability_slo_met,
@@ -31,6 +75,25 @@ SELECT
     incidents, sev1_sev2_incidents, mttr_minutes,
     deployments, failed_changes, change_failure_rate,
     cost_usd, cost_per_1k_requests, business_value_usd, net_value_usd,
-    drift_alerts, dq_pass_rate
-FROM kpi_groups($start, $end, $business_units, $teams, []::VARCHAR[], $group_by, true)
+    drift_alerts, dq_pass_rate,
+    e.rework_deployments / nullif(deployments, 0) AS rework_rate,
+    (SELECT count(*) FILTER (WHERE it.open) FROM item_state it
+     WHERE CASE $group_by
+               WHEN 'model' THEN it.model_id = k.model_id
+               WHEN 'team' THEN it.team_id = k.team_id
+               ELSE it.team_id IN (SELECT team_id FROM scope
+                                   WHERE scope.business_unit_id = k.business_unit_id)
+           END) AS open_action_items,
+    (SELECT count(*) FILTER (WHERE it.overdue) FROM item_state it
+     WHERE CASE $group_by
+               WHEN 'model' THEN it.model_id = k.model_id
+               WHEN 'team' THEN it.team_id = k.team_id
+               ELSE it.team_id IN (SELECT team_id FROM scope
+                                   WHERE scope.business_unit_id = k.business_unit_id)
+           END) AS overdue_action_items,
+    coalesce(e.pages, 0) AS pages
+FROM k
+LEFT JOIN extra e ON e.business_unit_id IS NOT DISTINCT FROM k.business_unit_id
+                 AND e.team_id IS NOT DISTINCT FROM k.team_id
+                 AND e.model_id IS NOT DISTINCT FROM k.model_id
 ORDER BY business_unit_id, team_id NULLS FIRST, model_id NULLS FIRST

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -200,6 +200,8 @@ def test_other_sizes_load_without_quarantine(tmp_path, models, days, end):
 PINNED = {
     # 12 models x 20 days: one model in each lifecycle stage but production, the rest serving.
     (12, 20, datetime(2026, 11, 25, 13)): {
+        "action_items":
+            "62dbf07b5ec76e94913b8e8a9b970b70e1305ef14f0ef706c5b4c488f717f9ec",
         "business_units":
             "2c570b7feea26c2a1ff7abcd724f5d79b528f7c02170e2276b0b96caa8d0a37a",
         "business_value_daily":
@@ -209,7 +211,7 @@ PINNED = {
         "data_quality":
             "3e9bba6b2d3e3ca85f970a842a5dec193e20dc1879fe555dcc8030dc3e7a206e",
         "deployments":
-            "ce8283a8fd7bf263a24a824c7f2340960aa3a90b8275e77adb872ad9b9e62533",
+            "63ba3caa8de9571dbb61bf88712bd7417b0be72c7ac09ca18ef4ea40ab509516",
         "drift":
             "48efca174ef05b07d229d451c1b4d7d8055f2d0a9fc2315e02adcaf2a7d50406",
         "incidents":
@@ -219,11 +221,13 @@ PINNED = {
         "model_versions":
             "dea109f0151ada0a6bdb4d7fc0fc8d74b4ad0180a9e793869e2ad7430befafcc",
         "models":
-            "37fef5615be934155805d39ee5b83bea4d4cf5de9053875bcf5e9f77b3fc602c",
+            "c98da7066b227f3c22e68419282cd94975f4a1de82e81f1257d24b29924e0fb8",
+        "oncall_pages":
+            "84ed32df3b489d5c85f236f103c3ce7c5770c8defebe28fb6ba74c7a01e75752",
         "risk_assessments":
             "0acbfce25593ee92f4292123eec59708dcd3383721fff6df68dd2a7142731f79",
         "teams":
-            "57677eaf206d9ddf21ac391f44c0221a7554dadb18957d76ecc0131b26a0ada9",
+            "84eafcf90150c7d9b95c43cfa96f27b22a0bc4dea88d17d8525d6252e6bda070",
         "validations":
             "0bfe4045146f600199cefeaa0c3fc1ba49d3d9c6e22da772c1da5fbf6d8f2fd9",
         "vendors":
@@ -232,6 +236,8 @@ PINNED = {
     # 520 models x 3 days: three metrics chunks, names past the stem-region combinations,
     # an end at midnight.
     (520, 3, datetime(2026, 3, 1)): {
+        "action_items":
+            "1625f30df51791c424c8051ac10707c779ff9054073692dba36e0d65160e4c04",
         "business_units":
             "2c570b7feea26c2a1ff7abcd724f5d79b528f7c02170e2276b0b96caa8d0a37a",
         "business_value_daily":
@@ -241,7 +247,7 @@ PINNED = {
         "data_quality":
             "47c613aeb6ad02430bfa8a50387ac619b05003524b7ecb833877fac282adb89f",
         "deployments":
-            "d993b4042ec65c3b51a478e5bba444446f6b63db0acee5f0d9ea188bc20941ee",
+            "d66f78e0c6e9ab3b21d958a6c9431e27032e7bf346fe299f04a66a9a0704d5cd",
         "drift":
             "1df695217d01987ae3e362d40bb3773be94e31a4d7dcfe222157e565d6ea0664",
         "incidents":
@@ -251,11 +257,13 @@ PINNED = {
         "model_versions":
             "fae9ce6c207a5cac84ecddc3b2a7cc429293f6aff9741b44801e768844783731",
         "models":
-            "41633936e9654ef8895f37f8ad740447b1723fe68347ab12ab817b875c4789a7",
+            "0dbb5876031913b12d934e96c1f9cfa6eaafc9ffe75b4340a4a9ccfd1280b30b",
+        "oncall_pages":
+            "a3a250822c73ce774a58380cf412ddb109e2423d76940b1b9ad193a66eecd7dd",
         "risk_assessments":
             "47a7285023bb488e496671d6c7e0c4e4e3d3e7d38802c4266b68670c19477cfc",
         "teams":
-            "57677eaf206d9ddf21ac391f44c0221a7554dadb18957d76ecc0131b26a0ada9",
+            "84eafcf90150c7d9b95c43cfa96f27b22a0bc4dea88d17d8525d6252e6bda070",
         "validations":
             "825006e5956e3b9846da849ffaddd349724048685553dce77dbf10c3f3bb3d75",
         "vendors":
@@ -271,8 +279,8 @@ PINNED_PROGRESS = {
         "vendors: 6 rows (_ s)",
         "models: 12 rows (_ s)",
         "model_versions: 26 rows (_ s)",
-        "deployments: 51 rows (_ s)",
         "incidents: 14 rows (_ s)",
+        "deployments: 57 rows (_ s)",
         "  metrics_hourly models 1-12 of 12: 5,176 rows (_ s)",
         "metrics_hourly: 5,176 rows (_ s)",
         "costs_daily: 518 rows (_ s)",
@@ -281,6 +289,8 @@ PINNED_PROGRESS = {
         "data_quality: 712 rows (_ s)",
         "validations: 46 rows (_ s)",
         "risk_assessments: 15 rows (_ s)",
+        "action_items: 6 rows (_ s)",
+        "oncall_pages: 19 rows (_ s)",
         "demo: 12 models, 20 days to 2026-11-25 13:00 UTC in _ s",
     ],
     (520, 3, datetime(2026, 3, 1)): [
@@ -289,8 +299,8 @@ PINNED_PROGRESS = {
         "vendors: 6 rows (_ s)",
         "models: 520 rows (_ s)",
         "model_versions: 935 rows (_ s)",
-        "deployments: 1,652 rows (_ s)",
         "incidents: 39 rows (_ s)",
+        "deployments: 1,652 rows (_ s)",
         "  metrics_hourly models 1-200 of 520: 12,862 rows (_ s)",
         "  metrics_hourly models 201-400 of 520: 12,683 rows (_ s)",
         "  metrics_hourly models 401-520 of 520: 7,792 rows (_ s)",
@@ -301,6 +311,8 @@ PINNED_PROGRESS = {
         "data_quality: 4,232 rows (_ s)",
         "validations: 1,599 rows (_ s)",
         "risk_assessments: 525 rows (_ s)",
+        "action_items: 7 rows (_ s)",
+        "oncall_pages: 54 rows (_ s)",
         "demo: 520 models, 3 days to 2026-03-01 00:00 UTC in _ s",
     ],
 }
@@ -362,3 +374,59 @@ def test_samples_fill_every_column_somewhere():
         assert list(frame.columns) == list(ENTITIES[name].column_names), path.name
         empty = [c for c in frame.columns if frame[c].null_count() == frame.height]
         assert not empty, (path.name, empty)
+
+
+# --- the weekly review's stories (issue 14) ---------------------------------------------
+
+@pytest.fixture(scope="module")
+def review_demo(tmp_path_factory):
+    """24 models over 120 days to Monday 2026-11-30: the stories have room to show."""
+    path = tmp_path_factory.mktemp("review") / "warehouse.duckdb"
+    build_demo(path, models=24, days=120, seed=11, end=datetime(2026, 11, 30),
+               progress=lambda line: None)
+    return path
+
+
+def test_one_team_is_overloaded_at_night(review_demo):
+    from queries import kpi
+    from queries.filters import Filter
+    window = Filter.for_days(date(2026, 8, 2), date(2026, 11, 29))
+    with reading(review_demo) as con:
+        load = kpi.team_load(con, window)
+    ranked = load.sort("out_of_hours_pages", descending=True)
+    night, runner_up = ranked.row(0, named=True), ranked.row(1, named=True)
+    # far the most out-of-hours pages, the most pages per on-call week, a two-person rotation
+    assert night["out_of_hours_pages"] >= 2 * runner_up["out_of_hours_pages"]
+    assert night["pages_per_oncall_week"] == load["pages_per_oncall_week"].max()
+    assert night["out_of_hours_share"] > 0.6
+    assert night["responders"] == 2
+
+
+def test_one_model_has_its_follow_ups_overdue(review_demo):
+    from queries import kpi
+    from queries.filters import Filter
+    window = Filter.for_days(date(2026, 11, 23), date(2026, 11, 29))
+    with reading(review_demo) as con:
+        overdue = kpi.overdue_action_items(con, window)
+        items = con.sql("SELECT model_id, count(*) AS n, count(closed_at) AS closed"
+                        " FROM action_items GROUP BY ALL").pl()
+    per_model = overdue.group_by("model_id").len().sort("len", descending=True)
+    story = per_model.row(0, named=True)
+    assert story["len"] >= 3
+    assert per_model.height == 1 or per_model["len"][1] < story["len"]
+    assert items.filter(pl.col("model_id") == story["model_id"])["closed"].to_list() == [0]
+    assert items.filter(pl.col("model_id") != story["model_id"])["closed"].sum() > 0
+
+
+def test_the_last_complete_week_is_rework_heavy(review_demo):
+    from queries import kpi
+    from queries.filters import Filter
+    rates = []
+    with reading(review_demo) as con:
+        for weeks_back in range(1, 9):
+            monday = date(2026, 11, 30) - timedelta(days=7 * weeks_back)
+            week = Filter.for_days(monday, monday + timedelta(days=6))
+            rates.append(kpi.rework_rate(con, week, by="all").row(0, named=True))
+    last, earlier = rates[0], rates[1:]
+    assert last["rework_deployments"] >= 5
+    assert last["rework_rate"] > 2 * max(r["rework_rate"] or 0 for r in earlier)

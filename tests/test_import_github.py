@@ -74,3 +74,29 @@ def test_a_file_that_is_not_a_list_is_unreadable(tmp_path):
     odd.write_text('{"deployments": []}')
     with pytest.raises(github.Unreadable, match="not a GitHub deployment or status list"):
         list(github.parse([odd], Options()))
+
+
+def test_a_payload_naming_an_incident_marks_the_deployment_as_rework(make_warehouse, tmp_path):
+    """Issue 14: payload.remediates_incident_id (else payload.incident_id) fills
+    remediates_incident_id; an incident the warehouse does not hold quarantines the row."""
+    wh = make_warehouse({**BASE, "incidents": [
+        {"incident_id": "INC-7", "model_id": "churn", "severity": 2, "title": "down",
+         "started_at": "2026-11-17T09:00:00Z"}]})
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "deployments.json").write_text(
+        '[{"id": 1, "environment": "production", "sha": "a",'
+        '  "payload": {"model_id": "churn", "remediates_incident_id": "INC-7"}},'
+        ' {"id": 2, "environment": "production", "sha": "b",'
+        '  "payload": {"model_id": "churn", "incident_id": "INC-7"}},'
+        ' {"id": 3, "environment": "production", "sha": "c", "payload": {"model_id": "churn"}},'
+        ' {"id": 4, "environment": "production", "sha": "d",'
+        '  "payload": {"model_id": "churn", "incident_id": "INC-404"}}]')
+    for n in (1, 2, 3, 4):
+        (export / f"statuses-{n}.json").write_text(
+            f'[{{"state": "success", "created_at": "2026-11-17T10:0{n}:00Z"}}]')
+    assert main(["import", "github", str(export), "--warehouse", str(wh)]) == 1
+    assert rows(wh, "SELECT deployment_id, remediates_incident_id FROM deployments"
+                    " ORDER BY 1") == [("1", "INC-7"), ("2", "INC-7"), ("3", None)]
+    assert quarantine(wh) == [
+        ("deployments.json", 4, "remediates_incident_id: unknown incident_id INC-404")]

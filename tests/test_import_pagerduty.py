@@ -106,3 +106,26 @@ def test_a_file_that_is_not_pagerduty_is_rejected(make_warehouse, tmp_path, caps
             "with an 'incidents', 'log_entries' or (analytics) 'data' list") in out
     # the other file still loads: PABC003 maps to the model 'fraud' by its own id
     assert rows(wh, "SELECT incident_id FROM incidents") == [("PABC003",)]
+
+
+def test_assignments_and_notifications_become_oncall_pages(make_warehouse):
+    """Issue 14: who was paged, from assignments and assign / notify log entries, with each
+    person's own first acknowledgement; the team is the incident's model's."""
+    wh = make_warehouse(BASE)
+    code = main(["import", "pagerduty", str(FIXTURES / "pagerduty-oncall"),
+                 "--warehouse", str(wh)])
+    assert code == 1  # PONC3's service names no model: the incident and its page
+    assert rows(wh, "SELECT page_id, incident_id, team_id, responder, paged_at,"
+                    " acknowledged_at FROM oncall_pages ORDER BY page_id") == [
+        ("PONC1-PUSR1", "PONC1", "t", "Ana Primary", datetime(2026, 11, 17, 2, 0),
+         datetime(2026, 11, 17, 2, 4)),
+        # assigned 10 minutes later, never acknowledged himself
+        ("PONC1-PUSR2", "PONC1", "t", "Ben Secondary", datetime(2026, 11, 17, 2, 10), None),
+        # resolved: assignments were emptied, the log entries (+01:00) still tell
+        ("PONC2-PUSR3", "PONC2", "t", "Cy Night", datetime(2026, 11, 18, 20, 0),
+         datetime(2026, 11, 18, 20, 7)),
+    ]
+    assert quarantine(wh) == [
+        ("incidents.json", 3, "service PNOPE has no model"),
+        ("incidents.json", 3, "service PNOPE has no model"),
+    ]

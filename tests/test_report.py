@@ -47,6 +47,8 @@ HEADER = (
     "slo_latency_p95_ms,latency_slo_met,incidents,sev1_sev2_incidents,mttr_minutes,"
     "deployments,failed_changes,change_failure_rate,cost_usd,cost_per_1k_requests,"
     "business_value_usd,net_value_usd,drift_alerts,dq_pass_rate"
+    # issue 14, appended: rework_rate, open / overdue action items, pages
+    ",rework_rate,open_action_items,overdue_action_items,pages"
 )
 HYPERLINK = '=HYPERLINK("http://x","y")'
 
@@ -202,15 +204,16 @@ TABLES = {
 MODEL_ROWS = [
     ("2026-W47,bu-a,Retail,t1,Search,m1,Ranker,production,high,2000,40,0.98,0.99,false,2,45,"
      "339.285714286,482.142857143,100,false,3,2,90,3,2,0.666666666667,100.3,50.15,480,379.7,"
-     "1,0.5"),
+     "1,0.5" ",0,0,0,0"),
     ("2026-W47,bu-a,Retail,t1,Search,m2,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",staging,"
-     "limited,100,5,0.95,0.9,true,0.5,2.5,4.75,4.95,500,true,0,0,3240,1,0,0,1.5,15,0,-1.5,0,1"),
+     "limited,100,5,0.95,0.9,true,0.5,2.5,4.75,4.95,500,true,0,0,3240,1,0,0,1.5,15,0,-1.5,0,1"
+     ",0,0,0,0"),
     ("2026-W47,bu-a,Retail,t2,Pricing,m3,'+1,production,minimal,1000,1,0.999,0.999,true,1,"
-     "2.77777777778,10000,10000,50,false,1,1,,1,1,1,0.3,0.3,1,0.7,1,"),
+     "2.77777777778,10000,10000,50,false,1,1,,1,1,1,0.3,0.3,1,0.7,1," ",0,0,0,0"),
     ("2026-W47,bu-b,Risk,t3,Fraud,m4,'-2,retired,high,0,0,,0.99,,,,,,500,,0,0,,0,0,,10,,0,"
-     "-10,0,"),
+     "-10,0," ",,0,0,0"),
     ("2026-W47,bu-b,Risk,t3,Fraud,m5,'@x,deprecated,minimal,0,0,,0.99,,,,,,500,,0,0,,0,0,,0,,"
-     "0,0,0,0"),
+     "0,0,0,0" ",,0,0,0"),
 ]
 
 
@@ -378,12 +381,13 @@ def test_group_by_team_sums_first_then_computes_ratios(warehouse):
     # per 1k 101.8/2100*1000; value 480, net 378.2; drift 1; dq 3/5.
     assert lines[1] == ("2026-W47,bu-a,Retail,t1,Search,2100,45,0.978571428571,1,1.5,42.5,"
                         "330.357142857,480.357142857,1,3,2,1140,4,2,0.5,101.8,48.4761904762,"
-                        "480,378.2,1,0.6")
+                        "480,378.2,1,0.6" ",0,0,0,0")
     # t2 = m3 alone: its own numbers, SLO verdicts as counts.
     assert lines[2] == ("2026-W47,bu-a,Retail,t2,Pricing,1000,1,0.999,1,1,2.77777777778,"
-                        "10000,10000,0,1,1,,1,1,1,0.3,0.3,1,0.7,1,")
+                        "10000,10000,0,1,1,,1,1,1,0.3,0.3,1,0.7,1," ",0,0,0,0")
     # t3 = m4 + m5: no requests; SLO-met counts are 0, not empty.
-    assert lines[3] == "2026-W47,bu-b,Risk,t3,Fraud,0,0,,0,,,,,0,0,0,,0,0,,10,,0,-10,0,0"
+    assert lines[3] == ("2026-W47,bu-b,Risk,t3,Fraud,0,0,,0,,,,,0,0,0,,0,0,,10,,0,-10,0,0"
+                        ",,0,0,0")
 
     t1 = frame.row(0, named=True)
     models = report(warehouse).filter(pl.col("team_id") == "t1")
@@ -406,8 +410,8 @@ def test_group_by_business_unit(warehouse):
     # p99 rank 3069 > 3000: +Inf -> 10000; 5 deployments, 3 failed; cost 102.1.
     assert lines[1:] == [
         ("2026-W47,bu-a,Retail,3100,46,0.985161290323,2,1.48387096774,22.5,419.642857143,10000,"
-         "1,4,3,1140,5,3,0.6,102.1,32.935483871,481,378.9,2,0.6"),
-        "2026-W47,bu-b,Risk,0,0,,0,,,,,0,0,0,,0,0,,10,,0,-10,0,0",
+         "1,4,3,1140,5,3,0.6,102.1,32.935483871,481,378.9,2,0.6" ",0,0,0,0"),
+        ("2026-W47,bu-b,Risk,0,0,,0,,,,,0,0,0,,0,0,,10,,0,-10,0,0" ",,0,0,0"),
         "",
     ]
 
@@ -555,7 +559,8 @@ def test_weekly_csv_covers_2000_models(tmp_path):
     with writing(path) as con:
         for sql in [
             "INSERT INTO business_units SELECT 'bu' || i, 'BU ' || i FROM range(8) t(i)",
-            ("INSERT INTO teams SELECT 't' || i, 'Team ' || i, 'bu' || (i % 8), NULL"
+            ("INSERT INTO teams (team_id, name, business_unit_id, lead)"
+             " SELECT 't' || i, 'Team ' || i, 'bu' || (i % 8), NULL"
              " FROM range(40) t(i)"),
             ("INSERT INTO models (model_id, name, team_id, risk_tier, lifecycle_stage,"
              " slo_availability, slo_latency_p95_ms, created_at)"
@@ -593,3 +598,62 @@ def test_weekly_csv_covers_2000_models(tmp_path):
     with reading(path) as con:
         csv = to_csv(weekly_report(con, WEEK))
     assert csv.count(b"\n") == 2001
+
+
+# --- issue 14: the columns appended for the weekly review ----------------------------------
+
+def test_review_columns_are_appended_after_every_earlier_one():
+    assert COLUMNS[:32] == tuple(HEADER.split(",")[:32])
+    assert COLUMNS[-4:] == ("rework_rate", "open_action_items", "overdue_action_items",
+                            "pages")
+
+
+def test_review_columns_per_model_team_and_business_unit(make_warehouse):
+    def item(item_id, model_id, team_id, due=None, closed=None):
+        return {"action_item_id": item_id, "incident_id": None, "model_id": model_id,
+                "team_id": team_id, "title": "x", "owner": "Ann", "priority": 2,
+                "created_at": "2026-11-10 00:00:00", "due_at": due, "closed_at": closed}
+
+    tables = {**TABLES, "deployments": [
+        *TABLES["deployments"],
+        {"deployment_id": "fix", "model_id": "m1", "version": "5", "environment": "production",
+         "deployed_at": "2026-11-17 12:00:00", "outcome": "succeeded",
+         "remediates_incident_id": "i1"},
+    ], "action_items": [
+        item("a1", "m1", "t1", due="2026-11-20 00:00:00"),            # open, overdue
+        item("a2", "m1", "t1", due="2026-11-30 00:00:00"),            # open, not yet due
+        item("a3", "m1", "t1", due="2026-11-12 00:00:00",
+             closed="2026-11-18 00:00:00"),                           # closed: neither
+        item("a4", None, "t1", due="2026-11-21 00:00:00"),            # no model: team rows
+        item("a5", "m3", "t2", closed="2026-11-25 00:00:00"),         # closed after the week
+    ], "oncall_pages": [
+        {"page_id": "p1", "incident_id": "i1", "team_id": "t1", "responder": "Ann",
+         "paged_at": "2026-11-17 10:05:00"},
+        {"page_id": "p2", "incident_id": "i1", "team_id": "t1", "responder": "Bob",
+         "paged_at": "2026-11-17 10:10:00"},
+        {"page_id": "p3", "incident_id": "i5", "team_id": "t2", "responder": "Cy",
+         "paged_at": "2026-11-21 01:05:00"},
+        {"page_id": "p4", "incident_id": "i6", "team_id": "t1", "responder": "Ann",
+         "paged_at": "2026-11-23 00:05:00"},                          # the week after
+    ]}
+    path = make_warehouse(tables)
+    new = ["rework_rate", "open_action_items", "overdue_action_items", "pages"]
+    with reading(path) as con:
+        models = {r["model_id"]: r for r in weekly_report(con, WEEK).select(
+            "model_id", *new).iter_rows(named=True)}
+        teams = {r["team_id"]: r for r in weekly_report(con, WEEK, group_by="team").select(
+            "team_id", *new).iter_rows(named=True)}
+        units = {r["business_unit_id"]: r for r in weekly_report(
+            con, WEEK, group_by="business_unit").select(
+            "business_unit_id", *new).iter_rows(named=True)}
+    # m1: 4 production deployments, 1 remediates i1; items a1, a2 open, a1 overdue; p1, p2
+    assert models["m1"] == {"model_id": "m1", "rework_rate": 0.25, "open_action_items": 2,
+                            "overdue_action_items": 1, "pages": 2}
+    assert models["m3"] == {"model_id": "m3", "rework_rate": 0.0, "open_action_items": 1,
+                            "overdue_action_items": 0, "pages": 1}
+    assert models["m4"]["rework_rate"] is None                 # no deployments: undefined
+    # t1 = m1 + m2 deployments (5, 1 rework); its items include a4, which names no model
+    assert teams["t1"] == {"team_id": "t1", "rework_rate": 0.2, "open_action_items": 3,
+                           "overdue_action_items": 2, "pages": 2}
+    assert units["bu-a"] == {"business_unit_id": "bu-a", "rework_rate": 1 / 6,
+                             "open_action_items": 4, "overdue_action_items": 2, "pages": 3}

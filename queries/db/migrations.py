@@ -229,9 +229,41 @@ def _v2() -> list[str]:
     ]
 
 
+def _v3() -> list[str]:
+    """Issue 14, the weekly operations review: postmortem follow-ups (action_items), who was
+    paged (oncall_pages), deployments that remediate an incident, runbook reviews and each
+    team's time zone."""
+    return [
+        """CREATE TABLE IF NOT EXISTS action_items (
+    action_item_id VARCHAR NOT NULL,
+    incident_id VARCHAR,
+    model_id VARCHAR,
+    team_id VARCHAR NOT NULL,
+    title VARCHAR NOT NULL,
+    owner VARCHAR NOT NULL,
+    priority BIGINT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    due_at TIMESTAMP,
+    closed_at TIMESTAMP
+)""",
+        """CREATE TABLE IF NOT EXISTS oncall_pages (
+    page_id VARCHAR NOT NULL,
+    incident_id VARCHAR NOT NULL,
+    team_id VARCHAR NOT NULL,
+    responder VARCHAR NOT NULL,
+    paged_at TIMESTAMP NOT NULL,
+    acknowledged_at TIMESTAMP
+)""",
+        "ALTER TABLE deployments ADD COLUMN IF NOT EXISTS remediates_incident_id VARCHAR",
+        "ALTER TABLE models ADD COLUMN IF NOT EXISTS runbook_reviewed_at TIMESTAMP",
+        "ALTER TABLE teams ADD COLUMN IF NOT EXISTS time_zone VARCHAR DEFAULT 'UTC'",
+    ]
+
+
 MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
     (1, _v1),
     (2, _v2),
+    (3, _v3),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -15,6 +15,9 @@ later). version = `payload.version` (or `payload.model_version`), else the commi
 `payload.change_ticket`. Environments: production/prod/live → production, staging/stage/
 stg → staging, shadow → shadow, others with `--option env.NAME=production|staging|shadow`;
 the rest are skipped with the reason. Lost: committed_at (needs the commit), approved_by.
+remediates_incident_id (issue 14, DORA's rework) = `payload.remediates_incident_id`, else
+`payload.incident_id`: the deployment was an unplanned fix for that incident (it must be
+in the warehouse, else the row is quarantined like any unknown reference).
 """
 
 from __future__ import annotations
@@ -117,7 +120,13 @@ def _deployment(d, origin, statuses, environments):
         "deployed_at": parse_time(terminal["created_at"]),
         "outcome": OUTCOMES[terminal["state"]],
         "change_ticket": payload.get("change_ticket"),
+        "remediates_incident_id": _text_or_none(
+            payload.get("remediates_incident_id") or payload.get("incident_id")),
     }, origin, key=str(model), raw=d)
+
+
+def _text_or_none(value) -> str | None:
+    return None if value in (None, "") else str(value)
 
 
 def fetch(client, options):

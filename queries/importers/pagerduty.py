@@ -1,4 +1,4 @@
-"""PagerDuty → incidents.
+"""PagerDuty → incidents, and who was paged for them → oncall_pages.
 
 Reads, in any mix and order (each file is recognised by its shape):
 - `GET /incidents` pages: `{"incidents": [...], "limit", "offset", "more"}`;
@@ -17,6 +17,16 @@ Severity: priority P1..P5 → 1, 2, 3, 4, 4 (other priority names with
 incidents only the log entries (or analytics) give the acknowledgement time.
 started_at = detected_at = created_at (the true start of impact is not in PagerDuty).
 Lost: root_cause, deployment_id, postmortem_url.
+
+On-call pages (issue 14): one `oncall_pages` row per incident and person it was assigned
+to, from the incident's `assignments[{at, assignee}]` and the log entries
+`assign_log_entry` (`assignees[]`) and `notify_log_entry` (`user`); paged_at is the
+earliest such time, page_id `<incident>-<user id>`, responder the user's `summary` (else
+its id), team_id the team of the incident's model (resolved like the incident's service).
+acknowledged_at is that person's first acknowledgement (`acknowledgements[].acknowledger`
+or an acknowledge log entry's `agent`) at or after the page. A page's row goes with its
+incident's record, so it loads right after the incident. Assignments without an assignee
+(as PagerDuty shows them on some exports) page no one we can name and are not rows.
 """
 
 from __future__ import annotations
@@ -29,11 +39,12 @@ from queries.warehouse import UsageError
 
 SOURCE = "pagerduty"
 KEY = "service"
-ENTITIES = ("incidents",)
+ENTITIES = ("incidents", "oncall_pages")
 AUTH = "Token token={token}"
 PRIORITY = {"P1": 1, "P2": 2, "P3": 3, "P4": 4, "P5": 4}
 URGENCY = {"high": 2, "low": 4}
 ACK_TYPES = ("acknowledge_log_entry", "acknowledgement_log_entry")
+PAGE_TYPES = ("assign_log_entry", "notify_log_entry")
 
 
 def _kind(path: Path, doc) -> str:
@@ -55,28 +66,97 @@ def parse(files, options):
     priorities = {**PRIORITY, **_priority_options(options.extra)}
 
     acks: dict[str, object] = {}
+    paged = _Paging()
     for path, kind, doc in kinds:
         if kind != "log_entries":
             continue
         for entry in doc["log_entries"]:
-            if not isinstance(entry, dict) or entry.get("type") not in ACK_TYPES:
+            if not isinstance(entry, dict) or entry.get("type") not in ACK_TYPES + PAGE_TYPES:
                 continue
             incident = (entry.get("incident") or {}).get("id")
             try:
                 at = parse_time(entry.get("created_at"), zone)
             except ValueError:
                 continue  # an unreadable log entry only loses an acknowledgement time
-            if incident and (incident not in acks or at < acks[incident]):
+            if not incident:
+                continue
+            if entry["type"] in PAGE_TYPES:
+                people = entry.get("assignees") or [entry.get("user")]
+                for person in people:
+                    paged.page(incident, person, at)
+                continue
+            paged.ack(incident, entry.get("agent"), at)
+            if incident not in acks or at < acks[incident]:
                 acks[incident] = at
 
     for path, kind, doc in kinds:
         if kind == "incidents":
             for n, record in enumerate(doc["incidents"], start=1):
-                yield _incident(record, Origin(str(path), n), acks, priorities, zone)
+                origin = Origin(str(path), n)
+                yield _incident(record, origin, acks, priorities, zone)
+                yield from _pages(record, origin, paged, zone, options)
         elif kind == "analytics":
             page_zone = doc.get("time_zone") or zone
             for n, record in enumerate(doc["data"], start=1):
                 yield _analytics(record, Origin(str(path), n), acks, priorities, page_zone)
+
+
+class _Paging:
+    """Who was paged for which incident, and when each person first acknowledged it."""
+
+    def __init__(self):
+        self.pages: dict[str, dict[str, tuple[str, object]]] = {}
+        self.acks: dict[tuple[str, str], object] = {}
+
+    def page(self, incident, person, at) -> None:
+        if not isinstance(person, dict) or not person.get("id"):
+            return
+        name = person.get("summary") or person["id"]
+        known = self.pages.setdefault(incident, {}).get(person["id"])
+        if known is None or at < known[1]:
+            self.pages[incident][person["id"]] = (name, at)
+
+    def ack(self, incident, person, at) -> None:
+        if isinstance(person, dict) and person.get("id"):
+            key = (incident, person["id"])
+            if key not in self.acks or at < self.acks[key]:
+                self.acks[key] = at
+
+
+def _pages(record, origin, paged: _Paging, zone, options):
+    """The oncall_pages rows of one incident record (none when no one is named)."""
+    if not isinstance(record, dict) or not record.get("id"):
+        return
+    incident = record["id"]
+    try:
+        for a in record.get("assignments") or []:
+            if isinstance(a, dict) and a.get("at"):
+                paged.page(incident, a.get("assignee"), parse_time(a["at"], zone))
+        for a in record.get("acknowledgements") or []:
+            if isinstance(a, dict) and a.get("at"):
+                paged.ack(incident, a.get("acknowledger"), parse_time(a["at"], zone))
+    except ValueError as error:
+        yield Bad("oncall_pages", str(error), origin, raw=_slim(record))
+        return
+    people = paged.pages.get(incident)
+    if not people:
+        return
+    service = (record.get("service") or {}).get("id")
+    model = options.current("models", service) if service else None
+    for person_id, (name, at) in sorted(people.items()):
+        if model is None:
+            yield Bad("oncall_pages", f"service {service} has no model", origin,
+                      raw={"incident": incident, "user": person_id})
+            continue
+        ack = paged.acks.get((incident, person_id))
+        yield Row("oncall_pages", {
+            "page_id": f"{incident}-{person_id}",
+            "incident_id": incident,
+            "team_id": model.get("team_id"),
+            "responder": name,
+            "paged_at": at,
+            "acknowledged_at": ack if ack is not None and ack >= at else None,
+        }, origin, raw={"incident": incident, "user": person_id})
 
 
 def _priority_options(extra: dict[str, str]) -> dict[str, int]:

@@ -179,7 +179,7 @@ def ingest_throughput(rows: int = 1_000_000) -> dict:
             wh = folder / f"{kind}.duckdb"
             with warehouse.writing(wh) as con:
                 con.execute("INSERT INTO business_units VALUES ('b', 'B')")
-                con.execute("INSERT INTO teams VALUES ('t', 'T', 'b', NULL)")
+                con.execute("INSERT INTO teams (team_id, name, business_unit_id, lead) VALUES ('t', 'T', 'b', NULL)")
                 con.execute("""
                     INSERT INTO models (model_id, name, team_id, risk_tier, lifecycle_stage,
                                         slo_availability, slo_latency_p95_ms, created_at)

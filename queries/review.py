@@ -1,0 +1,192 @@
+"""The week in review as a file, for an e-mail or a wiki: `modelops report review` and the
+Week in review page's download both call `review_file`, so they give the same bytes.
+
+The content is `kpi.week_in_review` for one ISO week and a set of business units: six
+sections, each a table of items (what, number, change against the week before, the page to
+open), or its one line when it has nothing. Two formats:
+
+- `md`: CommonMark / GitHub tables. Text cells escape `\\`, `|`, `*`, `_`, `` ` ``, `[`,
+  `]`, `<`, `>` and `#` with a backslash and turn line breaks into spaces, so a name
+  cannot break a table, make a link or inject HTML.
+- `html`: one self-contained document (inline CSS, no scripts, images, fonts or links to
+  fetch); every text is HTML-escaped.
+
+In both, a text cell starting with `=`, `+`, `-`, `@`, tab or carriage return gets a
+leading `'`, as in the weekly CSV (OWASP, "CSV Injection"): a table pasted into a
+spreadsheet must not run a formula. The bytes are UTF-8 with `\\n` line ends and carry no
+time of generation, so the same data gives the same file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from queries import kpi
+from queries.filters import Filter
+from queries.report import (
+    _write_file,
+    _write_stdout,
+    last_complete_week,
+    parse_week,
+    week_label,
+)
+from queries.warehouse import UsageError, WarehouseError, reading, run, warehouse_path
+
+FORMATS = ("md", "html")
+_FORMULA_START = re.compile(r"^[=+\-@\t\r]")
+_MARKDOWN_SPECIAL = re.compile(r"([\\|*_`\[\]<>#])")
+
+
+def review_sections(con, week: str, business_units: Iterable[str] = ()
+                    ) -> tuple[str, tuple[str, ...], list[kpi.ReviewSection]]:
+    """(week label, business units, sections) for one ISO week; UsageError for a bad week
+    or an unknown business unit id, WarehouseError for a warehouse without models."""
+    label = week_label(week)
+    start, end = parse_week(label)
+    units = tuple(sorted(set(business_units)))
+    scope = run(con, "weekly_report_scope", business_units=list(units), teams=[])
+    if scope["models"][0] == 0:
+        raise WarehouseError("the warehouse holds no models (run `modelops ingest` first)")
+    unknown = scope["unknown_business_units"][0]
+    if len(unknown):
+        raise UsageError(f"unknown business unit id{'s' if len(unknown) > 1 else ''}: "
+                         + ", ".join(unknown))
+    return label, units, kpi.week_in_review(con, Filter(start, end, business_units=units))
+
+
+def review_file(source, week: str, business_units: Iterable[str] = (),
+                fmt: str = "md") -> bytes:
+    """The week in review as Markdown or HTML bytes. `source` is an open connection (a
+    page's cursor) or a warehouse path (None: the default warehouse)."""
+    if fmt not in FORMATS:
+        raise UsageError(f"format must be one of {', '.join(FORMATS)}: {fmt!r}")
+    if source is None or isinstance(source, str | os.PathLike):
+        with reading(warehouse_path(source)) as con:
+            label, units, sections = review_sections(con, week, business_units)
+    else:
+        label, units, sections = review_sections(source, week, business_units)
+    render = _markdown if fmt == "md" else _html
+    return render(label, units, sections).encode("utf-8")
+
+
+# --- numbers ----------------------------------------------------------------------------
+
+def _number(value: float | None, unit: str) -> str:
+    if value is None:
+        return ""
+    if unit == "ratio":
+        return f"{value * 100:.1f}%"
+    if unit == "usd":
+        return f"{'-' if value < 0 else ''}${abs(value):,.2f}"
+    return f"{value:,.0f}"
+
+
+def _change(value: float | None, unit: str) -> str:
+    if value is None:
+        return ""
+    sign = "+" if value > 0 else "-" if value < 0 else "±"
+    if unit == "ratio":
+        return f"{sign}{abs(value) * 100:.1f} pp"
+    if unit == "usd":
+        return f"{sign}${abs(value):,.2f}"
+    return f"{sign}{abs(value):,.0f}"
+
+
+def _defused(text: str) -> str:
+    return "'" + text if _FORMULA_START.match(text) else text
+
+
+def _scope_line(units: tuple[str, ...]) -> str:
+    return "Business units: " + (", ".join(units) if units else "all")
+
+
+# --- Markdown ---------------------------------------------------------------------------
+
+def _md(text: str) -> str:
+    text = _defused(text)
+    text = re.sub(r"[\r\n\t]+", " ", text)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def _markdown(label: str, units: tuple[str, ...], sections) -> str:
+    out = [f"# Week in review {label}", "", _md(_scope_line(units)), ""]
+    for s in sections:
+        out += [f"## {_md(s.title)}", ""]
+        if not s.items:
+            out += [_md(s.nothing), ""]
+            continue
+        out += ["| What | Number | Change vs previous week | Page |", "|---|---:|---:|---|"]
+        for i in s.items:
+            out.append(f"| {_md(i.text)} | {_number(i.number, i.unit)} | "
+                       f"{_change(i.change, i.unit)} | {_md(i.page)} |")
+        out.append("")
+    return "\n".join(out)
+
+
+# --- HTML -------------------------------------------------------------------------------
+
+_STYLE = ("body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;color:#222}"
+          "table{border-collapse:collapse;width:100%;margin-bottom:1.5em}"
+          "th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left}"
+          "td.n{text-align:right;white-space:nowrap}th{background:#f3f3f3}")
+
+
+def _h(text: str) -> str:
+    return html.escape(_defused(text), quote=True)
+
+
+def _html(label: str, units: tuple[str, ...], sections) -> str:
+    out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+           f"<title>Week in review {_h(label)}</title>", f"<style>{_STYLE}</style>",
+           "</head>", "<body>", f"<h1>Week in review {_h(label)}</h1>",
+           f"<p>{_h(_scope_line(units))}</p>"]
+    for s in sections:
+        out.append(f"<h2>{_h(s.title)}</h2>")
+        if not s.items:
+            out.append(f"<p>{_h(s.nothing)}</p>")
+            continue
+        out.append("<table><thead><tr><th>What</th><th>Number</th>"
+                   "<th>Change vs previous week</th><th>Page</th></tr></thead><tbody>")
+        for i in s.items:
+            out.append(f"<tr><td>{_h(i.text)}</td><td class=\"n\">"
+                       f"{_h(_number(i.number, i.unit))}</td><td class=\"n\">"
+                       f"{_h(_change(i.change, i.unit))}</td><td>{_h(i.page)}</td></tr>")
+        out.append("</tbody></table>")
+    out += ["</body>", "</html>", ""]
+    return "\n".join(out)
+
+
+# --- CLI --------------------------------------------------------------------------------
+
+def add_review_parser(kinds, add_warehouse) -> None:
+    review = kinds.add_parser(
+        "review", help="the week in review as Markdown or HTML",
+        description="Write the week in review (SLOs, incidents and follow-ups, failed changes "
+                    "and rework, cost and value moves, what falls due, overdue follow-ups) "
+                    "for an e-mail or a wiki.")
+    review.add_argument("--week", help="ISO week, e.g. 2026-W47 (default: the last complete)")
+    review.add_argument("--business-unit", action="append", default=[], dest="business_units",
+                        metavar="ID", help="only this business unit (repeatable)")
+    review.add_argument("--format", choices=FORMATS, default="md", dest="fmt")
+    review.add_argument("--out", metavar="FILE",
+                        help="write here; `-` (the default) writes to stdout")
+    add_warehouse(review)
+    review.set_defaults(func=cmd_review)
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    week = week_label(args.week) if args.week else last_complete_week()
+    data = review_file(warehouse_path(args.warehouse), week, args.business_units, args.fmt)
+    try:
+        if args.out in (None, "-"):
+            _write_stdout(data)
+        else:
+            _write_file(Path(args.out), data)
+    except OSError as error:
+        raise UsageError(f"{error.filename or args.out}: {error.strerror or error}") from None
+    return 0
