@@ -11,9 +11,9 @@ open), or its one line when it has nothing. Two formats:
 - `html`: one self-contained document (inline CSS, no scripts, images, fonts or links to
   fetch); every text is HTML-escaped.
 
-In both, a text cell starting with `=`, `+`, `-`, `@`, tab or carriage return gets a
-leading `'`, as in the weekly CSV (OWASP, "CSV Injection"): a table pasted into a
-spreadsheet must not run a formula. The bytes are UTF-8 with `\\n` line ends and carry no
+In both, a text cell that the weekly CSV would guard (starting with `=`, `+`, `-`, `@`,
+tab, carriage return, line feed or their full-width forms) gets a leading `'` (OWASP,
+"CSV Injection"): a table pasted into a spreadsheet must not run a formula. The bytes are UTF-8 with `\\n` line ends and carry no
 time of generation, so the same data gives the same file.
 """
 
@@ -29,6 +29,7 @@ from pathlib import Path
 from queries import kpi
 from queries.filters import Filter
 from queries.report import (
+    _FORMULA_START,
     _write_file,
     _write_stdout,
     last_complete_week,
@@ -38,7 +39,7 @@ from queries.report import (
 from queries.warehouse import UsageError, WarehouseError, reading, run, warehouse_path
 
 FORMATS = ("md", "html")
-_FORMULA_START = re.compile(r"^[=+\-@\t\r]")
+_FORMULA = re.compile(_FORMULA_START)  # the weekly CSV's guard, shared
 _MARKDOWN_SPECIAL = re.compile(r"([\\|*_`\[\]<>#])")
 
 
@@ -98,7 +99,7 @@ def _change(value: float | None, unit: str) -> str:
 
 
 def _defused(text: str) -> str:
-    return "'" + text if _FORMULA_START.match(text) else text
+    return "'" + text if _FORMULA.match(text) else text
 
 
 def _scope_line(units: tuple[str, ...]) -> str:
