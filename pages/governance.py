@@ -34,6 +34,9 @@ data = loading.load_many(
     tiers=(kpi.risk_tiers, f, {"by": "all"}),
     by_unit=(kpi.risk_tiers, f, {"by": "business_unit"}),
     versions=(kpi.model_versions, f, {"limit": SHOWN}),
+    runbooks=(kpi.runbook_health, f, {"by": "all"}),
+    runbooks_before=(kpi.runbook_health, f.previous(), {"by": "all"}),
+    runbook_models=(kpi.runbook_health, f, {"by": "model"}),
 )
 
 
@@ -142,6 +145,39 @@ else:
             "last_outcome", "runbook_url", "detail"),
             {**GAP_LABELS, "last_outcome": "last assessment", "runbook_url": "runbook"},
             height=360, key="governance_gaps_table")
+
+# --- runbook health ---------------------------------------------------------------------
+st.subheader("Runbook health")
+st.caption(f"Production models at the end of the period ({shell.window_caption(f)}); the "
+           "change is against the end of the period before. Stale = a runbook never "
+           "reviewed, or not in the 180 days before.")
+tiles.kpi_tiles([tiles.Tile("production_models"), tiles.Tile("without_runbook"),
+                 tiles.Tile("runbook_stale")],
+                tiles.first_row(data.runbooks), tiles.first_row(data.runbooks_before),
+                per_row=3)
+unhealthy = data.runbook_models.filter((pl.col("without_runbook") > 0)
+                                       | (pl.col("runbook_stale") > 0))
+if data.runbook_models.height == 0:
+    shell.empty_state("None of the filtered models is in production, so no runbook is checked.")
+elif unhealthy.height == 0:
+    st.success(f"All {data.runbook_models.height} production models have a runbook reviewed "
+               "in the last 180 days.", icon=":material/verified:")
+else:
+    catalog = loading.visible_models(st.session_state["access"]).select("model_id", "team")
+    unhealthy = unhealthy.join(catalog, left_on="group_id", right_on="model_id", how="left")
+    unhealthy = unhealthy.with_columns(
+        pl.when(pl.col("without_runbook") > 0).then(pl.lit("no runbook"))
+        .when(pl.col("last_reviewed_at").is_null()).then(pl.lit("never reviewed"))
+        .otherwise(pl.lit("not reviewed in 180 days")).alias("problem"),
+    ).sort(["without_runbook", "days_since_last_review", "group_name"],
+           descending=[True, True, False], nulls_last=False)
+    st.caption(f"{unhealthy.height} production models: no runbook first, then the longest "
+               "since a review.")
+    tables.table(tables.with_detail_link(unhealthy, "group_id").select(
+        "group_name", "team", "problem", "last_reviewed_at", "days_since_last_review",
+        "detail"),
+        {"group_name": "model", "last_reviewed_at": "runbook last reviewed"},
+        height=320, key="governance_runbooks_table")
 
 # --- versions ---------------------------------------------------------------------------
 st.subheader("Model versions (audit trail)")

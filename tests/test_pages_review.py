@@ -178,3 +178,40 @@ def test_follow_ups_per_owner_add_up_to_follow_ups_per_team(demo_warehouse):
     for column in ("action_items", "open_action_items", "overdue_action_items",
                    "closed_action_items"):
         assert owners[column].sum() == teams[column][0], column
+
+
+# --- Releases and Governance ------------------------------------------------------------
+
+def default_filter() -> Filter:
+    from datetime import timedelta
+    today = datetime.now(UTC).date()
+    return Filter.for_days(today - timedelta(days=30), today - timedelta(days=1))
+
+
+def test_releases_shows_rework_rate_beside_the_four_keys(app, demo_warehouse):
+    at = app(demo_warehouse, page="pages/releases.py")
+    with reading(demo_warehouse) as con:
+        whole = kpi.rework_rate(con, default_filter(), by="all").row(0, named=True)
+        per_team = kpi.rework_rate(con, default_filter(), by="team")
+    tiles = {m.label: m for m in at.metric}
+    assert tiles["Deployment rework rate"].value == f"{whole['rework_rate'] * 100:.2f}%"
+    assert tiles["Deployment rework rate"].delta, "with the change against the period before"
+    table = pl.from_pandas(table_with(at, "rework_rate"))
+    expected = dict(per_team.select("group_name", "rework_rate").iter_rows())
+    for team, rate in table.select("group_name", "rework_rate").iter_rows():
+        assert rate == pytest.approx(expected[team], nan_ok=True) or (
+            rate is None and expected[team] is None)
+
+
+def test_governance_shows_runbook_health(app, demo_warehouse):
+    at = app(demo_warehouse, page="pages/governance.py")
+    with reading(demo_warehouse) as con:
+        health = kpi.runbook_health(con, default_filter(), by="all").row(0, named=True)
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["Without a runbook"] == f"{health['without_runbook']:,}"
+    assert tiles["Runbook not reviewed in 180 days"] == f"{health['runbook_stale']:,}"
+    assert "Runbook health" in subheaders(at)
+    listed = table_with(at, "problem")
+    assert len(listed) == health["without_runbook"] + health["runbook_stale"]
+    assert set(listed["problem"]) <= {"no runbook", "never reviewed",
+                                      "not reviewed in 180 days"}
