@@ -1,6 +1,7 @@
 """Governance: risk tiers, risk reviews that are due, compliance gaps, the version audit trail."""
 
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, time, timedelta
 
 import polars as pl
 import streamlit as st
@@ -24,6 +25,10 @@ st.caption(f"As of today, {today:%a %d %b %Y} (UTC); changes are against "
            f"{earlier:%d %b %Y}, one period ({round(f.days)} days) earlier. Versions: live "
            f"in production at the end of the period ({shell.window_caption(f)}).")
 
+# Runbook health is a state at a window's end: today (00:00 UTC), against `earlier`.
+as_of_today = replace(f, start=datetime.combine(earlier, time()),
+                      end=datetime.combine(today, time()))
+
 # Everything the page draws, fetched together: the queries not cached yet run side by side.
 SHOWN = 1000  # versions listed; a model's full history is on its detail page
 data = loading.load_many(
@@ -34,9 +39,9 @@ data = loading.load_many(
     tiers=(kpi.risk_tiers, f, {"by": "all"}),
     by_unit=(kpi.risk_tiers, f, {"by": "business_unit"}),
     versions=(kpi.model_versions, f, {"limit": SHOWN}),
-    runbooks=(kpi.runbook_health, f, {"by": "all"}),
-    runbooks_before=(kpi.runbook_health, f.previous(), {"by": "all"}),
-    runbook_models=(kpi.runbook_health, f, {"by": "model"}),
+    runbooks=(kpi.runbook_health, as_of_today, {"by": "all"}),
+    runbooks_before=(kpi.runbook_health, as_of_today.previous(), {"by": "all"}),
+    runbook_models=(kpi.runbook_health, as_of_today, {"by": "model"}),
 )
 
 
@@ -148,11 +153,9 @@ else:
 
 # --- runbook health ---------------------------------------------------------------------
 st.subheader("Runbook health")
-st.caption(f"Production models at the end of the period ({shell.window_caption(f)}); the "
-           "change is against the end of the period before. Stale = a runbook never "
-           "reviewed, or not in the 180 days before.")
-tiles.kpi_tiles([tiles.Tile("production_models"), tiles.Tile("without_runbook"),
-                 tiles.Tile("runbook_stale")],
+st.caption(f"Production models as of today, against {earlier:%d %b %Y}: without a runbook, "
+           "or with one never reviewed or not reviewed in the 180 days before.")
+tiles.kpi_tiles([tiles.Tile("without_runbook"), tiles.Tile("runbook_stale")],
                 tiles.first_row(data.runbooks), tiles.first_row(data.runbooks_before),
                 per_row=3)
 unhealthy = data.runbook_models.filter((pl.col("without_runbook") > 0)

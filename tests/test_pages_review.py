@@ -208,7 +208,7 @@ def test_governance_shows_runbook_health(app, demo_warehouse):
     with reading(demo_warehouse) as con:
         health = kpi.runbook_health(con, default_filter(), by="all").row(0, named=True)
     tiles = {m.label: m.value for m in at.metric}
-    assert tiles["Without a runbook"] == f"{health['without_runbook']:,}"
+    assert tiles["No runbook"] == f"{health['without_runbook']:,}"
     assert tiles["Runbook not reviewed in 180 days"] == f"{health['runbook_stale']:,}"
     assert "Runbook health" in subheaders(at)
     listed = table_with(at, "problem")
