@@ -62,6 +62,26 @@ def test_week_in_review_is_the_landing_page_with_every_section(app, demo_warehou
     assert not at.warning
 
 
+def test_the_week_follows_a_custom_period_and_a_link_picks_one(app, demo_warehouse):
+    from datetime import timedelta
+    today = datetime.now(UTC).date()
+    # A custom period ending on a Wednesday: the last full week before it.
+    wednesday = today - timedelta(days=today.weekday() + 26)
+    at = app(demo_warehouse, period="custom", start=(wednesday - timedelta(days=20)).isoformat(),
+             end=wednesday.isoformat())
+    monday = wednesday - timedelta(days=wednesday.weekday() + 7)
+    year, week, _ = monday.isocalendar()
+    assert at.selectbox(key="review_week").value == f"{year}-W{week:02d}"
+    # ?week= opens that week; another week picked goes into the URL.
+    picked = report.last_complete_week(datetime.now(UTC) - timedelta(weeks=3))
+    at = app(demo_warehouse, week=picked.lower())
+    assert at.selectbox(key="review_week").value == picked
+    at.selectbox(key="review_week").set_value(last_week()).run()
+    assert "week" not in at.query_params, "the default week stays out of the URL"
+    at.selectbox(key="review_week").set_value(picked).run()
+    assert at.query_params["week"] in (picked, [picked])
+
+
 def test_week_in_review_links_keep_the_filter_bar_choices(app, demo_warehouse):
     with reading(demo_warehouse) as con:
         unit = con.execute("SELECT business_unit_id FROM models JOIN teams USING (team_id)"
