@@ -72,7 +72,8 @@ st.caption(
     f"{monday:%a %d %b %Y} – {sunday:%a %d %b %Y} UTC, compared with the week before. "
     + ("Last full ISO week" if week == latest else "Week picked here")
     + " (by default the last full ISO week ending in the sidebar's period). Scope: "
-    + ("; ".join(scope) if scope else "all business units and teams")
+    + ("; ".join(scope) if scope else "all business units and teams"
+       + (" you may see" if f.allowed_business_units is not None else ""))
     + " (from the filter bar; the review is not limited by the models filter).")
 
 try:
