@@ -152,7 +152,7 @@ def test_data_page_lists_entities_loads_and_quarantine(app, demo_warehouse):
     at = app(demo_warehouse, "pages/data.py")
     assert at.title[0].value == "Data"
     status = at.dataframe[0].value
-    assert len(status) == 14
+    assert len(status) == 16   # the contract entities, with action_items and oncall_pages
     assert (status.set_index("entity")["rows"] > 0).all()
     assert len(at.dataframe[1].value) > 0
 

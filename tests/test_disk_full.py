@@ -58,7 +58,7 @@ def small_disk(tmp_path):
 def seed(wh: Path) -> None:
     with warehouse.writing(wh) as con:
         con.execute("INSERT INTO business_units VALUES ('b', 'B')")
-        con.execute("INSERT INTO teams VALUES ('t', 'T', 'b', NULL)")
+        con.execute("INSERT INTO teams (team_id, name, business_unit_id, lead) VALUES ('t', 'T', 'b', NULL)")
         con.execute("INSERT INTO models (model_id, name, team_id, risk_tier, lifecycle_stage,"
                     " slo_availability, slo_latency_p95_ms, created_at) VALUES"
                     " ('m1', 'M', 't', 'high', 'production', 0.99, 500, '2000-01-01')")
