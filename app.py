@@ -57,7 +57,8 @@ with shell.app_shell():
         # A navigation of one hidden page: no page of the app is listed or reachable.
         st.navigation([st.Page(no_access, title="No access")], position="hidden").run()
         st.stop()
-    page = st.navigation(pages(access.admin))
+    # Every page listed: past twelve, Streamlit would fold the last ones under "View more".
+    page = st.navigation(pages(access.admin), expanded=True)
     shell.ensure_warehouse(loading.warehouse_path())
     scope = loading.visible_models(access)
     st.session_state["filter"] = filter_bar.filter_bar(scope, allowed=access.business_units)

@@ -141,8 +141,9 @@ else:
     shown = data.quarters_teams.filter(pl.col("quarter") == latest["quarter"])
     tables.table(
         pl.concat([quarters.with_columns(pl.lit("all teams").alias("group_name")), shown],
-                  how="vertical_relaxed").select("group_name", "quarter", "days",
-                                                  "deployments", *TREND_KEYS, "requests"),
+                  how="vertical_relaxed")
+        .with_columns(pl.col("days").round().cast(pl.Int64))
+        .select("group_name", "quarter", "days", "deployments", *TREND_KEYS, "requests"),
         {"group_name": "team", "days": "days covered"},
         height=420, key="team_quarters_table")
     st.caption("First the quarters the period touches for all filtered teams, then each "
