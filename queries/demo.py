@@ -1789,7 +1789,7 @@ def rework_deployments_frame(rng: np.random.Generator, models: Models, span: Spa
     nth = np.concatenate([np.ones(len(first), int), np.full(len(second), 2)])
     ids = [f"INC-{j + 1:05d}" for j in inc]
     return pl.DataFrame({
-        "deployment_id": [f"DEP-FIX-{x[4:]}-{n}" for x, n in zip(ids, nth, strict=True)],
+        "deployment_id": [f"dep-fix-{x[4:]}-{n}" for x, n in zip(ids, nth, strict=True)],
         "model_id": models.model_id.gather(i.model[inc]),
         "version": [f"hotfix-{x}-{n}" for x, n in zip(ids, nth, strict=True)],
         "environment": pl.Series(["production"] * len(inc), dtype=pl.String),

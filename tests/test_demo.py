@@ -211,7 +211,7 @@ PINNED = {
         "data_quality":
             "3e9bba6b2d3e3ca85f970a842a5dec193e20dc1879fe555dcc8030dc3e7a206e",
         "deployments":
-            "63ba3caa8de9571dbb61bf88712bd7417b0be72c7ac09ca18ef4ea40ab509516",
+            "fcbf82f24957ec1cc7bfa8fdffb1aea1d72455b424bc2aea1d77260ef7b8f3e2",
         "drift":
             "48efca174ef05b07d229d451c1b4d7d8055f2d0a9fc2315e02adcaf2a7d50406",
         "incidents":
