@@ -24,11 +24,14 @@ def pages(admin: bool) -> dict[str, list]:
     split by business unit; without an access policy everyone is an admin)."""
     return {
         "Operations": [
-            st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:",
-                    default=True),
+            # Managers land on the weekly review; the Overview keeps its own address.
+            st.Page("pages/week_in_review.py", title="Week in review",
+                    icon=":material/event_note:", default=True),
+            st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:"),
             st.Page("pages/reliability.py", title="Reliability", icon=":material/speed:"),
             st.Page("pages/incidents.py", title="Incidents", icon=":material/crisis_alert:"),
             st.Page("pages/releases.py", title="Releases", icon=":material/rocket_launch:"),
+            st.Page("pages/team.py", title="Team", icon=":material/groups:"),
         ],
         "Business": [
             st.Page("pages/cost_value.py", title="Cost & value", icon=":material/payments:"),
@@ -54,7 +57,8 @@ with shell.app_shell():
         # A navigation of one hidden page: no page of the app is listed or reachable.
         st.navigation([st.Page(no_access, title="No access")], position="hidden").run()
         st.stop()
-    page = st.navigation(pages(access.admin))
+    # Every page listed: past twelve, Streamlit would fold the last ones under "View more".
+    page = st.navigation(pages(access.admin), expanded=True)
     shell.ensure_warehouse(loading.warehouse_path())
     scope = loading.visible_models(access)
     st.session_state["filter"] = filter_bar.filter_bar(scope, allowed=access.business_units)

@@ -25,7 +25,7 @@ Direction = Literal["higher", "lower"] | None
 # One unit per quantity: durations of an incident or a change (MTTR, lead time, recovery,
 # an incident's age) in hours with one decimal; the short steps before work starts (time
 # to detect, to acknowledge) and downtime in minutes.
-UNITS = ("count", "int", "pct", "usd", "ms", "hours", "minutes", "ratio", "score",
+UNITS = ("count", "int", "pct", "usd", "ms", "hours", "minutes", "days", "ratio", "score",
          "datetime", "link", "text")
 
 
@@ -55,6 +55,11 @@ QUALITY = "model-quality"
 GOVERNANCE = "governance"
 AGGREGATION = "aggregation-rule-applies-to-every-kpi"
 WEEKLY_REPORT = "weekly-report-csv"
+TEAM_LOAD = "team-load-pager-duty-operational-reviews-interruptions-off-hour-interruptions"
+FOLLOW_UPS = "follow-ups-google-sre-book-postmortem-culture-atlassian-incident-handbook"
+RUNBOOKS = "runbook-health-runbook-health-sql"
+TRENDS = "trends-quarter-over-quarter-quarterly-trends-sql"
+WEEK_IN_REVIEW = "week-in-review-kpi-week-in-review-modelops-report-review"
 
 _M = Measure
 MEASURES: dict[str, Measure] = {
@@ -151,6 +156,12 @@ MEASURES: dict[str, Measure] = {
     "recovery_time_median_minutes": _M("Failed deployment recovery time", "hours", "lower",
                                        "Median start-to-resolution time of deployment-"
                                        "caused incidents resolved in the period.", RELEASES),
+    "rework_deployments": _M("Rework deployments", "count", "lower",
+                             "Production deployments made to fix an incident "
+                             "(remediates_incident_id set).", RELEASES),
+    "rework_rate": _M("Deployment rework rate", "pct", "lower",
+                      "Rework deployments / production deployments: unplanned deployments "
+                      "that fix an incident.", RELEASES),
     # --- cost and value
     "cost_usd": _M("Cost", "usd", "lower", "Sum of the models' daily costs.", COST),
     "business_value_usd": _M("Business value", "usd", "higher",
@@ -195,9 +206,67 @@ MEASURES: dict[str, Measure] = {
     "high_risk_not_approved": _M("High risk, not approved", "count", "lower",
                                  "High-risk production models without an approved "
                                  "assessment.", GOVERNANCE),
+    # --- team load and on-call fairness
+    "pages": _M("Pages", "count", "lower",
+                "On-call pages sent in the period for incidents on the filtered models.",
+                TEAM_LOAD),
+    "out_of_hours_pages": _M("Out-of-hours pages", "count", "lower",
+                             "Pages before 08:00 or from 18:00 in the team's time zone.",
+                             TEAM_LOAD),
+    "out_of_hours_share": _M("Out-of-hours share", "pct", "lower",
+                             "Out-of-hours pages / pages.", TEAM_LOAD),
+    "sev1_sev2_pages": _M("Sev 1–2 pages", "count", "lower",
+                          "Pages for incidents of severity 1 or 2.", TEAM_LOAD),
+    "acknowledged_pages": _M("Pages acknowledged", "count", None,
+                             "Pages with an acknowledgement.", TEAM_LOAD),
+    "median_minutes_to_acknowledge": _M("Median time to acknowledge", "minutes", "lower",
+                                        "Median of acknowledged - paged over the "
+                                        "acknowledged pages.", TEAM_LOAD),
+    "responders": _M("Responders", "count", None, "People paged in the period.", TEAM_LOAD),
+    "oncall_weeks": _M("On-call weeks", "count", None,
+                       "Distinct (responder, ISO week) pairs with at least one page.",
+                       TEAM_LOAD),
+    "pages_per_oncall_week": _M("Pages per on-call week", "ratio", "lower",
+                                "Pages / on-call weeks (weeks in which the person was "
+                                "paged).", TEAM_LOAD),
+    "top3_model_incidents": _M("Incidents on top 3 models", "count", None,
+                               "The team's incidents on its three models with the most "
+                               "incidents.", TEAM_LOAD),
+    "top3_model_share": _M("Top-3 model share", "pct", None,
+                           "Incidents on the team's three busiest models / the team's "
+                           "incidents: how concentrated the load is.", TEAM_LOAD),
+    # --- follow-ups
+    "action_items": _M("Follow-ups", "count", None,
+                       "Action items created before the end of the period.", FOLLOW_UPS),
+    "open_action_items": _M("Open follow-ups", "count", "lower",
+                            "Created before the end of the period, not closed before it.",
+                            FOLLOW_UPS),
+    "overdue_action_items": _M("Overdue follow-ups", "count", "lower",
+                               "Open at the end of the period with a due date before it.",
+                               FOLLOW_UPS),
+    "closed_action_items": _M("Closed follow-ups", "count", "higher",
+                              "Follow-ups closed in the period.", FOLLOW_UPS),
+    "median_days_to_close": _M("Median days to close", "days", "lower",
+                               "Median of closed - created over the follow-ups closed in "
+                               "the period.", FOLLOW_UPS),
+    "postmortem_share": _M("Postmortem share", "pct", "higher",
+                           "Sev 1–2 incidents started in the period with a postmortem / "
+                           "sev 1–2 incidents.", FOLLOW_UPS),
+    "days_overdue": _M("Days overdue", "days", "lower",
+                       "End of the period - due date.", FOLLOW_UPS),
+    # --- runbook health
+    "runbook_stale": _M("Runbook not reviewed in 180 days", "count", "lower",
+                        "Production models whose runbook was never reviewed or not in the "
+                        "180 days before the end of the period.", RUNBOOKS),
+    "days_since_last_review": _M("Days since runbook review", "days", "lower",
+                                 "End of the period - the runbook's last review.", RUNBOOKS),
+    # --- trends, quarter over quarter
+    "quarter": _M("Quarter", "text", None,
+                  "Calendar quarter (UTC); the one in progress is quarter to date.", TRENDS),
 }
 # The same KPI under another column name in another query.
 MEASURES["pass_rate"] = MEASURES["dq_pass_rate"]
+MEASURES["without_runbook"] = MEASURES["no_runbook"]
 
 # --- the suffix rule --------------------------------------------------------------------
 
@@ -312,6 +381,7 @@ SHOW = {
     "ms": formats.ms,
     "hours": formats.hours,
     "minutes": formats.minutes,
+    "days": lambda x: "–" if formats.missing(x) else f"{x:,.1f} d",
     "ratio": formats.ratio,
     "score": formats.ratio,
     "datetime": str,
@@ -324,7 +394,7 @@ SHOW = {
 TABLE_FORMATS = {
     "count": ("localized", 1), "int": ("localized", 1), "pct": ("percent", 1),
     "usd": ("dollar", 1), "ms": ("%.0f ms", 1), "hours": ("%.1f h", 1 / 60),
-    "minutes": ("%.0f min", 1), "ratio": ("%.2f", 1), "score": ("%.3f", 1),
+    "minutes": ("%.0f min", 1), "days": ("%.1f d", 1), "ratio": ("%.2f", 1), "score": ("%.3f", 1),
 }
 
 

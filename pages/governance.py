@@ -1,6 +1,7 @@
 """Governance: risk tiers, risk reviews that are due, compliance gaps, the version audit trail."""
 
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, time, timedelta
 
 import polars as pl
 import streamlit as st
@@ -24,6 +25,10 @@ st.caption(f"As of today, {today:%a %d %b %Y} (UTC); changes are against "
            f"{earlier:%d %b %Y}, one period ({round(f.days)} days) earlier. Versions: live "
            f"in production at the end of the period ({shell.window_caption(f)}).")
 
+# Runbook health is a state at a window's end: today (00:00 UTC), against `earlier`.
+as_of_today = replace(f, start=datetime.combine(earlier, time()),
+                      end=datetime.combine(today, time()))
+
 # Everything the page draws, fetched together: the queries not cached yet run side by side.
 SHOWN = 1000  # versions listed; a model's full history is on its detail page
 data = loading.load_many(
@@ -34,6 +39,9 @@ data = loading.load_many(
     tiers=(kpi.risk_tiers, f, {"by": "all"}),
     by_unit=(kpi.risk_tiers, f, {"by": "business_unit"}),
     versions=(kpi.model_versions, f, {"limit": SHOWN}),
+    runbooks=(kpi.runbook_health, as_of_today, {"by": "all"}),
+    runbooks_before=(kpi.runbook_health, as_of_today.previous(), {"by": "all"}),
+    runbook_models=(kpi.runbook_health, as_of_today, {"by": "model"}),
 )
 
 
@@ -142,6 +150,37 @@ else:
             "last_outcome", "runbook_url", "detail"),
             {**GAP_LABELS, "last_outcome": "last assessment", "runbook_url": "runbook"},
             height=360, key="governance_gaps_table")
+
+# --- runbook health ---------------------------------------------------------------------
+st.subheader("Runbook health")
+st.caption(f"Production models as of today, against {earlier:%d %b %Y}: without a runbook, "
+           "or with one never reviewed or not reviewed in the 180 days before.")
+tiles.kpi_tiles([tiles.Tile("without_runbook"), tiles.Tile("runbook_stale")],
+                tiles.first_row(data.runbooks), tiles.first_row(data.runbooks_before),
+                per_row=3)
+unhealthy = data.runbook_models.filter((pl.col("without_runbook") > 0)
+                                       | (pl.col("runbook_stale") > 0))
+if data.runbook_models.height == 0:
+    shell.empty_state("None of the filtered models is in production, so no runbook is checked.")
+elif unhealthy.height == 0:
+    st.success(f"All {data.runbook_models.height} production models have a runbook reviewed "
+               "in the last 180 days.", icon=":material/verified:")
+else:
+    catalog = loading.visible_models(st.session_state["access"]).select("model_id", "team")
+    unhealthy = unhealthy.join(catalog, left_on="group_id", right_on="model_id", how="left")
+    unhealthy = unhealthy.with_columns(
+        pl.when(pl.col("without_runbook") > 0).then(pl.lit("no runbook"))
+        .when(pl.col("last_reviewed_at").is_null()).then(pl.lit("never reviewed"))
+        .otherwise(pl.lit("not reviewed in 180 days")).alias("problem"),
+    ).sort(["without_runbook", "days_since_last_review", "group_name"],
+           descending=[True, True, False], nulls_last=False)
+    st.caption(f"{unhealthy.height} production models: no runbook first, then the longest "
+               "since a review.")
+    tables.table(tables.with_detail_link(unhealthy, "group_id").select(
+        "group_name", "team", "problem", "last_reviewed_at", "days_since_last_review",
+        "detail"),
+        {"group_name": "model", "last_reviewed_at": "runbook last reviewed"},
+        height=320, key="governance_runbooks_table")
 
 # --- versions ---------------------------------------------------------------------------
 st.subheader("Model versions (audit trail)")

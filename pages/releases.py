@@ -25,12 +25,17 @@ data = loading.load_many(
     previous=(kpi.dora, f.previous(), {"by": "all"}),
     teams=(kpi.dora, f, {"by": "team"}),
     log=(kpi.deployment_log, f, {}),
+    rework=(kpi.rework_rate, f, {"by": "all"}),
+    rework_before=(kpi.rework_rate, f.previous(), {"by": "all"}),
+    rework_teams=(kpi.rework_rate, f, {"by": "team"}),
 )
 
 # --- headline ---------------------------------------------------------------------------
-current, previous = tiles.first_row(data.current), tiles.first_row(data.previous)
-# Throughput on the first row, stability on the second (DORA's two pairs), each ratio
-# beside the count it is taken from.
+# Rework rate (DORA's fifth key) from its own query; the four keys' counts win a clash.
+current = {**tiles.first_row(data.rework), **tiles.first_row(data.current)}
+previous = {**tiles.first_row(data.rework_before), **tiles.first_row(data.previous)}
+# Throughput on the first row, stability on the second (DORA's two pairs, and rework rate,
+# DORA's fifth metric), each ratio beside the count it is taken from.
 TILES = [
     tiles.Tile("deployments", f"{formats.count(current.get('days'))} days in the period."),
     tiles.Tile("deployments_per_week"),
@@ -41,11 +46,14 @@ TILES = [
                                       f"{current.get('deployments', 0)} deployments."),
     tiles.Tile("recovery_time_median_minutes",
                f"Over {current.get('recovered_incidents', 0)} incidents."),
+    tiles.Tile("rework_rate", f"{current.get('rework_deployments', 0)} deployments fixing an "
+                              f"incident of {current.get('deployments', 0)}."),
 ]
 if not current.get("deployments") and not current.get("recovered_incidents"):
     shell.empty_state("No production deployment of the filtered models in this period. Widen "
                    "the period or the filters, or load deployments (see the Data page).")
-tiles.kpi_tiles(TILES, current, previous, per_row=3)
+tiles.kpi_tiles(TILES[:3], current, previous, per_row=4)
+tiles.kpi_tiles(TILES[3:], current, previous, per_row=4)
 
 # --- per team ---------------------------------------------------------------------------
 st.subheader("Four keys per team")
@@ -54,6 +62,8 @@ if teams.height == 0 or not teams["deployments"].sum():
     shell.empty_state("No team deployed to production in this period, so there are no four "
                    "keys to compare.")
 else:
+    teams = teams.join(data.rework_teams.select("group_id", "rework_deployments",
+                                                "rework_rate"), on="group_id", how="left")
     teams = teams.sort(["deployments", "group_name"], descending=[True, False])
     shipped = teams.filter(pl.col("deployments") > 0)
     fig = charts.figure("Production deployments per team · red = failed changes",
@@ -73,7 +83,8 @@ else:
     tables.table(teams.select(
             "group_name", "deployments", "deployments_per_week", "failed_changes",
             "change_failure_rate", "lead_time_median_minutes", "lead_time_deployments",
-            "recovery_time_median_minutes", "recovered_incidents"),
+            "recovery_time_median_minutes", "recovered_incidents", "rework_deployments",
+            "rework_rate"),
                  {"group_name": "team", "lead_time_deployments": "deployments with commit time",
                   "recovered_incidents": "deployment incidents resolved"},
                  key="releases_teams_table")

@@ -268,6 +268,16 @@ def follow_ups(con, f: Filter, by: str = "team") -> pl.DataFrame:
     return run(con, "follow_ups", **f.params(), group_by=by)
 
 
+def follow_ups_by_owner(con, f: Filter) -> pl.DataFrame:
+    """Follow-ups per owner, with follow_ups.sql's scope and states
+    (follow_ups_by_owner.sql), most overdue first.
+
+    Columns: owner, teams, action_items, open_action_items, overdue_action_items,
+    closed_action_items, median_days_to_close.
+    """
+    return run(con, "follow_ups_by_owner", **f.params())
+
+
 def overdue_action_items(con, f: Filter) -> pl.DataFrame:
     """Action items overdue at the window's end, most overdue first.
 

@@ -43,36 +43,42 @@ _FORMULA = re.compile(_FORMULA_START)  # the weekly CSV's guard, shared
 _MARKDOWN_SPECIAL = re.compile(r"([\\|*_`\[\]<>#])")
 
 
-def review_sections(con, week: str, business_units: Iterable[str] = ()
+def review_sections(con, week: str, business_units: Iterable[str] = (),
+                    teams: Iterable[str] = ()
                     ) -> tuple[str, tuple[str, ...], list[kpi.ReviewSection]]:
-    """(week label, business units, sections) for one ISO week; UsageError for a bad week
-    or an unknown business unit id, WarehouseError for a warehouse without models."""
+    """(week label, business units, sections) for one ISO week, within business units and
+    teams (as `report weekly`). UsageError for a bad week or an unknown business unit or team id,
+    WarehouseError for a warehouse without models."""
     label = week_label(week)
     start, end = parse_week(label)
-    units = tuple(sorted(set(business_units)))
-    scope = run(con, "weekly_report_scope", business_units=list(units), teams=[])
+    units, team_ids = tuple(sorted(set(business_units))), tuple(sorted(set(teams)))
+    scope = run(con, "weekly_report_scope", business_units=list(units), teams=list(team_ids))
     if scope["models"][0] == 0:
         raise WarehouseError("the warehouse holds no models (run `modelops ingest` first)")
-    unknown = scope["unknown_business_units"][0]
-    if len(unknown):
-        raise UsageError(f"unknown business unit id{'s' if len(unknown) > 1 else ''}: "
-                         + ", ".join(unknown))
-    return label, units, kpi.week_in_review(con, Filter(start, end, business_units=units))
+    for kind, unknown in (("business unit", scope["unknown_business_units"][0]),
+                          ("team", scope["unknown_teams"][0])):
+        if len(unknown):
+            raise UsageError(f"unknown {kind} id{'s' if len(unknown) > 1 else ''}: "
+                             + ", ".join(unknown))
+    sections = kpi.week_in_review(con, Filter(start, end, business_units=units,
+                                              teams=team_ids))
+    return label, units, sections
 
 
 def review_file(source, week: str, business_units: Iterable[str] = (),
-                fmt: str = "md") -> bytes:
+                fmt: str = "md", teams: Iterable[str] = ()) -> bytes:
     """The week in review as Markdown or HTML bytes. `source` is an open connection (a
-    page's cursor) or a warehouse path (None: the default warehouse)."""
+    page's cursor) or a warehouse path (None: the default warehouse); `teams` narrows the
+    scope as `--team` does."""
     if fmt not in FORMATS:
         raise UsageError(f"format must be one of {', '.join(FORMATS)}: {fmt!r}")
     if source is None or isinstance(source, str | os.PathLike):
         with reading(warehouse_path(source)) as con:
-            label, units, sections = review_sections(con, week, business_units)
+            label, units, sections = review_sections(con, week, business_units, teams)
     else:
-        label, units, sections = review_sections(source, week, business_units)
+        label, units, sections = review_sections(source, week, business_units, teams)
     render = _markdown if fmt == "md" else _html
-    return render(label, units, sections).encode("utf-8")
+    return render(label, units, sections, tuple(sorted(set(teams)))).encode("utf-8")
 
 
 # --- numbers ----------------------------------------------------------------------------
@@ -102,8 +108,10 @@ def _defused(text: str) -> str:
     return "'" + text if _FORMULA.match(text) else text
 
 
-def _scope_line(units: tuple[str, ...]) -> str:
-    return "Business units: " + (", ".join(units) if units else "all")
+def _scope_line(units: tuple[str, ...], teams: tuple[str, ...] = ()) -> str:
+    """`Business units: all`, and `; teams: a, b` when the review is limited to teams."""
+    line = "Business units: " + (", ".join(units) if units else "all")
+    return line + ("; teams: " + ", ".join(teams) if teams else "")
 
 
 # --- Markdown ---------------------------------------------------------------------------
@@ -114,8 +122,9 @@ def _md(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
-def _markdown(label: str, units: tuple[str, ...], sections) -> str:
-    out = [f"# Week in review {label}", "", _md(_scope_line(units)), ""]
+def _markdown(label: str, units: tuple[str, ...], sections, teams: tuple[str, ...] = ()
+              ) -> str:
+    out = [f"# Week in review {label}", "", _md(_scope_line(units, teams)), ""]
     for s in sections:
         out += [f"## {_md(s.title)}", ""]
         if not s.items:
@@ -141,11 +150,11 @@ def _h(text: str) -> str:
     return html.escape(_defused(text), quote=True)
 
 
-def _html(label: str, units: tuple[str, ...], sections) -> str:
+def _html(label: str, units: tuple[str, ...], sections, teams: tuple[str, ...] = ()) -> str:
     out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
            f"<title>Week in review {_h(label)}</title>", f"<style>{_STYLE}</style>",
            "</head>", "<body>", f"<h1>Week in review {_h(label)}</h1>",
-           f"<p>{_h(_scope_line(units))}</p>"]
+           f"<p>{_h(_scope_line(units, teams))}</p>"]
     for s in sections:
         out.append(f"<h2>{_h(s.title)}</h2>")
         if not s.items:
@@ -173,6 +182,8 @@ def add_review_parser(kinds, add_warehouse) -> None:
     review.add_argument("--week", help="ISO week, e.g. 2026-W47 (default: the last complete)")
     review.add_argument("--business-unit", action="append", default=[], dest="business_units",
                         metavar="ID", help="only this business unit (repeatable)")
+    review.add_argument("--team", action="append", default=[], dest="teams", metavar="ID",
+                        help="only this team (repeatable)")
     review.add_argument("--format", choices=FORMATS, default="md", dest="fmt")
     review.add_argument("--out", metavar="FILE",
                         help="write here; `-` (the default) writes to stdout")
@@ -182,7 +193,8 @@ def add_review_parser(kinds, add_warehouse) -> None:
 
 def cmd_review(args: argparse.Namespace) -> int:
     week = week_label(args.week) if args.week else last_complete_week()
-    data = review_file(warehouse_path(args.warehouse), week, args.business_units, args.fmt)
+    data = review_file(warehouse_path(args.warehouse), week, args.business_units, args.fmt,
+                       teams=args.teams)
     try:
         if args.out in (None, "-"):
             _write_stdout(data)

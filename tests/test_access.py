@@ -15,6 +15,7 @@ PAGES = [
     "pages/overview.py", "pages/reliability.py", "pages/incidents.py", "pages/releases.py",
     "pages/cost_value.py", "pages/model_quality.py", "pages/governance.py",
     "pages/model_detail.py", "pages/weekly_report.py", "pages/data.py",
+    "pages/week_in_review.py", "pages/team.py",
 ]
 
 
@@ -160,7 +161,7 @@ def test_a_user_without_a_grant_sees_no_access(app, demo_warehouse, policy):
 
 def test_without_a_policy_the_app_is_open(app, demo_warehouse, monkeypatch, units):
     monkeypatch.delenv("MODELOPS_ACCESS_POLICY", raising=False)
-    at = app(demo_warehouse)
+    at = app(demo_warehouse, "pages/overview.py")
     shown = shown_values(at)
     assert units["foreign_models"] & shown or units["foreign_names"] & shown
 
@@ -176,7 +177,7 @@ def page_text(at) -> str:
 
 
 def test_a_policy_change_applies_on_the_next_rerun(app, demo_warehouse, policy, units):
-    at = scoped_app(app, demo_warehouse, "alice@example.com")
+    at = scoped_app(app, demo_warehouse, "alice@example.com", "pages/overview.py")
     assert at.title[0].value == "Overview" and at.metric
     granted = policy.read_text()
     # Revoked in place, same size and inode, within the same clock tick: still seen.
@@ -200,7 +201,7 @@ def test_a_policy_change_applies_on_the_next_rerun(app, demo_warehouse, policy, 
 ])
 def test_a_broken_policy_fails_closed_with_a_plain_page_and_a_log_line(
         app, demo_warehouse, policy, monkeypatch, caplog, breakage, reason):
-    at = scoped_app(app, demo_warehouse, "boss@example.com")
+    at = scoped_app(app, demo_warehouse, "boss@example.com", "pages/overview.py")
     assert at.title[0].value == "Overview"
     secret = 'admins = ["boss@example.com"'
     if breakage == "corrupt":

@@ -27,7 +27,7 @@ def test_overview_in_a_real_browser(demo_warehouse, tmp_path):
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(demo_warehouse, warehouse)
     with streamlit_server(warehouse) as url, browser_page() as page:
-        page.goto(url)
+        page.goto(f"{url}/overview")
         wait_for_app(page)
         page.wait_for_selector("[data-testid=stMetric]")
         all_requests = metric_value(page, "Requests")
@@ -164,7 +164,7 @@ def test_the_user_from_a_trusted_proxy_header_is_scoped(demo_warehouse, tmp_path
         assert page.locator("h1").first.inner_text() == "No access"
 
         page.set_extra_http_headers({"X-Forwarded-Email": "alice@example.com"})
-        page.goto(f"{url}/?bu={catalog['business_unit_id'][-1]}")
+        page.goto(f"{url}/overview?bu={catalog['business_unit_id'][-1]}")
         wait_for_app(page)
         page.wait_for_selector("[data-testid=stMetric]")
         assert page.locator("h1").first.inner_text() == "Overview"
@@ -177,11 +177,11 @@ def test_the_user_from_a_trusted_proxy_header_is_scoped(demo_warehouse, tmp_path
 
 # --- first visits on a fresh server -------------------------------------------------------
 
-TITLES = {"Overview", "Reliability", "Incidents", "Releases", "Cost & value", "Model quality",
-          "Governance", "Model detail", "Weekly report", "Data", "KPI definitions"}
+TITLES = {"Week in review", "Team", "Overview", "Reliability", "Incidents", "Releases",
+          "Cost & value", "Model quality", "Governance", "Model detail", "Weekly report", "Data", "KPI definitions"}
 DEEP_LINKS = {"/incidents?period=7d": "Incidents", "/reliability": "Reliability",
               "/cost_value": "Cost & value", "/definitions": "KPI definitions",
-              "/": "Overview", "/weekly_report": "Weekly report"}
+              "/": "Week in review", "/overview": "Overview", "/weekly_report": "Weekly report"}
 
 
 def open_at_once(chromium, url: str, links: dict[str, str], headers: dict[str, str]):
@@ -271,7 +271,7 @@ def test_first_visits_during_the_demo_build_see_the_shell_and_its_progress(tmp_p
     require_browser()
     warehouse = tmp_path / "fresh" / "warehouse.duckdb"
     warehouse.parent.mkdir()
-    links = {"/": "Overview", "/incidents": "Incidents", "/definitions": "KPI definitions"}
+    links = {"/": "Week in review", "/incidents": "Incidents", "/definitions": "KPI definitions"}
     with streamlit_server(warehouse) as url, browser() as chromium:
         pages = open_at_once(chromium, url, links, {})
         for path, page in pages.items():
