@@ -47,7 +47,7 @@ REPORT: dict[str, tuple[str, str]] = {
     "rework_rate": ("Deployment rework rate", PCT1),
     "open_action_items": ("Open follow-ups", COUNT),
     "overdue_action_items": ("Overdue follow-ups", COUNT),
-    "pages": ("On-call pages", COUNT),
+    "pages": ("Pages", COUNT),
 }
 
 
