@@ -1,4 +1,5 @@
-"""What the importer tests share: a two-model warehouse, the fixtures, exact table reads."""
+"""What the importer tests share: a two-model warehouse, one loaded from data/samples, the
+fixtures, and exact table reads."""
 
 from __future__ import annotations
 
@@ -6,7 +7,12 @@ from pathlib import Path
 
 import duckdb
 
+from queries.ingest import ingest_files
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "data" / "samples"
 FIXTURES = Path(__file__).parent / "fixtures" / "importers"
+MAP = FIXTURES / "map-part2.csv"
 
 BASE = {
     "business_units": [{"business_unit_id": "bu", "name": "BU"}],
@@ -21,6 +27,14 @@ BASE = {
 }
 
 
+def samples_warehouse(path: Path) -> Path:
+    """`data/samples` loaded through `modelops ingest`'s path; every file must load whole."""
+    results = list(ingest_files(path, sorted(SAMPLES.iterdir())))
+    assert [r.status for r in results] == ["loaded"] * len(results), [
+        r.summary() for r in results]
+    return path
+
+
 def rows(path: Path, sql: str, params=None) -> list[tuple]:
     con = duckdb.connect(str(path), read_only=True)
     try:
@@ -29,7 +43,10 @@ def rows(path: Path, sql: str, params=None) -> list[tuple]:
         con.close()
 
 
-def quarantine(path: Path) -> list[tuple]:
-    """(file name, line, reason) of every quarantined row, in file and line order."""
+def quarantine(path: Path, entity: str | None = None) -> list[tuple]:
+    """(file name, line, reason) of every quarantined row (of one entity, when named), in
+    file and line order."""
+    where, params = ("WHERE entity = ?", [entity]) if entity else ("", [])
     return [(Path(f).name, line, reason) for f, line, reason in rows(
-        path, "SELECT file, line, reason FROM quarantine ORDER BY file, line")]
+        path, f"SELECT file, line, reason FROM quarantine {where} ORDER BY file, line",
+        params)]

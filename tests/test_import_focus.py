@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from samples_warehouse import MAP, quarantine, rows, samples_warehouse
+from importer_support import MAP, quarantine, rows, samples_warehouse
 
 from queries.cli import main
 from queries.importers import focus

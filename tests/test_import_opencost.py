@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from samples_warehouse import MAP, quarantine, rows, samples_warehouse
+from importer_support import MAP, quarantine, rows, samples_warehouse
 
 from queries.cli import main
 from queries.importers import opencost
