@@ -558,3 +558,14 @@ def _render(name, engine, text, macro_text, key, params) -> str:
             _rendered.clear()
         _rendered[cache_key] = sql
     return sql
+
+
+def render_sql(text: str, engine: str = "duckdb", **params) -> str:
+    """An ad-hoc statement (not a named file) rendered like `render` (tests, one-offs)."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    tree = expand_macros(_parse_query(text).copy(), macros())
+    tree = fold_choices(bind(tree, params))
+    if engine == "spark":
+        return _generate(_spark_spellings(tree), "spark")
+    return _generate(_duckdb_spellings(tree), "duckdb")
