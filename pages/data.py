@@ -18,10 +18,11 @@ if not st.session_state["access"].admin:
                    "business unit.")
     st.stop()
 
-status, history, quarantine = state.load_many(
+status, history, quarantine, sources = state.load_many(
     (catalog.entity_status, None, {}),
     (catalog.load_history, None, {}),
     (catalog.quarantined_rows, None, {}),
+    (catalog.loads_by_source, None, {}),
 )
 
 st.subheader("What is loaded")
@@ -34,6 +35,13 @@ if history.height:
 else:
     ui.empty_state("No file has been loaded yet: run `modelops ingest PATH...` or "
                    "`modelops demo`.")
+
+st.subheader("Loads per source")
+if sources.height:
+    st.caption("`ingest` is files in the data contract; the others are `modelops import "
+               "SOURCE` runs. Each file counts once, by its latest load.")
+    ui.table(sources, {"last_import": "dt", "files": "int", "rows": "int", "skipped": "int",
+                       "quarantined": "int", "rejected": "int"})
 
 st.subheader("Quarantine")
 if quarantine.height:

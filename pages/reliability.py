@@ -157,11 +157,11 @@ else:
 # --- burn rate --------------------------------------------------------------------------
 st.subheader("Error-budget burn rate now")
 st.caption(
-    f"Burn rate over the 1 h, 6 h, 1 d and 3 d before {at:%d %b %Y %H:%M} UTC (the window's "
-    "end, or the last complete hour). 1 = the budget would last exactly the SLO period. "
-    "Fast burn: 1 h burn rate > 14.4 (2% of a 30-day budget in an hour); slow burn: 6 h and "
-    "1 h > 6. Metrics are hourly, so the last hour stands in for the 5 and 30 minute short "
-    "windows.")
+    f"Burn rate over the whole hours 1 h, 2 h, 6 h, 1 d and 3 d before {at:%d %b %Y %H:%M} UTC "
+    "(the window's end, or the last complete hour). 1 = the budget would last exactly the SLO "
+    "period. Fast burn (page): 1 h > 14.4; slow burn (page): 6 h and 1 h > 6 — metrics are "
+    "hourly, so the last whole hour stands in for the 5 and 30 minute short windows. Ticket "
+    "burn: 1 d and 2 h > 3, or 3 d and 6 h > 1.")
 if burn.height == 0:
     ui.empty_state("No live model in scope served requests in the three days before this "
                    "moment, so there is no burn rate.")
@@ -177,21 +177,23 @@ else:
     ], {"fast": fast, "slow": slow, "checked": burn.height}, {}, per_row=3)
     alert = (pl.when(pl.col("fast_burn")).then(pl.lit("🔴 fast burn"))
              .when(pl.col("slow_burn")).then(pl.lit("🟠 slow burn"))
+             .when(pl.col("ticket_burn")).then(pl.lit("🟡 ticket burn"))
              .when(pl.col("requests_1h") == 0).then(pl.lit("⚪ no traffic last hour"))
              .otherwise(pl.lit("🟢 ok")))
     ui.table(
         burn.with_columns(alert.alias("alert")).select(
-            "alert", "model", "team", "slo_availability",
+            "alert", "ticket_burn", "model", "team", "slo_availability",
             "burn_rate_1h", "errors_1h", "requests_1h",
+            "burn_rate_2h", "errors_2h", "requests_2h",
             "burn_rate_6h", "errors_6h", "requests_6h",
             "burn_rate_1d", "errors_1d", "requests_1d",
             "burn_rate_3d", "errors_3d", "requests_3d"),
         {"slo_availability": "pct", **{f"burn_rate_{w}": "float" for w in
-                                       ("1h", "6h", "1d", "3d")},
+                                       ("1h", "2h", "6h", "1d", "3d")},
          **{f"{c}_{w}": "int" for c in ("errors", "requests") for w in
-            ("1h", "6h", "1d", "3d")}},
+            ("1h", "2h", "6h", "1d", "3d")}},
         labels={"slo_availability": "availability SLO",
-                **{f"burn_rate_{w}": f"burn rate {w}" for w in ("1h", "6h", "1d", "3d")}},
+                **{f"burn_rate_{w}": f"burn rate {w}" for w in ("1h", "2h", "6h", "1d", "3d")}},
         height=320, key="reliability_burn_table")
 
 # --- SLO compliance history -------------------------------------------------------------

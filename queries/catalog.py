@@ -36,5 +36,10 @@ def load_history(con, limit: int = 200) -> pl.DataFrame:
     return run(con, "load_log", limit=limit)
 
 
+def loads_by_source(con) -> pl.DataFrame:
+    """Per source (ingest or an importer): last import, files, rows, skipped, quarantined."""
+    return run(con, "loads_by_source")
+
+
 def quarantined_rows(con, entity: str | None = None, limit: int = 1000) -> pl.DataFrame:
     return run(con, "quarantine_rows", entity=entity, limit=limit)

@@ -1,4 +1,4 @@
-"""The `modelops` command line: demo, ingest, quarantine, report.
+"""The `modelops` command line: demo, ingest, import, quarantine, report.
 
 Exit status: 0 success; 1 some rows were quarantined; 2 a file was rejected or the command
 could not run (bad arguments, no warehouse). Errors are one line on stderr, never a traceback.
@@ -43,6 +43,79 @@ def cmd_ingest(args) -> int:
     return status
 
 
+def cmd_import(args) -> int:
+    """`modelops import SOURCE PATH...` or `--url BASE_URL`: see queries/importers/run.py."""
+    import os
+    import tempfile
+
+    from queries.importers.http import Client, FetchError
+    from queries.importers.run import exit_status, import_files, source_module
+
+    module = source_module(args.source)
+    since, until = _parse_moment(args.since, "--since"), _parse_moment(args.until, "--until")
+    extra = _parse_options(args.option)
+    common = dict(map_path=Path(args.map) if args.map else None, model=args.model,
+                  since=since, until=until, extra=extra)
+    warehouse = warehouse_path(args.warehouse)
+    if args.url:
+        if args.paths:
+            raise UsageError("give PATH... or --url, not both")
+        if not hasattr(module, "fetch"):
+            raise UsageError(f"source {args.source!r} reads files only (no --url)")
+        auth = None
+        if args.token_env:
+            token = os.environ.get(args.token_env)
+            if not token:
+                raise UsageError(f"--token-env {args.token_env}: the variable is not set")
+            auth = getattr(module, "AUTH", "Bearer {token}").format(token=token)
+        with tempfile.TemporaryDirectory(prefix=f"modelops-{args.source}-") as tmp:
+            from queries.importers.base import Options
+
+            client = Client(args.url, Path(tmp), auth=auth, timeout_s=args.timeout)
+            try:
+                files = list(module.fetch(client, Options(
+                    model=args.model, since=since, until=until, extra=extra)))
+            except FetchError as error:
+                raise UsageError(f"{error} (nothing loaded)") from None
+            print(f"fetched {len(files)} page(s) in {client.requests} request(s) "
+                  f"from {client.base_url}", flush=True)
+            names = {f: f"{client.base_url}/{f.relative_to(tmp)}" if f.is_relative_to(tmp)
+                     else str(f) for f in files}
+            reports = import_files(warehouse, args.source, files, names=names, **common)
+    else:
+        if not args.paths:
+            raise UsageError("give PATH... (files or directories) or --url BASE_URL")
+        reports = import_files(warehouse, args.source, [Path(p) for p in args.paths],
+                               **common)
+    for report in reports:
+        for line in report.lines():
+            print(line, flush=True)
+    return exit_status(reports)
+
+
+def _parse_moment(text: str | None, flag: str):
+    """An ISO date or timestamp as an aware UTC datetime (no offset = UTC)."""
+    if not text:
+        return None
+    from datetime import UTC
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{flag}: not an ISO date or timestamp: {text!r}") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _parse_options(pairs: list[str] | None) -> dict[str, str]:
+    out = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--option {pair!r}: expected KEY=VALUE")
+        out[key.strip()] = value.strip()
+    return out
+
+
 def cmd_quarantine(args) -> int:
     from queries.catalog import quarantined_rows
     from queries.warehouse import reading
@@ -84,6 +157,33 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--entity", help="entity of every file (default: from the file name)")
     _add_warehouse(ingest)
     ingest.set_defaults(func=cmd_ingest)
+
+    from queries.importers.run import SOURCES
+
+    imp = sub.add_parser(
+        "import", help="load what a tool exports (PagerDuty, Prometheus, MLflow, ...)",
+        description="Load files exactly as SOURCE's API or tool writes them, or fetch them "
+        "with --url. See README, 'Import from the tools you have'.")
+    imp.add_argument("source", metavar="SOURCE", choices=SOURCES,
+                     help=f"one of {', '.join(SOURCES)}")
+    imp.add_argument("paths", nargs="*", metavar="PATH",
+                     help="exported files, or directories of them")
+    imp.add_argument("--map", metavar="MAP.csv",
+                     help="CSV source,key,model_id: which model a source key is about")
+    imp.add_argument("--model", metavar="MODEL_ID",
+                     help="the model every record is about (Evidently, Great Expectations)")
+    imp.add_argument("--url", metavar="BASE_URL", help="fetch from the API instead of files")
+    imp.add_argument("--since", metavar="T", help="--url: from this ISO time (default: "
+                     "the source's own default window)")
+    imp.add_argument("--until", metavar="T", help="--url: up to this ISO time")
+    imp.add_argument("--token-env", metavar="VAR",
+                     help="--url: the environment variable holding the API token")
+    imp.add_argument("--timeout", type=float, default=30.0, metavar="S",
+                     help="--url: seconds to wait for an answer (default 30)")
+    imp.add_argument("--option", action="append", metavar="KEY=VALUE",
+                     help="a source-specific setting (see README); repeatable")
+    _add_warehouse(imp)
+    imp.set_defaults(func=cmd_import)
 
     quarantine = sub.add_parser("quarantine", help="list quarantined rows with reasons")
     quarantine.add_argument("--entity")

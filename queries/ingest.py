@@ -23,7 +23,12 @@ from queries.schema import LATENCY_BUCKETS, LOAD_ORDER, SQL_TYPES, Column, Entit
 from queries.schema import entity as get_entity
 
 LINE = "__line"
-PARSE_ERROR = "__parse_error"
+PARSE_ERROR = "__parse_error"  # a reason decided before validation (bad JSON, an importer's)
+# Importers (queries.importers.run) may give a frame these: the line of the source file a row
+# came from, when several rows share one record (LINE must stay unique within a frame), and
+# the source record as read, which the quarantine keeps instead of the contract columns.
+ORIGIN_LINE = "__origin_line"
+ROW_AS_READ = "__row_as_read"
 MAX_REASONS = 5
 READABLE = (".csv", ".parquet", ".jsonl", ".ndjson")
 
@@ -45,6 +50,8 @@ class LoadResult:
     reasons: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     message: str | None = None
+    source: str = "ingest"  # what wrote the file: ingest, or an importer's SOURCE
+    skipped: int = 0  # records an importer counted and left out (not about a model)
 
     def summary(self) -> str:
         if self.status == "rejected":
@@ -182,9 +189,11 @@ def _load_prepared(con, path: Path, name: str, prepared) -> LoadResult:
 
 
 def load_frame(con, entity: str, frame: pl.DataFrame, source: str,
-               sha256: str | None = None) -> LoadResult:
-    """Validate and upsert rows already in memory (ingest's files, the demo generator)."""
-    result = LoadResult(file=source, entity=entity)
+               sha256: str | None = None, *, importer: str = "ingest",
+               skipped: int = 0) -> LoadResult:
+    """Validate and upsert rows already in memory (ingest's files, the demo generator, the
+    importers). `importer` and `skipped` are recorded in the load log."""
+    result = LoadResult(file=source, entity=entity, source=importer, skipped=skipped)
     spec = get_entity(entity)
     if LINE not in frame.columns:
         frame = frame.with_row_index(LINE, offset=1)
@@ -229,8 +238,9 @@ def _apply(con, spec: Entity, result: LoadResult, source: str, sha256: str | Non
 
     # Quarantine: the file's rows from its previous load are replaced by this load's.
     con.execute("DELETE FROM quarantine WHERE file = ? AND entity = ?", [source, spec.name])
+    line = f"r.{ORIGIN_LINE}" if ORIGIN_LINE in file_columns else f"s.{LINE}"
     con.execute(
-        f"INSERT INTO quarantine SELECT ?, now()::TIMESTAMP, ?, ?, s.__line,"
+        f"INSERT INTO quarantine SELECT ?, now()::TIMESTAMP, ?, ?, {line},"
         f" {_row_as_read(file_columns)}, s.__reason"
         f" FROM _stage s JOIN _raw r ON r.{LINE} = s.{LINE}"
         f" WHERE s.__reason <> '' ORDER BY s.__line",
@@ -240,8 +250,8 @@ def _apply(con, spec: Entity, result: LoadResult, source: str, sha256: str | Non
         "SELECT count(*) FROM _stage WHERE __reason <> ''").fetchall()[0][0]
     result.reasons = [
         f"line {line}: {reason}" for line, reason in con.execute(
-            f"SELECT __line, __reason FROM _stage WHERE __reason <> '' ORDER BY __line"
-            f" LIMIT {MAX_REASONS}").fetchall()
+            f"SELECT {line}, s.__reason FROM _stage s JOIN _raw r ON r.{LINE} = s.{LINE}"
+            f" WHERE s.__reason <> '' ORDER BY s.__line LIMIT {MAX_REASONS}").fetchall()
     ]
 
     keys = spec.key
@@ -309,10 +319,13 @@ def _log(con, result: LoadResult, sha256: str | None, load_id: int | None = None
         load_id = con.execute(
             "SELECT coalesce(max(load_id), 0) + 1 FROM load_log").fetchall()[0][0]
     con.execute(
-        "INSERT INTO load_log VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO load_log (load_id, loaded_at, file, sha256, entity, status, rows_read,"
+        " inserted, updated, unchanged, quarantined, message, source, skipped)"
+        " VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [load_id, result.file, sha256, result.entity, result.status, result.read,
          result.inserted, result.updated, result.unchanged, result.quarantined,
-         result.message or "; ".join(result.warnings) or None],
+         result.message or "; ".join(result.warnings) or None, result.source,
+         result.skipped],
     )
 
 
@@ -375,12 +388,14 @@ def _reasons(spec: Entity, c: Column, present: bool) -> list[str]:
 
 
 def _row_as_read(file_columns: list[str]) -> str:
-    """The quarantined row as the file had it, every column as text, as JSON."""
+    """The quarantined row as the file had it, every column as text, as JSON (or the
+    source record an importer kept in ROW_AS_READ)."""
     fields = ", ".join(
         f"{_q(c)} := CAST(r.{_q(c)} AS VARCHAR)" for c in file_columns
-        if c not in (LINE, PARSE_ERROR)
+        if c not in (LINE, PARSE_ERROR, ORIGIN_LINE, ROW_AS_READ)
     ) or "empty := NULL"
-    return f"to_json(struct_pack({fields}))::VARCHAR"
+    row = f"to_json(struct_pack({fields}))::VARCHAR"
+    return f"coalesce(r.{ROW_AS_READ}, {row})" if ROW_AS_READ in file_columns else row
 
 
 def _validation_sql(spec: Entity, file_columns: list[str]) -> str:

@@ -8,6 +8,8 @@ incidents, retired models) guard what the dashboard pages are meant to show.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -187,6 +189,141 @@ def test_other_sizes_load_without_quarantine(tmp_path, models, days, end):
                          progress=None)
     for name, result in results.items():
         assert result.quarantined == 0, (name, result.reasons)
+
+
+# --- the exact output, pinned ---------------------------------------------------------------
+
+# sha256 of each table's CSV export, rows ordered by the entity's key, recorded from the
+# generator as it stood before it was split into per-entity functions. A change to the
+# generator that moves one random draw, one rounding or one id changes a digest here:
+# that is the point. Record new digests only for a deliberate change of the demo's data.
+PINNED = {
+    # 12 models x 20 days: one model in each lifecycle stage but production, the rest serving.
+    (12, 20, datetime(2026, 11, 25, 13)): {
+        "business_units":
+            "2c570b7feea26c2a1ff7abcd724f5d79b528f7c02170e2276b0b96caa8d0a37a",
+        "business_value_daily":
+            "b9650f1e2494e95bb9c784744225de1f413e7dc6ab3ae1d87593a2662e2712e8",
+        "costs_daily":
+            "adf7c3b77851522e6cdbebacae69cd8c539806f3cf61e431fb2e5577226b11e7",
+        "data_quality":
+            "3e9bba6b2d3e3ca85f970a842a5dec193e20dc1879fe555dcc8030dc3e7a206e",
+        "deployments":
+            "ce8283a8fd7bf263a24a824c7f2340960aa3a90b8275e77adb872ad9b9e62533",
+        "drift":
+            "48efca174ef05b07d229d451c1b4d7d8055f2d0a9fc2315e02adcaf2a7d50406",
+        "incidents":
+            "4669ed31a06f73dd863fbe793b98add7284861571cd0b978af34a51bd5e92c29",
+        "metrics_hourly":
+            "f3b5eb8735d6b10e89fb04233b2159412fe90fc7593e88a2a9b99dcceaab86d0",
+        "model_versions":
+            "dea109f0151ada0a6bdb4d7fc0fc8d74b4ad0180a9e793869e2ad7430befafcc",
+        "models":
+            "37fef5615be934155805d39ee5b83bea4d4cf5de9053875bcf5e9f77b3fc602c",
+        "risk_assessments":
+            "0acbfce25593ee92f4292123eec59708dcd3383721fff6df68dd2a7142731f79",
+        "teams":
+            "57677eaf206d9ddf21ac391f44c0221a7554dadb18957d76ecc0131b26a0ada9",
+        "validations":
+            "0bfe4045146f600199cefeaa0c3fc1ba49d3d9c6e22da772c1da5fbf6d8f2fd9",
+        "vendors":
+            "b1dd5782081e2dada2f57317ab104097d79806c0b8be076ec8eaf07367d8e18c",
+    },
+    # 520 models x 3 days: three metrics chunks, names past the stem-region combinations,
+    # an end at midnight.
+    (520, 3, datetime(2026, 3, 1)): {
+        "business_units":
+            "2c570b7feea26c2a1ff7abcd724f5d79b528f7c02170e2276b0b96caa8d0a37a",
+        "business_value_daily":
+            "771ab2afc135bc44cc8aa0457536c059fa5a9be054ba594141031355cfc4b49b",
+        "costs_daily":
+            "993fa8a70979b6f27436e8c7403816db1faa749efbd03d99ffad8d96bb584452",
+        "data_quality":
+            "47c613aeb6ad02430bfa8a50387ac619b05003524b7ecb833877fac282adb89f",
+        "deployments":
+            "d993b4042ec65c3b51a478e5bba444446f6b63db0acee5f0d9ea188bc20941ee",
+        "drift":
+            "1df695217d01987ae3e362d40bb3773be94e31a4d7dcfe222157e565d6ea0664",
+        "incidents":
+            "8f4c3b898b6d68c1f1713c08239313813acdf938ea80b67bc1cb122823f0710f",
+        "metrics_hourly":
+            "b82e93dd52acd0c62173e14812b9122c79a9bbca7dede5ab01bdf28878f3cf7e",
+        "model_versions":
+            "fae9ce6c207a5cac84ecddc3b2a7cc429293f6aff9741b44801e768844783731",
+        "models":
+            "41633936e9654ef8895f37f8ad740447b1723fe68347ab12ab817b875c4789a7",
+        "risk_assessments":
+            "47a7285023bb488e496671d6c7e0c4e4e3d3e7d38802c4266b68670c19477cfc",
+        "teams":
+            "57677eaf206d9ddf21ac391f44c0221a7554dadb18957d76ecc0131b26a0ada9",
+        "validations":
+            "825006e5956e3b9846da849ffaddd349724048685553dce77dbf10c3f3bb3d75",
+        "vendors":
+            "b1dd5782081e2dada2f57317ab104097d79806c0b8be076ec8eaf07367d8e18c",
+    },
+}
+
+# What `progress` receives, timings masked: the dashboard draws its progress bar from these.
+PINNED_PROGRESS = {
+    (12, 20, datetime(2026, 11, 25, 13)): [
+        "business_units: 6 rows (_ s)",
+        "teams: 20 rows (_ s)",
+        "vendors: 6 rows (_ s)",
+        "models: 12 rows (_ s)",
+        "model_versions: 26 rows (_ s)",
+        "deployments: 51 rows (_ s)",
+        "incidents: 14 rows (_ s)",
+        "  metrics_hourly models 1-12 of 12: 5,176 rows (_ s)",
+        "metrics_hourly: 5,176 rows (_ s)",
+        "costs_daily: 518 rows (_ s)",
+        "business_value_daily: 206 rows (_ s)",
+        "drift: 800 rows (_ s)",
+        "data_quality: 712 rows (_ s)",
+        "validations: 46 rows (_ s)",
+        "risk_assessments: 15 rows (_ s)",
+        "demo: 12 models, 20 days to 2026-11-25 13:00 UTC in _ s",
+    ],
+    (520, 3, datetime(2026, 3, 1)): [
+        "business_units: 6 rows (_ s)",
+        "teams: 20 rows (_ s)",
+        "vendors: 6 rows (_ s)",
+        "models: 520 rows (_ s)",
+        "model_versions: 935 rows (_ s)",
+        "deployments: 1,652 rows (_ s)",
+        "incidents: 39 rows (_ s)",
+        "  metrics_hourly models 1-200 of 520: 12,862 rows (_ s)",
+        "  metrics_hourly models 201-400 of 520: 12,683 rows (_ s)",
+        "  metrics_hourly models 401-520 of 520: 7,792 rows (_ s)",
+        "metrics_hourly: 33,337 rows (_ s)",
+        "costs_daily: 3,193 rows (_ s)",
+        "business_value_daily: 1,292 rows (_ s)",
+        "drift: 5,101 rows (_ s)",
+        "data_quality: 4,232 rows (_ s)",
+        "validations: 1,599 rows (_ s)",
+        "risk_assessments: 525 rows (_ s)",
+        "demo: 520 models, 3 days to 2026-03-01 00:00 UTC in _ s",
+    ],
+}
+
+
+def _digests(path: Path) -> dict[str, str]:
+    with reading(path) as con:
+        return {
+            name: hashlib.sha256(
+                con.sql(f"SELECT * FROM {name}").pl()
+                .sort(list(ENTITIES[name].key)).write_csv().encode()).hexdigest()
+            for name in LOAD_ORDER
+        }
+
+
+@pytest.mark.parametrize("models,days,end", list(PINNED))
+def test_the_same_seed_gives_the_recorded_bytes(tmp_path, models, days, end):
+    path = tmp_path / "pinned.duckdb"
+    lines: list[str] = []
+    build_demo(path, models=models, days=days, seed=7, end=end, progress=lines.append)
+    masked = [re.sub(r"\d+\.\d s\b", "_ s", line) for line in lines]
+    assert masked == PINNED_PROGRESS[models, days, end]
+    assert _digests(path) == PINNED[models, days, end]
 
 
 # --- sample files ------------------------------------------------------------------------

@@ -97,3 +97,65 @@ def utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("naive datetime: the importer must apply the source's time zone")
     return moment.astimezone(UTC)
+
+
+class Unreadable(Exception):
+    """Raised by `parse` when a whole file is not this source's export (not JSON, not the
+    expected shape): that file is rejected and nothing of it loads; the shared path parses
+    the other files again without it. `reason` is one line; `line` where it is known."""
+
+    def __init__(self, file: str | Path, reason: str, line: int | None = None):
+        self.file, self.reason, self.line = str(file), reason, line
+        where = f"{self.file}:{line}" if line else self.file
+        super().__init__(f"{where}: {reason}")
+
+
+def read_json(path: Path) -> Any:
+    """A JSON document, or `Unreadable` naming the line and column where it breaks."""
+    import json
+
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise Unreadable(path, f"cannot read the file: {error}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise Unreadable(path, f"not valid JSON ({error.msg}, column {error.colno})",
+                         line=error.lineno) from None
+
+
+def parse_time(value: Any, zone: str | None = None) -> datetime:
+    """ISO 8601 / RFC 3339 text as an aware datetime in UTC. Text without an offset is read
+    in `zone` (an IANA name such as "Europe/Berlin"); without a zone it is refused, because
+    the importer must know which zone the source meant. Raises ValueError with the value."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"not a timestamp: {value!r}")
+    text = value.strip()
+    try:
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "zZ" else text)
+    except ValueError:
+        raise ValueError(f"not an ISO 8601 timestamp: {value!r}") from None
+    if moment.tzinfo is None:
+        if not zone:
+            raise ValueError(f"timestamp without an offset and no time zone: {value!r}")
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            moment = moment.replace(tzinfo=ZoneInfo(zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {zone!r}") from None
+    return moment.astimezone(UTC)
+
+
+def from_epoch_ms(value: Any) -> datetime:
+    """Epoch milliseconds (a JSON number or its text) as an aware datetime in UTC."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        millis = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"not epoch milliseconds: {value!r}") from None
+    from datetime import timedelta
+
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=millis)

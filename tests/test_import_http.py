@@ -1,0 +1,299 @@
+"""`modelops import SOURCE --url`: the HTTP client against a local server replaying pages.
+
+Nothing here contacts the internet: a ThreadingHTTPServer on 127.0.0.1 answers from a table
+of recorded pages and records what it was asked.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+import pytest
+from importer_support import BASE, FIXTURES, rows
+
+from queries.cli import main
+from queries.importers.http import Client, FetchError
+
+
+class Replay:
+    """routes: "METHOD /path?query" -> list of (status, headers, body) answered in turn
+    (the last one repeats); requests are recorded as (method, path?query, headers, body)."""
+
+    def __init__(self, routes):
+        self.routes = {k: list(v) for k, v in routes.items()}
+        self.requests = []
+        replay = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _answer(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode() if length else None
+                replay.requests.append((self.command, self.path, dict(self.headers), body))
+                key = f"{self.command} {self.path}"
+                if body:
+                    key += f" {body}"
+                answers = replay.routes.get(key)
+                if answers is None:
+                    status, headers, payload = 404, {}, {"error": f"no route {key}"}
+                else:
+                    status, headers, payload = answers.pop(0) if len(answers) > 1 else answers[0]
+                if status == "sleep":
+                    time.sleep(headers)
+                    status, headers = 200, {}
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+                try:
+                    self.send_response(status)
+                    for name, value in headers.items():
+                        self.send_header(name, value.replace("{base}", replay.base))
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:  # the client gave up (the timeout test)
+                    pass
+
+            do_GET = do_POST = _answer
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def page(body, status=200, headers=None):
+    return [(status, headers or {}, body)]
+
+
+def load(path):
+    return json.loads(path.read_text())
+
+
+def test_offset_pages_and_log_entries_then_the_same_rows_as_from_files(make_warehouse, capsys,
+                                                                       monkeypatch):
+    pd = FIXTURES / "pagerduty"
+    first, second = load(pd / "incidents-1.json"), load(pd / "incidents-2.json")
+    routes = {
+        "GET /incidents?time_zone=UTC&sort_by=created_at%3Aasc&limit=100&offset=0": page(first),
+        "GET /incidents?time_zone=UTC&sort_by=created_at%3Aasc&limit=100&offset=2": page(second),
+        "GET /incidents/PABC001/log_entries?time_zone=UTC&limit=100&offset=0":
+            page(load(pd / "log_entries" / "PABC001.json")),
+    }
+    for incident in ("PABC002", "PABC003", "PABC004", "PABC005", "PABC006"):
+        routes[f"GET /incidents/{incident}/log_entries?time_zone=UTC&limit=100&offset=0"] = \
+            page({"log_entries": [], "more": False})
+    monkeypatch.setenv("PD_TOKEN", "s3cret-token")
+    wh = make_warehouse(BASE)
+    with Replay(routes) as server:
+        code = main(["import", "pagerduty", "--url", server.base, "--token-env", "PD_TOKEN",
+                     "--map", str(FIXTURES / "map.csv"), "--warehouse", str(wh)])
+    assert code == 1
+    assert [r[1].split("?")[0] for r in server.requests] == [
+        "/incidents", "/incidents", *(f"/incidents/PABC00{n}/log_entries" for n in range(1, 7))]
+    assert {r[2]["Authorization"] for r in server.requests} == {"Token token=s3cret-token"}
+    out = capsys.readouterr()
+    assert "s3cret" not in out.out + out.err
+    assert out.out.startswith(f"fetched 8 page(s) in 8 request(s) from {server.base}\n")
+    # the same incidents as the file import of these pages (analytics aside)
+    assert rows(wh, "SELECT incident_id, model_id, severity, acknowledged_at FROM incidents"
+                    " ORDER BY 1") == [
+        ("PABC001", "churn", 1, datetime(2026, 11, 17, 8, 5)),
+        ("PABC003", "fraud", 4, datetime(2026, 11, 18, 10, 15)),
+        ("PABC004", "churn", 2, None),
+    ]
+    assert rows(wh, "SELECT DISTINCT file FROM quarantine") == [
+        (f"{server.base}/incidents-0001.json",), (f"{server.base}/incidents-0002.json",)]
+
+
+def test_link_header_pages_and_a_429_with_retry_after(make_warehouse, capsys):
+    gh = FIXTURES / "github"
+    deployments = load(gh / "deployments.json")
+    routes = {
+        "GET /repos/acme/ml/deployments?per_page=100": [
+            (429, {"Retry-After": "1"}, {"message": "API rate limit exceeded"}),
+            (200, {"Link": '<{base}/repos/acme/ml/deployments?per_page=100&page=2>; rel="next",'
+                           ' <{base}/repos/acme/ml/deployments?per_page=100&page=2>; rel="last"'},
+             deployments[:1]),
+        ],
+        "GET /repos/acme/ml/deployments?per_page=100&page=2": page(
+            deployments[1:2], headers={"Link": '<{base}/repos/acme/ml/deployments?per_page=100>;'
+                                               ' rel="first"'}),
+        "GET /repos/acme/ml/deployments/101/statuses?per_page=100":
+            page(load(gh / "statuses" / "101.json")),
+        # no deployment_url in these statuses: the saved file's name holds the id
+        "GET /repos/acme/ml/deployments/102/statuses?per_page=100":
+            page(load(gh / "statuses" / "deployment-102.json")),
+    }
+    wh = make_warehouse(BASE)
+    with Replay(routes) as server:
+        started = time.monotonic()
+        code = main(["import", "github", "--url", server.base, "--option", "repo=acme/ml",
+                     "--map", str(FIXTURES / "map.csv"), "--warehouse", str(wh)])
+        waited = time.monotonic() - started
+    assert code == 0
+    # the 429 was retried once, after the second it asked for
+    assert [r[1] for r in server.requests][:2] == ["/repos/acme/ml/deployments?per_page=100"] * 2
+    assert waited >= 1.0
+    assert capsys.readouterr().out.startswith(
+        f"fetched 4 page(s) in 5 request(s) from {server.base}\n")
+    assert rows(wh, "SELECT deployment_id, outcome FROM deployments ORDER BY 1") == [
+        ("101", "succeeded"), ("102", "failed")]
+
+
+def test_page_tokens_and_next_urls(tmp_path):
+    routes = {
+        "GET /api/2.0/mlflow/model-versions/search?max_results=1000":
+            page({"model_versions": [{"name": "a"}], "next_page_token": "eyJvZmZzZXQiOiAxfQ=="}),
+        "GET /api/2.0/mlflow/model-versions/search?max_results=1000&page_token=eyJvZmZzZXQiOiAxfQ%3D%3D":
+            page({"model_versions": [{"name": "b"}]}),
+        "GET /v2/alerts?limit=100": page({"data": [1], "paging": {"next": "{next}"}}),
+    }
+    with Replay(routes) as server:
+        routes_next = f"{server.base}/v2/alerts?limit=100&offset=100"
+        server.routes["GET /v2/alerts?limit=100"] = page(
+            {"data": [1], "paging": {"next": routes_next}})
+        server.routes["GET /v2/alerts?limit=100&offset=100"] = page(
+            {"data": [2], "paging": {"first": "x"}})
+        client = Client(server.base, tmp_path)
+        versions = list(client.pages_token("/api/2.0/mlflow/model-versions/search",
+                                           {"max_results": 1000}))
+        alerts = list(client.pages_next_url(
+            "/v2/alerts", {"limit": 100}, next_url=lambda p: p["paging"].get("next")))
+    assert [v["model_versions"][0]["name"] for v in versions] == ["a", "b"]
+    assert [a["data"] for a in alerts] == [[1], [2]]
+
+
+def test_cursor_pages_post_starting_after(tmp_path):
+    routes = {
+        'POST /analytics/raw/incidents {"limit": 2}':
+            page({"data": [{"id": "A"}, {"id": "B"}], "more": True, "last": "B"}),
+        'POST /analytics/raw/incidents {"limit": 2, "starting_after": "B"}':
+            page({"data": [{"id": "C"}], "more": False, "last": "C"}),
+    }
+    with Replay(routes) as server:
+        pages = list(Client(server.base, tmp_path).pages_cursor("/analytics/raw/incidents",
+                                                                limit=2))
+    assert [[d["id"] for d in p["data"]] for p in pages] == [["A", "B"], ["C"]]
+
+
+def test_a_slow_host_times_out_and_nothing_is_loaded(make_warehouse, capsys):
+    wh = make_warehouse(BASE)
+    routes = {"GET /v2/alerts?limit=100&sort=createdAt&order=asc": [("sleep", 2.0, {})]}
+    with Replay(routes) as server:
+        code = main(["import", "opsgenie", "--url", server.base, "--timeout", "0.3",
+                     "--warehouse", str(wh)])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        f"modelops import: GET {server.base}/v2/alerts: no answer within 0.3 s "
+        "(nothing loaded)\n")
+    assert rows(wh, "SELECT count(*) FROM load_log WHERE source <> 'ingest'") == [(0,)]
+
+
+def test_an_unreachable_port_is_one_line(make_warehouse, capsys):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    wh = make_warehouse(BASE)
+    code = main(["import", "mlflow", "--url", f"http://127.0.0.1:{port}", "--warehouse",
+                 str(wh)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"modelops import: GET http://127.0.0.1:{port}/api/2.0/mlflow/"
+                          "registered-models/search: cannot reach the host (")
+    assert err.endswith("(nothing loaded)\n") and err.count("\n") == 1
+
+
+def test_http_errors_and_tokens(tmp_path, monkeypatch, capsys):
+    routes = {"GET /x": page({"message": "Bad credentials"}, status=401)}
+    with Replay(routes) as server:
+        client = Client(server.base, tmp_path, auth="Bearer tok-123")
+        with pytest.raises(FetchError) as error:
+            client.get_json("/x")
+    assert str(error.value) == (f'GET {server.base}/x: HTTP 401 Unauthorized: '
+                                '{"message": "Bad credentials"}')
+    assert "tok-123" not in repr(client)
+    monkeypatch.delenv("NO_SUCH_TOKEN", raising=False)
+    capsys.readouterr()
+    assert main(["import", "github", "--url", "http://127.0.0.1:9", "--token-env",
+                 "NO_SUCH_TOKEN"]) == 2
+    assert capsys.readouterr().err == (
+        "modelops import: --token-env NO_SUCH_TOKEN: the variable is not set\n")
+    with pytest.raises(FetchError, match="not an http"):
+        Client("ftp://x", tmp_path)
+    assert urlsplit(Client("http://h/a/", tmp_path).url("b", {"q": 1, "n": None})).query == "q=1"
+
+
+def test_opsgenie_fetch_follows_paging_next_with_the_window(make_warehouse, monkeypatch):
+    og = FIXTURES / "opsgenie"
+    first, second = load(og / "alerts-1.json"), load(og / "alerts-2.json")
+    query = "limit=100&sort=createdAt&order=asc&query=createdAt+%3E%3D+1763596800000"
+    with Replay({}) as server:
+        first["paging"]["next"] = f"{server.base}/v2/alerts?{query}&offset=100"
+        server.routes = {f"GET /v2/alerts?{query}": page(first),
+                         f"GET /v2/alerts?{query}&offset=100": page(second)}
+        monkeypatch.setenv("OG_KEY", "genie")
+        wh = make_warehouse(BASE)
+        code = main(["import", "opsgenie", "--url", server.base, "--since", "2025-11-20",
+                     "--token-env", "OG_KEY", "--map", str(FIXTURES / "map.csv"),
+                     "--warehouse", str(wh)])
+    assert code == 1
+    assert [r[2]["Authorization"] for r in server.requests] == ["GenieKey genie"] * 2
+    assert rows(wh, "SELECT count(*), sum(skipped) FROM load_log WHERE source = 'opsgenie'") \
+        == [(2, 1)]
+    assert rows(wh, "SELECT count(*) FROM incidents") == [(3,)]
+
+
+def test_mlflow_fetch_reads_both_searches_to_the_last_token(make_warehouse):
+    ml = FIXTURES / "mlflow"
+    registered = load(ml / "registered-models.json")
+    versions = load(ml / "model-versions.json")["model_versions"]
+    routes = {
+        "GET /api/2.0/mlflow/registered-models/search?max_results=1000": page(registered),
+        "GET /api/2.0/mlflow/registered-models/search?max_results=1000&page_token="
+        "eyJvZmZzZXQiOiAyfQ%3D%3D": page({}),  # MLflow leaves out empty fields
+        "GET /api/2.0/mlflow/model-versions/search?max_results=1000":
+            page({"model_versions": versions[:3], "next_page_token": "t2"}),
+        "GET /api/2.0/mlflow/model-versions/search?max_results=1000&page_token=t2":
+            page({"model_versions": versions[3:]}),
+    }
+    wh = make_warehouse(BASE)
+    with Replay(routes) as server:
+        code = main(["import", "mlflow", "--url", server.base, "--map",
+                     str(FIXTURES / "map.csv"), "--warehouse", str(wh)])
+    assert code == 1
+    assert len(server.requests) == 4
+    assert rows(wh, "SELECT model_id, version FROM model_versions ORDER BY 1, 2") == [
+        ("churn", "1"), ("churn", "2"), ("fraud", "4")]
+
+
+def test_pagerduty_analytics_fetch_pages_by_cursor(make_warehouse):
+    data = load(FIXTURES / "pagerduty" / "analytics" / "raw-incidents.json")
+    first = {**data, "data": data["data"][:1], "more": True, "last": "PAN001"}
+    second = {**data, "data": data["data"][1:], "more": False, "last": "PAN002"}
+    body = ('{"filters": {"created_at_start": "2026-11-19T00:00:00+00:00"}, "time_zone": '
+            '"Etc/UTC", "order": "asc", "order_by": "created_at", "limit": 1000')
+    routes = {f"POST /analytics/raw/incidents {body}}}": page(first),
+              f'POST /analytics/raw/incidents {body}, "starting_after": "PAN001"}}': page(second)}
+    wh = make_warehouse(BASE)
+    with Replay(routes) as server:
+        code = main(["import", "pagerduty", "--url", server.base, "--option", "api=analytics",
+                     "--since", "2026-11-19", "--map", str(FIXTURES / "map.csv"),
+                     "--warehouse", str(wh)])
+    assert code == 0
+    assert rows(wh, "SELECT incident_id, started_at FROM incidents ORDER BY 1") == [
+        ("PAN001", datetime(2026, 11, 19, 15, 0)), ("PAN002", datetime(2026, 11, 19, 17, 30))]
