@@ -249,7 +249,13 @@ def cmd_weekly(args: argparse.Namespace) -> int:
         from queries.engines import EngineUnavailable, spark_engine
 
         try:
-            with spark_engine(warehouse_path(args.warehouse)) as engine:
+            from queries.db.connect import warehouse_location
+            from queries.iceberg import is_iceberg, open_warehouse
+
+            location = warehouse_location(args.warehouse)
+            source = (open_warehouse(location) if is_iceberg(location)
+                      else warehouse_path(args.warehouse))
+            with spark_engine(source) as engine:
                 frame = weekly_report(engine, week, args.business_units, args.teams,
                                       args.group_by)
         except EngineUnavailable as error:
