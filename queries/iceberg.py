@@ -42,6 +42,7 @@ import shutil
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import UTC, datetime
@@ -240,7 +241,7 @@ class IcebergWarehouse:
         """Run `work(path)` on a private DuckDB copy of the newest snapshot and commit what
         it changed as one commit; redone on a newer snapshot when another writer committed
         first. Returns work's result."""
-        from pyiceberg.exceptions import CommitFailedException
+        from pyiceberg.exceptions import CommitFailedException, ValidationException
 
         delay = 0.05
         for attempt in range(RETRIES):
@@ -253,7 +254,9 @@ class IcebergWarehouse:
                 result = work(work_path)
                 try:
                     new_head = self._commit(head, base, work_path, what)
-                except CommitFailedException:
+                except (CommitFailedException, ValidationException):
+                    # Another writer committed first (the catalog's optimistic check, or
+                    # pyiceberg's conflict validation of a concurrent overwrite): redo.
                     if attempt == RETRIES - 1:
                         raise
                     time.sleep(delay)
@@ -313,6 +316,8 @@ class IcebergWarehouse:
             full = True
         arrow = arrow.cast(table.schema().as_arrow())
         properties = {"modelops.seq": str(seq)}
+        # pyiceberg warns when an overwrite's filter matched nothing (a new month): expected.
+        warnings.filterwarnings("ignore", message="Delete operation did not match any records")
         if full:
             table.overwrite(arrow, overwrite_filter=AlwaysTrue(), snapshot_properties=properties)
         else:
