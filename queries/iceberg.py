@@ -45,7 +45,7 @@ import time
 import warnings
 from collections.abc import Callable
 from contextlib import suppress
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
@@ -301,10 +301,10 @@ class IcebergWarehouse:
 
     def _write_table(self, con, name: str, base_snapshot: int | None, window, full: bool,
                      seq: int) -> int:
-        from pyiceberg.expressions import AlwaysTrue, And, GreaterThanOrEqual, LessThanOrEqual
+        from pyiceberg.expressions import AlwaysTrue, And, GreaterThanOrEqual, LessThan
 
         arrow = con.execute(f'SELECT * FROM "{name}"' + (
-            "" if full else f' WHERE "{window[0]}" BETWEEN $lo AND $hi'),
+            "" if full else f' WHERE "{window[0]}" >= $lo AND "{window[0]}" < $hi'),
             {} if full else {"lo": window[1], "hi": window[2]}).to_arrow_table()
         table = self._ensure_table(name, arrow.schema)
         if base_snapshot is not None and (table.current_snapshot() is None or
@@ -322,8 +322,10 @@ class IcebergWarehouse:
             table.overwrite(arrow, overwrite_filter=AlwaysTrue(), snapshot_properties=properties)
         else:
             column, lo, hi = window
-            table.overwrite(arrow, overwrite_filter=And(GreaterThanOrEqual(column, _iso(lo)),
-                                                        LessThanOrEqual(column, _iso(hi))),
+            kind = arrow.schema.field(column).type
+            table.overwrite(arrow, overwrite_filter=And(
+                GreaterThanOrEqual(column, _iso(_bound(lo, kind))),
+                LessThan(column, _iso(_bound(hi, kind)))),
                             snapshot_properties=properties)
         return self._table(name).current_snapshot().snapshot_id
 
@@ -371,7 +373,15 @@ def _q(path) -> str:
 
 
 def _iso(value) -> str:
+    """A range bound as pyiceberg's literal: a date column's bound as a date."""
     return value.isoformat()
+
+
+def _bound(value, arrow_type):
+    """The range bound in the column's type (date_trunc gives a timestamp)."""
+    if pa.types.is_date(arrow_type) and isinstance(value, datetime):
+        return value.date()
+    return value
 
 
 def _local(file_path: str) -> str:
@@ -387,27 +397,32 @@ def _base_tables(con, catalog: str | None = None) -> set[str]:
 
 def _change_plan(con, name: str, in_base: bool):
     """None when `name` is the same in work and base; else ((time column, lo, hi) or None,
-    full rewrite?)."""
+    full rewrite?). Compared by row count and a sum of row hashes (a scan, not a set
+    difference: EXCEPT ALL took 40 s on 1.4 M hourly rows); the changed range is the
+    days whose counts or hashes differ, [first, last + 1 day)."""
     if not in_base:
         return None, True
-    same = con.execute(
-        f'SELECT (SELECT count(*) FROM "{name}") = (SELECT count(*) FROM base."{name}") '
-        f'AND NOT EXISTS (SELECT * FROM "{name}" EXCEPT ALL SELECT * FROM base."{name}")'
-    ).fetchone()[0]
-    if same:
+    digest = 'SELECT count(*), sum(hash(t)::HUGEINT) FROM {} t'
+    if (con.execute(digest.format(f'"{name}"')).fetchone()
+            == con.execute(digest.format(f'base."{name}"')).fetchone()):
         return None
     column = _time_columns().get(name)
     rows = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
     if column is None or rows < SMALL_TABLE_ROWS:
         return None, True
+    per_day = ("SELECT date_trunc('day', t.\"{c}\") AS d, count(*) AS n, "
+               "sum(hash(t)::HUGEINT) AS h FROM {t} t GROUP BY 1")
+    work_days = per_day.format(c=column, t=f'"{name}"')
+    base_days = per_day.format(c=column, t=f'base."{name}"')
     lo, hi, nulls = con.execute(
-        f'WITH d AS ((SELECT * FROM "{name}" EXCEPT ALL SELECT * FROM base."{name}") UNION ALL '
-        f'(SELECT * FROM base."{name}" EXCEPT ALL SELECT * FROM "{name}")) '
-        f'SELECT min("{column}"), max("{column}"), count(*) FILTER (WHERE "{column}" IS NULL) '
-        "FROM d").fetchone()
+        f"WITH w AS ({work_days}), b AS ({base_days}) "
+        "SELECT min(coalesce(w.d, b.d)), max(coalesce(w.d, b.d)), "
+        "count(*) FILTER (WHERE w.d IS NULL AND b.d IS NULL) "
+        "FROM w FULL JOIN b ON w.d IS NOT DISTINCT FROM b.d "
+        "WHERE w.n IS DISTINCT FROM b.n OR w.h IS DISTINCT FROM b.h").fetchone()
     if lo is None or nulls:
         return None, True
-    return (column, lo, hi), False
+    return (column, lo, hi + timedelta(days=1)), False
 
 
 def _drop_local(path: Path, table: str) -> None:

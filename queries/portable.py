@@ -190,6 +190,11 @@ def _substitute(body: exp.Expression, macro: Macro, args: list[exp.Expression]) 
     values = {p.lower(): a for p, a in zip(macro.params, args, strict=True)}
 
     def replace(node):
+        # param.field (a struct parameter): the argument's field
+        if (isinstance(node, exp.Column) and node.table and not node.args.get("db")
+                and node.table.lower() in values):
+            return exp.Dot(this=values[node.table.lower()].copy(),
+                           expression=node.this.copy())
         if (isinstance(node, exp.Column) and not node.table
                 and node.name.lower() in values):
             value = values[node.name.lower()].copy()
@@ -486,6 +491,12 @@ def _spark_spellings(tree: exp.Expression) -> exp.Expression:
             raise ValueError(f"an ordered list() is portable only as a sorted set: {node.sql()}")
         if _is_error(node):
             return exp.Anonymous(this="raise_error", expressions=_call_args(node))
+        # `/` is DOUBLE division on DuckDB for integers and decimals alike; Spark divides
+        # decimals in DECIMAL and rounds to 6 places (money sums are DECIMAL), silently
+        if isinstance(node, exp.Div) and not isinstance(node.this, exp.Cast):
+            node.set("this", exp.Cast(this=exp.Paren(this=node.this),
+                                      to=exp.DataType.build("DOUBLE")))
+            return node
         # decimal literals are DECIMAL on Spark: divisions would round
         if isinstance(node, exp.Literal) and not node.is_string:
             text = node.this

@@ -74,9 +74,12 @@ def test_sorted_set_keeps_its_order_on_spark(spark):
 
 def test_decimal_constants_divide_as_double_on_spark(spark):
     # 0.7 is DECIMAL on Spark; dividing by it would round to the decimal's scale, silently.
-    sql = portable.render_sql("SELECT 1 / 0.7 AS ratio, 2 * 0.1 / 3 AS small", "spark")
+    sql = portable.render_sql("SELECT 1 / 0.7 AS ratio, 2 * 0.1 / 3 AS small, "
+                              "CAST(1.5 AS DECIMAL(38, 9)) / CAST(7 AS DECIMAL(38, 9)) AS money",
+                              "spark")
     row = spark.session.sql(sql).collect()[0]
     assert row["ratio"] == 1 / 0.7 and row["small"] == 2 * 0.1 / 3
+    assert row["money"] == 1.5 / 7  # DECIMAL / DECIMAL: Spark would round to 0.214286
 
 
 def test_weekly_csv_on_spark_is_byte_identical(small_warehouse, spark, tmp_path, capsysbinary):
