@@ -40,7 +40,7 @@ READER_WAIT_BOUND_S = 10.0
 
 def _p50(path) -> float:
     with reading(path) as con:
-        return kpi.latency(con, JAN_5)["latency_p50_ms"][0]
+        return kpi.serving(con, JAN_5)["latency_p50_ms"][0]
 
 
 def _wait_until_closed(path, bound_s: float) -> list[str]:
