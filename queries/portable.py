@@ -493,7 +493,9 @@ def _spark_spellings(tree: exp.Expression) -> exp.Expression:
             return exp.Anonymous(this="raise_error", expressions=_call_args(node))
         # `/` is DOUBLE division on DuckDB for integers and decimals alike; Spark divides
         # decimals in DECIMAL and rounds to 6 places (money sums are DECIMAL), silently
-        if isinstance(node, exp.Div) and not isinstance(node.this, exp.Cast):
+        if isinstance(node, exp.Div) and not (
+                isinstance(node.this, exp.Cast)
+                and node.this.to.is_type(exp.DataType.Type.DOUBLE)):
             node.set("this", exp.Cast(this=exp.Paren(this=node.this),
                                       to=exp.DataType.build("DOUBLE")))
             return node
