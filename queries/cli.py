@@ -11,6 +11,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from queries.db.connect import warehouse_location
+from queries.iceberg import is_iceberg
 from queries.report import add_report_parser
 from queries.warehouse import UsageError, WarehouseError, warehouse_path
 
@@ -19,8 +21,8 @@ EXIT_OK, EXIT_QUARANTINED, EXIT_FAILED = 0, 1, 2
 
 def _add_warehouse(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--warehouse", help="warehouse file (default: $MODELOPS_WAREHOUSE or "
-        "data/warehouse.duckdb)")
+        "--warehouse", help="warehouse file or Iceberg catalog (iceberg+URI?warehouse=DIR; "
+        "default: $MODELOPS_WAREHOUSE or data/warehouse.duckdb)")
 
 
 def cmd_ingest(args) -> int:
@@ -28,7 +30,14 @@ def cmd_ingest(args) -> int:
 
     status = EXIT_OK
     paths = [Path(p) for p in args.paths]
-    for result in ingest_files(warehouse_path(args.warehouse), paths, entity=args.entity):
+    location = warehouse_location(args.warehouse)
+    if is_iceberg(location):  # one commit per file into the catalog
+        from queries.iceberg import ingest_files as ingest_iceberg
+
+        results = ingest_iceberg(location, paths, entity=args.entity)
+    else:
+        results = ingest_files(warehouse_path(args.warehouse), paths, entity=args.entity)
+    for result in results:
         print(result.summary(), flush=True)
         for warning in result.warnings:
             print(f"  warning: {warning}")
@@ -56,7 +65,17 @@ def cmd_import(args) -> int:
     extra = _parse_options(args.option)
     common = dict(map_path=Path(args.map) if args.map else None, model=args.model,
                   since=since, until=until, extra=extra)
-    warehouse = warehouse_path(args.warehouse)
+    location = warehouse_location(args.warehouse)
+    if is_iceberg(location):  # the whole import is one commit into the catalog
+        from queries.iceberg import write_through
+
+        def import_files(_warehouse, *a, _run=import_files, **k):
+            return write_through(location, lambda work: _run(work, *a, **k),
+                                 what=f"import {args.source}")
+
+        warehouse = None
+    else:
+        warehouse = warehouse_path(args.warehouse)
     if args.url:
         if args.paths:
             raise UsageError("give PATH... or --url, not both")
@@ -134,10 +153,41 @@ def cmd_demo(args) -> int:
     from queries.demo import build_demo
 
     end = _parse_end(args.end) if args.end else None
+    location = warehouse_location(args.warehouse)
+    if is_iceberg(location):  # built on a private copy, committed as one snapshot
+        from queries.iceberg import write_through
+
+        write_through(location, lambda work: build_demo(
+            work, models=args.models, days=args.days, seed=args.seed, end=end,
+            progress=lambda line: print(line, flush=True)), what="demo")
+        print(f"demo warehouse committed to {location}")
+        return EXIT_OK
     path = warehouse_path(args.warehouse)
     build_demo(path, models=args.models, days=args.days, seed=args.seed, end=end,
                progress=lambda line: print(line, flush=True))
     print(f"demo warehouse written to {path}")
+    return EXIT_OK
+
+
+def cmd_export(args) -> int:
+    """Move a warehouse between a DuckDB file and an Iceberg catalog."""
+    from queries import iceberg
+
+    source = warehouse_location(args.warehouse)
+    if args.to == "iceberg":
+        if not is_iceberg(args.target):
+            raise UsageError("--to iceberg needs a catalog location: iceberg+<URI>?warehouse=DIR")
+        if is_iceberg(source):
+            raise UsageError("--warehouse is already an Iceberg catalog")
+        if not Path(source).exists():
+            raise WarehouseError(f"{source}: no warehouse here")
+        seq = iceberg.export_file_to_catalog(Path(source), args.target)
+        print(f"{source} committed to {args.target} (commit {seq})")
+    else:
+        if not is_iceberg(source):
+            raise UsageError("--to file reads an Iceberg catalog: give --warehouse iceberg+...")
+        target = iceberg.export_catalog_to_file(source, Path(args.target))
+        print(f"{source} written to {target}")
     return EXIT_OK
 
 
@@ -197,6 +247,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--end", help="end of the data (default: now); ISO date or timestamp")
     _add_warehouse(demo)
     demo.set_defaults(func=cmd_demo)
+
+    export = sub.add_parser(
+        "export", help="move the warehouse into an Iceberg catalog, or back into a file")
+    export.add_argument("--to", choices=("iceberg", "file"), required=True)
+    export.add_argument("target", metavar="CATALOG_OR_PATH",
+                        help="iceberg+<URI>?warehouse=DIR (--to iceberg) or a .duckdb path")
+    _add_warehouse(export)
+    export.set_defaults(func=cmd_export)
 
     add_report_parser(sub, _add_warehouse)
     return parser

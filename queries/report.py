@@ -150,7 +150,7 @@ def weekly_report(con, week: str, business_units: Iterable[str] = (),
     start, end = parse_week(label)
     business_units, teams = sorted(set(business_units)), sorted(set(teams))
 
-    scope = run(con, "weekly_report_scope", business_units=business_units, teams=teams)
+    scope = _run(con, "weekly_report_scope", business_units=business_units, teams=teams)
     if scope["models"][0] == 0:
         raise WarehouseError("the warehouse holds no models (run `modelops ingest` first)")
     for kind, unknown in (("business unit", scope["unknown_business_units"][0]),
@@ -159,7 +159,7 @@ def weekly_report(con, week: str, business_units: Iterable[str] = (),
             ids = ", ".join(unknown)
             raise UsageError(f"unknown {kind} id{'s' if len(unknown) > 1 else ''}: {ids}")
 
-    frame = run(con, "weekly_report", week=label, start=start, end=end,
+    frame = _run(con, "weekly_report", week=label, start=start, end=end,
                 business_units=business_units, teams=teams, group_by=group_by)
     if group_by != "model":
         # For a group, an SLO-met column counts the models that met their own SLO.
@@ -182,6 +182,13 @@ def weekly_report(con, week: str, business_units: Iterable[str] = (),
         wanted.insert(wanted.index("availability_slo_met") + 1, "models")
         return frame.select(wanted)
     return frame.select(columns(group_by))
+
+
+def _run(con, name: str, **params) -> pl.DataFrame:
+    """A named query on a DuckDB connection, or on an engine (queries/engines.py: Spark)
+    that answers the same named SQL."""
+    run_named = getattr(con, "run_named", None)
+    return run_named(name, **params) if run_named else run(con, name, **params)
 
 
 def weekly_csv(week: str, business_units: Iterable[str] = (), teams: Iterable[str] = (),
@@ -372,6 +379,9 @@ def add_report_parser(sub, add_warehouse) -> None:
     weekly.add_argument("--split-by", choices=("business_unit",),
                         help="one file per business unit, written into --out-dir")
     weekly.add_argument("--out-dir", metavar="DIR", help="directory for --split-by files")
+    weekly.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                        help="run the report's SQL on DuckDB (default) or on a local Spark "
+                             "session over the same tables (batch; needs Java and pyspark)")
     add_warehouse(weekly)
     weekly.set_defaults(func=cmd_weekly)
 
@@ -389,9 +399,25 @@ def cmd_weekly(args: argparse.Namespace) -> int:
     week = week_label(args.week) if args.week else last_complete_week()
 
     xlsx = getattr(args, "format", "csv") == "xlsx"
-    with reading(warehouse_path(args.warehouse)) as con:
-        frame = weekly_report(con, week, args.business_units, args.teams, args.group_by,
-                              with_model_counts=xlsx)
+    if getattr(args, "engine", "duckdb") == "spark":
+        from queries.engines import EngineUnavailable, spark_engine
+
+        try:
+            from queries.db.connect import warehouse_location
+            from queries.iceberg import is_iceberg, open_warehouse
+
+            location = warehouse_location(args.warehouse)
+            source = (open_warehouse(location) if is_iceberg(location)
+                      else warehouse_path(args.warehouse))
+            with spark_engine(source) as engine:
+                frame = weekly_report(engine, week, args.business_units, args.teams,
+                                      args.group_by, with_model_counts=xlsx)
+        except EngineUnavailable as error:
+            raise UsageError(str(error)) from None
+    else:
+        with reading(warehouse_path(args.warehouse)) as con:
+            frame = weekly_report(con, week, args.business_units, args.teams, args.group_by,
+                                  with_model_counts=xlsx)
 
     try:
         if xlsx:

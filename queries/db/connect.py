@@ -20,11 +20,23 @@ READER_MEMORY = os.environ.get("MODELOPS_READER_MEMORY", "256MB")
 
 
 def warehouse_path(explicit: str | os.PathLike | None = None) -> Path:
-    """`--warehouse`, else MODELOPS_WAREHOUSE, else data/warehouse.duckdb."""
-    if explicit:
-        return Path(explicit)
-    env = os.environ.get("MODELOPS_WAREHOUSE")
-    return Path(env) if env else DEFAULT_WAREHOUSE
+    """`--warehouse`, else MODELOPS_WAREHOUSE, else data/warehouse.duckdb.
+
+    An Iceberg catalog (`iceberg+...`, queries/iceberg.py) gives the local DuckDB replica of
+    its newest committed snapshot, so every reader works on it unchanged (writers go through
+    queries/iceberg.py: see queries/cli.py)."""
+    location = str(explicit) if explicit else os.environ.get("MODELOPS_WAREHOUSE")
+    if location and location.startswith("iceberg+"):
+        from queries.iceberg import replica_path
+
+        return replica_path(location)
+    return Path(location) if location else DEFAULT_WAREHOUSE
+
+
+def warehouse_location(explicit: str | os.PathLike | None = None) -> str:
+    """The configured warehouse as given: a file path or an `iceberg+...` catalog."""
+    location = str(explicit) if explicit else os.environ.get("MODELOPS_WAREHOUSE")
+    return location or str(DEFAULT_WAREHOUSE)
 
 
 def is_lock_error(error: Exception) -> bool:
