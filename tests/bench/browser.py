@@ -223,7 +223,7 @@ def summarise(samples: list[dict]) -> dict:
 
 
 def measure(url: str, pages: list[tuple[str, str]], repeat: int, business_units: list[str],
-            model_id: str, log) -> dict:
+            model_id: str, log, first_repeat: int | None = None) -> dict:
     from playwright.sync_api import sync_playwright
 
     results: dict[str, dict] = {}
@@ -281,7 +281,7 @@ def measure(url: str, pages: list[tuple[str, str]], repeat: int, business_units:
         # first load: a fresh context (no cache, no session) opening the page's URL.
         first = defaultdict(list)
         for title, path in pages:
-            for rep in range(repeat):
+            for rep in range(first_repeat or repeat):
                 ctx = context()
                 probe = Probe(ctx)
                 started = time.perf_counter()
@@ -339,6 +339,8 @@ def main() -> None:
     parser.add_argument("--models", type=int, nargs="+", default=[200, 2000])
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--first-repeat", type=int,
+                        help="first loads per page (default: --repeat); each is a fresh browser")
     parser.add_argument("--dir", type=Path, default=Path("/tmp/modelops-bench"))
     parser.add_argument("--reuse", action="store_true",
                         help="open DIR/warehouse-<models>.duckdb if it exists")
@@ -356,7 +358,8 @@ def main() -> None:
     out = {"label": args.label, "when": datetime.now(UTC).isoformat(timespec="seconds"),
            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                        "load_before": os.getloadavg()},
-           "repeat": args.repeat, "scales": {}}
+           "repeat": args.repeat, "first_repeat": args.first_repeat or args.repeat,
+           "scales": {}}
     for models in args.models:
         wh, build_s = build(models, args.days, args.dir, args.reuse, log)
         from queries.catalog import model_catalog
@@ -369,7 +372,7 @@ def main() -> None:
         with streamlit_server(wh, env={"MODELOPS_VALIDATE_CHARTS": "0"},
                               timeout_s=300) as url:
             log(f"{models} models: {url}")
-            results = measure(url, wanted, args.repeat, bus, model_id, log)
+            results = measure(url, wanted, args.repeat, bus, model_id, log, args.first_repeat)
         out["scales"][str(models)] = {"demo_build_s": build_s, "load_after": os.getloadavg(),
                                       "pages": results}
         print(f"\n## {models} models × {args.days} days (min / median of {args.repeat}; "
