@@ -193,14 +193,32 @@ def pick_business_unit(probe: Probe, name: str) -> dict:
 
 
 def clear_business_units(probe: Probe) -> None:
-    """Back to all business units: a fresh session on the page's URL without `bu`."""
-    page = probe.page
-    url = page.url.split("?")[0]
-    page.goto(url)
-    probe.done(0)
+    """Back to all business units (not measured: that view is cached by now)."""
+    sidebar = probe.page.locator("[data-testid=stSidebar]")
+    t0 = probe.mark()
+    sidebar.get_by_role("button", name="Clear all").first.click()
+    probe.done(t0)
+
+
+def sample(probe: Probe, action, log, what: str) -> dict | None:
+    """One measurement; a timeout (a very loaded machine) is logged and skipped, and the page
+    reloaded, rather than ending the whole run."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        return action()
+    except PlaywrightTimeout:
+        log(f"  {what}: timed out, skipped")
+        probe.page.keyboard.press("Escape")
+        probe.page.goto(probe.page.url)
+        probe.done(0)
+        return None
 
 
 def summarise(samples: list[dict]) -> dict:
+    if not samples:
+        return {"n": 0, "total_ms": None, "server_ms": None, "draw_ms": None,
+                "script_done_ms": None, "bytes": 0, "bytes_by_type": {}, "charts": 0}
     def stat(key):
         values = [s[key] for s in samples if s.get(key) is not None]
         if not values:
@@ -258,24 +276,36 @@ def measure(url: str, pages: list[tuple[str, str]], repeat: int, business_units:
             for title, path in order:
                 if (title, path) not in pages:
                     continue
-                link = nav_link(probe.page, title)
-                t0 = probe.mark()
-                link.click()
-                nav[path].append(probe.done(t0))
-                log(f"  nav {title:15} {nav[path][-1]['total']:7.0f} ms")
+                def click(title=title):
+                    t0 = probe.mark()
+                    nav_link(probe.page, title).click()
+                    return probe.done(t0)
+                result = sample(probe, click, log, f"nav {title}")
+                if result:
+                    nav[path].append(result)
+                    log(f"  nav {title:15} {result['total']:7.0f} ms")
         ctx.close()
 
-        # filter: on each page, pick one business unit (a different one each repeat).
+        # filter: on each page, pick one business unit (a different one each repeat), then
+        # clear it again; one session, reaching each page by its sidebar link.
         flt = defaultdict(list)
         ctx = context()
         probe = Probe(ctx)
+        probe.page.goto(path_of(""))
+        probe.done(0)
         for title, path in pages:
+            if path != "":
+                t0 = probe.mark()
+                nav_link(probe.page, title).click()
+                probe.done(t0)
             for rep in range(repeat):
-                probe.page.goto(path_of(path))
-                probe.done(0)
                 bu = business_units[rep % len(business_units)]
-                flt[path].append(pick_business_unit(probe, bu))
-                log(f"  filter {title:15} {flt[path][-1]['total']:7.0f} ms")
+                result = sample(probe, lambda bu=bu: pick_business_unit(probe, bu), log,
+                                f"filter {title}")
+                if result:
+                    flt[path].append(result)
+                    log(f"  filter {title:15} {result['total']:7.0f} ms")
+                    clear_business_units(probe)
         ctx.close()
 
         # first load: a fresh context (no cache, no session) opening the page's URL.
@@ -286,12 +316,12 @@ def measure(url: str, pages: list[tuple[str, str]], repeat: int, business_units:
                 probe = Probe(ctx)
                 started = time.perf_counter()
                 probe.page.goto(path_of(path))
-                sample = probe.done(0)
+                loaded = probe.done(0)
                 # From the navigation start (performance.now() is 0 there).
-                sample["wall"] = (time.perf_counter() - started) * 1000 - QUIET_MS
-                first[path].append(sample)
+                loaded["wall"] = (time.perf_counter() - started) * 1000 - QUIET_MS
+                first[path].append(loaded)
                 ctx.close()
-                log(f"  first {title:15} {sample['total']:7.0f} ms")
+                log(f"  first {title:15} {loaded['total']:7.0f} ms")
         browser.close()
 
     for title, path in pages:
