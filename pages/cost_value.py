@@ -3,112 +3,100 @@
 import polars as pl
 import streamlit as st
 
-from pages import state, ui
+from dashboard import charts, loading, presentation, shell, tables, tiles
 from queries import kpi
 
-f = ui.current_filter()
-ui.page_header(
+f = shell.current_filter()
+shell.page_header(
     "Cost & value",
     "Cost, business value, net value (value - cost) and ROI ((value - cost) / cost) of the "
     "filtered models over the period; cost per 1k requests = cost / requests × 1000. A "
     "model's cost counts wholly to its team and that team's business unit.",
-    "cost-and-value-finops-foundation-unit-economics",
+    presentation.COST,
 )
-st.caption(ui.window_caption(f))
+st.caption(shell.window_caption(f))
 
 # --- KPI tiles --------------------------------------------------------------------------
-TILES = [
-    ui.Tile("Cost", "cost_usd", ui.usd, False),
-    ui.Tile("Business value", "business_value_usd", ui.usd),
-    ui.Tile("Net value", "net_value_usd", ui.usd, help="Business value - cost."),
-    ui.Tile("ROI", "roi", ui.pct, as_points=True,
-            help="(value - cost) / cost, from the summed money; empty when cost is 0."),
-    ui.Tile("Cost per 1k requests", "cost_per_1k_requests", ui.usd, False,
-            help="Cost / requests × 1000, from the sums; empty when there were no requests."),
-    ui.Tile("Requests", "requests", ui.count, None),
-]
+TILES = [tiles.Tile(kpi_name) for kpi_name in (
+    "cost_usd", "business_value_usd", "net_value_usd", "roi", "cost_per_1k_requests",
+    "requests")]
 # Everything the page draws, fetched together: the queries not cached yet run side by side.
-# (The showback dimension is chosen further down; its last choice, or the link's, is
-# fetched here, and that section reads its own choice.)
-last_dimension = (st.session_state.get("cost_dimension")
-                  or st.query_params.get("cost_dimension"))
-(now, before, breakdown, by_team, by_model, daily, vendors, incidents) = state.load_many(
-    (kpi.kpi_tiles, f, {}),
-    (kpi.kpi_tiles, f.previous(), {}),
-    (kpi.cost_breakdown, f,
-     {"by": last_dimension if last_dimension in kpi.COST_DIMENSIONS else "team"}),
-    (kpi.cost_value, f, {"by": "team"}),
-    (kpi.cost_value, f, {"by": "model"}),
-    (kpi.cost_value_series, f, {"by": "all"}),
-    (kpi.vendor_scorecard, f, {}),
-    (kpi.incident_log, f, {}),
+data = loading.load_many(
+    now=(kpi.kpi_tiles, f, {}),
+    before=(kpi.kpi_tiles, f.previous(), {}),
+    by_team=(kpi.cost_value, f, {"by": "team"}),
+    by_model=(kpi.cost_value, f, {"by": "model"}),
+    daily=(kpi.cost_value_series, f, {"by": "all"}),
+    vendors=(kpi.vendor_scorecard, f, {}),
+    incidents=(kpi.incident_log, f, {}),
 )
-now, before = ui.first_row(now), ui.first_row(before)
+now, before = tiles.first_row(data.now), tiles.first_row(data.before)
 if not now.get("cost_usd") and not now.get("business_value_usd"):
-    ui.empty_state("No costs or business value are recorded for these models in this "
+    shell.empty_state("No costs or business value are recorded for these models in this "
                    "period. Widen the period or the filters, or load costs_daily and "
                    "business_value_daily (see the Data page).")
-ui.kpi_tiles(TILES, now, before, per_row=3)
+tiles.kpi_tiles(TILES, now, before, per_row=3)
 
 # --- showback ---------------------------------------------------------------------------
-st.subheader("Where the cost goes")
 DIMENSIONS = {"team": "Team", "business_unit": "Business unit", "vendor": "Vendor",
               "category": "Cost category"}
-# The dimension lives in the URL (`?cost_dimension=vendor`) like the filter bar's state:
-# a link seeds the selector once per session, then the selector writes it back.
-if "cost_value_dimension_from_link" not in st.session_state:
-    asked = st.query_params.get("cost_dimension", "team")
-    st.session_state["cost_value_dimension_from_link"] = (
-        asked if asked in DIMENSIONS else "team")
-dimension = st.segmented_control(
-    "Break the cost down by", list(DIMENSIONS), format_func=DIMENSIONS.get,
-    default=st.session_state["cost_value_dimension_from_link"], key="cost_dimension")
-if dimension not in kpi.COST_DIMENSIONS:
-    dimension = "team"  # a second click on the chosen option clears it: keep the default
-if dimension != "team":
-    st.query_params["cost_dimension"] = dimension
-elif "cost_dimension" in st.query_params:
-    del st.query_params["cost_dimension"]
-breakdown = state.load(kpi.cost_breakdown, f, by=dimension)  # prefetched above
-if breakdown.height == 0:
-    ui.empty_state("No cost rows for these models in this period, so there is nothing to "
-                   "break down.")
-else:
-    label = DIMENSIONS[dimension].lower()
-    # Cost rows that name no vendor form one group with an empty id: say so in words.
-    shown = breakdown.with_columns(pl.col("group_name").fill_null(pl.lit(f"(no {label})")))
-    left, right = st.columns([3, 2])
-    with left:
-        bars = shown.sort("cost_usd")  # largest at the top of a horizontal bar chart
-        fig = ui.figure(f"Cost by {label}", "", "US dollars",
-                        height=max(260, 40 + 28 * bars.height))
-        fig.add_bar(x=bars["cost_usd"], y=bars["group_name"], orientation="h", name="cost",
-                    customdata=bars["share_of_cost"],
-                    hovertemplate="%{y}: $%{x:,.0f} (%{customdata:.1%} of the cost)"
-                                  "<extra></extra>")
-        fig.update_layout(hovermode="closest", showlegend=False)
-        fig.update_xaxes(tickprefix="$", tickformat=",.0f")
-        ui.plot(fig, key="cost_value_breakdown_chart")
-    with right:
-        ui.table(shown.select("group_name", "cost_usd", "share_of_cost"),
-                 {"cost_usd": "usd", "share_of_cost": "pct"},
-                 {"group_name": DIMENSIONS[dimension], "cost_usd": "cost",
-                  "share_of_cost": "share of cost"},
-                 key="cost_value_breakdown_table")
+
+
+@st.fragment
+def where_the_cost_goes(f) -> None:
+    """The section with its own control: "Break the cost down by" reruns only this
+    section."""
+    st.subheader("Where the cost goes")
+    # The dimension lives in the URL (`?cost_dimension=vendor`) like the filter bar's state:
+    # a link seeds the selector once per session, then the selector writes it back.
+    if "cost_value_dimension_from_link" not in st.session_state:
+        asked = st.query_params.get("cost_dimension", "team")
+        st.session_state["cost_value_dimension_from_link"] = (
+            asked if asked in DIMENSIONS else "team")
+    dimension = st.segmented_control(
+        "Break the cost down by", list(DIMENSIONS), format_func=DIMENSIONS.get,
+        default=st.session_state["cost_value_dimension_from_link"], key="cost_dimension")
+    if dimension not in kpi.COST_DIMENSIONS:
+        dimension = "team"  # a second click on the chosen option clears it: keep the default
+    if dimension != "team":
+        st.query_params["cost_dimension"] = dimension
+    elif "cost_dimension" in st.query_params:
+        del st.query_params["cost_dimension"]
+    breakdown = loading.load(kpi.cost_breakdown, f, by=dimension)
+    if breakdown.height == 0:
+        shell.empty_state("No cost rows for these models in this period, so there is nothing to "
+                       "break down.")
+    else:
+        label = DIMENSIONS[dimension].lower()
+        # Cost rows that name no vendor form one group with an empty id: say so in words.
+        shown = breakdown.with_columns(pl.col("group_name").fill_null(pl.lit(f"(no {label})")))
+        left, right = st.columns([3, 2])
+        with left:
+            bars = shown.sort("cost_usd")  # largest at the top of a horizontal bar chart
+            fig = charts.figure(f"Cost by {label}", "", "US dollars",
+                            height=max(260, 40 + 28 * bars.height))
+            fig.add_bar(x=bars["cost_usd"], y=bars["group_name"], orientation="h", name="cost",
+                        customdata=bars["share_of_cost"],
+                        hovertemplate="%{y}: $%{x:,.0f} (%{customdata:.1%} of the cost)"
+                                      "<extra></extra>")
+            fig.update_layout(hovermode="closest", showlegend=False)
+            fig.update_xaxes(tickprefix="$", tickformat=",.0f")
+            charts.plot(fig, key="cost_value_breakdown_chart")
+        with right:
+            tables.table(shown.select("group_name", "cost_usd", "share_of_cost"),
+                         {"group_name": DIMENSIONS[dimension]},
+                         key="cost_value_breakdown_table")
+
+
+where_the_cost_goes(f)
 
 # --- value and ROI ----------------------------------------------------------------------
 st.subheader("Value and ROI by team")
-VALUE_FORMATS = {"cost_usd": "usd", "requests": "int", "cost_per_1k_requests": "usd",
-                 "business_value_usd": "usd", "net_value_usd": "usd", "roi": "pct",
-                 "detail": "link"}
-VALUE_LABELS = {"cost_usd": "cost", "cost_per_1k_requests": "cost per 1k requests",
-                "business_value_usd": "business value", "net_value_usd": "net value",
-                "roi": "ROI"}
-if by_team.height == 0:
-    ui.empty_state("No models match the filters.")
+if data.by_team.height == 0:
+    shell.empty_state("No models match the filters.")
 else:
-    bars = by_team.sort("net_value_usd", nulls_last=False)
-    fig = ui.figure("Cost and business value by team (sorted by net value)", "",
+    bars = data.by_team.sort("net_value_usd", nulls_last=False)
+    fig = charts.figure("Cost and business value by team (sorted by net value)", "",
                     "US dollars", height=max(280, 60 + 40 * bars.height))
     fig.add_bar(x=bars["cost_usd"], y=bars["group_name"], orientation="h", name="cost",
                 marker_color="#dc2626", hovertemplate="cost $%{x:,.0f}<extra>%{y}</extra>")
@@ -119,66 +107,64 @@ else:
                               "ROI %{customdata[1]:.0%}<extra>%{y}</extra>")
     fig.update_layout(barmode="group", hovermode="closest")
     fig.update_xaxes(tickprefix="$", tickformat=",.0f")
-    ui.plot(fig, key="cost_value_team_chart")
-    ui.table(by_team.select("group_name", "cost_usd", "business_value_usd", "net_value_usd",
+    charts.plot(fig, key="cost_value_team_chart")
+    tables.table(data.by_team.select("group_name", "cost_usd", "business_value_usd", "net_value_usd",
                             "roi", "requests", "cost_per_1k_requests"),
-             VALUE_FORMATS, {**VALUE_LABELS, "group_name": "team"},
+             {"group_name": "team"},
              key="cost_value_team_table")
 
 st.subheader("Value and ROI per model")
-if by_model.height == 0:
-    ui.empty_state("No models match the filters.")
+if data.by_model.height == 0:
+    shell.empty_state("No models match the filters.")
 else:
-    teams = state.visible_models(st.session_state["access"]).select(
+    teams = loading.visible_models(st.session_state["access"]).select(
         pl.col("model_id").alias("group_id"), "team", "business_unit")
-    per_model = ui.with_detail_link(
-        by_model.join(teams, on="group_id", how="left"), column="group_id"
+    per_model = tables.with_detail_link(
+        data.by_model.join(teams, on="group_id", how="left"), column="group_id"
     ).select("group_name", "team", "business_unit", "cost_usd", "business_value_usd",
              "net_value_usd", "roi", "requests", "cost_per_1k_requests", "detail"
              ).sort("cost_usd", descending=True, nulls_last=True)
     st.caption("Most expensive first. ROI is empty when a model had no cost; cost per 1k "
                "requests is empty when it served no requests.")
-    ui.table(per_model, VALUE_FORMATS, {**VALUE_LABELS, "group_name": "model",
-                                        "business_unit": "business unit"},
-             height=420, key="cost_value_model_table")
+    tables.table(per_model, {"group_name": "model"}, height=420, key="cost_value_model_table")
 
 # --- daily cost vs value ----------------------------------------------------------------
 st.subheader("Cost and value per day")
-if daily.height == 0:
-    ui.empty_state("No cost, value or serving rows in this period.")
+if data.daily.height == 0:
+    shell.empty_state("No cost, value or serving rows in this period.")
 else:
     left, right = st.columns(2)
     with left:
-        fig = ui.figure("Daily cost vs business value", "US dollars per day")
-        fig.add_bar(x=daily["day"], y=daily["cost_usd"], name="cost", marker_color="#dc2626",
+        fig = charts.figure("Daily cost vs business value", "US dollars per day")
+        fig.add_bar(x=data.daily["day"], y=data.daily["cost_usd"], name="cost", marker_color="#dc2626",
                     hovertemplate="$%{y:,.0f}")
-        fig.add_scatter(x=daily["day"], y=daily["business_value_usd"], name="business value",
+        fig.add_scatter(x=data.daily["day"], y=data.daily["business_value_usd"], name="business value",
                         mode="lines+markers", line_color="#16a34a", hovertemplate="$%{y:,.0f}")
-        fig.add_scatter(x=daily["day"], y=daily["net_value_usd"], name="net value",
+        fig.add_scatter(x=data.daily["day"], y=data.daily["net_value_usd"], name="net value",
                         mode="lines", line={"color": "#2563eb", "dash": "dot"},
                         hovertemplate="$%{y:,.0f}")
         fig.update_yaxes(tickprefix="$", tickformat=",.0f")
-        ui.plot(fig, key="cost_value_daily_chart")
+        charts.plot(fig, key="cost_value_daily_chart")
     with right:
-        fig = ui.figure("Cost per 1k requests per day", "US dollars per 1k requests")
-        fig.add_scatter(x=daily["day"], y=daily["cost_per_1k_requests"],
+        fig = charts.figure("Cost per 1k requests per day", "US dollars per 1k requests")
+        fig.add_scatter(x=data.daily["day"], y=data.daily["cost_per_1k_requests"],
                         name="cost per 1k requests", mode="lines+markers",
-                        customdata=daily["requests"],
+                        customdata=data.daily["requests"],
                         hovertemplate="$%{y:,.2f} per 1k (%{customdata:,} requests)")
         fig.update_yaxes(tickprefix="$")
         fig.update_layout(showlegend=False)
-        ui.plot(fig, key="cost_value_unit_cost_chart")
+        charts.plot(fig, key="cost_value_unit_cost_chart")
 
 # --- vendors ----------------------------------------------------------------------------
 st.subheader("Vendor scorecard")
 st.caption("SLA target against the availability measured on the filtered models that use "
            "the vendor (1 - errors / requests from their summed counts), the vendor's cost, "
            "and incidents on those models whose root cause is `vendor`.")
-if vendors.height == 0:
-    ui.empty_state("No filtered model uses a vendor, and no vendor billed for one in this "
+if data.vendors.height == 0:
+    shell.empty_state("No filtered model uses a vendor, and no vendor billed for one in this "
                    "period.")
 else:
-    scorecard = vendors.with_columns(
+    scorecard = data.vendors.with_columns(
         pl.when(pl.col("sla_met")).then(pl.lit("🟢 met"))
         .when(~pl.col("sla_met")).then(pl.lit("🔴 missed"))
         .when(pl.col("sla_availability").is_null()).then(pl.lit("⚪ no SLA"))
@@ -187,7 +173,7 @@ else:
     measured = scorecard.filter(pl.col("measured_availability").is_not_null()
                                 | pl.col("sla_availability").is_not_null())
     if measured.height:
-        fig = ui.figure("Measured availability vs SLA target per vendor", "", "availability",
+        fig = charts.figure("Measured availability vs SLA target per vendor", "", "availability",
                         height=max(240, 60 + 40 * measured.height))
         met_colour = ["#16a34a" if met else "#dc2626" if met is False else "#9ca3af"
                       for met in measured["sla_met"]]
@@ -204,28 +190,22 @@ else:
                                       "%{customdata[0]:,} requests)<extra>%{y}</extra>")
         fig.update_layout(hovermode="closest")
         fig.update_xaxes(tickformat=".2%")
-        ui.plot(fig, key="cost_value_vendor_chart")
-    ui.table(scorecard.select("SLA", "vendor", "kind", "sla_availability",
+        charts.plot(fig, key="cost_value_vendor_chart")
+    tables.table(scorecard.select("SLA", "vendor", "kind", "sla_availability",
                               "measured_availability", "models", "requests", "errors",
                               "cost_usd", "vendor_incidents"),
-             {"sla_availability": "pct", "measured_availability": "pct", "models": "int",
-              "requests": "int", "errors": "int", "cost_usd": "usd",
-              "vendor_incidents": "int"},
-             {"sla_availability": "SLA target", "measured_availability": "measured",
-              "cost_usd": "cost", "vendor_incidents": "vendor incidents"},
-             key="cost_value_vendor_table")
+                 {"sla_availability": "SLA target", "measured_availability": "measured"},
+                 key="cost_value_vendor_table")
 
-    vendor_incidents = incidents.filter(
+    vendor_incidents = data.incidents.filter(
         pl.col("root_cause") == "vendor"
     ).with_columns(  # postmortem URLs are free text in the contract: link only http(s) ones
         pl.when(pl.col("postmortem_url").str.contains(r"(?i)^https?://"))
         .then(pl.col("postmortem_url")).alias("postmortem_url"))
     if vendor_incidents.height:
         with st.expander(f"Incidents with root cause vendor ({vendor_incidents.height})"):
-            ui.table(ui.with_detail_link(vendor_incidents).select(
+            tables.table(tables.with_detail_link(vendor_incidents).select(
                 "incident_id", "severity", "title", "model", "team", "started_at",
                 "resolved_at", "time_to_resolve_minutes", "postmortem_url", "detail"),
-                {"started_at": "dt", "resolved_at": "dt", "time_to_resolve_minutes": "min",
-                 "postmortem_url": "link", "detail": "link"},
-                {"time_to_resolve_minutes": "time to resolve", "postmortem_url": "postmortem"},
-                key="cost_value_vendor_incidents")
+                         {"postmortem_url": "postmortem"},
+                         key="cost_value_vendor_incidents")

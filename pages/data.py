@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from pages import state, ui
+from dashboard import loading, shell, tables
 from queries import catalog
 
-ui.require_app_shell()
-ui.page_header(
+shell.require_app_shell()
+shell.page_header(
     "Data",
     "Rows and freshness per entity, every file loaded by `modelops ingest`, and the rows it "
     "refused with the reason.",
@@ -14,39 +14,36 @@ ui.page_header(
 
 if not st.session_state["access"].admin:
     # Load history and quarantine rows are not split by business unit.
-    ui.empty_state("The Data page is for administrators: it shows files and rows of every "
+    shell.empty_state("The Data page is for administrators: it shows files and rows of every "
                    "business unit.")
     st.stop()
-
-status, history, quarantine, sources = state.load_many(
-    (catalog.entity_status, None, {}),
-    (catalog.load_history, None, {}),
-    (catalog.quarantined_rows, None, {}),
-    (catalog.loads_by_source, None, {}),
+data = loading.load_many(
+    status=(catalog.entity_status, None, {}),
+    history=(catalog.load_history, None, {}),
+    quarantine=(catalog.quarantined_rows, None, {}),
+    sources=(catalog.loads_by_source, None, {}),
 )
 
 st.subheader("What is loaded")
-ui.table(status, {"rows": "int", "newest_data": "dt", "last_loaded": "dt", "loads": "int"})
+tables.table(data.status)
 
 st.subheader("Load history")
-if history.height:
-    ui.table(history, {"loaded_at": "dt", "rows_read": "int", "inserted": "int",
-                       "updated": "int", "unchanged": "int", "quarantined": "int"})
+if data.history.height:
+    tables.table(data.history)
 else:
-    ui.empty_state("No file has been loaded yet: run `modelops ingest PATH...` or "
+    shell.empty_state("No file has been loaded yet: run `modelops ingest PATH...` or "
                    "`modelops demo`.")
 
 st.subheader("Loads per source")
-if sources.height:
+if data.sources.height:
     st.caption("`ingest` is files in the data contract; the others are `modelops import "
                "SOURCE` runs. Each file counts once, by its latest load.")
-    ui.table(sources, {"last_import": "dt", "files": "int", "rows": "int", "skipped": "int",
-                       "quarantined": "int", "rejected": "int"})
+    tables.table(data.sources)
 
 st.subheader("Quarantine")
-if quarantine.height:
+if data.quarantine.height:
     st.caption("Rows that broke a rule of the data contract and were not loaded. Fix the "
                "source and load the file again; its quarantine is replaced by the new load's.")
-    ui.table(quarantine, {"line": "int", "quarantined_at": "dt"})
+    tables.table(data.quarantine)
 else:
-    ui.empty_state("The quarantine is empty: every row loaded so far met the data contract.")
+    shell.empty_state("The quarantine is empty: every row loaded so far met the data contract.")

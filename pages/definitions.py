@@ -4,9 +4,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages import ui
+from dashboard import shell
 
-ui.require_app_shell()
+shell.require_app_shell()
 
 st.title("KPI definitions")
 st.caption("Every number in modelops is defined here, once; the SQL in queries/ follows it.")

@@ -5,35 +5,35 @@ from datetime import timedelta
 import polars as pl
 import streamlit as st
 
-from pages import state, ui
+from dashboard import charts, filter_bar, loading, presentation, shell, tables, tiles
 from queries import kpi
 
-f = ui.current_filter()
-today = state.today()
-ui.page_header(
+f = shell.current_filter()
+today = filter_bar.today()
+shell.page_header(
     "Governance",
     "Risk tier of every filtered model; reviews overdue = models not retired whose latest "
     "risk assessment's next review is before today (UTC) or that were never assessed; "
     "compliance gaps per production model; and the registry's audit trail of versions.",
-    "governance",
+    presentation.GOVERNANCE,
 )
 # Reviews and gaps are a state on a day, not a sum over the window: compare today's state
 # with the state one period-length earlier.
 earlier = today - timedelta(days=round(f.days))
 st.caption(f"As of today, {today:%a %d %b %Y} (UTC); changes are against "
            f"{earlier:%d %b %Y}, one period ({round(f.days)} days) earlier. Versions: live "
-           f"in production at the end of the period ({ui.window_caption(f)}).")
+           f"in production at the end of the period ({shell.window_caption(f)}).")
 
 # Everything the page draws, fetched together: the queries not cached yet run side by side.
 SHOWN = 1000  # versions listed; a model's full history is on its detail page
-overdue, gaps, overdue_earlier, gaps_earlier, tiers, by_unit, versions = state.load_many(
-    (kpi.overdue_reviews, f, {"today": today}),
-    (kpi.governance_gaps, f, {"today": today}),
-    (kpi.overdue_reviews, f, {"today": earlier}),
-    (kpi.governance_gaps, f, {"today": earlier}),
-    (kpi.risk_tiers, f, {"by": "all"}),
-    (kpi.risk_tiers, f, {"by": "business_unit"}),
-    (kpi.model_versions, f, {"limit": SHOWN}),
+data = loading.load_many(
+    overdue=(kpi.overdue_reviews, f, {"today": today}),
+    gaps=(kpi.governance_gaps, f, {"today": today}),
+    overdue_earlier=(kpi.overdue_reviews, f, {"today": earlier}),
+    gaps_earlier=(kpi.governance_gaps, f, {"today": earlier}),
+    tiers=(kpi.risk_tiers, f, {"by": "all"}),
+    by_unit=(kpi.risk_tiers, f, {"by": "business_unit"}),
+    versions=(kpi.model_versions, f, {"limit": SHOWN}),
 )
 
 
@@ -50,71 +50,59 @@ def governance_counts(overdue: pl.DataFrame, gaps: pl.DataFrame) -> dict:
     }
 
 
-TILES = [
-    ui.Tile("Reviews overdue", "overdue", ui.count, False,
-            help="Models not retired whose risk review is past due, or never done."),
-    ui.Tile("Never assessed", "never_assessed", ui.count, False),
-    ui.Tile("Production models", "production_models", ui.count, None),
-    ui.Tile("Production models with gaps", "with_gaps", ui.count, False,
-            help="At least one of: no owner, no runbook, no passed validation of the "
-                 "deployed version, no risk assessment, high risk without approval."),
-    ui.Tile("No runbook", "no_runbook", ui.count, False),
-    ui.Tile("High risk, not approved", "high_risk_not_approved", ui.count, False),
-]
-now = governance_counts(overdue, gaps)
-before = governance_counts(overdue_earlier, gaps_earlier)
-if tiers.height == 0:
-    ui.empty_state("No models match the filters, so there is nothing to govern. Widen the "
+TILES = [tiles.Tile(kpi_name) for kpi_name in (
+    "overdue", "never_assessed", "production_models", "with_gaps", "no_runbook",
+    "high_risk_not_approved")]
+now = governance_counts(data.overdue, data.gaps)
+before = governance_counts(data.overdue_earlier, data.gaps_earlier)
+if data.tiers.height == 0:
+    shell.empty_state("No models match the filters, so there is nothing to govern. Widen the "
                    "filters or load models (see the Data page).")
-ui.kpi_tiles(TILES, now, before, per_row=3)
-if tiers.height == 0:
+tiles.kpi_tiles(TILES, now, before, per_row=3)
+if data.tiers.height == 0:
     st.stop()  # every section below would only repeat that there are no models
 
 # --- risk tiers -------------------------------------------------------------------------
 st.subheader("Risk tiers")
 TIER_ORDER = ["high", "limited", "minimal"]
 TIER_COLOURS = {"high": "#dc2626", "limited": "#f59e0b", "minimal": "#16a34a"}
-if by_unit.height == 0:
-    ui.empty_state("No models match the filters.")
+if data.by_unit.height == 0:
+    shell.empty_state("No models match the filters.")
 else:
     left, right = st.columns([3, 2])
     with left:
-        fig = ui.figure("Models per risk tier and business unit (EU AI Act tiers)", "",
-                        "models", height=max(260, 80 + 36 * by_unit["group_id"].n_unique()))
-        tiers_present = by_unit["risk_tier"].unique().to_list()
+        fig = charts.figure("Models per risk tier and business unit (EU AI Act tiers)", "",
+                        "models", height=max(260, 80 + 36 * data.by_unit["group_id"].n_unique()))
+        tiers_present = data.by_unit["risk_tier"].unique().to_list()
         for tier in [t for t in TIER_ORDER if t in tiers_present] + sorted(
                 t for t in tiers_present if t not in TIER_ORDER):
-            rows = by_unit.filter(pl.col("risk_tier") == tier)
+            rows = data.by_unit.filter(pl.col("risk_tier") == tier)
             fig.add_bar(x=rows["models"], y=rows["group_name"], orientation="h", name=tier,
                         marker_color=TIER_COLOURS.get(tier, "#6b7280"),
                         customdata=rows["production_models"],
                         hovertemplate=f"{tier}: " + "%{x} models, %{customdata} in production"
                                       "<extra>%{y}</extra>")
         fig.update_layout(barmode="stack", hovermode="closest")
-        ui.plot(fig, key="governance_tiers_chart")
+        charts.plot(fig, key="governance_tiers_chart")
     with right:
-        ui.table(tiers.select("risk_tier", "models", "production_models"),
-                 {"models": "int", "production_models": "int"},
-                 {"risk_tier": "risk tier", "production_models": "in production"},
-                 key="governance_tiers_table")
+        tables.table(data.tiers.select("risk_tier", "models", "production_models"),
+                     key="governance_tiers_table")
 
 # --- reviews overdue --------------------------------------------------------------------
 st.subheader("Risk reviews overdue")
-if overdue.height == 0:
-    ui.empty_state("No risk review is overdue: every filtered model that is not retired has "
+if data.overdue.height == 0:
+    shell.empty_state("No risk review is overdue: every filtered model that is not retired has "
                    "an assessment whose next review is today or later.")
 else:
     st.caption("Never-assessed models first, then the most overdue.")
-    ui.table(ui.with_detail_link(overdue).select(
+    tables.table(tables.with_detail_link(data.overdue).select(
         "model", "team", "business_unit", "owner", "risk_tier", "lifecycle_stage",
         "never_assessed", "last_assessed_at", "last_outcome", "next_review_due",
         "days_overdue", "detail"),
-        {"last_assessed_at": "dt", "days_overdue": "int", "detail": "link"},
-        {"business_unit": "business unit", "risk_tier": "risk tier",
-         "lifecycle_stage": "stage", "never_assessed": "never assessed",
-         "last_assessed_at": "last assessed", "last_outcome": "last outcome",
-         "next_review_due": "review due", "days_overdue": "days overdue"},
-        height=320, key="governance_overdue_table")
+                 {"lifecycle_stage": "stage", "last_assessed_at": "last assessed",
+                  "next_review_due": "review due"},
+                 height=320,
+                 key="governance_overdue_table")
 
 # --- compliance gaps --------------------------------------------------------------------
 st.subheader("Compliance gaps of production models")
@@ -125,46 +113,45 @@ GAP_LABELS = {
     "no_risk_assessment": "no risk assessment",
     "high_risk_not_approved": "high risk, not approved",
 }
-if gaps.height == 0:
-    ui.empty_state("None of the filtered models is in production, so no compliance gaps "
+if data.gaps.height == 0:
+    shell.empty_state("None of the filtered models is in production, so no compliance gaps "
                    "are checked.")
 else:
-    open_gaps = gaps.filter(pl.col("gaps") > 0)
+    open_gaps = data.gaps.filter(pl.col("gaps") > 0)
     if open_gaps.height == 0:
-        st.success(f"All {gaps.height} production models pass every compliance check.",
+        st.success(f"All {data.gaps.height} production models pass every compliance check.",
                    icon=":material/verified:")
     else:
-        per_gap = gaps.select(pl.col(list(GAP_LABELS)).cast(pl.Int64).sum()).row(0, named=True)
+        per_gap = data.gaps.select(pl.col(list(GAP_LABELS)).cast(pl.Int64).sum()).row(0, named=True)
         names = list(GAP_LABELS.values())
         counts = [per_gap[g] for g in GAP_LABELS]
-        fig = ui.figure(f"Production models per compliance gap (of {gaps.height})", "",
+        fig = charts.figure(f"Production models per compliance gap (of {data.gaps.height})", "",
                         "production models", height=260)
         fig.add_bar(x=counts[::-1], y=names[::-1], orientation="h", marker_color="#dc2626",
                     hovertemplate="%{y}: %{x} models<extra></extra>")
         fig.update_layout(hovermode="closest", showlegend=False)
-        ui.plot(fig, key="governance_gaps_chart")
+        charts.plot(fig, key="governance_gaps_chart")
         st.caption("Deployed version = the latest succeeded production deployment by today. "
                    "A ticked box is a gap.")
         # Runbook URLs are free text in the contract: link only http(s) ones.
         open_gaps = open_gaps.with_columns(
             pl.when(pl.col("runbook_url").str.contains(r"(?i)^https?://"))
             .then(pl.col("runbook_url")).alias("runbook_url"))
-        ui.table(ui.with_detail_link(open_gaps).select(
+        tables.table(tables.with_detail_link(open_gaps).select(
             "model", "team", "gaps", *GAP_LABELS, "owner", "risk_tier", "deployed_version",
             "last_outcome", "runbook_url", "detail"),
-            {"gaps": "int", "runbook_url": "link", "detail": "link"},
-            {**GAP_LABELS, "risk_tier": "risk tier", "deployed_version": "deployed version",
-             "last_outcome": "last assessment", "runbook_url": "runbook"},
+            {**GAP_LABELS, "last_outcome": "last assessment", "runbook_url": "runbook"},
             height=360, key="governance_gaps_table")
 
 # --- versions ---------------------------------------------------------------------------
 st.subheader("Model versions (audit trail)")
+versions = data.versions
 live_only = st.toggle("Only versions live in production at the end of the period",
                       key="governance_live_only")
 if live_only:
     versions = versions.filter(pl.col("live_in_production"))
 if versions.height == 0:
-    ui.empty_state("No registered versions for these models"
+    shell.empty_state("No registered versions for these models"
                    + (" is live in production." if live_only else "."))
 else:
     st.caption("Registered versions with their artifact digest (SHA-256), code commit and "
@@ -172,15 +159,14 @@ else:
                "by business unit, team and model, newest version first. At most "
                f"{SHOWN:,} are listed: narrow the filters, or open a model's detail page "
                "for all of its versions.")
-    ui.table(ui.with_detail_link(versions).select(
+    tables.table(tables.with_detail_link(versions).select(
         "model", "version", "live_in_production", "registered_at", "first_production_at",
         "last_production_at", "artifact_sha256", "code_commit", "training_data_ref",
         "artifact_uri", "team", "detail"),
-        {"registered_at": "dt", "first_production_at": "dt", "last_production_at": "dt",
-         "detail": "link"},
-        {"live_in_production": "live", "registered_at": "registered",
-         "first_production_at": "first in production",
-         "last_production_at": "last deployed to production",
-         "artifact_sha256": "artifact SHA-256", "code_commit": "commit",
-         "training_data_ref": "training data", "artifact_uri": "artifact"},
-        height=420, key="governance_versions_table")
+                 {"live_in_production": "live", "registered_at": "registered",
+                  "first_production_at": "first in production",
+                  "last_production_at": "last deployed to production",
+                  "artifact_sha256": "artifact SHA-256", "code_commit": "commit",
+                  "training_data_ref": "training data", "artifact_uri": "artifact"},
+                 height=420,
+                 key="governance_versions_table")

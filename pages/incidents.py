@@ -6,18 +6,18 @@ from datetime import UTC, datetime
 import polars as pl
 import streamlit as st
 
-from pages import state, ui
+from dashboard import charts, loading, presentation, shell, tables, tiles
 from queries import kpi
 
-f = ui.current_filter()
-ui.page_header(
+f = shell.current_filter()
+shell.page_header(
     "Incidents",
     "Incidents count in the period they started in. MTTD = mean(detected - started), MTTA "
     "= mean(acknowledged - detected) over those incidents; MTTR = mean(resolved - started) "
     "over incidents resolved in the period — open incidents never get a made-up time.",
-    "incidents-atlassian-and-pager-duty-incident-metric-definitions",
+    presentation.INCIDENTS,
 )
-st.caption(ui.window_caption(f))
+st.caption(shell.window_caption(f))
 
 # "Open" is judged at the window's end, or now if the window runs on into the present
 # (whole minutes, so reruns reuse the cached answer).
@@ -27,14 +27,12 @@ at = min(f.end, now)
 SEVERITY_COLOURS = {1: "#7f1d1d", 2: "#dc2626", 3: "#f59e0b", 4: "#94a3b8"}
 
 # Everything the page draws, fetched together: the queries not cached yet run side by side.
-period = st.session_state.get("incidents_period") or "week"  # "Per", below
-current, previous, over_time, teams, open_now, log = state.load_many(
-    (kpi.incident_summary, f, {"by": "all"}),
-    (kpi.incident_summary, f.previous(), {"by": "all"}),
-    (kpi.incidents_over_time, f, {"period": period}),
-    (kpi.incident_summary, f, {"by": "team"}),
-    (kpi.open_incidents, f, {"at": at}),
-    (kpi.incident_log, f, {}),
+data = loading.load_many(
+    current=(kpi.incident_summary, f, {"by": "all"}),
+    previous=(kpi.incident_summary, f.previous(), {"by": "all"}),
+    teams=(kpi.incident_summary, f, {"by": "team"}),
+    open_now=(kpi.open_incidents, f, {"at": at}),
+    log=(kpi.incident_log, f, {}),
 )
 
 
@@ -45,144 +43,130 @@ def http_only(column: str) -> pl.Expr:
 
 
 # --- headline ---------------------------------------------------------------------------
-current, previous = ui.first_row(current), ui.first_row(previous)
+current, previous = tiles.first_row(data.current), tiles.first_row(data.previous)
 TILES = [
-    ui.Tile("Incidents", "incidents", ui.count, False, help="Incidents started in the period."),
-    ui.Tile("Sev 1–2", "sev1_sev2_incidents", ui.count, False,
-            help=f"Sev 1: {current.get('sev1_incidents', 0)}, "
-                 f"sev 2: {current.get('sev2_incidents', 0)}."),
-    ui.Tile("MTTD", "mttd_minutes", ui.minutes, False,
-            help=f"Mean time to detect, over the {current.get('detected_incidents', 0)} "
-                 "incidents started in the period that have been detected."),
-    ui.Tile("MTTA", "mtta_minutes", ui.minutes, False,
-            help=f"Mean time from detection to acknowledgement, over the "
-                 f"{current.get('acknowledged_incidents', 0)} acknowledged incidents."),
-    ui.Tile("MTTR", "mttr_minutes", ui.minutes, False,
-            help=f"Mean time from start to resolution, over the "
-                 f"{current.get('resolved_incidents', 0)} incidents resolved in the period."),
-    ui.Tile("Open at end", "open_at_end", ui.count, False,
-            help="Started before the end of the period and not resolved before it."),
+    tiles.Tile("incidents"),
+    tiles.Tile("sev1_sev2_incidents", f"Sev 1: {current.get('sev1_incidents', 0)}, "
+                                      f"sev 2: {current.get('sev2_incidents', 0)}."),
+    tiles.Tile("mttd_minutes", f"Over {current.get('detected_incidents', 0)} incidents."),
+    tiles.Tile("mtta_minutes", f"Over {current.get('acknowledged_incidents', 0)} "
+                               "acknowledged incidents."),
+    tiles.Tile("mttr_minutes", f"Over {current.get('resolved_incidents', 0)} incidents."),
+    tiles.Tile("open_at_end"),
 ]
 if not current.get("incidents") and not current.get("resolved_incidents") \
         and not current.get("open_at_end"):
-    ui.empty_state("No incident started, was resolved or was open for the filtered models in "
+    shell.empty_state("No incident started, was resolved or was open for the filtered models in "
                    "this period. Widen the period or the filters, or load incidents (see the "
                    "Data page).")
-ui.kpi_tiles(TILES, current, previous)
+tiles.kpi_tiles(TILES, current, previous)
 
 # --- over time --------------------------------------------------------------------------
-st.subheader("Incidents over time")
-period = st.segmented_control("Per", ["day", "week", "month"], default="week",
-                              format_func={"day": "Day", "week": "ISO week",
-                                           "month": "Month"}.get,
-                              key="incidents_period") or "week"
-over_time = state.load(kpi.incidents_over_time, f, period=period)  # prefetched above
-if over_time.height == 0:
-    ui.empty_state("No incident started in this period, so there is nothing to chart.")
-else:
-    label = {"day": "day", "week": "week starting", "month": "month"}[period]
-    x_format = "%b %Y" if period == "month" else "%a %d %b %Y"
-    # One tick per bar for weeks and months, so both charts label the same periods.
-    ticks = {"week": dict(dtick=7 * 86_400_000, tick0=over_time["period_start"].min(),
-                          tickformat="%d %b"),
-             "month": dict(dtick="M1", tickformat="%b %Y")}.get(period, {})
-    left, right = st.columns(2)
-    with left:
-        by_severity = (over_time.group_by("period_start", "severity")
-                       .agg(pl.col("incidents").sum()).sort("severity", "period_start"))
-        fig = ui.figure(f"Incidents per {period} by severity", "incidents started")
-        for (severity,), group in by_severity.group_by("severity", maintain_order=True):
-            fig.add_bar(x=group["period_start"], y=group["incidents"], name=f"sev {severity}",
-                        marker_color=SEVERITY_COLOURS.get(severity, "#64748b"),
-                        hovertemplate=f"sev {severity}: %{{y}}<extra></extra>")
-        fig.update_layout(barmode="stack", legend=dict(orientation="v", x=1.02, xanchor="left",
-                                                       y=1, yanchor="top", traceorder="normal"))
-        fig.update_xaxes(hoverformat=x_format, title=label, **ticks)
-        ui.plot(fig, key="incidents_by_severity")
-    with right:
-        by_cause = (over_time.with_columns(pl.col("root_cause").fill_null("not named"))
-                    .group_by("period_start", "root_cause")
-                    .agg(pl.col("incidents").sum()))
-        # Biggest cause at the bottom of each stack and first in the legend.
-        order = (by_cause.group_by("root_cause").agg(pl.col("incidents").sum())
-                 .sort(["incidents", "root_cause"], descending=[True, False])["root_cause"])
-        fig = ui.figure(f"Incidents per {period} by root cause", "incidents started")
-        for cause in order:
-            group = by_cause.filter(pl.col("root_cause") == cause).sort("period_start")
-            fig.add_bar(x=group["period_start"], y=group["incidents"],
-                        name=cause.replace("_", " "),
-                        hovertemplate=f"{cause.replace('_', ' ')}: %{{y}}<extra></extra>")
-        fig.update_layout(barmode="stack", legend=dict(orientation="v", x=1.02, xanchor="left",
-                                                       y=1, yanchor="top", traceorder="normal"))
-        fig.update_xaxes(hoverformat=x_format, title=label, **ticks)
-        ui.plot(fig, key="incidents_by_cause")
+@st.fragment
+def incidents_over_time(f) -> None:
+    """The section with its own control: choosing "Per" reruns only this section."""
+    st.subheader("Incidents over time")
+    period = st.segmented_control("Per", ["day", "week", "month"], default="week",
+                                  format_func={"day": "Day", "week": "ISO week",
+                                               "month": "Month"}.get,
+                                  key="incidents_period") or "week"
+    over_time = loading.load(kpi.incidents_over_time, f, period=period)
+    if over_time.height == 0:
+        shell.empty_state("No incident started in this period, so there is nothing to chart.")
+    else:
+        label = {"day": "day", "week": "week starting", "month": "month"}[period]
+        x_format = "%b %Y" if period == "month" else "%a %d %b %Y"
+        # One tick per bar for weeks and months, so both charts label the same periods.
+        ticks = {"week": dict(dtick=7 * 86_400_000, tick0=over_time["period_start"].min(),
+                              tickformat="%d %b"),
+                 "month": dict(dtick="M1", tickformat="%b %Y")}.get(period, {})
+        left, right = st.columns(2)
+        with left:
+            by_severity = (over_time.group_by("period_start", "severity")
+                           .agg(pl.col("incidents").sum()).sort("severity", "period_start"))
+            fig = charts.figure(f"Incidents per {period} by severity", "incidents started")
+            for (severity,), group in by_severity.group_by("severity", maintain_order=True):
+                fig.add_bar(x=group["period_start"], y=group["incidents"], name=f"sev {severity}",
+                            marker_color=SEVERITY_COLOURS.get(severity, "#64748b"),
+                            hovertemplate=f"sev {severity}: %{{y}}<extra></extra>")
+            fig.update_layout(barmode="stack", legend=dict(orientation="v", x=1.02, xanchor="left",
+                                                           y=1, yanchor="top", traceorder="normal"))
+            fig.update_xaxes(hoverformat=x_format, title=label, **ticks)
+            charts.plot(fig, key="incidents_by_severity")
+        with right:
+            by_cause = (over_time.with_columns(pl.col("root_cause").fill_null("not named"))
+                        .group_by("period_start", "root_cause")
+                        .agg(pl.col("incidents").sum()))
+            # Biggest cause at the bottom of each stack and first in the legend.
+            order = (by_cause.group_by("root_cause").agg(pl.col("incidents").sum())
+                     .sort(["incidents", "root_cause"], descending=[True, False])["root_cause"])
+            fig = charts.figure(f"Incidents per {period} by root cause", "incidents started")
+            for cause in order:
+                group = by_cause.filter(pl.col("root_cause") == cause).sort("period_start")
+                fig.add_bar(x=group["period_start"], y=group["incidents"],
+                            name=cause.replace("_", " "),
+                            hovertemplate=f"{cause.replace('_', ' ')}: %{{y}}<extra></extra>")
+            fig.update_layout(barmode="stack", legend=dict(orientation="v", x=1.02, xanchor="left",
+                                                           y=1, yanchor="top", traceorder="normal"))
+            fig.update_xaxes(hoverformat=x_format, title=label, **ticks)
+            charts.plot(fig, key="incidents_by_cause")
+
+
+incidents_over_time(f)
 
 # --- per team ---------------------------------------------------------------------------
 st.subheader("Per team")
-teams = teams.filter(
+teams = data.teams.filter(
     (pl.col("incidents") > 0) | (pl.col("resolved_incidents") > 0) | (pl.col("open_at_end") > 0))
 if teams.height == 0:
-    ui.empty_state("No team had an incident in this period.")
+    shell.empty_state("No team had an incident in this period.")
 else:
     st.caption("Each mean sits beside the number of incidents behind it; a team's means are "
                "over its incidents, not averages of its models' means.")
-    ui.table(
-        teams.sort("incidents", descending=True).select(
+    tables.table(teams.sort("incidents", descending=True).select(
             "group_name", "incidents", "sev1_incidents", "sev2_incidents", "sev3_incidents",
             "sev4_incidents", "mttd_minutes", "detected_incidents", "mtta_minutes",
             "acknowledged_incidents", "mttr_minutes", "resolved_incidents", "open_at_end"),
-        {"incidents": "int", "mttd_minutes": "min", "mtta_minutes": "min",
-         "mttr_minutes": "min", "detected_incidents": "int", "acknowledged_incidents": "int",
-         "resolved_incidents": "int", "open_at_end": "int"},
-        labels={"group_name": "team", "sev1_incidents": "sev 1", "sev2_incidents": "sev 2",
-                "sev3_incidents": "sev 3", "sev4_incidents": "sev 4", "mttd_minutes": "MTTD",
-                "detected_incidents": "detected", "mtta_minutes": "MTTA",
-                "acknowledged_incidents": "acknowledged", "mttr_minutes": "MTTR",
-                "resolved_incidents": "resolved", "open_at_end": "open at end"},
-        key="incidents_teams_table")
+                 {"group_name": "team", "sev1_incidents": "sev 1", "sev2_incidents": "sev 2",
+                  "sev3_incidents": "sev 3", "sev4_incidents": "sev 4",
+                  "detected_incidents": "detected", "acknowledged_incidents": "acknowledged",
+                  "resolved_incidents": "resolved"},
+                 key="incidents_teams_table")
 
 # --- open now ---------------------------------------------------------------------------
 st.subheader(f"Open at {at:%d %b %Y %H:%M} UTC")
-if open_now.height == 0:
-    ui.empty_state(f"No incident of the filtered models was open at {at:%d %b %Y %H:%M} UTC "
+if data.open_now.height == 0:
+    shell.empty_state(f"No incident of the filtered models was open at {at:%d %b %Y %H:%M} UTC "
                    "(the end of the period, or now if the period runs to today).")
 else:
     st.caption("Most severe and oldest first. Detection and acknowledgement that happened "
                "after this moment are shown as not yet happened.")
-    ui.table(
-        ui.with_detail_link(open_now.with_columns(
-            pl.col("age_minutes").map_elements(ui.minutes, return_dtype=pl.String).alias("age"),
+    tables.table(tables.with_detail_link(data.open_now.with_columns(
+            pl.col("age_minutes").map_elements(
+                presentation.MEASURES["age_minutes"].show, return_dtype=pl.String).alias("age"),
             http_only("postmortem_url"),
         )).select("severity", "age", "incident_id", "title", "model", "team", "root_cause",
                   "started_at", "detected_at", "acknowledged_at", "deployment_id",
                   "postmortem_url", "detail"),
-        {"started_at": "dt", "detected_at": "dt", "acknowledged_at": "dt",
-         "postmortem_url": "link", "detail": "link"},
-        labels={"incident_id": "incident", "deployment_id": "caused by deployment",
-                "postmortem_url": "postmortem", "detail": "model detail"},
-        key="incidents_open_table")
+                 {"incident_id": "incident", "deployment_id": "caused by deployment",
+                  "postmortem_url": "postmortem", "detail": "model detail"},
+                 key="incidents_open_table")
 
 # --- log --------------------------------------------------------------------------------
 st.subheader("Incident log")
-if log.height == 0:
-    ui.empty_state("No incident started in this period for the filtered models.")
+if data.log.height == 0:
+    shell.empty_state("No incident started in this period for the filtered models.")
 else:
-    log = log.with_columns(http_only("postmortem_url"))
+    log = data.log.with_columns(http_only("postmortem_url"))
     with_postmortem = log.filter(pl.col("postmortem_url").is_not_null()).height
     st.caption(f"{log.height} incidents started in the period, newest first; "
                f"{with_postmortem} have a postmortem. Times in minutes; empty while the step "
                "has not happened.")
-    ui.table(
-        ui.with_detail_link(log).select(
+    tables.table(tables.with_detail_link(log).select(
             "started_at", "incident_id", "severity", "title", "model", "team", "root_cause",
             "deployment_id", "time_to_detect_minutes", "time_to_acknowledge_minutes",
             "time_to_resolve_minutes", "resolved_at", "open", "postmortem_url", "detail"),
-        {"started_at": "dt", "resolved_at": "dt", "time_to_detect_minutes": "min",
-         "time_to_acknowledge_minutes": "min", "time_to_resolve_minutes": "min",
-         "postmortem_url": "link", "detail": "link"},
-        labels={"incident_id": "incident", "deployment_id": "caused by deployment",
-                "time_to_detect_minutes": "to detect",
-                "time_to_acknowledge_minutes": "to acknowledge",
-                "time_to_resolve_minutes": "to resolve", "open": "still open",
-                "postmortem_url": "postmortem", "detail": "model detail"},
-        height=420, key="incidents_log_table")
+                 {"incident_id": "incident", "deployment_id": "caused by deployment",
+                  "open": "still open", "postmortem_url": "postmortem", "detail": "model detail"},
+                 height=420,
+                 key="incidents_log_table")

@@ -11,11 +11,11 @@ from dataclasses import replace
 import polars as pl
 import streamlit as st
 
-from pages import state, ui
+from dashboard import charts, filter_bar, formats, loading, shell, tables, tiles
 from queries import kpi
 
-f = ui.current_filter()
-ui.page_header(
+f = shell.current_filter()
+shell.page_header(
     "Model detail",
     "One model over the period: serving against its own SLOs, incidents, deployments, "
     "versions, cost and value, drift and data quality, and governance — each number "
@@ -23,7 +23,7 @@ ui.page_header(
 )
 
 # --- which model ------------------------------------------------------------------------
-scope = state.visible_models(st.session_state["access"])
+scope = loading.visible_models(st.session_state["access"])
 for column, chosen in (("business_unit_id", f.effective_business_units),
                        ("team_id", f.teams),
                        ("model_id", f.models)):
@@ -38,7 +38,7 @@ if requested is not None and requested not in names:
                icon=":material/warning:")
     st.stop()
 if not names:
-    ui.empty_state("No models match the filters, so there is no model to show. Widen the "
+    shell.empty_state("No models match the filters, so there is no model to show. Widen the "
                    "filters, or load models (see the Data page).")
     st.stop()
 
@@ -58,33 +58,32 @@ model_id = st.selectbox(
     format_func=lambda m: f"{names[m]} · {m}", on_change=_picked,
     placeholder="Choose a model")
 if model_id is None:
-    ui.empty_state("Choose a model above, or open one from the detail link in any table.")
+    shell.empty_state("Choose a model above, or open one from the detail link in any table.")
     st.stop()
 if model_id != requested:
     st.query_params["id"] = model_id
 
 # The filter narrowed to this model; its business units and teams still apply.
 mf = replace(f, models=(model_id,))
-today = state.today()
-st.caption(ui.window_caption(f))
+today = filter_bar.today()
+st.caption(shell.window_caption(f))
 
 # Everything the page draws, fetched together: the queries not cached yet run side by side.
-(gap_row, now, before, series, deployments, incidents, live, versions, drift,
- failing, quality, daily, cost_categories, overdue) = state.load_many(
-    (kpi.governance_gaps, mf, {"today": today}),
-    (kpi.kpi_tiles, mf, {}),
-    (kpi.kpi_tiles, mf.previous(), {}),
-    (kpi.serving_series, mf, {"by": "model"}),
-    (kpi.deployment_log, mf, {}),
-    (kpi.incident_log, mf, {}),
-    (kpi.live_versions, mf, {"at": f.end}),
-    (kpi.model_versions, mf, {}),
-    (kpi.drift_alerts, mf, {}),
-    (kpi.failing_checks, mf, {}),
-    (kpi.data_quality, mf, {"by": "model"}),
-    (kpi.cost_value_series, mf, {"by": "model"}),
-    (kpi.cost_breakdown, mf, {"by": "category"}),
-    (kpi.overdue_reviews, mf, {"today": today}),
+data = loading.load_many(
+    gap_row=(kpi.governance_gaps, mf, {"today": today}),
+    now=(kpi.kpi_tiles, mf, {}),
+    before=(kpi.kpi_tiles, mf.previous(), {}),
+    series=(kpi.serving_series, mf, {"by": "model"}),
+    deployments=(kpi.deployment_log, mf, {}),
+    incidents=(kpi.incident_log, mf, {}),
+    live=(kpi.live_versions, mf, {"at": f.end}),
+    versions=(kpi.model_versions, mf, {}),
+    drift=(kpi.drift_alerts, mf, {}),
+    failing=(kpi.failing_checks, mf, {}),
+    quality=(kpi.data_quality, mf, {"by": "model"}),
+    daily=(kpi.cost_value_series, mf, {"by": "model"}),
+    cost_categories=(kpi.cost_breakdown, mf, {"by": "category"}),
+    overdue=(kpi.overdue_reviews, mf, {"today": today}),
 )
 
 
@@ -97,7 +96,7 @@ def safe_links(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
 
 # --- who and what -----------------------------------------------------------------------
 profile = scope.filter(pl.col("model_id") == model_id).row(0, named=True)
-gap_row = ui.first_row(gap_row)
+gap_row = tiles.first_row(data.gap_row)
 runbook = gap_row.get("runbook_url")
 facts = [
     ("Model", f"{profile['model']} ({model_id})"),
@@ -106,8 +105,8 @@ facts = [
     ("Owner", profile["owner"] or "none on record"),
     ("Risk tier", profile["risk_tier"]),
     ("Lifecycle stage", profile["lifecycle_stage"]),
-    ("Availability SLO", ui.pct(profile["slo_availability"], 2)),
-    ("Latency SLO (p95)", ui.ms(profile["slo_latency_p95_ms"])),
+    ("Availability SLO", formats.pct(profile["slo_availability"], 2)),
+    ("Latency SLO (p95)", formats.ms(profile["slo_latency_p95_ms"])),
 ]
 with st.container(border=True):
     for start in range(0, len(facts), 4):
@@ -122,185 +121,156 @@ with st.container(border=True):
         st.caption("Runbook links are listed for production models only.")
 
 # --- KPI tiles --------------------------------------------------------------------------
-TILES = [
-    ui.Tile("Availability", "availability", ui.pct, as_points=True),
-    ui.Tile("Error budget consumed", "error_budget_consumed", ui.pct, False, as_points=True,
-            help="Errors / allowed errors ((1 - SLO) × requests) over the period."),
-    ui.Tile("Latency p95", "latency_p95_ms", ui.ms, False),
-    ui.Tile("Incidents", "incidents", ui.count, False),
-    ui.Tile("MTTR", "mttr_minutes", ui.minutes, False,
-            help="Mean time to resolve, over incidents resolved in the period."),
-    ui.Tile("Deployments", "deployments", ui.count, None,
-            help="Production deployments in the period."),
-    ui.Tile("Change failure rate", "change_failure_rate", ui.pct, False, as_points=True),
-    ui.Tile("Cost", "cost_usd", ui.usd, False),
-    ui.Tile("Business value", "business_value_usd", ui.usd),
-    ui.Tile("ROI", "roi", ui.pct, as_points=True, help="(value - cost) / cost"),
-    ui.Tile("Drift alerts", "drift_alerts", ui.count, False),
-    ui.Tile("Data-quality pass rate", "dq_pass_rate", ui.pct, as_points=True),
-]
-now, before = ui.first_row(now), ui.first_row(before)
+TILES = [tiles.Tile(kpi_name) for kpi_name in (
+    "availability", "error_budget_consumed", "latency_p95_ms", "incidents", "mttr_minutes",
+    "deployments", "change_failure_rate", "cost_usd", "business_value_usd", "roi",
+    "drift_alerts", "dq_pass_rate")]
+now, before = tiles.first_row(data.now), tiles.first_row(data.before)
 if not now.get("requests") and not now.get("incidents") and not now.get("cost_usd"):
-    ui.empty_state("This model has no serving metrics, incidents or costs in this period. "
+    shell.empty_state("This model has no serving metrics, incidents or costs in this period. "
                    "Widen the period, or check its lifecycle stage below.")
-ui.kpi_tiles(TILES, now, before, per_row=4)
+tiles.kpi_tiles(TILES, now, before, per_row=4)
 
 # --- serving ----------------------------------------------------------------------------
 st.subheader("Serving per day")
-production = deployments.filter(pl.col("environment") == "production")
-markers = ui.event_markers(production, incidents)
-if series.height == 0:
-    ui.empty_state("No serving metrics for this model in this period.")
+production = data.deployments.filter(pl.col("environment") == "production")
+markers = charts.event_markers(production, data.incidents)
+if data.series.height == 0:
+    shell.empty_state("No serving metrics for this model in this period.")
 else:
     left, right = st.columns(2)
     slo_line = {"color": "#dc2626", "dash": "dash"}
     with left:
-        fig = ui.figure("Availability per day vs SLO", "availability")
-        fig.add_scatter(x=series["day"], y=series["availability"], name="availability",
+        fig = charts.figure("Availability per day vs SLO", "availability")
+        fig.add_scatter(x=data.series["day"], y=data.series["availability"], name="availability",
                         mode="lines+markers",
-                        customdata=series.select("errors", "requests").to_numpy(),
+                        customdata=data.series.select("errors", "requests").to_numpy(),
                         hovertemplate="%{y:.3%} (%{customdata[0]:,} errors in "
                                       "%{customdata[1]:,} requests)")
         if profile["slo_availability"] is not None:
             fig.add_hline(y=profile["slo_availability"], line=slo_line,
-                          annotation_text=f"SLO {ui.pct(profile['slo_availability'])}")
+                          annotation_text=f"SLO {formats.pct(profile['slo_availability'])}")
         fig.update_yaxes(tickformat=".2%")
-        ui.plot(ui.mark_events(fig, markers), key="model_detail_availability")
+        charts.plot(charts.mark_events(fig, markers), key="model_detail_availability")
     with right:
-        fig = ui.figure("Latency per day vs p95 SLO", "milliseconds")
+        fig = charts.figure("Latency per day vs p95 SLO", "milliseconds")
         for q in ("p50", "p95", "p99"):
-            fig.add_scatter(x=series["day"], y=series[f"latency_{q}_ms"], name=q,
+            fig.add_scatter(x=data.series["day"], y=data.series[f"latency_{q}_ms"], name=q,
                             mode="lines", hovertemplate="%{y:.0f} ms")
         if profile["slo_latency_p95_ms"] is not None:
             fig.add_hline(y=profile["slo_latency_p95_ms"], line=slo_line,
-                          annotation_text=f"p95 SLO {ui.ms(profile['slo_latency_p95_ms'])}")
-        ui.plot(ui.mark_events(fig, markers), key="model_detail_latency")
+                          annotation_text=f"p95 SLO {formats.ms(profile['slo_latency_p95_ms'])}")
+        charts.plot(charts.mark_events(fig, markers), key="model_detail_latency")
     st.caption("▲ production deployment (green succeeded, red failed or rolled back) · "
                "✕ incident started. Hover a marker for its id.")
 
 # --- lifecycle and versions -------------------------------------------------------------
 st.subheader("Lifecycle and versions")
-if live.height:
+if data.live.height:
     st.caption("Live in production at the end of the period:")
-    ui.table(live.select("version", "deployed_at", "deployment_id", "approved_by",
+    tables.table(data.live.select("version", "deployed_at", "deployment_id", "approved_by",
                          "change_ticket", "artifact_sha256", "code_commit",
                          "training_data_ref"),
-             {"deployed_at": "dt"},
-             {"deployed_at": "deployed", "approved_by": "approved by",
-              "artifact_sha256": "artifact SHA-256", "code_commit": "commit",
-              "training_data_ref": "training data"},
-             key="model_detail_live")
+                 {"deployed_at": "deployed", "artifact_sha256": "artifact SHA-256",
+                  "code_commit": "commit", "training_data_ref": "training data"},
+                 key="model_detail_live")
 else:
-    ui.empty_state("No version of this model was live in production at the end of the "
+    shell.empty_state("No version of this model was live in production at the end of the "
                    "period (no succeeded production deployment by then).")
-if versions.height:
-    ui.table(versions.select("version", "live_in_production", "registered_at",
+if data.versions.height:
+    tables.table(data.versions.select("version", "live_in_production", "registered_at",
                              "first_production_at", "last_production_at", "artifact_sha256",
                              "code_commit", "training_data_ref", "artifact_uri"),
-             {"registered_at": "dt", "first_production_at": "dt", "last_production_at": "dt"},
-             {"live_in_production": "live", "registered_at": "registered",
-              "first_production_at": "first in production",
-              "last_production_at": "last deployed to production",
-              "artifact_sha256": "artifact SHA-256", "code_commit": "commit",
-              "training_data_ref": "training data", "artifact_uri": "artifact"},
-             height=260, key="model_detail_versions")
+                 {"live_in_production": "live", "registered_at": "registered",
+                  "first_production_at": "first in production",
+                  "last_production_at": "last deployed to production",
+                  "artifact_sha256": "artifact SHA-256", "code_commit": "commit",
+                  "training_data_ref": "training data", "artifact_uri": "artifact"},
+                 height=260,
+                 key="model_detail_versions")
 else:
-    ui.empty_state("No version of this model is registered.")
+    shell.empty_state("No version of this model is registered.")
 
 # --- incidents and deployments ----------------------------------------------------------
 left, right = st.columns(2)
 with left:
     st.subheader("Incidents")
-    if incidents.height == 0:
-        ui.empty_state("No incident started on this model in this period.")
+    if data.incidents.height == 0:
+        shell.empty_state("No incident started on this model in this period.")
     else:
-        ui.table(safe_links(incidents, "postmortem_url").select(
+        tables.table(safe_links(data.incidents, "postmortem_url").select(
             "incident_id", "severity", "title", "root_cause", "started_at", "open",
             "time_to_detect_minutes", "time_to_resolve_minutes", "deployment_id",
             "postmortem_url"),
-            {"started_at": "dt", "time_to_detect_minutes": "min",
-             "time_to_resolve_minutes": "min", "postmortem_url": "link"},
-            {"root_cause": "root cause", "started_at": "started",
-             "time_to_detect_minutes": "time to detect",
-             "time_to_resolve_minutes": "time to resolve",
-             "deployment_id": "caused by deployment", "postmortem_url": "postmortem"},
-            key="model_detail_incidents")
+                     {"started_at": "started", "deployment_id": "caused by deployment",
+                      "postmortem_url": "postmortem"},
+                     key="model_detail_incidents")
 with right:
     st.subheader("Deployments")
-    if deployments.height == 0:
-        ui.empty_state("No deployment of this model in this period.")
+    if data.deployments.height == 0:
+        shell.empty_state("No deployment of this model in this period.")
     else:
-        ui.table(deployments.select(
+        tables.table(data.deployments.select(
             "deployed_at", "environment", "version", "outcome", "failed_change",
             "incidents", "approved_by", "change_ticket", "lead_time_minutes"),
-            {"deployed_at": "dt", "incidents": "int", "lead_time_minutes": "min"},
-            {"deployed_at": "deployed", "failed_change": "failed change",
-             "approved_by": "approved by", "change_ticket": "ticket",
-             "lead_time_minutes": "lead time"},
-            key="model_detail_deployments")
+                     {"deployed_at": "deployed", "change_ticket": "ticket"},
+                     key="model_detail_deployments")
 
 # --- input quality ----------------------------------------------------------------------
 st.subheader("Drift and data quality")
-quality = ui.first_row(quality)
+quality = tiles.first_row(data.quality)
 if quality.get("checks"):
     st.caption(f"{quality['passed']:,} of {quality['checks']:,} data-quality checks passed "
-               f"({ui.pct(quality['pass_rate'], 1)}); {quality['warned']:,} warned and "
+               f"({formats.pct(quality['pass_rate'], 1)}); {quality['warned']:,} warned and "
                f"{quality['failed']:,} failed. {quality['drift_alerts']:,} drift alerts in "
                f"{quality['drift_results']:,} drift results.")
 left, right = st.columns(2)
 with left:
-    if drift.height == 0:
-        ui.empty_state("No drift alert on this model's features in this period.")
+    if data.drift.height == 0:
+        shell.empty_state("No drift alert on this model's features in this period.")
     else:
-        ui.table(drift.select("feature", "alerts", "results", "max_score", "latest_method",
+        tables.table(data.drift.select("feature", "alerts", "results", "max_score", "latest_method",
                               "latest_score", "latest_threshold", "last_alert_at"),
-                 {"alerts": "int", "results": "int", "max_score": "float",
-                  "latest_score": "float", "latest_threshold": "float",
-                  "last_alert_at": "dt"},
-                 {"results": "drift results", "max_score": "highest score",
-                  "latest_method": "method", "latest_threshold": "threshold"},
-                 key="model_detail_drift")
+                     {"results": "drift results", "max_score": "highest score",
+                      "latest_method": "method", "latest_threshold": "threshold"},
+                     key="model_detail_drift")
 with right:
-    if failing.height == 0:
-        ui.empty_state("Every data-quality check on this model passed in this period "
+    if data.failing.height == 0:
+        shell.empty_state("Every data-quality check on this model passed in this period "
                        "(or none ran).")
     else:
-        ui.table(failing.select("status", "run_at", "pipeline", "check_name", "rows_checked",
+        tables.table(data.failing.select("status", "run_at", "pipeline", "check_name", "rows_checked",
                                 "rows_failed", "failed_row_fraction"),
-                 {"run_at": "dt", "rows_checked": "int", "rows_failed": "int",
-                  "failed_row_fraction": "pct"},
-                 {"check_name": "check", "failed_row_fraction": "rows failed (share)"},
-                 key="model_detail_failing")
+                     {"check_name": "check", "failed_row_fraction": "rows failed (share)"},
+                     key="model_detail_failing")
 
 # --- cost and value ---------------------------------------------------------------------
 st.subheader("Cost and value")
-if daily.height == 0:
-    ui.empty_state("No cost or business value recorded for this model in this period.")
+if data.daily.height == 0:
+    shell.empty_state("No cost or business value recorded for this model in this period.")
 else:
     left, right = st.columns([3, 2])
     with left:
-        fig = ui.figure("Daily cost vs business value", "US dollars per day")
-        fig.add_bar(x=daily["day"], y=daily["cost_usd"], name="cost", marker_color="#dc2626",
+        fig = charts.figure("Daily cost vs business value", "US dollars per day")
+        fig.add_bar(x=data.daily["day"], y=data.daily["cost_usd"], name="cost", marker_color="#dc2626",
                     hovertemplate="$%{y:,.2f}")
-        fig.add_scatter(x=daily["day"], y=daily["business_value_usd"], name="business value",
+        fig.add_scatter(x=data.daily["day"], y=data.daily["business_value_usd"], name="business value",
                         mode="lines+markers", line_color="#16a34a",
                         hovertemplate="$%{y:,.2f}")
         fig.update_yaxes(tickprefix="$", tickformat=",.0f")
-        ui.plot(fig, key="model_detail_cost_chart")
+        charts.plot(fig, key="model_detail_cost_chart")
     with right:
-        ui.table(cost_categories.select(
+        tables.table(data.cost_categories.select(
             "group_name", "cost_usd", "share_of_cost"),
-            {"cost_usd": "usd", "share_of_cost": "pct"},
-            {"group_name": "cost category", "cost_usd": "cost",
-             "share_of_cost": "share of cost"},
-            key="model_detail_cost_categories")
-        st.caption(f"Cost per 1k requests: {ui.usd(now.get('cost_per_1k_requests'))} · "
-                   f"net value: {ui.usd(now.get('net_value_usd'))}")
+                     {"group_name": "cost category"},
+                     key="model_detail_cost_categories")
+        st.caption(f"Cost per 1k requests: {formats.usd(now.get('cost_per_1k_requests'))} · "
+                   f"net value: {formats.usd(now.get('net_value_usd'))}")
 
 # --- governance -------------------------------------------------------------------------
 st.subheader("Governance")
-if overdue.height:
-    row = overdue.row(0, named=True)
+if data.overdue.height:
+    row = data.overdue.row(0, named=True)
     st.warning("Risk review overdue: " + (
         "this model has never been assessed." if row["never_assessed"] else
         f"the review was due {row['next_review_due']:%d %b %Y} "
@@ -313,7 +283,7 @@ GAP_LABELS = {
     "high_risk_not_approved": "high risk tier without an approved assessment",
 }
 if not gap_row:
-    ui.empty_state("Compliance gaps are checked for production models only; this model is "
+    shell.empty_state("Compliance gaps are checked for production models only; this model is "
                    "not in production.")
 else:
     missing = [label for key, label in GAP_LABELS.items() if gap_row[key]]
@@ -324,9 +294,8 @@ else:
         st.success("No compliance gaps: owner, runbook, passed validation of the deployed "
                    "version and a risk assessment are all on record.",
                    icon=":material/verified:")
-    ui.table(pl.DataFrame([gap_row]).select(
+    tables.table(pl.DataFrame([gap_row]).select(
         "deployed_version", "deployed_at", "last_assessed_at", "last_outcome", *GAP_LABELS),
-        {"deployed_at": "dt", "last_assessed_at": "dt"},
-        {**GAP_LABELS, "deployed_version": "deployed version", "deployed_at": "deployed",
-         "last_assessed_at": "last assessed", "last_outcome": "last assessment"},
+        {**GAP_LABELS, "deployed_at": "deployed", "last_assessed_at": "last assessed",
+         "last_outcome": "last assessment"},
         key="model_detail_gaps")

@@ -3,72 +3,61 @@
 import polars as pl
 import streamlit as st
 
-from pages import state, ui
+from dashboard import charts, formats, loading, presentation, shell, tables, tiles
 from queries import kpi
 
-f = ui.current_filter()
-ui.page_header(
+f = shell.current_filter()
+shell.page_header(
     "Model quality",
     "Drift alerts = drift results with score > threshold; data-quality pass rate = checks "
     "passed / checks run (a warning is not a pass); validation coverage = production models "
     "whose current version has a passed post-deployment validation / production models.",
-    "model-quality",
+    presentation.QUALITY,
 )
-st.caption(ui.window_caption(f))
+st.caption(shell.window_caption(f))
 
 # --- KPI tiles --------------------------------------------------------------------------
-TILES = [
-    ui.Tile("Drift alerts", "drift_alerts", ui.count, False),
-    ui.Tile("Drift results", "drift_results", ui.count, None,
-            help="Drift measurements taken in the period (alerts are those above threshold)."),
-    ui.Tile("Data-quality pass rate", "pass_rate", ui.pct, as_points=True,
-            help="Checks with status pass / all checks run in the period."),
-    ui.Tile("Checks failed", "failed", ui.count, False),
-    ui.Tile("Checks warned", "warned", ui.count, False),
-    ui.Tile("Validation coverage", "validation_coverage", ui.pct, as_points=True,
-            help="Production models whose version live at the period's end has a passed "
-                 "post-deployment validation / production models."),
-]
+TILES = [tiles.Tile(kpi_name) for kpi_name in (
+    "drift_alerts", "drift_results", "pass_rate", "failed", "warned", "validation_coverage")]
 
 
 # Everything the page draws, fetched together: the queries not cached yet run side by side.
 SHOWN = 500  # failing checks listed
-(quality_now, coverage_now, quality_before, coverage_before, drift, quality_by_model,
- quality_by_team, failing, coverage_by_team, coverage_by_model) = state.load_many(
-    (kpi.data_quality, f, {"by": "all"}),
-    (kpi.validation_coverage, f, {"by": "all"}),
-    (kpi.data_quality, f.previous(), {"by": "all"}),
-    (kpi.validation_coverage, f.previous(), {"by": "all"}),
-    (kpi.drift_alerts, f, {}),
-    (kpi.data_quality, f, {"by": "model"}),
-    (kpi.data_quality, f, {"by": "team"}),
-    (kpi.failing_checks, f, {"limit": SHOWN}),
-    (kpi.validation_coverage, f, {"by": "team"}),
-    (kpi.validation_coverage, f, {"by": "model"}),
+data = loading.load_many(
+    quality_now=(kpi.data_quality, f, {"by": "all"}),
+    coverage_now=(kpi.validation_coverage, f, {"by": "all"}),
+    quality_before=(kpi.data_quality, f.previous(), {"by": "all"}),
+    coverage_before=(kpi.validation_coverage, f.previous(), {"by": "all"}),
+    drift=(kpi.drift_alerts, f, {}),
+    quality_by_model=(kpi.data_quality, f, {"by": "model"}),
+    quality_by_team=(kpi.data_quality, f, {"by": "team"}),
+    failing=(kpi.failing_checks, f, {"limit": SHOWN}),
+    coverage_by_team=(kpi.validation_coverage, f, {"by": "team"}),
+    coverage_by_model=(kpi.validation_coverage, f, {"by": "model"}),
 )
 # The data-quality and validation-coverage rows of the scope, side by side.
-now = {**ui.first_row(quality_now), **ui.first_row(coverage_now)}
-before = {**ui.first_row(quality_before), **ui.first_row(coverage_before)}
+now = {**tiles.first_row(data.quality_now), **tiles.first_row(data.coverage_now)}
+before = {**tiles.first_row(data.quality_before), **tiles.first_row(data.coverage_before)}
 if not now.get("checks") and not now.get("drift_results") and not now.get("production_models"):
-    ui.empty_state("No drift results, data-quality checks or production models for these "
+    shell.empty_state("No drift results, data-quality checks or production models for these "
                    "filters in this period. Widen the period or the filters, or load drift, "
                    "data_quality and validations (see the Data page).")
-ui.kpi_tiles(TILES, now, before, per_row=3)
+tiles.kpi_tiles(TILES, now, before, per_row=3)
 
 # --- drift ------------------------------------------------------------------------------
 st.subheader("Drift alerts by model and feature")
-if drift.height == 0:
-    ui.empty_state("No drift alert in this period: no feature's drift score went above its "
+if data.drift.height == 0:
+    shell.empty_state("No drift alert in this period: no feature's drift score went above its "
                    "threshold for the filtered models.")
 else:
     TOP = 20
     ranked = None
-    if drift.select("model_id").n_unique() > TOP:
-        ranked = (quality_by_model
+    if data.drift.select("model_id").n_unique() > TOP:
+        ranked = (data.quality_by_model
                   .sort("drift_alerts", descending=True).head(TOP)
                   .select(pl.col("group_id").alias("model_id")))
-    shown = drift if ranked is None else drift.join(ranked, on="model_id", how="semi")
-    fig = ui.figure(
+    shown = data.drift if ranked is None else data.drift.join(ranked, on="model_id", how="semi")
+    fig = charts.figure(
         "Drift alerts per model, one segment per feature"
         + ("" if ranked is None else f" (the {TOP} models with the most)"),
         "", "alerts (score > threshold)",
@@ -85,70 +74,66 @@ else:
     fig.update_layout(barmode="stack", hovermode="closest", showlegend=False,
                       uniformtext={"minsize": 9, "mode": "hide"})
     fig.update_yaxes(categoryorder="total ascending")
-    ui.plot(fig, key="model_quality_drift_chart")
-    ui.table(ui.with_detail_link(drift).select(
+    charts.plot(fig, key="model_quality_drift_chart")
+    tables.table(tables.with_detail_link(data.drift).select(
         "model", "feature", "team", "alerts", "results", "max_score", "latest_method",
         "latest_score", "latest_threshold", "first_alert_at", "last_alert_at", "detail"),
-        {"alerts": "int", "results": "int", "max_score": "float", "latest_score": "float",
-         "latest_threshold": "float", "first_alert_at": "dt", "last_alert_at": "dt",
-         "detail": "link"},
-        {"results": "drift results", "max_score": "highest score",
-         "latest_method": "method", "latest_threshold": "threshold"},
-        height=360, key="model_quality_drift_table")
+                 {"results": "drift results", "max_score": "highest score",
+                  "latest_method": "method", "latest_threshold": "threshold"},
+                 height=360,
+                 key="model_quality_drift_table")
     st.caption("PSI reference: below 0.1 no significant shift, 0.1–0.25 moderate, above 0.25 "
                "significant. Latest = the most recent result for the feature in the period.")
 
 # --- data quality -----------------------------------------------------------------------
 st.subheader("Data-quality pass rate")
-by_team = quality_by_team.filter(pl.col("checks") > 0)
+by_team = data.quality_by_team.filter(pl.col("checks") > 0)
 if by_team.height == 0:
-    ui.empty_state("No data-quality check ran for the filtered models in this period.")
+    shell.empty_state("No data-quality check ran for the filtered models in this period.")
 else:
     bars = by_team.sort("pass_rate", descending=True)
-    fig = ui.figure("Data-quality pass rate by team", "", "checks passed / checks run",
+    fig = charts.figure("Data-quality pass rate by team", "", "checks passed / checks run",
                     height=max(260, 60 + 28 * bars.height))
     # Dots, not bars: pass rates sit close to 100%, and a bar axis must start at 0.
     fig.add_scatter(x=bars["pass_rate"], y=bars["group_name"], mode="markers+text",
                     name="pass rate", marker={"size": 11, "color": "#2563eb"},
-                    text=[ui.pct(r, 1) for r in bars["pass_rate"]], textposition="middle right",
+                    text=[formats.pct(r, 1) for r in bars["pass_rate"]], textposition="middle right",
                     customdata=bars.select("passed", "checks", "warned", "failed").to_numpy(),
                     hovertemplate="%{x:.1%} — %{customdata[0]:,} of %{customdata[1]:,} "
                                   "passed, %{customdata[2]:,} warned, %{customdata[3]:,} "
                                   "failed<extra>%{y}</extra>")
     fig.update_layout(hovermode="closest", showlegend=False)
     fig.update_xaxes(tickformat=".0%")
-    ui.plot(fig, key="model_quality_dq_chart")
+    charts.plot(fig, key="model_quality_dq_chart")
 
-    per_model = quality_by_model.filter(pl.col("checks") > 0)
-    ui.table(ui.with_detail_link(per_model, "group_id").select(
+    per_model = data.quality_by_model.filter(pl.col("checks") > 0)
+    tables.table(tables.with_detail_link(per_model, "group_id").select(
         "group_name", "checks", "passed", "warned", "failed", "pass_rate", "drift_alerts",
         "detail").sort("pass_rate", nulls_last=True),
-        {"checks": "int", "passed": "int", "warned": "int", "failed": "int",
-         "pass_rate": "pct", "drift_alerts": "int", "detail": "link"},
-        {"group_name": "model", "pass_rate": "pass rate"},
-        height=320, key="model_quality_dq_table")
+                 {"group_name": "model"},
+                 height=320,
+                 key="model_quality_dq_table")
 
 st.subheader("Failing checks")
-if failing.height == 0:
-    ui.empty_state("Every data-quality check run in this period passed (or none ran).")
+if data.failing.height == 0:
+    shell.empty_state("Every data-quality check run in this period passed (or none ran).")
 else:
     st.caption("Checks that did not pass: failures first, then warnings, newest first, "
                f"with how many rows failed (at most {SHOWN}; the totals are in the table "
                "above).")
-    ui.table(ui.with_detail_link(failing).select(
+    tables.table(tables.with_detail_link(data.failing).select(
         "status", "run_at", "model", "pipeline", "check_name", "rows_checked", "rows_failed",
         "failed_row_fraction", "team", "detail"),
-        {"run_at": "dt", "rows_checked": "int", "rows_failed": "int",
-         "failed_row_fraction": "pct", "detail": "link"},
-        {"check_name": "check", "failed_row_fraction": "rows failed (share)"},
-        height=360, key="model_quality_failing_table")
+                 {"check_name": "check", "failed_row_fraction": "rows failed (share)"},
+                 height=360,
+                 key="model_quality_failing_table")
 
 # --- validation coverage ----------------------------------------------------------------
 st.subheader("Validation coverage")
-coverage = coverage_by_team.filter(
+coverage = data.coverage_by_team.filter(
     pl.col("production_models") > 0)
 if coverage.height == 0:
-    ui.empty_state("None of the filtered models is in production, so validation coverage is "
+    shell.empty_state("None of the filtered models is in production, so validation coverage is "
                    "not defined.")
 else:
     st.caption("As of the end of the period: a production model is covered when the version "
@@ -156,7 +141,7 @@ else:
     left, right = st.columns([3, 2])
     with left:
         bars = coverage.sort("validation_coverage", descending=True)
-        fig = ui.figure("Validation coverage by team", "", "covered / production models",
+        fig = charts.figure("Validation coverage by team", "", "covered / production models",
                         height=max(260, 60 + 28 * bars.height))
         fig.add_bar(x=bars["validation_coverage"], y=bars["group_name"], orientation="h",
                     customdata=bars.select("covered_models", "production_models").to_numpy(),
@@ -164,23 +149,20 @@ else:
                                   "production models<extra>%{y}</extra>")
         fig.update_layout(hovermode="closest", showlegend=False)
         fig.update_xaxes(tickformat=".0%", range=[0, 1.05])
-        ui.plot(fig, key="model_quality_coverage_chart")
+        charts.plot(fig, key="model_quality_coverage_chart")
     with right:
-        ui.table(coverage.select("group_name", "production_models",
+        tables.table(coverage.select("group_name", "production_models",
                                  "deployed_production_models", "covered_models",
                                  "validation_coverage"),
-                 {"production_models": "int", "deployed_production_models": "int",
-                  "covered_models": "int", "validation_coverage": "pct"},
-                 {"group_name": "team", "deployed_production_models": "with a live version",
-                  "covered_models": "covered", "validation_coverage": "coverage"},
-                 key="model_quality_coverage_table")
-    uncovered = coverage_by_model.filter(
+                     {"group_name": "team", "deployed_production_models": "with a live version",
+                      "covered_models": "covered"},
+                     key="model_quality_coverage_table")
+    uncovered = data.coverage_by_model.filter(
         (pl.col("production_models") > 0) & (pl.col("covered_models") == 0))
     if uncovered.height:
         st.markdown("**Production models without a passed post-deployment validation**")
-        ui.table(ui.with_detail_link(uncovered, "group_id").select(
+        tables.table(tables.with_detail_link(uncovered, "group_id").select(
             "group_name", pl.col("deployed_production_models") > 0, "detail"),
-            {"detail": "link"},
-            {"group_name": "model",
-             "deployed_production_models": "has a live production version"},
-            key="model_quality_uncovered_table")
+                     {"group_name": "model",
+                      "deployed_production_models": "has a live production version"},
+                     key="model_quality_uncovered_table")

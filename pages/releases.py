@@ -6,83 +6,58 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import streamlit as st
 
-from pages import state, ui
+from dashboard import charts, formats, loading, presentation, shell, tables, tiles
 from queries import kpi
 
-f = ui.current_filter()
-ui.page_header(
+f = shell.current_filter()
+shell.page_header(
     "Releases",
     "DORA four keys over production deployments: frequency = deployments / days; lead time "
     "= median(deployed - committed) of successful ones; change failure rate = failed "
     "changes (failed, rolled back or named by an incident) / deployments; recovery time = "
     "median(resolved - started) of deployment-caused incidents.",
-    "releases-dora-four-keys-dora-dora-team-fourkeys",
+    presentation.RELEASES,
 )
-st.caption(ui.window_caption(f))
-
-# The moment "Which version was live" looks at (its pickers are at the bottom of the page).
-now = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)
-end = min(f.end, now)
-# Follow the window: when its end moves, the picker moves with it (a choice the reader
-# made stays until then, or until they leave the page, which drops the widgets' state).
-if (st.session_state.get("releases_at_default") != end
-        or "releases_at_date" not in st.session_state
-        or "releases_at_time" not in st.session_state):
-    st.session_state["releases_at_default"] = end
-    st.session_state["releases_at_date"] = end.date()
-    st.session_state["releases_at_time"] = end.time()
-at = datetime.combine(st.session_state["releases_at_date"],
-                      st.session_state["releases_at_time"])
+st.caption(shell.window_caption(f))
 
 # Everything the page draws, fetched together: the queries not cached yet run side by side.
-current, previous, teams, log, live = state.load_many(
-    (kpi.dora, f, {"by": "all"}),
-    (kpi.dora, f.previous(), {"by": "all"}),
-    (kpi.dora, f, {"by": "team"}),
-    (kpi.deployment_log, f, {}),
-    (kpi.live_versions, f, {"at": at}),
+data = loading.load_many(
+    current=(kpi.dora, f, {"by": "all"}),
+    previous=(kpi.dora, f.previous(), {"by": "all"}),
+    teams=(kpi.dora, f, {"by": "team"}),
+    log=(kpi.deployment_log, f, {}),
 )
 
 # --- headline ---------------------------------------------------------------------------
-current, previous = ui.first_row(current), ui.first_row(previous)
+current, previous = tiles.first_row(data.current), tiles.first_row(data.previous)
 # Throughput on the first row, stability on the second (DORA's two pairs), each ratio
 # beside the count it is taken from.
 TILES = [
-    ui.Tile("Production deployments", "deployments", ui.count, None,
-            help=f"Every production attempt (succeeded, failed, rolled back) in the "
-                 f"{ui.count(current.get('days'))} days of the period."),
-    ui.Tile("Deployments per week", "deployments_per_week", ui.ratio, None,
-            help="Deployment frequency: deployments / days in the period × 7."),
-    ui.Tile("Lead time for changes", "lead_time_median_minutes", ui.minutes, False,
-            help=f"Median commit-to-production time over the "
-                 f"{current.get('lead_time_deployments', 0)} successful deployments that "
-                 "record a commit time."),
-    ui.Tile("Failed changes", "failed_changes", ui.count, False,
-            help="Production deployments that failed, were rolled back, or that an "
-                 "incident names as its cause."),
-    ui.Tile("Change failure rate", "change_failure_rate", ui.pct, False, as_points=True,
-            help=f"{current.get('failed_changes', 0)} failed changes of "
-                 f"{current.get('deployments', 0)} production deployments."),
-    ui.Tile("Failed deployment recovery time", "recovery_time_median_minutes", ui.minutes,
-            False,
-            help=f"Median start-to-resolution time over the "
-                 f"{current.get('recovered_incidents', 0)} deployment-caused incidents "
-                 "resolved in the period."),
+    tiles.Tile("deployments", f"{formats.count(current.get('days'))} days in the period."),
+    tiles.Tile("deployments_per_week"),
+    tiles.Tile("lead_time_median_minutes",
+               f"Over {current.get('lead_time_deployments', 0)} deployments."),
+    tiles.Tile("failed_changes"),
+    tiles.Tile("change_failure_rate", f"{current.get('failed_changes', 0)} failed changes of "
+                                      f"{current.get('deployments', 0)} deployments."),
+    tiles.Tile("recovery_time_median_minutes",
+               f"Over {current.get('recovered_incidents', 0)} incidents."),
 ]
 if not current.get("deployments") and not current.get("recovered_incidents"):
-    ui.empty_state("No production deployment of the filtered models in this period. Widen "
+    shell.empty_state("No production deployment of the filtered models in this period. Widen "
                    "the period or the filters, or load deployments (see the Data page).")
-ui.kpi_tiles(TILES, current, previous, per_row=3)
+tiles.kpi_tiles(TILES, current, previous, per_row=3)
 
 # --- per team ---------------------------------------------------------------------------
 st.subheader("Four keys per team")
+teams = data.teams
 if teams.height == 0 or not teams["deployments"].sum():
-    ui.empty_state("No team deployed to production in this period, so there are no four "
+    shell.empty_state("No team deployed to production in this period, so there are no four "
                    "keys to compare.")
 else:
     teams = teams.sort(["deployments", "group_name"], descending=[True, False])
     shipped = teams.filter(pl.col("deployments") > 0)
-    fig = ui.figure("Production deployments per team · red = failed changes",
+    fig = charts.figure("Production deployments per team · red = failed changes",
                     "deployments", height=380)
     fig.add_bar(x=shipped["group_name"], y=shipped["deployments"], name="deployments",
                 marker_color="#93c5fd",
@@ -93,73 +68,78 @@ else:
                 marker_color="#dc2626",
                 hovertemplate="%{x}<br>%{y} failed changes<extra></extra>")
     fig.update_layout(barmode="overlay", hovermode="closest")
-    ui.plot(fig, key="releases_teams_chart")
+    charts.plot(fig, key="releases_teams_chart")
     st.caption("Each ratio sits beside its counts. Teams that did not deploy have empty "
                "ratios, not zero.")
-    ui.table(
-        teams.select(
+    tables.table(teams.select(
             "group_name", "deployments", "deployments_per_week", "failed_changes",
             "change_failure_rate", "lead_time_median_minutes", "lead_time_deployments",
             "recovery_time_median_minutes", "recovered_incidents"),
-        {"deployments": "int", "deployments_per_week": "float", "failed_changes": "int",
-         "change_failure_rate": "pct", "lead_time_median_minutes": "min",
-         "lead_time_deployments": "int", "recovery_time_median_minutes": "min",
-         "recovered_incidents": "int"},
-        labels={"group_name": "team", "deployments_per_week": "per week",
-                "lead_time_median_minutes": "lead time (median)",
-                "lead_time_deployments": "deployments with commit time",
-                "recovery_time_median_minutes": "recovery time (median)",
-                "recovered_incidents": "deployment incidents resolved"},
-        key="releases_teams_table")
+                 {"group_name": "team", "lead_time_deployments": "deployments with commit time",
+                  "recovered_incidents": "deployment incidents resolved"},
+                 key="releases_teams_table")
 
 # --- deployment log ---------------------------------------------------------------------
 st.subheader("Deployment log")
-if log.height == 0:
-    ui.empty_state("No deployment (in any environment) of the filtered models in this "
+if data.log.height == 0:
+    shell.empty_state("No deployment (in any environment) of the filtered models in this "
                    "period.")
 else:
-    environments = sorted(log["environment"].unique().to_list())
+    environments = sorted(data.log["environment"].unique().to_list())
     default = ["production"] if "production" in environments else environments
     picked = st.pills("Environments", environments, selection_mode="multi", default=default,
                       key="releases_environments") or environments
-    shown = log.filter(pl.col("environment").is_in(picked))
+    shown = data.log.filter(pl.col("environment").is_in(picked))
     st.caption(f"{shown.height} deployments, newest first. A failed change (production "
                "only) failed, was rolled back, or is named by an incident; lead time is "
                "commit to deployment.")
-    ui.table(
-        ui.with_detail_link(shown).select(
+    tables.table(tables.with_detail_link(shown).select(
             "deployed_at", "model", "team", "version", "environment", "outcome",
             "failed_change", "incidents", "approved_by", "change_ticket",
             "lead_time_minutes", "committed_at", "deployment_id", "detail"),
-        {"deployed_at": "dt", "committed_at": "dt", "lead_time_minutes": "min",
-         "incidents": "int", "detail": "link"},
-        labels={"failed_change": "failed change", "incidents": "incidents naming it",
-                "approved_by": "approver", "change_ticket": "ticket",
-                "lead_time_minutes": "lead time", "deployment_id": "deployment",
-                "detail": "model detail"},
+        {"incidents": "incidents naming it", "approved_by": "approver",
+         "change_ticket": "ticket", "deployment_id": "deployment", "detail": "model detail"},
         height=420, key="releases_log_table")
 
 # --- live at a moment -------------------------------------------------------------------
-st.subheader("Which version was live in production")
-left, right, _ = st.columns([1, 1, 2])
-# Keyed on the state `at` and `live` were taken from above, so they show that moment.
-left.date_input("Date (UTC)", key="releases_at_date", max_value=now.date())
-right.time_input("Time (UTC)", key="releases_at_time", step=timedelta(minutes=15))
-if live.height == 0:
-    ui.empty_state(f"No filtered model had a successful production deployment at or before "
-                   f"{at:%d %b %Y %H:%M} UTC.")
-else:
-    st.caption(f"{live.height} models live at {at:%d %b %Y %H:%M} UTC: each model's latest "
-               "successful production deployment at or before that moment, with the "
-               "registry record of its version.")
-    ui.table(
-        ui.with_detail_link(live).select(
-            "model", "team", "lifecycle_stage", "version", "deployed_at", "deployment_id",
-            "approved_by", "change_ticket", "registered_at", "code_commit",
-            "artifact_sha256", "artifact_uri", "training_data_ref", "detail"),
-        {"deployed_at": "dt", "registered_at": "dt", "detail": "link"},
-        labels={"lifecycle_stage": "stage today", "deployment_id": "deployment",
-                "approved_by": "approver", "change_ticket": "ticket",
-                "artifact_sha256": "artifact sha256", "training_data_ref": "training data",
-                "detail": "model detail"},
-        height=420, key="releases_live_table")
+@st.fragment
+def live_at_a_moment(f) -> None:
+    """The section with its own control: picking a moment reruns only this section."""
+    st.subheader("Which version was live in production")
+    # The moment the pickers start at: the window's end, or now if the window runs on into
+    # the present. Follow the window: when its end moves, the pickers move with it (a choice
+    # the reader made stays until then, or until they leave the page, which drops the
+    # widgets' state).
+    now = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)
+    end = min(f.end, now)
+    if (st.session_state.get("releases_at_default") != end
+            or "releases_at_date" not in st.session_state
+            or "releases_at_time" not in st.session_state):
+        st.session_state["releases_at_default"] = end
+        st.session_state["releases_at_date"] = end.date()
+        st.session_state["releases_at_time"] = end.time()
+    left, right, _ = st.columns([1, 1, 2])
+    picked_date = left.date_input("Date (UTC)", key="releases_at_date", max_value=now.date())
+    picked_time = right.time_input("Time (UTC)", key="releases_at_time",
+                                   step=timedelta(minutes=15))
+    at = datetime.combine(picked_date, picked_time)
+    live = loading.load(kpi.live_versions, f, at=at)
+    if live.height == 0:
+        shell.empty_state(f"No filtered model had a successful production deployment at or before "
+                       f"{at:%d %b %Y %H:%M} UTC.")
+    else:
+        st.caption(f"{live.height} models live at {at:%d %b %Y %H:%M} UTC: each model's latest "
+                   "successful production deployment at or before that moment, with the "
+                   "registry record of its version.")
+        tables.table(tables.with_detail_link(live).select(
+                "model", "team", "lifecycle_stage", "version", "deployed_at", "deployment_id",
+                "approved_by", "change_ticket", "registered_at", "code_commit",
+                "artifact_sha256", "artifact_uri", "training_data_ref", "detail"),
+                     {"lifecycle_stage": "stage today", "deployment_id": "deployment",
+                      "approved_by": "approver", "change_ticket": "ticket",
+                      "training_data_ref": "training data", "detail": "model detail"},
+                     height=420,
+                     key="releases_live_table")
+
+
+live_at_a_moment(f)

@@ -6,18 +6,18 @@ from datetime import UTC, datetime
 import polars as pl
 import streamlit as st
 
-from pages import state, ui
+from dashboard import charts, formats, loading, presentation, shell, tables, tiles
 from queries import kpi
 
-f = ui.current_filter()
-ui.page_header(
+f = shell.current_filter()
+shell.page_header(
     "Reliability",
     "Availability (1 - errors / requests) and latency p95 (merged histogram) against each "
     "model's SLO; error budget consumed = errors / ((1 - SLO) × requests), summed over "
     "models for a group; burn rate = error rate / (1 - SLO).",
-    "serving",
+    presentation.SERVING,
 )
-st.caption(ui.window_caption(f))
+st.caption(shell.window_caption(f))
 
 # The moment "now" on this page: the window's end, or the current hour if the window runs
 # on into the present. Whole hours, because burn rates use complete hours (and a stable
@@ -26,63 +26,52 @@ now = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
 at = min(f.end, now)
 
 # Everything the page draws, fetched together: the queries not cached yet run side by side.
-series_by = st.session_state.get("reliability_series_by") or "all"  # "Lines for", below
-(current, previous, models, burn, history, series, deployments,
- incidents) = state.load_many(
-    (kpi.serving, f, {"by": "all"}),
-    (kpi.serving, f.previous(), {"by": "all"}),
-    (kpi.serving, f, {"by": "model"}),
-    (kpi.burn_rates, f, {"at": at}),
-    (kpi.slo_compliance_by_month, f, {}),
-    (kpi.serving_series, f, {"by": series_by}),
-    (kpi.deployment_log, f, {}),
-    (kpi.incident_log, f, {}),
+data = loading.load_many(
+    current=(kpi.serving, f, {"by": "all"}),
+    previous=(kpi.serving, f.previous(), {"by": "all"}),
+    models=(kpi.serving, f, {"by": "model"}),
+    burn=(kpi.burn_rates, f, {"at": at}),
+    history=(kpi.slo_compliance_by_month, f, {}),
+    deployments=(kpi.deployment_log, f, {}),
+    incidents=(kpi.incident_log, f, {}),
 )
 
 # --- headline ---------------------------------------------------------------------------
-current, previous = ui.first_row(current), ui.first_row(previous)
+current, previous = tiles.first_row(data.current), tiles.first_row(data.previous)
 served_models = current.get("models_with_requests") or 0
 
 
 def of_served(value) -> str:
     """A count of models "of" the models that served requests: 43/46."""
-    return ui.count(value) if ui.count(value) == "–" else f"{ui.count(value)}/{served_models}"
+    shown = formats.count(value)
+    return shown if shown == "–" else f"{shown}/{served_models}"
 
 
 TILES = [
-    ui.Tile("Availability", "availability", ui.pct, as_points=True,
-            help="1 - errors / requests, summed over the filtered models."),
-    ui.Tile("Budget consumed", "error_budget_consumed", ui.pct, False, as_points=True,
-            help="Errors / allowed errors, where allowed = sum((1 - SLO) × requests) over "
-                 "the models. 100% = the period's budget exactly spent."),
-    ui.Tile("Downtime", "downtime_minutes", ui.minutes, False,
-            help="Downtime-equivalent: (1 - availability) × minutes in the period."),
-    ui.Tile("Latency p95", "latency_p95_ms", ui.ms, False,
-            help="From the merged latency histogram of all filtered models."),
-    ui.Tile("Avail. SLO met", "models_availability_slo_met", of_served,
-            help="Models whose availability met their own SLO, of the models with requests "
-                 "in the period."),
-    ui.Tile("Latency SLO met", "models_latency_slo_met", of_served,
-            help="Models whose p95 was within their own target, of the models with "
-                 "requests in the period."),
+    tiles.Tile("availability"),
+    tiles.Tile("error_budget_consumed"),
+    tiles.Tile("downtime_minutes"),
+    tiles.Tile("latency_p95_ms"),
+    tiles.Tile("models_availability_slo_met", show=of_served),
+    tiles.Tile("models_latency_slo_met", show=of_served),
 ]
 if not current.get("requests"):
-    ui.empty_state("No requests were served by the filtered models in this period, so "
+    shell.empty_state("No requests were served by the filtered models in this period, so "
                    "there is no availability, latency or error budget to show. Widen the "
                    "period or the filters, or load metrics_hourly (see the Data page).")
-ui.kpi_tiles(TILES, current, previous)
+tiles.kpi_tiles(TILES, current, previous)
 
 # --- SLOs per model ---------------------------------------------------------------------
 st.subheader("SLOs per model")
-served = models.filter(pl.col("requests") > 0)
+served = data.models.filter(pl.col("requests") > 0)
 if served.height == 0:
-    ui.empty_state("No model served requests in this period: SLOs are measured on "
+    shell.empty_state("No model served requests in this period: SLOs are measured on "
                    "requests, so there is nothing to compare against the targets.")
 else:
     top = served.sort("error_budget_consumed", descending=True, nulls_last=True).head(25)
     left, right = st.columns(2)
     with left:
-        fig = ui.figure("Error budget consumed per model" + (
+        fig = charts.figure("Error budget consumed per model" + (
                             f" · the {top.height} highest of {served.height}"
                             if served.height > top.height else ""),
                         "", "share of the period's error budget",
@@ -102,10 +91,10 @@ else:
         fig.update_layout(hovermode="closest", showlegend=False)
         fig.update_xaxes(tickformat=".0%")
         fig.update_yaxes(autorange="reversed", title="")
-        ui.plot(fig, key="reliability_budget_chart")
+        charts.plot(fig, key="reliability_budget_chart")
     with right:
         with_latency = served.filter(pl.col("latency_p95_ms").is_not_null())
-        fig = ui.figure("Latency p95 against its SLO · above the line = SLO missed",
+        fig = charts.figure("Latency p95 against its SLO · above the line = SLO missed",
                         "measured p95 (ms)", "p95 target (ms)",
                         height=max(360, 22 * top.height + 110))
         # One trace per verdict: a colour per point would be validated point by point.
@@ -131,9 +120,9 @@ else:
         ticks = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000]
         fig.update_xaxes(type="log", tickvals=ticks)
         fig.update_yaxes(type="log", tickvals=ticks)
-        ui.plot(fig, key="reliability_latency_chart")
+        charts.plot(fig, key="reliability_latency_chart")
 
-    table = ui.with_detail_link(models).select(
+    table = tables.with_detail_link(data.models).select(
         "model", "team", "business_unit", "requests", "errors", "availability",
         "slo_availability", "availability_slo_met", "error_budget_allowed",
         "error_budget_consumed", "error_budget_remaining", "downtime_minutes",
@@ -141,63 +130,50 @@ else:
     ).sort("error_budget_consumed", descending=True, nulls_last=True)
     st.caption("All filtered models, most budget consumed first; a model without requests "
                "has no availability or latency (empty), not 0 or 100%.")
-    ui.table(table, {"requests": "int", "errors": "int", "availability": "pct",
-                     "slo_availability": "pct", "error_budget_allowed": "float",
-                     "error_budget_consumed": "pct", "error_budget_remaining": "pct",
-                     "downtime_minutes": "min", "latency_p95_ms": "ms",
-                     "slo_latency_p95_ms": "ms", "detail": "link"},
-             labels={"slo_availability": "availability SLO",
-                     "availability_slo_met": "availability SLO met",
-                     "latency_p95_ms": "latency p95", "slo_latency_p95_ms": "p95 SLO",
-                     "latency_slo_met": "latency SLO met",
-                     "error_budget_allowed": "allowed errors",
-                     "downtime_minutes": "downtime-equivalent"},
-             height=400, key="reliability_models_table")
+    tables.table(table,
+                 height=400,
+                 key="reliability_models_table")
 
 # --- burn rate --------------------------------------------------------------------------
 st.subheader("Error-budget burn rate now")
 st.caption(
-    f"Burn rate over the 1 h, 6 h, 1 d and 3 d before {at:%d %b %Y %H:%M} UTC (the window's "
-    "end, or the last complete hour). 1 = the budget would last exactly the SLO period. "
-    "Fast burn: 1 h burn rate > 14.4 (2% of a 30-day budget in an hour); slow burn: 6 h and "
-    "1 h > 6. Metrics are hourly, so the last hour stands in for the 5 and 30 minute short "
-    "windows.")
-if burn.height == 0:
-    ui.empty_state("No live model in scope served requests in the three days before this "
+    f"Burn rate over the whole hours 1 h, 2 h, 6 h, 1 d and 3 d before {at:%d %b %Y %H:%M} UTC "
+    "(the window's end, or the last complete hour). 1 = the budget would last exactly the SLO "
+    "period. Fast burn (page): 1 h > 14.4; slow burn (page): 6 h and 1 h > 6 — metrics are "
+    "hourly, so the last whole hour stands in for the 5 and 30 minute short windows. Ticket "
+    "burn: 1 d and 2 h > 3, or 3 d and 6 h > 1.")
+if data.burn.height == 0:
+    shell.empty_state("No live model in scope served requests in the three days before this "
                    "moment, so there is no burn rate.")
 else:
-    fast = burn.filter(pl.col("fast_burn")).height
-    slow = burn.filter(pl.col("slow_burn")).height
-    ui.kpi_tiles([
-        ui.Tile("Fast-burn alerts", "fast", ui.count, False,
-                help="Models whose 1 h burn rate is above 14.4."),
-        ui.Tile("Slow-burn alerts", "slow", ui.count, False,
-                help="Models whose 6 h and 1 h burn rates are above 6."),
-        ui.Tile("Models checked", "checked", ui.count, None),
-    ], {"fast": fast, "slow": slow, "checked": burn.height}, {}, per_row=3)
+    fast = data.burn.filter(pl.col("fast_burn")).height
+    slow = data.burn.filter(pl.col("slow_burn")).height
+    ticket = data.burn.filter(pl.col("ticket_burn")).height
+    tiles.kpi_tiles([tiles.Tile(kpi_name) for kpi_name in (
+        "fast_burn_alerts", "slow_burn_alerts", "ticket_burn_alerts", "models_checked")],
+        {"fast_burn_alerts": fast, "slow_burn_alerts": slow, "ticket_burn_alerts": ticket,
+         "models_checked": data.burn.height},
+        {}, per_row=4)
     alert = (pl.when(pl.col("fast_burn")).then(pl.lit("🔴 fast burn"))
              .when(pl.col("slow_burn")).then(pl.lit("🟠 slow burn"))
+             .when(pl.col("ticket_burn")).then(pl.lit("🟡 ticket burn"))
              .when(pl.col("requests_1h") == 0).then(pl.lit("⚪ no traffic last hour"))
              .otherwise(pl.lit("🟢 ok")))
-    ui.table(
-        burn.with_columns(alert.alias("alert")).select(
-            "alert", "model", "team", "slo_availability",
+    tables.table(
+        data.burn.with_columns(alert.alias("alert")).select(
+            "alert", "ticket_burn", "model", "team", "slo_availability",
             "burn_rate_1h", "errors_1h", "requests_1h",
+            "burn_rate_2h", "errors_2h", "requests_2h",
             "burn_rate_6h", "errors_6h", "requests_6h",
             "burn_rate_1d", "errors_1d", "requests_1d",
             "burn_rate_3d", "errors_3d", "requests_3d"),
-        {"slo_availability": "pct", **{f"burn_rate_{w}": "float" for w in
-                                       ("1h", "6h", "1d", "3d")},
-         **{f"{c}_{w}": "int" for c in ("errors", "requests") for w in
-            ("1h", "6h", "1d", "3d")}},
-        labels={"slo_availability": "availability SLO",
-                **{f"burn_rate_{w}": f"burn rate {w}" for w in ("1h", "6h", "1d", "3d")}},
         height=320, key="reliability_burn_table")
 
 # --- SLO compliance history -------------------------------------------------------------
 st.subheader("SLO compliance month by month")
+history = data.history
 if history.height == 0:
-    ui.empty_state("No serving metrics in this period, so no month has an SLO result.")
+    shell.empty_state("No serving metrics in this period, so no month has an SLO result.")
 else:
     st.caption("Each calendar month is clipped to the selected period (hover shows the days "
                "it covers); pick a longer period for more history. A month met its SLOs "
@@ -230,13 +206,13 @@ else:
             if row is None:
                 return "no metrics"
             return (f"{row['model']} · {row['month_label']} ({row['days']} days)<br>"
-                    f"{row['status']}<br>availability {ui.pct(row['availability'], 3)} "
-                    f"(SLO {ui.pct(row['slo_availability'])})<br>p95 "
-                    f"{ui.ms(row['latency_p95_ms'])} (SLO {ui.ms(row['slo_latency_p95_ms'])})"
-                    f"<br>budget consumed {ui.pct(row['error_budget_consumed'], 1)}")
+                    f"{row['status']}<br>availability {formats.pct(row['availability'], 3)} "
+                    f"(SLO {formats.pct(row['slo_availability'])})<br>p95 "
+                    f"{formats.ms(row['latency_p95_ms'])} (SLO {formats.ms(row['slo_latency_p95_ms'])})"
+                    f"<br>budget consumed {formats.pct(row['error_budget_consumed'], 1)}")
 
         grid = [[cells.get((m, month)) for month in months] for m in names["model_id"]]
-        fig = ui.figure("Models that missed an SLO in at least one month · " + (
+        fig = charts.figure("Models that missed an SLO in at least one month · " + (
                             f"the {missed.height} with most misses of {missed_count}"
                             if missed_count > missed.height else f"{missed_count}"),
                         "", "month", height=max(260, 26 * names.height + 120))
@@ -250,7 +226,7 @@ else:
         fig.update_layout(hovermode="closest")
         fig.update_yaxes(autorange="reversed", title="")
         fig.update_xaxes(type="category")
-        ui.plot(fig, key="reliability_history_chart")
+        charts.plot(fig, key="reliability_history_chart")
         st.caption("Red: both SLOs missed · amber: one missed · green: both met · blank: no "
                    "metrics that month.")
     else:
@@ -259,61 +235,68 @@ else:
                           sort_columns=True).sort("model")
     pivot = pivot.with_columns(pl.col(months).fill_null("no metrics"))
     with st.expander(f"Month-by-month table, all {pivot.height} models"):
-        ui.table(pivot, key="reliability_history_table")
+        tables.table(pivot,
+                     key="reliability_history_table")
 
 # --- serving over time, with what changed -----------------------------------------------
-st.subheader("Serving over time, with deployments and incidents")
-by = st.segmented_control("Lines for", ["all", "team"], default="all",
-                          format_func={"all": "All filtered models", "team": "Each team"}.get,
-                          key="reliability_series_by") or "all"
-series = state.load(kpi.serving_series, f, by=by)  # prefetched above
-if series.height == 0:
-    ui.empty_state("No serving metrics in this period, so there is no time series.")
-else:
-    markers = ui.event_markers(deployments.filter(pl.col("environment") == "production"),
-                               incidents)
-    st.caption("▲ production deployment · ✕ incident start; red: a failed change or a "
-               "sev 1–2 incident. Hover a marker for its id, model and version or severity "
-               f"(with more than {ui.EVENT_MARKERS} events, one marker per day counts them).")
-
-    per_team = by == "team"
-
-    def chart(title: str, y_title: str, column: str, hover: str):
-        """One line per group; with many teams the legend goes to the right and the chart
-        takes the full width, so lines stay readable."""
-        fig = ui.figure(title, y_title, height=460 if per_team else 360)
-        for (name,), group in series.group_by("group_name", maintain_order=True):
-            fig.add_scatter(x=group["day"], y=group[column], name=name if per_team else
-                            "all models", mode="lines" if per_team else "lines+markers",
-                            marker=dict(size=4), hovertemplate=hover)
-        if per_team:
-            fig.update_layout(hovermode="closest", legend=dict(
-                orientation="v", x=1.02, xanchor="left", y=1, yanchor="top"))
-            for trace in fig.data:
-                trace["hovertemplate"] = (f"{trace['name']}<br>%{{x|%a %d %b %Y}}: {hover}"
-                                          "<extra></extra>")
-        return fig
-
-    availability = chart("Availability per day", "availability", "availability", "%{y:.3%}")
-    availability.update_yaxes(tickformat=".2%")
-    budget = chart("Error budget consumed per day (100% = the day's allowance)",
-                   "share of the day's error budget", "error_budget_consumed", "%{y:.1%}")
-    budget.add_hline(y=1, line_dash="dash", line_color="#dc2626")
-    budget.update_yaxes(tickformat=".0%", rangemode="tozero")
-    latency = chart("Latency p95 per day (merged histogram)", "milliseconds",
-                    "latency_p95_ms", "%{y:,.0f} ms")
-    latency.update_yaxes(rangemode="tozero")
-    figures = {"reliability_availability": availability,
-               "reliability_budget_series": budget,
-               "reliability_latency_series": latency}
-    if per_team:
-        for key, fig in figures.items():
-            ui.plot(ui.mark_events(fig, markers), key=key)
+@st.fragment
+def serving_over_time(f, deployments: pl.DataFrame, incidents: pl.DataFrame) -> None:
+    """The section with its own control: choosing "Lines for" reruns only this section."""
+    st.subheader("Serving over time, with deployments and incidents")
+    by = st.segmented_control("Lines for", ["all", "team"], default="all",
+                              format_func={"all": "All filtered models", "team": "Each team"}.get,
+                              key="reliability_series_by") or "all"
+    series = loading.load(kpi.serving_series, f, by=by)
+    if series.height == 0:
+        shell.empty_state("No serving metrics in this period, so there is no time series.")
     else:
-        left, right = st.columns(2)
-        for column, key in ((left, "reliability_availability"),
-                            (right, "reliability_budget_series")):
-            with column:
-                ui.plot(ui.mark_events(figures[key], markers), key=key)
-        ui.plot(ui.mark_events(latency, markers),
-                key="reliability_latency_series")
+        markers = charts.event_markers(deployments.filter(pl.col("environment") == "production"),
+                                   incidents)
+        st.caption("▲ production deployment · ✕ incident start; red: a failed change or a "
+                   "sev 1–2 incident. Hover a marker for its id, model and version or severity "
+                   f"(with more than {charts.EVENT_MARKERS} events, one marker per day counts them).")
+
+        per_team = by == "team"
+
+        def chart(title: str, y_title: str, column: str, hover: str):
+            """One line per group; with many teams the legend goes to the right and the chart
+            takes the full width, so lines stay readable."""
+            fig = charts.figure(title, y_title, height=460 if per_team else 360)
+            for (name,), group in series.group_by("group_name", maintain_order=True):
+                fig.add_scatter(x=group["day"], y=group[column], name=name if per_team else
+                                "all models", mode="lines" if per_team else "lines+markers",
+                                marker=dict(size=4), hovertemplate=hover)
+            if per_team:
+                fig.update_layout(hovermode="closest", legend=dict(
+                    orientation="v", x=1.02, xanchor="left", y=1, yanchor="top"))
+                for trace in fig.data:
+                    trace["hovertemplate"] = (f"{trace['name']}<br>%{{x|%a %d %b %Y}}: {hover}"
+                                              "<extra></extra>")
+            return fig
+
+        availability = chart("Availability per day", "availability", "availability", "%{y:.3%}")
+        availability.update_yaxes(tickformat=".2%")
+        budget = chart("Error budget consumed per day (100% = the day's allowance)",
+                       "share of the day's error budget", "error_budget_consumed", "%{y:.1%}")
+        budget.add_hline(y=1, line_dash="dash", line_color="#dc2626")
+        budget.update_yaxes(tickformat=".0%", rangemode="tozero")
+        latency = chart("Latency p95 per day (merged histogram)", "milliseconds",
+                        "latency_p95_ms", "%{y:,.0f} ms")
+        latency.update_yaxes(rangemode="tozero")
+        figures = {"reliability_availability": availability,
+                   "reliability_budget_series": budget,
+                   "reliability_latency_series": latency}
+        if per_team:
+            for key, fig in figures.items():
+                charts.plot(charts.mark_events(fig, markers), key=key)
+        else:
+            left, right = st.columns(2)
+            for column, key in ((left, "reliability_availability"),
+                                (right, "reliability_budget_series")):
+                with column:
+                    charts.plot(charts.mark_events(figures[key], markers), key=key)
+            charts.plot(charts.mark_events(latency, markers),
+                    key="reliability_latency_series")
+
+
+serving_over_time(f, data.deployments, data.incidents)

@@ -4,7 +4,7 @@
 -- deployment-caused incidents resolved in the window -> median recovery time.
 -- Durations in minutes; medians are the middle value, or the mean of the two middle ones.
 -- Deployments are counted by their own window (deployed_at in [start, end)); a deployment
--- is a failed change once, however many incidents name it. Every production attempt
+-- is a failed change once, however many incidents name it (the deployments_in macro). Every production attempt
 -- (succeeded, failed, rolled_back) counts as a deployment.
 -- One row per group with at least one scoped model (zero counts, empty ratios otherwise).
 -- Parameters: $start, $end, $business_units, $teams, $models,
@@ -15,13 +15,10 @@ WITH g AS (
     SELECT * FROM grouped_models($business_units, $teams, $models, $group_by)
 ), production_deployments AS (
     SELECT g.group_id, d.deployment_id, d.outcome, d.committed_at, d.deployed_at,
-           d.outcome IN ('failed', 'rolled_back')
-               OR d.deployment_id IN (SELECT deployment_id FROM incidents
-                                      WHERE deployment_id IS NOT NULL) AS failed_change
-    FROM deployments d
+           d.failed_change
+    FROM deployments_in($start, $end) d
     JOIN g ON g.model_id = d.model_id
     WHERE d.environment = 'production'
-      AND d.deployed_at >= $start AND d.deployed_at < $end
 ), deployment_keys AS (
     SELECT group_id,
            count(*) AS deployments,

@@ -11,15 +11,33 @@ at DuckDB's speed, not Python's.
 
 from __future__ import annotations
 
+import csv
+import errno
 import hashlib
+import io
 import json
+import os
 import re
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
-from queries.schema import LATENCY_BUCKETS, LOAD_ORDER, SQL_TYPES, Column, Entity
+from queries.schema import (
+    EARLIEST,
+    END,
+    LATENCY_BUCKETS,
+    LATEST_DAY,
+    LOAD_ORDER,
+    MAX_TEXT,
+    SQL_TYPES,
+    Column,
+    Entity,
+)
 from queries.schema import entity as get_entity
 
 LINE = "__line"
@@ -32,9 +50,28 @@ ROW_AS_READ = "__row_as_read"
 MAX_REASONS = 5
 READABLE = (".csv", ".parquet", ".jsonl", ".ndjson")
 
+# Limits on a file as a whole (DATA_CONTRACT.md, "Bounds"); a file past one is rejected
+# before the write lock is taken, so a hostile file cannot hold the warehouse for minutes.
+MAX_EXTRA_COLUMNS = 100  # unknown columns accepted beside the entity's own
+MAX_HEADER_BYTES = 64 * 1024  # a CSV header line longer than this is not a real export
+MAX_JSON_DEPTH = 64  # nesting of one JSON Lines record (objects and arrays)
+# Messages stored in the load log and printed (rejections, warnings, reasons) are one line
+# of at most this many characters.
+MAX_MESSAGE = 500
+
 
 class RejectedFile(Exception):
     """The whole file is refused (unreadable, unknown entity, missing column); nothing loads."""
+
+
+class WarehouseWriteError(Exception):
+    """Writing a load to the warehouse failed (a full disk, an I/O error); the load's
+    transaction was rolled back, so the warehouse holds what it held before the file."""
+
+
+# What can go wrong while one file is written: ingest_files reports these per file and
+# goes on with the next file.
+WRITE_ERRORS = (duckdb.Error, OSError, WarehouseWriteError)
 
 
 @dataclass
@@ -54,10 +91,11 @@ class LoadResult:
     skipped: int = 0  # records an importer counted and left out (not about a model)
 
     def summary(self) -> str:
+        file = one_line(self.file, limit=None)
         if self.status == "rejected":
-            return f"{self.file}: REJECTED, nothing loaded: {self.message}"
+            return f"{file}: REJECTED, nothing loaded: {one_line(self.message)}"
         return (
-            f"{self.file} -> {self.entity}: read {self.read}, inserted {self.inserted}, "
+            f"{file} -> {self.entity}: read {self.read}, inserted {self.inserted}, "
             f"updated {self.updated}, unchanged {self.unchanged}, "
             f"quarantined {self.quarantined}"
         )
@@ -70,31 +108,135 @@ def entity_from_path(path: str | Path) -> str:
 
 # --- reading files ----------------------------------------------------------------------
 
-def read_file(path: Path) -> pl.DataFrame:
-    """The file as read, one column per header plus its line (row) number in `__line`."""
+def read_file(path: Path, max_columns: int | None = None) -> pl.DataFrame:
+    """The file as read, one column per header plus its line (row) number in `__line`.
+
+    Only a regular file is read (after following links): a FIFO or a device such as
+    /dev/zero would block or never end. A JSON Lines file with more than `max_columns`
+    distinct keys is rejected as soon as that is seen.
+    """
+    suffix = _suffix(path)
+    with _regular_file(path) as (_handle, source):
+        return _read(source, suffix, max_columns)
+
+
+def _suffix(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in READABLE:
         raise RejectedFile(f"unsupported file type {suffix!r} (use .csv, .parquet or .jsonl)")
+    return suffix
+
+
+_FILE_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+               (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+               (stat.S_ISSOCK, "a socket"))
+
+
+@contextmanager
+def _regular_file(path: Path) -> Iterator[tuple[io.BufferedReader, str]]:
+    """The open file and a path that names exactly that open file, once it is known to be
+    a regular file; rejected otherwise.
+
+    The type is read with stat before the file is opened (opening a FIFO would wait for a
+    writer), the file is opened non-blocking, and the open descriptor is checked again, so
+    a path swapped for a FIFO in between cannot hang the load. Readers get /dev/fd/N (the
+    descriptor itself), not the path, so they read the file that was checked.
+    """
+    try:
+        before = os.stat(path)  # follows symbolic links
+    except OSError as error:
+        raise RejectedFile(f"cannot read the file: {error.strerror}") from error
+    _require_regular(before)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as error:
+        raise RejectedFile(f"cannot read the file: {error.strerror}") from error
+    with open(fd, "rb", closefd=True) as handle:
+        opened = os.fstat(fd)
+        _require_regular(opened)
+        if (opened.st_dev, opened.st_ino) != (before.st_dev, before.st_ino):
+            raise RejectedFile("the file was replaced while it was being opened")
+        by_fd = f"/dev/fd/{fd}"
+        yield handle, by_fd if os.path.exists(by_fd) else str(path)
+
+
+def _require_regular(st: os.stat_result) -> None:
+    if not stat.S_ISREG(st.st_mode):
+        kind = next((name for test, name in _FILE_KINDS if test(st.st_mode)), "not a file")
+        raise RejectedFile(f"not a regular file ({kind}); only regular files are read")
+
+
+def _read(source: str, suffix: str, max_columns: int | None) -> pl.DataFrame:
     try:
         if suffix == ".csv":
             frame = pl.read_csv(
-                path, infer_schema=False, encoding="utf8-lossy", raise_if_empty=False,
+                source, infer_schema=False, encoding="utf8-lossy", raise_if_empty=False,
                 truncate_ragged_lines=True, row_index_name=LINE, row_index_offset=2,
             )
-            return frame.rename({c: c.strip().lstrip("\ufeff") for c in frame.columns})
+            return frame.rename({c: _header_name(c) for c in frame.columns})
         if suffix == ".parquet":
-            return pl.read_parquet(path, row_index_name=LINE, row_index_offset=1)
-        return _read_jsonl(path)
+            return pl.read_parquet(source, row_index_name=LINE, row_index_offset=1)
+        return _read_jsonl(source, max_columns)
     except RejectedFile:
         raise
     except (OSError, pl.exceptions.PolarsError, ValueError) as error:
         raise RejectedFile(f"cannot read the file: {_first_line(error)}") from error
 
 
-def _read_jsonl(path: Path) -> pl.DataFrame:
-    """JSON Lines, each value kept as text; a line that is not a JSON object is quarantined."""
+def _header_name(name: str) -> str:
+    return name.strip().lstrip("\ufeff")
+
+
+def _check_columns(handle: io.BufferedReader, source: str, suffix: str, spec: Entity) -> None:
+    """Reject a file whose header repeats a column or has far more columns than the entity,
+    from the header alone (the rows are not parsed)."""
+    limit = len(spec.columns) + MAX_EXTRA_COLUMNS
+    too_many = (f"more than the {limit} accepted for {spec.name} (its {len(spec.columns)}"
+                f" columns and at most {MAX_EXTRA_COLUMNS} unknown ones)")
+    if suffix == ".parquet":
+        try:
+            names = list(pl.read_parquet_schema(source))
+        except (OSError, pl.exceptions.PolarsError, ValueError) as error:
+            raise RejectedFile(f"cannot read the file: {_first_line(error)}") from error
+        if len(names) > limit:
+            raise RejectedFile(f"{len(names)} columns, {too_many}")
+        return
+    if suffix != ".csv":
+        return  # JSON Lines: keys are counted while reading (_read_jsonl)
+    head = handle.read(MAX_HEADER_BYTES + 1)
+    handle.seek(0)
+    text = head.decode("utf-8", errors="replace")
+    end = text.find("\n")
+    if end < 0 and len(head) > MAX_HEADER_BYTES:
+        at_least = text.count(",") + 1
+        if at_least > limit:
+            raise RejectedFile(f"at least {at_least} columns, {too_many}")
+        raise RejectedFile(f"the header line is longer than {MAX_HEADER_BYTES} bytes")
+    line = text if end < 0 else text[:end]
+    try:
+        fields = next(csv.reader(io.StringIO(line)), [])
+    except csv.Error:  # e.g. a bare carriage return inside a name: count what is there
+        fields = line.split(",")
+    names = [_header_name(n) for n in fields]
+    if len(names) > limit:
+        raise RejectedFile(f"{len(names)} columns, {too_many}")
+    seen: dict[str, int] = {}
+    for number, name in enumerate(names, start=1):
+        if name and name in seen:
+            raise RejectedFile(f"column {name!r} appears more than once in the header"
+                               f" (columns {seen[name]} and {number})")
+        seen[name] = number
+
+
+def _read_jsonl(source: str, max_columns: int | None = None) -> pl.DataFrame:
+    """JSON Lines, each value kept as text; a line that is not a JSON object is quarantined.
+
+    A record nested deeper than MAX_JSON_DEPTH, or more distinct keys than `max_columns`,
+    rejects the file.
+    """
     records, lines, errors = [], [], []
-    with open(path, "rb") as handle:
+    seen: dict[str, None] = {}
+    with open(source, "rb") as handle:
         for number, raw in enumerate(handle, start=1):
             text = raw.decode("utf-8", errors="replace").strip().lstrip("\ufeff")
             if not text:
@@ -106,15 +248,43 @@ def _read_jsonl(path: Path) -> pl.DataFrame:
                     error, record = "line is not a JSON object", {}
             except json.JSONDecodeError as exc:
                 error, record = f"not valid JSON ({exc.msg})", {}
-            records.append({str(k): _json_text(v) for k, v in record.items()})
+            except RecursionError:
+                raise RejectedFile(
+                    f"line {number}: JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+            if _nesting(record) > MAX_JSON_DEPTH:
+                raise RejectedFile(
+                    f"line {number}: JSON nested deeper than {MAX_JSON_DEPTH} levels")
+            row = {str(k): _json_text(v) for k, v in record.items()}
+            seen.update(dict.fromkeys(row))
+            if max_columns is not None and len(seen) > max_columns:
+                raise RejectedFile(
+                    f"line {number}: {len(seen)} distinct keys so far, more than the"
+                    f" {max_columns} accepted (the entity's columns and at most"
+                    f" {MAX_EXTRA_COLUMNS} unknown ones)")
+            records.append(row)
             lines.append(number)
             errors.append(error)
-    columns = list(dict.fromkeys(k for r in records for k in r))
+    columns = list(seen)
     data = {c: [r.get(c) for r in records] for c in columns}
     data[LINE] = lines
     data[PARSE_ERROR] = errors
     schema = {**{c: pl.String for c in columns}, LINE: pl.Int64, PARSE_ERROR: pl.String}
     return pl.DataFrame(data, schema=schema)
+
+
+def _nesting(record: dict) -> int:
+    """How deep objects and arrays nest in a record (the record itself is 1); iterative,
+    and free for a flat record."""
+    deepest = 1
+    stack = [(v, 2) for v in record.values() if isinstance(v, (dict, list))]
+    while stack:
+        value, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_JSON_DEPTH:
+            break
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((v, depth + 1) for v in children if isinstance(v, (dict, list)))
+    return deepest
 
 
 def _json_text(value) -> str | None:
@@ -132,11 +302,28 @@ def _first_line(error: Exception) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def one_line(text: str | None, limit: int | None = MAX_MESSAGE) -> str:
+    """A message fit for one line of a terminal and the load log: control characters
+    (line breaks, escapes) shown as \\xNN, cut to `limit` characters with an ellipsis."""
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", str(text or ""))
+    if limit is not None and len(text) > limit:
+        text = text[:limit - 1] + "\u2026"
+    return text
+
+
 def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+        return _sha256(handle)
+
+
+def _sha256(handle) -> str:
+    digest = hashlib.sha256()
+    for block in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(block)
+    handle.seek(0)
     return digest.hexdigest()
 
 
@@ -153,15 +340,61 @@ def ingest_files(warehouse: Path, paths: list[Path], entity: str | None = None):
 
     Each file is read and hashed before the write connection opens, and the connection is
     closed after each file, so a dashboard reading the warehouse waits one file at most.
+    A file that cannot be written (a full disk, an I/O error, anything unexpected) is
+    reported as rejected, with its transaction rolled back, and the next file is tried;
+    only a problem with the warehouse as a whole (WarehouseError: locked, too new) stops
+    the run.
     """
-    from queries.warehouse import writing
+    from queries.warehouse import WarehouseError, writing
 
     if not entity:
         paths = sorted(paths, key=_load_order)
     for path in paths:
         name, prepared = _prepare(path, entity)
+        result = None
+        try:
+            with writing(warehouse) as con:
+                result = _load_prepared(con, path, name, prepared)
+        except WarehouseError:
+            raise
+        except WRITE_ERRORS as error:  # one line per file, never a traceback (see the CLI)
+            if result is not None:
+                # The load committed; closing the connection (its checkpoint) failed. The
+                # rows are in the write-ahead log, which the next open replays.
+                result.warnings.append(one_line(
+                    f"the warehouse file was not checkpointed: {write_failure(error)}"))
+            else:
+                result = _not_written(warehouse, path, name, prepared, error)
+        yield result
+
+
+def _not_written(warehouse: Path, path: Path, name: str, prepared, error: Exception):
+    """The result of a file whose load failed while writing; recorded in the load log as
+    rejected if the warehouse can still take that one row."""
+    from queries.warehouse import writing
+
+    result = LoadResult(file=str(path), entity=name)
+    reason = prepared if isinstance(prepared, str) else write_failure(error)
+    try:
         with writing(warehouse) as con:
-            yield _load_prepared(con, path, name, prepared)
+            _reject(con, result, reason)
+    except WRITE_ERRORS as again:  # the disk is still full: say so, keep going
+        result.status, result.message = "rejected", one_line(reason)
+        result.warnings.append(one_line(
+            f"not recorded in the load log: {write_failure(again)}"))
+    return result
+
+
+def write_failure(error: Exception) -> str:
+    """What went wrong while writing, in one line; a full disk in plain words."""
+    text = str(error)
+    if (isinstance(error, OSError) and error.errno == errno.ENOSPC) or (
+            "no space left" in text.lower()):
+        return "cannot write to the warehouse: no space left on the device"
+    if isinstance(error, WarehouseWriteError):
+        return one_line(text)
+    what = "cannot write to the warehouse" if _iswrite_failure(error) else "cannot load"
+    return one_line(f"{what}: {type(error).__name__}: {_first_line(error)}")
 
 
 def _load_order(path: Path):
@@ -170,15 +403,24 @@ def _load_order(path: Path):
 
 
 def _prepare(path: Path, entity: str | None):
-    """(entity, (frame, sha256)) or (entity, the rejection message)."""
+    """(entity, (frame, sha256)) or (entity, the rejection message).
+
+    Everything that can reject a file runs here, before the write lock is taken: the file
+    type, the header (its width, repeated names), the parse.
+    """
     name = entity or entity_from_path(path)
     try:
-        get_entity(name)
-        return name, (read_file(path), file_sha256(path))
+        spec = get_entity(name)
+        suffix = _suffix(path)
+        with _regular_file(path) as (handle, source):
+            _check_columns(handle, source, suffix, spec)
+            sha256 = _sha256(handle)
+            frame = _read(source, suffix, len(spec.columns) + MAX_EXTRA_COLUMNS)
+        return name, (frame, sha256)
     except KeyError as error:
-        return name, error.args[0]
+        return name, one_line(error.args[0])
     except (RejectedFile, OSError) as error:
-        return name, str(error)
+        return name, one_line(str(error))
 
 
 def _load_prepared(con, path: Path, name: str, prepared) -> LoadResult:
@@ -202,7 +444,7 @@ def load_frame(con, entity: str, frame: pl.DataFrame, source: str,
         return _reject(con, result, f"missing required column(s): {', '.join(missing)}")
     unknown = [c for c in frame.columns if c not in spec.column_names and not c.startswith("__")]
     if unknown:
-        result.warnings.append(f"ignored unknown column(s): {', '.join(unknown)}")
+        result.warnings.append(one_line(f"ignored unknown column(s): {', '.join(unknown)}"))
     result.read = frame.height
 
     con.register("_raw", frame)
@@ -214,20 +456,48 @@ def load_frame(con, entity: str, frame: pl.DataFrame, source: str,
             _apply(con, spec, result, source, sha256, frame.columns)
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            # A COMMIT that failed (a full disk) has already ended the transaction, and a
+            # fatal error invalidates the connection: ROLLBACK then raises an error of its
+            # own, which must not hide the one that explains what happened.
+            _quietly(con, "ROLLBACK")
             raise
+    except (duckdb.Error, OSError) as error:
+        if _iswrite_failure(error):
+            raise WarehouseWriteError(write_failure(error)) from error
+        raise
     finally:
-        con.unregister("_raw")
-        con.execute("DROP TABLE IF EXISTS _stage")
-        con.execute("DROP TABLE IF EXISTS _valid")
+        # Temporary objects of this connection; after a fatal error they are gone with it.
+        _quietly(con, "unregister")
+        _quietly(con, "DROP TABLE IF EXISTS _stage")
+        _quietly(con, "DROP TABLE IF EXISTS _valid")
     return result
 
 
+def _quietly(con, statement: str) -> None:
+    try:
+        if statement == "unregister":
+            con.unregister("_raw")
+        else:
+            con.execute(statement)
+    except duckdb.Error:
+        pass
+
+
+def _iswrite_failure(error: Exception) -> bool:
+    """An error of the storage, not of the data: I/O, a full disk, an invalidated database."""
+    return isinstance(error, (OSError, duckdb.IOException, duckdb.FatalException)) or (
+        "no space left" in str(error).lower())
+
+
 def _reject(con, result: LoadResult, message: str) -> LoadResult:
-    result.status, result.message = "rejected", message
+    result.status, result.message = "rejected", one_line(message)
     con.execute("BEGIN")
-    _log(con, result, sha256=None)
-    con.execute("COMMIT")
+    try:
+        _log(con, result, sha256=None)
+        con.execute("COMMIT")
+    except BaseException:
+        _quietly(con, "ROLLBACK")
+        raise
     return result
 
 
@@ -249,7 +519,7 @@ def _apply(con, spec: Entity, result: LoadResult, source: str, sha256: str | Non
     result.quarantined = con.execute(
         "SELECT count(*) FROM _stage WHERE __reason <> ''").fetchall()[0][0]
     result.reasons = [
-        f"line {line}: {reason}" for line, reason in con.execute(
+        one_line(f"line {line}: {reason}") for line, reason in con.execute(
             f"SELECT {line}, s.__reason FROM _stage s JOIN _raw r ON r.{LINE} = s.{LINE}"
             f" WHERE s.__reason <> '' ORDER BY s.__line LIMIT {MAX_REASONS}").fetchall()
     ]
@@ -324,7 +594,7 @@ def _log(con, result: LoadResult, sha256: str | None, load_id: int | None = None
         " VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [load_id, result.file, sha256, result.entity, result.status, result.read,
          result.inserted, result.updated, result.unchanged, result.quarantined,
-         result.message or "; ".join(result.warnings) or None, result.source,
+         one_line(result.message or "; ".join(result.warnings)) or None, result.source,
          result.skipped],
     )
 
@@ -368,6 +638,18 @@ def _reasons(spec: Entity, c: Column, present: bool) -> list[str]:
             f"'{name}: not a valid {c.type}: ' || left({_q(raw)}, 60) END")
     if c.type == "float":
         out.append(f"CASE WHEN NOT isfinite({v}) THEN '{name}: must be a finite number' END")
+    if c.type in ("timestamp", "date"):
+        # NOT (in range) is also true for infinity and -infinity.
+        low, high = f"{c.type.upper()} '{EARLIEST}'", f"{c.type.upper()} '{END}'"
+        out.append(
+            f"CASE WHEN NOT ({v} >= {low} AND {v} < {high}) THEN "
+            f"'{name}: outside {EARLIEST} .. {LATEST_DAY} (got ' || left({_q(raw)}, 60)"
+            f" || ')' END")
+    if c.type == "text" and present:
+        # strlen (bytes, free) first: length (characters) only runs for long values.
+        out.append(
+            f"CASE WHEN strlen({v}) > {MAX_TEXT} AND length({v}) > {MAX_TEXT} THEN "
+            f"'{name}: longer than {MAX_TEXT} characters (' || length({v}) || ')' END")
     if c.allowed:
         values = ", ".join(f"'{a}'" for a in c.allowed)
         out.append(
@@ -389,9 +671,16 @@ def _reasons(spec: Entity, c: Column, present: bool) -> list[str]:
 
 def _row_as_read(file_columns: list[str]) -> str:
     """The quarantined row as the file had it, every column as text, as JSON (or the
-    source record an importer kept in ROW_AS_READ)."""
+    source record an importer kept in ROW_AS_READ); a value longer than MAX_TEXT is cut
+    there and ends in an ellipsis (a 50 MB field would otherwise be shown by the Data page
+    and `modelops quarantine`)."""
+    def cell(c: str) -> str:
+        text = f"CAST(r.{_q(c)} AS VARCHAR)"
+        return (f"CASE WHEN strlen({text}) > {MAX_TEXT} AND length({text}) > {MAX_TEXT}"
+                f" THEN left({text}, {MAX_TEXT}) || '\u2026' ELSE {text} END")
+
     fields = ", ".join(
-        f"{_q(c)} := CAST(r.{_q(c)} AS VARCHAR)" for c in file_columns
+        f"{_q(c)} := {cell(c)}" for c in file_columns
         if c not in (LINE, PARSE_ERROR, ORIGIN_LINE, ROW_AS_READ)
     ) or "empty := NULL"
     row = f"to_json(struct_pack({fields}))::VARCHAR"

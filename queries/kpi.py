@@ -25,30 +25,6 @@ GROUPS = ("model", "team", "business_unit", "all")
 COST_DIMENSIONS = ("team", "business_unit", "vendor", "category")
 PERIODS = ("day", "week", "month")
 
-AVAILABILITY_COLUMNS = (
-    "requests", "errors", "availability", "error_budget_allowed", "error_budget_consumed",
-    "error_budget_remaining", "downtime_minutes",
-)
-LATENCY_COLUMNS = ("requests", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms")
-
-# Headline numbers for the tile row, in display order, and whether a rise is good news
-# (pages colour the change with it).
-TILES = {
-    "requests": True,
-    "availability": True,
-    "error_budget_consumed": False,
-    "latency_p95_ms": False,
-    "incidents": False,
-    "mttr_minutes": False,
-    "deployments": True,
-    "change_failure_rate": False,
-    "cost_usd": False,
-    "business_value_usd": True,
-    "roi": True,
-    "drift_alerts": False,
-    "dq_pass_rate": True,
-}
-
 
 def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
     if value not in allowed:
@@ -67,12 +43,6 @@ def _day(today: date | datetime) -> date:
     return today.date() if isinstance(today, datetime) else today
 
 
-def _row_keys(by: str) -> list[str]:
-    """The columns that say whose row it is in serving()'s frame for this grouping."""
-    return (["model_id", "model", "team_id", "team", "business_unit_id", "business_unit"]
-            if by == "model" else ["group_id", "group_name"])
-
-
 # --- serving ----------------------------------------------------------------------------
 
 def serving(con, f: Filter, by: str = "model") -> pl.DataFrame:
@@ -89,37 +59,18 @@ def serving(con, f: Filter, by: str = "model") -> pl.DataFrame:
     return run(con, "serving_by_group", **f.params(), group_by=by)
 
 
-def availability(con, f: Filter, by: str = "model") -> pl.DataFrame:
-    """Availability, error budget (allowed / consumed / remaining) and downtime minutes."""
-    frame = serving(con, f, by)
-    extra = (["slo_availability", "availability_slo_met"] if by == "model"
-             else ["models", "models_with_requests", "models_availability_slo_met"])
-    return frame.select(*_row_keys(by), *AVAILABILITY_COLUMNS, *extra)
-
-
-def latency(con, f: Filter, by: str = "model") -> pl.DataFrame:
-    """p50 / p95 / p99 from the merged histogram of the model or group."""
-    frame = serving(con, f, by)
-    extra = (["slo_latency_p95_ms", "latency_slo_met"] if by == "model"
-             else ["models", "models_with_requests", "models_latency_slo_met"])
-    return frame.select(*_row_keys(by), *LATENCY_COLUMNS, *extra)
-
-
-def serving_series(con, f: Filter, by: str = "all", grain: str = "day") -> pl.DataFrame:
-    """Requests, errors, availability, budget consumed and latency per day (or hour).
-
-    Daily series read the daily rollup; hourly ones (the model-detail page, short windows)
-    read metrics_hourly. Columns: day | hour, group_id, group_name, requests, errors,
-    availability, error_budget_allowed, error_budget_consumed, latency_p50/p95/p99_ms.
+def serving_series(con, f: Filter, by: str = "all") -> pl.DataFrame:
+    """Requests, errors, availability, budget consumed and latency per day, from the daily
+    rollup. Columns: day, group_id, group_name, requests, errors, availability,
+    error_budget_allowed, error_budget_consumed, latency_p50/p95/p99_ms.
     """
     _choice(by, GROUPS, "by")
-    _choice(grain, ("day", "hour"), "grain")
-    name = "serving_daily" if grain == "day" else "serving_hourly"
-    return run(con, name, **f.params(), group_by=by)
+    return run(con, "serving_daily", **f.params(), group_by=by)
 
 
 def burn_rates(con, f: Filter, at: datetime | date) -> pl.DataFrame:
-    """Burn rate over 1 h, 6 h, 1 d, 3 d ending at `at` (its hour), and the alert flags.
+    """Burn rate over 1 h, 2 h, 6 h, 1 d, 3 d ending at `at` (its hour), and the alert flags
+    fast_burn, slow_burn (page) and ticket_burn (ticket).
 
     Only the filter's scope is used (the windows are fixed lengths before `at`). Metrics
     are hourly, so the 5 min / 30 min short windows are approximated by the last hour; see
@@ -264,31 +215,3 @@ def risk_tiers(con, f: Filter, by: str = "all") -> pl.DataFrame:
 def kpi_tiles(con, f: Filter) -> pl.DataFrame:
     """One row of headline numbers for the scope and window (always exactly one row)."""
     return run(con, "kpi_tiles", **f.params())
-
-
-def kpi_tiles_vs_previous(con, f: Filter) -> pl.DataFrame:
-    """The tiles against the equal-length window before: one row per tile.
-
-    Columns: kpi, current, previous, change (current - previous; empty when either is),
-    higher_is_better. The change of a ratio is in the ratio's own unit (a difference of
-    fractions, not a percent of a percent).
-    """
-    current = kpi_tiles(con, f).row(0, named=True)
-    previous = kpi_tiles(con, f.previous()).row(0, named=True)
-    return pl.DataFrame(
-        {
-            "kpi": list(TILES),
-            "current": [_float(current[k]) for k in TILES],
-            "previous": [_float(previous[k]) for k in TILES],
-            "higher_is_better": list(TILES.values()),
-        },
-        schema={"kpi": pl.String, "current": pl.Float64, "previous": pl.Float64,
-                "higher_is_better": pl.Boolean},
-    ).with_columns(change=pl.col("current") - pl.col("previous")).select(
-        "kpi", "current", "previous", "change", "higher_is_better"
-    )
-
-
-def _float(value) -> float | None:
-    return None if value is None else float(value)
-

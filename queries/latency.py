@@ -8,7 +8,10 @@ the highest finite bound (10000); NULL when total is 0 or NULL.
     latency_quantile_ms(q, le_5, le_10, le_25, le_50, le_100, le_250, le_500, le_1000,
                      le_2500, le_5000, le_10000, total)
 
-It is a vectorised Python function registered on every connection (warehouse.connect),
+The KPI queries do not call it directly: they call the macro latency_ms(q, h) on a summed
+histogram struct (histogram_sum, queries/macros.sql), which is its one call site.
+
+It is a vectorised Python function registered on every connection (queries/db/connect.py),
 not a SQL macro, for speed of planning: a macro is inlined where it is called, and the
 twelve-branch CASE it takes cost DuckDB ~4 ms to plan per call, so a query asking for
 p50 / p95 / p99 of groups spent 13 ms planning before reading a row. This plans in
@@ -18,6 +21,8 @@ tests/test_kpi_reference.py checks that the two agree.
 """
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 import pyarrow as pa
@@ -84,7 +89,19 @@ def _array(values: np.ndarray) -> pa.Array:
 
 
 def register(con) -> None:
-    """Make latency_quantile_ms callable on this connection and its cursors."""
+    """Make latency_quantile_ms callable on this connection and its cursors.
+
+    Idempotent per database instance: a function is registered on the database, not the
+    connection, and DuckDB hands every connection this process opens to a file the same
+    instance while one is open, so a second registration must find it there, not fail.
+    """
     double = sqltypes.DOUBLE
-    con.create_function(NAME, _udf, [double] * 13, double, type="arrow",
-                        null_handling="special", side_effects=False)
+    with _registering:
+        if con.execute("SELECT count(*) FROM duckdb_functions() WHERE function_name = ?",
+                       [NAME]).fetchall()[0][0]:
+            return
+        con.create_function(NAME, _udf, [double] * 13, double, type="arrow",
+                            null_handling="special", side_effects=False)
+
+
+_registering = threading.Lock()

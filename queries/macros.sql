@@ -1,5 +1,5 @@
 -- SQL helpers stored in the warehouse as macros, refreshed whenever this file changes
--- (see warehouse._refresh_macros): readers share one connection and its cursors see them.
+-- (see queries/db/sql.refresh_macros): readers share one connection and its cursors see them.
 
 -- Prometheus histogram_quantile (METRICS.md, "latency percentiles").
 --   q:      the quantile, 0..1
@@ -57,7 +57,234 @@ CREATE OR REPLACE MACRO grouped_models(business_units, teams, models, group_by) 
         END AS group_name
     FROM scoped_models(business_units, teams, models) s;
 
--- latency_quantile_ms(q, le_5 .. le_10000, total), which the KPI queries use, is a vectorised
+-- One definition of the serving sums (METRICS.md, "Aggregation rule"). daily_serving gives
+-- the metrics_daily rows of the window [window_start, window_end) with the latency
+-- histogram as one struct h (le_5 .. le_10000: the cumulative buckets; total: requests);
+-- histogram_sum(h) adds histograms up (rows into a model, models into a group: the same
+-- fields at every level); latency_ms(q, h) is the q-quantile of a summed histogram.
+CREATE OR REPLACE MACRO daily_serving(window_start, window_end) AS TABLE
+    SELECT model_id, day, requests, errors,
+           {'le_5': latency_le_5ms, 'le_10': latency_le_10ms, 'le_25': latency_le_25ms,
+           'le_50': latency_le_50ms, 'le_100': latency_le_100ms, 'le_250': latency_le_250ms,
+           'le_500': latency_le_500ms, 'le_1000': latency_le_1000ms, 'le_2500': latency_le_2500ms,
+           'le_5000': latency_le_5000ms, 'le_10000': latency_le_10000ms,
+            'total': requests} AS h
+    FROM metrics_daily
+    WHERE day >= window_start AND day < window_end;
+
+CREATE OR REPLACE MACRO histogram_sum(h) AS {
+    'le_5': sum(h.le_5)::BIGINT, 'le_10': sum(h.le_10)::BIGINT, 'le_25': sum(h.le_25)::BIGINT,
+    'le_50': sum(h.le_50)::BIGINT, 'le_100': sum(h.le_100)::BIGINT, 'le_250': sum(h.le_250)::BIGINT,
+    'le_500': sum(h.le_500)::BIGINT, 'le_1000': sum(h.le_1000)::BIGINT, 'le_2500': sum(h.le_2500)::BIGINT,
+    'le_5000': sum(h.le_5000)::BIGINT, 'le_10000': sum(h.le_10000)::BIGINT,
+    'total': sum(h.total)::BIGINT};
+
+-- latency_quantile_ms is the vectorised function (queries/latency.py), not a macro: see there.
+CREATE OR REPLACE MACRO latency_ms(q, h) AS
+    latency_quantile_ms(q, h.le_5, h.le_10, h.le_25, h.le_50, h.le_100, h.le_250, h.le_500,
+                        h.le_1000, h.le_2500, h.le_5000, h.le_10000, h.total);
+
+-- One definition of a failed change (METRICS.md, Releases): a production deployment whose
+-- outcome is failed or rolled_back, or that any incident names (once, however many do).
+-- deployments_in gives every deployment (all environments) with deployed_at in
+-- [window_start, window_end), the number of incidents that name it, and failed_change
+-- (NULL outside production).
+CREATE OR REPLACE MACRO deployments_in(window_start, window_end) AS TABLE
+    SELECT d.*, coalesce(n.incidents, 0) AS incidents,
+           CASE WHEN d.environment = 'production'
+                THEN d.outcome IN ('failed', 'rolled_back') OR n.incidents IS NOT NULL
+           END AS failed_change
+    FROM deployments d
+    LEFT JOIN (SELECT deployment_id, count(*) AS incidents
+               FROM incidents
+               WHERE deployment_id IS NOT NULL
+               GROUP BY deployment_id) n ON n.deployment_id = d.deployment_id
+    WHERE d.deployed_at >= window_start AND d.deployed_at < window_end;
+
+-- One definition of the KPIs that the headline tiles (kpi_tiles.sql) and the weekly report
+-- (weekly_report.sql) both show, so the two cannot disagree. One row per group of the
+-- scoped models ('model', 'team', 'business_unit', or 'all' for one row of the whole
+-- scope; none when no model is in scope) over [window_start, window_end) (whole UTC days).
+-- existed_only keeps the models that existed during the window (created_at < end and not
+-- retired before start), as the weekly report does.
+-- Each model contributes counts (requests, errors, allowed errors, histogram, incident
+-- durations, deployments, money, checks); every ratio and percentile comes from the
+-- group's sums, never averaged (METRICS.md, "Aggregation rule"). Sums feeding ratios are
+-- exact (integers; DECIMAL for money and allowed errors), so a number does not depend on
+-- the order DuckDB's threads add. Key and model-only columns coarser than the grouping
+-- are NULL. availability_slo_met / latency_slo_met are the model's own verdicts (bool_and
+-- over a group); models_*_slo_met count the group's models that met their own SLO.
+CREATE OR REPLACE MACRO kpi_groups(window_start, window_end, business_units, teams, models,
+                                   group_by, existed_only) AS TABLE
+WITH scope AS (
+    SELECT model_id, name AS model, lifecycle_stage, risk_tier,
+           slo_availability, slo_latency_p95_ms,
+           team_id, team, business_unit_id, business_unit
+    FROM scoped_models(business_units, teams, models)
+    WHERE NOT existed_only
+       OR (created_at < window_end AND (retired_at IS NULL OR retired_at >= window_start))
+),
+serving AS (
+    SELECT model_id,
+           sum(requests)::BIGINT AS requests,
+           sum(errors)::BIGINT AS errors,
+           histogram_sum(h) AS h
+    FROM daily_serving(window_start::DATE, window_end::DATE)
+    WHERE model_id IN (SELECT model_id FROM scope)
+    GROUP BY model_id
+),
+incident_counts AS (
+    -- Counts by start; resolution time by resolution (an incident can count in both windows).
+    SELECT model_id,
+           count(*) FILTER (WHERE started_at >= window_start AND started_at < window_end)
+               AS incidents,
+           count(*) FILTER (WHERE started_at >= window_start AND started_at < window_end
+                              AND severity <= 2) AS sev1_sev2_incidents,
+           count(*) FILTER (WHERE resolved_at >= window_start AND resolved_at < window_end)
+               AS resolved_incidents,
+           coalesce(sum(epoch_us(resolved_at) - epoch_us(started_at))
+                        FILTER (WHERE resolved_at >= window_start AND resolved_at < window_end),
+                    0) AS resolution_us
+    FROM incidents
+    WHERE (started_at >= window_start AND started_at < window_end)
+       OR (resolved_at >= window_start AND resolved_at < window_end)
+    GROUP BY model_id
+),
+changes AS (
+    SELECT model_id,
+           count(*) AS deployments,
+           count(*) FILTER (WHERE failed_change) AS failed_changes
+    FROM deployments_in(window_start, window_end)
+    WHERE environment = 'production'
+    GROUP BY model_id
+),
+costs AS (
+    SELECT model_id, sum(amount_usd::DECIMAL(38, 9)) AS cost_usd
+    FROM costs_daily
+    WHERE day >= window_start::DATE AND day < window_end::DATE
+    GROUP BY model_id
+),
+value AS (
+    SELECT model_id, sum(value_usd::DECIMAL(38, 9)) AS business_value_usd
+    FROM business_value_daily
+    WHERE day >= window_start::DATE AND day < window_end::DATE
+    GROUP BY model_id
+),
+drift_alerts AS (
+    SELECT model_id, count(*) AS drift_alerts
+    FROM drift
+    WHERE measured_at >= window_start AND measured_at < window_end AND score > threshold
+    GROUP BY model_id
+),
+quality AS (
+    SELECT model_id, count(*) AS dq_checks, count(*) FILTER (WHERE status = 'pass') AS dq_passed
+    FROM data_quality
+    WHERE run_at >= window_start AND run_at < window_end
+    GROUP BY model_id
+),
+per_model AS (
+    SELECT s.*,
+           coalesce(v.requests, 0) AS requests,
+           coalesce(v.errors, 0) AS errors,
+           (1 - s.slo_availability::DECIMAL(18, 15)) * coalesce(v.requests, 0) AS allowed_errors,
+           v.h,
+           coalesce(i.incidents, 0) AS incidents,
+           coalesce(i.sev1_sev2_incidents, 0) AS sev1_sev2_incidents,
+           coalesce(i.resolved_incidents, 0) AS resolved_incidents,
+           coalesce(i.resolution_us, 0) AS resolution_us,
+           coalesce(c.deployments, 0) AS deployments,
+           coalesce(c.failed_changes, 0) AS failed_changes,
+           coalesce(k.cost_usd, 0) AS cost_usd,
+           coalesce(bv.business_value_usd, 0) AS business_value_usd,
+           coalesce(d.drift_alerts, 0) AS drift_alerts,
+           coalesce(q.dq_checks, 0) AS dq_checks,
+           coalesce(q.dq_passed, 0) AS dq_passed,
+           -- The model's own SLO verdicts (NULL when there were no requests).
+           (v.requests - v.errors) / nullif(v.requests, 0) >= s.slo_availability
+               AS availability_slo_met,
+           latency_ms(0.95, v.h) <= s.slo_latency_p95_ms AS latency_slo_met
+    FROM scope s
+    LEFT JOIN serving v USING (model_id)
+    LEFT JOIN incident_counts i USING (model_id)
+    LEFT JOIN changes c USING (model_id)
+    LEFT JOIN costs k USING (model_id)
+    LEFT JOIN value bv USING (model_id)
+    LEFT JOIN drift_alerts d USING (model_id)
+    LEFT JOIN quality q USING (model_id)
+),
+grouped AS (
+    SELECT
+        CASE WHEN group_by <> 'all' THEN business_unit_id END AS business_unit_id,
+        CASE WHEN group_by <> 'all' THEN business_unit END AS business_unit,
+        CASE WHEN group_by IN ('model', 'team') THEN team_id END AS team_id,
+        CASE WHEN group_by IN ('model', 'team') THEN team END AS team,
+        CASE WHEN group_by = 'model' THEN model_id END AS model_id,
+        CASE WHEN group_by = 'model' THEN model END AS model,
+        CASE WHEN group_by = 'model' THEN lifecycle_stage END AS lifecycle_stage,
+        CASE WHEN group_by = 'model' THEN risk_tier END AS risk_tier,
+        CASE WHEN group_by = 'model' THEN slo_availability END AS slo_availability,
+        CASE WHEN group_by = 'model' THEN slo_latency_p95_ms END AS slo_latency_p95_ms,
+        count(*) AS models,
+        sum(requests)::BIGINT AS requests,
+        sum(errors)::BIGINT AS errors,
+        sum(allowed_errors) AS allowed_errors,
+        histogram_sum(h) AS h,
+        bool_and(availability_slo_met) AS availability_slo_met,
+        bool_and(latency_slo_met) AS latency_slo_met,
+        count(*) FILTER (WHERE availability_slo_met) AS models_availability_slo_met,
+        count(*) FILTER (WHERE latency_slo_met) AS models_latency_slo_met,
+        sum(incidents)::BIGINT AS incidents,
+        sum(sev1_sev2_incidents)::BIGINT AS sev1_sev2_incidents,
+        sum(resolved_incidents)::BIGINT AS resolved_incidents,
+        sum(resolution_us) AS resolution_us,
+        sum(deployments)::BIGINT AS deployments,
+        sum(failed_changes)::BIGINT AS failed_changes,
+        sum(cost_usd) AS cost_usd,
+        sum(business_value_usd) AS business_value_usd,
+        sum(drift_alerts)::BIGINT AS drift_alerts,
+        sum(dq_checks)::BIGINT AS dq_checks,
+        sum(dq_passed)::BIGINT AS dq_passed
+    FROM per_model
+    GROUP BY ALL
+)
+SELECT
+    business_unit_id, business_unit, team_id, team, model_id, model,
+    lifecycle_stage, risk_tier, models,
+    requests,
+    errors,
+    -- 1 - errors / requests, as one correctly rounded division
+    (requests - errors) / nullif(requests, 0) AS availability,
+    slo_availability,
+    CASE WHEN group_by = 'model' THEN availability_slo_met END AS availability_slo_met,
+    models_availability_slo_met,
+    allowed_errors::DOUBLE AS error_budget_allowed,
+    errors / nullif(allowed_errors::DOUBLE, 0) AS error_budget_consumed,
+    latency_ms(0.50, h) AS latency_p50_ms,
+    latency_ms(0.95, h) AS latency_p95_ms,
+    latency_ms(0.99, h) AS latency_p99_ms,
+    slo_latency_p95_ms,
+    CASE WHEN group_by = 'model' THEN latency_slo_met END AS latency_slo_met,
+    models_latency_slo_met,
+    incidents,
+    sev1_sev2_incidents,
+    resolved_incidents,
+    -- mean over the incidents resolved in the window: total duration / count
+    resolution_us / (60000000 * nullif(resolved_incidents, 0))::DOUBLE AS mttr_minutes,
+    deployments,
+    failed_changes,
+    failed_changes / nullif(deployments, 0) AS change_failure_rate,
+    cost_usd::DOUBLE AS cost_usd,
+    (cost_usd * 1000)::DOUBLE / nullif(requests, 0) AS cost_per_1k_requests,
+    business_value_usd::DOUBLE AS business_value_usd,
+    (business_value_usd - cost_usd)::DOUBLE AS net_value_usd,
+    ((business_value_usd - cost_usd) / nullif(cost_usd, 0))::DOUBLE AS roi,
+    drift_alerts,
+    dq_checks,
+    dq_passed,
+    dq_passed / nullif(dq_checks, 0) AS dq_pass_rate
+FROM grouped;
+
+-- latency_quantile_ms(q, le_5 .. le_10000, total), which latency_ms wraps, is a vectorised
 -- function registered on every connection (queries/latency.py): the same rule as
 -- histogram_quantile, much cheaper to plan than a macro. Files from before that stored it
 -- as a macro named latency_quantile; it is dropped here.

@@ -8,7 +8,9 @@ byte-identical files for the same arguments.
 
 CSV format (stable, so that a scheduled file can be diffed week to week):
 - UTF-8 without BOM, `,` separated, `\\n` line ends, a header line, fields quoted only when
-  they contain `,`, `"` or a line break.
+  they contain `,`, `;`, `"` or a line break, or are empty text (`""`, told apart from an
+  undefined value). `;` is quoted because a spreadsheet in a locale whose list separator
+  is `;` splits the line there, and `a;=1+2` would start a cell with a formula.
 - Integers (counts) as plain digits.
 - Floats (ratios as fractions, money, milliseconds, minutes) rounded to 12 significant
   digits and written in positional notation, shortest form: `0.99`, `1`, `0.000125`,
@@ -16,8 +18,10 @@ CSV format (stable, so that a scheduled file can be diffed week to week):
   every meaningful digit of the data while hiding binary floating-point noise (so
   `0.1 + 0.2` is written `0.3`), which makes the file deterministic and readable.
 - Booleans as `true` / `false`; undefined values (see METRICS.md) as empty cells.
-- A text cell starting with `=`, `+`, `-`, `@`, tab or carriage return gets a leading `'`
-  (OWASP, "CSV Injection"), so a spreadsheet shows it as text instead of running it.
+- A text cell starting with `=`, `+`, `-`, `@`, tab, carriage return or line feed (OWASP,
+  "CSV Injection"), or with the full-width `＝`, `＋`, `－`, `＠` (which Japanese Excel
+  evaluates as formulas too), gets a leading `'`, so a spreadsheet shows it as text
+  instead of running it.
 """
 
 from __future__ import annotations
@@ -57,7 +61,11 @@ _DROPPED = {
 }
 
 _WEEK = re.compile(r"(\d{4})-W(\d{2})", re.IGNORECASE)
-_FORMULA_START = r"^[=+\-@\t\r]"
+# OWASP's list (line feed added in its current page) and the full-width forms.
+_FORMULA_START = "^[=+\\-@\t\r\n\uff1d\uff0b\uff0d\uff20]"
+# A field is quoted when it holds one of these, or is empty text.
+_QUOTE_WHEN = '[,;"\r\n]'
+
 SIGNIFICANT_DIGITS = 12
 
 
@@ -152,15 +160,27 @@ def to_csv(frame: pl.DataFrame) -> bytes:
     text = [c for c, t in frame.schema.items() if t == pl.String]
     floats = [c for c, t in frame.schema.items() if t.is_float()]
     out = frame.with_columns(
-        *(pl.when(pl.col(c).str.contains(_FORMULA_START))
-          .then(pl.lit("'") + pl.col(c))
-          .otherwise(pl.col(c))
-          .alias(c) for c in text),
+        *(_quoted(_guarded(pl.col(c))).alias(c) for c in text),
         *(_significant(pl.col(c)).alias(c) for c in floats),
     )
+    # Text is quoted above (polars' "necessary" does not quote `;`); nothing else needs it.
     csv = out.write_csv(None, include_header=True, separator=",", line_terminator="\n",
-                        quote_style="necessary", null_value="", float_scientific=False)
+                        quote_style="never", null_value="", float_scientific=False)
     return csv.encode("utf-8")
+
+
+def _guarded(x: pl.Expr) -> pl.Expr:
+    """A formula-like text gets a leading `'`."""
+    return pl.when(x.str.contains(_FORMULA_START)).then(pl.lit("'") + x).otherwise(x)
+
+
+def _quoted(x: pl.Expr) -> pl.Expr:
+    """In double quotes (inner ones doubled) when it holds `,`, `;`, `"` or a line break, or
+    is empty; NULL stays NULL (an empty cell)."""
+    needs = x.str.contains(_QUOTE_WHEN) | (x == "")
+    return (pl.when(needs)
+            .then(pl.lit('"') + x.str.replace_all('"', '""', literal=True) + pl.lit('"'))
+            .otherwise(x))
 
 
 def _significant(x: pl.Expr) -> pl.Expr:

@@ -20,6 +20,18 @@ SQL_TYPES = {
     "bool": "BOOLEAN",
 }
 
+# Bounds on every stored value (DATA_CONTRACT.md, "Bounds"), so that what loads can be
+# drawn, subtracted and summed by the pages: a timestamp or date at or after EARLIEST and
+# before END (infinity and year 9999 parse, then break the pages' date arithmetic); a text
+# value of at most MAX_TEXT characters (a 50 MB field loads, then slows every page that
+# lists it); a count of at most MAX_COUNT (24 hours of them still fit the daily rollup's
+# BIGINT, int64 max does not); a float finite.
+EARLIEST = "1970-01-01"
+END = "2200-01-01"
+LATEST_DAY = "2199-12-31"  # the last admitted day, as the reasons name the range
+MAX_TEXT = 4096
+MAX_COUNT = 10**15
+
 LATENCY_BOUNDS_MS = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
 LATENCY_BUCKETS = tuple(f"latency_le_{b}ms" for b in LATENCY_BOUNDS_MS)
 
@@ -88,7 +100,8 @@ def _ratio_open(name, **kw):
     return Column(name, "float", check="v > 0 AND v < 1", check_reason="must be in (0, 1)", **kw)
 
 
-_NON_NEGATIVE_INT = dict(check="v >= 0", check_reason="must be >= 0")
+_NON_NEGATIVE_INT = dict(check=f"v BETWEEN 0 AND {MAX_COUNT}",
+                         check_reason="must be >= 0 and at most 10^15")
 
 ENTITIES: dict[str, Entity] = {}
 
@@ -156,6 +169,8 @@ _add(Entity("deployments", (
     _enum("outcome", ("succeeded", "failed", "rolled_back"), required=True),
     _text("change_ticket"),
     _text("approved_by"),
+), (
+    RowRule("deployed_at < committed_at", "deployed_at is before committed_at"),
 ), time_column="deployed_at"))
 
 _add(Entity("incidents", (

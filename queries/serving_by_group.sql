@@ -13,21 +13,14 @@ WITH per_model AS (
            g.slo_availability, g.slo_latency_p95_ms,
            coalesce(CAST(sum(d.requests) AS BIGINT), 0) AS requests,
            coalesce(CAST(sum(d.errors) AS BIGINT), 0) AS errors,
-           sum(d.latency_le_5ms) AS le_5, sum(d.latency_le_10ms) AS le_10,
-           sum(d.latency_le_25ms) AS le_25, sum(d.latency_le_50ms) AS le_50,
-           sum(d.latency_le_100ms) AS le_100, sum(d.latency_le_250ms) AS le_250,
-           sum(d.latency_le_500ms) AS le_500, sum(d.latency_le_1000ms) AS le_1000,
-           sum(d.latency_le_2500ms) AS le_2500, sum(d.latency_le_5000ms) AS le_5000,
-           sum(d.latency_le_10000ms) AS le_10000
+           histogram_sum(d.h) AS h
     FROM grouped_models($business_units, $teams, $models, $group_by) g
-    LEFT JOIN metrics_daily d
-           ON d.model_id = g.model_id AND d.day >= $start AND d.day < $end
+    LEFT JOIN daily_serving($start, $end) d ON d.model_id = g.model_id
     GROUP BY ALL
 ), per_model_measured AS (
     SELECT *,
            1 - errors / nullif(requests, 0) >= slo_availability AS availability_slo_met,
-           latency_quantile_ms(0.95, le_5, le_10, le_25, le_50, le_100, le_250, le_500, le_1000,
-                                 le_2500, le_5000, le_10000, requests)
+           latency_ms(0.95, h)
                <= slo_latency_p95_ms AS latency_slo_met
     FROM per_model
 ), per_group AS (
@@ -39,10 +32,7 @@ WITH per_model AS (
            CAST(sum(requests) AS BIGINT) AS requests,
            CAST(sum(errors) AS BIGINT) AS errors,
            sum((1 - slo_availability) * requests) AS error_budget_allowed,
-           sum(le_5) AS le_5, sum(le_10) AS le_10, sum(le_25) AS le_25, sum(le_50) AS le_50,
-           sum(le_100) AS le_100, sum(le_250) AS le_250, sum(le_500) AS le_500,
-           sum(le_1000) AS le_1000, sum(le_2500) AS le_2500, sum(le_5000) AS le_5000,
-           sum(le_10000) AS le_10000
+           histogram_sum(h) AS h
     FROM per_model_measured
     GROUP BY group_id, group_name
 )
@@ -55,12 +45,9 @@ SELECT group_id, group_name,
        errors / nullif(error_budget_allowed, 0) AS error_budget_consumed,
        1 - errors / nullif(error_budget_allowed, 0) AS error_budget_remaining,
        errors / nullif(requests, 0) * epoch($end - $start) / 60 AS downtime_minutes,
-       latency_quantile_ms(0.50, le_5, le_10, le_25, le_50, le_100, le_250, le_500, le_1000,
-                             le_2500, le_5000, le_10000, requests) AS latency_p50_ms,
-       latency_quantile_ms(0.95, le_5, le_10, le_25, le_50, le_100, le_250, le_500, le_1000,
-                             le_2500, le_5000, le_10000, requests) AS latency_p95_ms,
-       latency_quantile_ms(0.99, le_5, le_10, le_25, le_50, le_100, le_250, le_500, le_1000,
-                             le_2500, le_5000, le_10000, requests) AS latency_p99_ms,
+       latency_ms(0.50, h) AS latency_p50_ms,
+       latency_ms(0.95, h) AS latency_p95_ms,
+       latency_ms(0.99, h) AS latency_p99_ms,
        models_latency_slo_met
 FROM per_group
 ORDER BY group_name, group_id

@@ -13,21 +13,14 @@ WITH per_month AS (
            count(*) AS days,
            CAST(sum(d.requests) AS BIGINT) AS requests,
            CAST(sum(d.errors) AS BIGINT) AS errors,
-           sum(d.latency_le_5ms) AS le_5, sum(d.latency_le_10ms) AS le_10,
-           sum(d.latency_le_25ms) AS le_25, sum(d.latency_le_50ms) AS le_50,
-           sum(d.latency_le_100ms) AS le_100, sum(d.latency_le_250ms) AS le_250,
-           sum(d.latency_le_500ms) AS le_500, sum(d.latency_le_1000ms) AS le_1000,
-           sum(d.latency_le_2500ms) AS le_2500, sum(d.latency_le_5000ms) AS le_5000,
-           sum(d.latency_le_10000ms) AS le_10000
-    FROM metrics_daily d
+           histogram_sum(d.h) AS h
+    FROM daily_serving($start, $end) d
     JOIN scoped_models($business_units, $teams, $models) s ON s.model_id = d.model_id
-    WHERE d.day >= $start AND d.day < $end
     GROUP BY ALL
 ), measured AS (
     SELECT *,
            1 - errors / nullif(requests, 0) AS availability,
-           latency_quantile_ms(0.95, le_5, le_10, le_25, le_50, le_100, le_250, le_500, le_1000,
-                                 le_2500, le_5000, le_10000, requests) AS latency_p95_ms
+           latency_ms(0.95, h) AS latency_p95_ms
     FROM per_month
 )
 SELECT model_id, model, team_id, team, business_unit_id, business_unit, month, days,

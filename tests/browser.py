@@ -102,3 +102,37 @@ def wait_for_app(page, timeout_ms: int = 60_000) -> None:
 def metric_value(page, label: str) -> str:
     tile = page.locator("[data-testid=stMetric]", has_text=label).first
     return tile.locator("[data-testid=stMetricValue]").inner_text()
+
+
+@contextmanager
+def browser(width: int = 1440, height: int = 1000):
+    """One headless Chromium; open a context per user with browser.new_context(...)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+# Injected into every page before the app loads: on every change of the page, note what
+# the screen shows — the main title(s), whether the sidebar holds the filter bar, the
+# navigation's entries — so a test can tell whether anything was ever drawn outside the
+# app shell, however briefly.
+WATCH_SCREEN = r"""
+window.__screens = [];
+new MutationObserver(() => {
+  const h1 = [...document.querySelectorAll('[data-testid=stMain] h1')]
+      .map(h => h.innerText.trim()).filter(Boolean);
+  const sidebar = document.querySelector('[data-testid=stSidebar]');
+  const nav = [...document.querySelectorAll('[data-testid=stSidebarNav] a, '
+      + '[data-testid=stSidebarNavLink], [data-testid=stTopNavLink]')]
+      .map(a => a.innerText.trim().split('\n').pop().trim()).filter(Boolean);
+  const shot = {h1, nav, filters: !!sidebar && sidebar.innerText.includes('Filters'),
+                progress: !!document.querySelector('[data-testid=stProgress]')};
+  const last = window.__screens[window.__screens.length - 1];
+  if (!last || JSON.stringify(last) !== JSON.stringify(shot)) window.__screens.push(shot);
+}).observe(document, {subtree: true, childList: true, characterData: true});
+"""

@@ -13,7 +13,7 @@ from queries.ingest import load_frame
 from queries.schema import ENTITIES, LOAD_ORDER
 from queries.warehouse import writing
 
-# Every chart a test draws is checked against Plotly's schema (pages/ui.py skips that check
+# Every chart a test draws is checked against Plotly's schema (dashboard/charts.py skips that check
 # when serving, for speed); set before any page module is imported.
 os.environ["MODELOPS_VALIDATE_CHARTS"] = "1"
 

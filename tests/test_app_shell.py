@@ -150,6 +150,20 @@ def test_data_page_lists_entities_loads_and_quarantine(app, demo_warehouse):
     assert len(at.dataframe[1].value) > 0
 
 
+def test_the_data_page_is_listed_only_for_admins_under_a_policy(app, demo_warehouse, tmp_path,
+                                                                monkeypatch, catalog):
+    policy = tmp_path / "policy.toml"
+    mine = catalog["business_unit_id"][0]
+    policy.write_text(f'admins = ["boss@example.com"]\n[grants]\n"alice@example.com" = ["{mine}"]\n')
+    monkeypatch.setenv("MODELOPS_ACCESS_POLICY", str(policy))
+    assert app(demo_warehouse, "pages/data.py", user="boss@example.com").title[0].value == "Data"
+    # Not in Alice's navigation at all (before, it was listed and then refused her).
+    with pytest.raises(ValueError, match="Could not find a navigation page") as listed:
+        app(demo_warehouse, "pages/data.py", user="alice@example.com")
+    assert "pages/weekly_report.py" in str(listed.value)
+    assert "pages/data.py'" not in str(listed.value).split("Known pages")[1]
+
+
 def test_definitions_page_renders_metrics(app, demo_warehouse):
     at = app(demo_warehouse, "pages/definitions.py")
     assert "error budget" in " ".join(m.value for m in at.markdown).lower()
@@ -162,3 +176,77 @@ def test_pages_on_an_empty_warehouse_explain_why_they_are_empty(app, empty_wareh
     assert at.title
     if page != "pages/definitions.py":
         assert at.info, "an empty page must say why it is empty"
+
+
+# --- the app shell ----------------------------------------------------------------------
+
+def test_a_run_that_did_not_go_through_app_py_draws_nothing_and_reruns():
+    """On a fresh server a page URL can run a page file alone (Streamlit's legacy pages/
+    mode), and another session may already have left that mode: the page must still draw
+    nothing and rerun through the shell."""
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.testing.v1 import AppTest
+
+    def script():
+        import streamlit as st
+
+        from dashboard import shell
+
+        st.session_state["runs"] = st.session_state.get("runs", 0) + 1
+        if st.session_state["runs"] == 1:
+            shell.require_app_shell()  # a page run alone
+            st.markdown("drawn outside the shell")
+        with shell.app_shell():
+            shell.require_app_shell()  # a page navigated to by app.py
+            st.markdown(f"drawn in the shell on run {st.session_state['runs']}")
+
+    at = AppTest.from_function(script, default_timeout=30)
+    PagesManager.uses_pages_directory = False  # another session left legacy mode already
+    at.run()
+    assert not at.exception
+    assert [m.value for m in at.markdown] == ["drawn in the shell on run 2"]
+
+
+def test_the_first_demo_build_runs_once_on_its_own_thread_then_the_page_draws(tmp_path):
+    """The build runs on a thread of its own (a session that goes away must not stop it);
+    the session waits for it, then its build screen is cleared and the page draws. (What
+    the screen shows meanwhile is held by tests/test_browser.py, in a real browser.)"""
+    import threading
+
+    from streamlit.testing.v1 import AppTest
+
+    def script():
+        import threading
+        from pathlib import Path
+
+        import streamlit as st
+
+        from dashboard import shell
+
+        path = Path(st.session_state["path"])
+        release, builds = st.session_state["release"], st.session_state["builds"]
+
+        def build(path, progress):  # runs on the build's own thread
+            builds.append(path)
+            progress("business_units: 4 rows (0.0 s)")
+            progress("  metrics_hourly models 1-2 of 2: 10 rows (0.0 s)")
+            release.wait(10)
+            path.write_text("built")
+
+        assert isinstance(release, threading.Event)
+        shell.ensure_warehouse(path, build, poll_s=0.05)
+        st.markdown("the page")
+
+    release, builds = threading.Event(), []
+    path = tmp_path / "warehouse.duckdb"
+    at = AppTest.from_function(script, default_timeout=30)
+    at.session_state["path"], at.session_state["release"] = str(path), release
+    at.session_state["builds"] = builds
+    timer = threading.Timer(1.5, release.set)
+    timer.start()
+    at.run()
+    timer.join()
+    assert not at.exception, [e.value for e in at.exception]
+    assert path.read_text() == "built" and builds == [path]
+    assert [m.value for m in at.markdown] == ["the page"]
+    assert not at.title  # the build screen is gone once the warehouse is there

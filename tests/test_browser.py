@@ -7,9 +7,10 @@ import shutil
 from datetime import UTC
 from pathlib import Path
 
+import pytest
 from browser import browser_page, metric_value, require_browser, streamlit_server, wait_for_app
 
-from pages.state import preset_days, today
+from dashboard.filter_bar import preset_days, today
 from queries.catalog import model_catalog
 from queries.warehouse import reading
 
@@ -172,3 +173,117 @@ def test_the_user_from_a_trusted_proxy_header_is_scoped(demo_warehouse, tmp_path
         options = page.get_by_role("option").all_inner_texts()
         names = set(catalog.filter(catalog["business_unit_id"] == mine)["business_unit"])
         assert set(options) - {"Select all"} <= names, options
+
+
+# --- first visits on a fresh server -------------------------------------------------------
+
+TITLES = {"Overview", "Reliability", "Incidents", "Releases", "Cost & value", "Model quality",
+          "Governance", "Model detail", "Weekly report", "Data", "KPI definitions"}
+DEEP_LINKS = {"/incidents?period=7d": "Incidents", "/reliability": "Reliability",
+              "/cost_value": "Cost & value", "/definitions": "KPI definitions",
+              "/": "Overview", "/weekly_report": "Weekly report"}
+
+
+def open_at_once(chromium, url: str, links: dict[str, str], headers: dict[str, str]):
+    """One browser context (a separate user session) per link, all navigating at once."""
+    from browser import WATCH_SCREEN
+
+    pages = {}
+    for path in links:
+        context = chromium.new_context(viewport={"width": 1280, "height": 900},
+                                       extra_http_headers=headers)
+        context.add_init_script(WATCH_SCREEN)
+        page = context.new_page()
+        page.goto(f"{url}{path}", wait_until="commit")
+        pages[path] = page
+    return pages
+
+
+def settled(page, title: str) -> None:
+    page.wait_for_function(
+        "t => [...document.querySelectorAll('[data-testid=stMain] h1')]"
+        ".some(h => h.innerText.trim() === t)", arg=title, timeout=180_000)
+    wait_for_app(page, timeout_ms=180_000)
+
+
+@pytest.mark.parametrize("with_policy", [False, True], ids=["open", "policy"])
+def test_many_first_visits_on_a_fresh_server_all_get_the_app_shell(demo_warehouse, tmp_path,
+                                                                   with_policy):
+    """Issue 11.7 / 13: several sessions deep-link into a server no session has run app.py
+    on yet (Streamlit's legacy pages/ mode). Each gets the app shell — the filter bar, the
+    app's own navigation, the access gate — and no screen ever shows a page without it, or
+    the sidebar listing pages/ files."""
+    from browser import browser
+
+    require_browser()
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(demo_warehouse, warehouse)
+    env, users = {}, {"": DEEP_LINKS}
+    if with_policy:
+        with reading(warehouse) as con:
+            mine = model_catalog(con)["business_unit_id"][0]
+        policy = tmp_path / "policy.toml"
+        policy.write_text(f'header = "X-Forwarded-Email"\nadmins = ["boss@example.com"]\n'
+                          f'[grants]\n"alice@example.com" = ["{mine}"]\n')
+        env = {"MODELOPS_ACCESS_POLICY": str(policy)}
+        users = {"alice@example.com": {"/incidents?period=7d": "Incidents",
+                                       "/definitions": "KPI definitions"},
+                 "boss@example.com": {"/data": "Data", "/reliability": "Reliability"},
+                 "mallory@example.com": {"/incidents": "No access", "/data": "No access"}}
+    with streamlit_server(warehouse, env=env) as url, browser() as chromium:
+        opened = {}
+        for user, links in users.items():
+            headers = {"X-Forwarded-Email": user} if user else {}
+            for path, page in open_at_once(chromium, url, links, headers).items():
+                opened[(user, path)] = (page, links[path])
+        for (user, path), (page, title) in opened.items():
+            settled(page, title)
+            assert page.locator("[data-testid=stException]").count() == 0, (user, path)
+            screens = page.evaluate("() => window.__screens")
+            for screen in screens:
+                legacy_list = not set(screen["nav"]) <= TITLES  # pages/ files, for a moment
+                assert not (legacy_list and (screen["h1"] or screen["progress"])), (
+                    "the legacy list of pages/ files beside content", user, path, screen)
+                if title == "No access":
+                    assert set(screen["h1"]) <= {"No access"}, (user, path, screen)
+                    assert not screen["filters"], (user, path, screen)
+                elif set(screen["h1"]) & TITLES:
+                    assert screen["filters"], ("a page drawn outside the shell", user, path,
+                                               screen)
+            final = screens[-1]
+            if title == "KPI definitions":  # every definition the app links is there
+                from dashboard.presentation import MEASURES
+
+                for anchor in {m.anchor for m in MEASURES.values()}:
+                    assert page.locator(f'[id="{anchor}"]').count() == 1, anchor
+            if title != "No access":
+                assert final["filters"] and final["h1"][0] == title, (user, path, final)
+                expected_nav = TITLES - ({"Data"} if user == "alice@example.com" else set())
+                assert set(final["nav"]) == expected_nav, (user, path, final["nav"])
+
+
+def test_first_visits_during_the_demo_build_see_the_shell_and_its_progress(tmp_path):
+    """On a fresh checkout the first start builds the demo data: every session arriving
+    meanwhile sees the app's title and a progress bar of the build's steps (never a list
+    of module names), then its page."""
+    from browser import browser
+
+    require_browser()
+    warehouse = tmp_path / "fresh" / "warehouse.duckdb"
+    warehouse.parent.mkdir()
+    links = {"/": "Overview", "/incidents": "Incidents", "/definitions": "KPI definitions"}
+    with streamlit_server(warehouse) as url, browser() as chromium:
+        pages = open_at_once(chromium, url, links, {})
+        for path, page in pages.items():
+            settled(page, links[path])
+            screens = page.evaluate("() => window.__screens")
+            assert any(s["h1"] == ["modelops"] and s["progress"] for s in screens), (path,
+                                                                                    screens)
+            for screen in screens:
+                # The build screen never sits under the legacy list of pages/ files.
+                if screen["h1"] or screen["progress"]:
+                    assert set(screen["nav"]) <= TITLES, (path, screen)
+                if set(screen["h1"]) & TITLES:
+                    assert screen["filters"], (path, screen)
+            assert page.locator("[data-testid=stException]").count() == 0
+        assert warehouse.exists()

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from queries.ingest import ingest_file
-from queries.schema import LATENCY_BUCKETS
+from queries.schema import ENTITIES, LATENCY_BUCKETS
 from queries.warehouse import reading, writing
 
 # Derandomized: CI runs the same examples every time (a new random failure would block a
@@ -32,17 +32,29 @@ nasty_text = st.one_of(
     st.sampled_from(["", " ", "\x00", "\ufeffm1", "m1\x00", "=cmd|' /C calc'!A0", "NaN",
                      "inf", "-1", "1e309", "null", "None", "'; DROP TABLE incidents; --",
                      "<script>alert(1)</script>", "2026-11-02T10:00:00+14:00",
-                     "2026-11-02T10:00:00-12:00", "2026-02-30", "9999-12-31T23:59:59Z"]),
-    st.just("x" * 5_000),  # long; a 200 kB field is tested below (and keeps reports short)
+                     "2026-11-02T10:00:00-12:00", "2026-02-30", "9999-12-31T23:59:59Z",
+                     # parsed by DuckDB, past the contract's bounds (issue 11.3, 18.5)
+                     "infinity", "-infinity", "+Infinity", "-inf", "nan", "1969-12-31",
+                     "2200-01-01T00:00:00Z", "9223372036854775807", "1000000000000001",
+                     # at the bounds: admitted
+                     "1970-01-01T00:00:00Z", "2199-12-31T23:59:59Z", "1000000000000000",
+                     "\n=1+2", "a;=1+2", "\uff1d1+1"]),
+    st.just("x" * 4_096), st.just("x" * 4_097),  # the text bound; 200 kB is tested below
 )
 model_ref = st.sampled_from(["m1", "m2", "m404", "", "M1"])
 timestamp = st.one_of(
     st.datetimes().map(lambda d: d.isoformat()),
     st.sampled_from(["2026-11-02T10:00:00Z", "2026-11-02T10:00:00+02:00",
-                     "2026-11-02 10:00", "yesterday", ""]),
+                     "2026-11-02 10:00", "yesterday", "", "infinity", "-infinity",
+                     "1969-12-31T23:59:59Z", "1970-01-01T00:00:00Z", "2199-12-31T23:59:59Z",
+                     "2200-01-01T00:00:00Z", "2199-12-31T23:00:00-02:00"]),
     nasty_text,
 )
-count = st.one_of(st.integers(-5, 2_000).map(str), nasty_text)
+count = st.one_of(st.integers(-5, 2_000).map(str), nasty_text,
+                  st.sampled_from([str(2**63 - 1), str(10**15), str(10**15 + 1)]))
+number = st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(str),
+                   st.sampled_from(["NaN", "-nan", "inf", "-Infinity", "1e308", "1e309", "0"]),
+                   nasty_text)
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +81,27 @@ def fresh(base: Path, tmp_path: Path) -> Path:
     return target
 
 
+def check_bounds(warehouse: Path, entity: str) -> None:
+    """Nothing stored is past the contract's bounds (DATA_CONTRACT.md, "Bounds")."""
+    spec = ENTITIES[entity]
+    broken = []
+    for c in spec.columns:
+        name = f'"{c.name}"'
+        if c.type in ("timestamp", "date"):
+            low, high = f"{c.type.upper()} '1970-01-01'", f"{c.type.upper()} '2200-01-01'"
+            broken.append(f"NOT ({name} >= {low} AND {name} < {high})")
+        elif c.type == "float":
+            broken.append(f"NOT isfinite({name})")
+        elif c.type == "int":
+            broken.append(f"{name} > 1000000000000000 OR {name} < 0")
+        elif c.type == "text":
+            broken.append(f"length({name}) > 4096")
+    with reading(warehouse) as con:
+        bad = con.execute(f"SELECT count(*) FROM {entity} WHERE "
+                          + " OR ".join(f"coalesce({b}, false)" for b in broken)).fetchall()
+    assert bad == [(0,)]
+
+
 def check_reconciles(warehouse: Path, path: Path, entity: str, key: list[str]):
     with writing(warehouse) as con:
         result = ingest_file(con, path, entity=entity)
@@ -89,6 +122,7 @@ def check_reconciles(warehouse: Path, path: Path, entity: str, key: list[str]):
     assert stored == result.quarantined
     assert reasons == 0
     assert duplicates == 0
+    check_bounds(warehouse, entity)
     return result
 
 
@@ -101,6 +135,29 @@ incident_rows = st.lists(st.fixed_dictionaries({
     "detected_at": timestamp,
     "resolved_at": timestamp,
     "root_cause": st.sampled_from(["deployment", "vendor", "aliens", ""]),
+}), min_size=1, max_size=12)
+
+validation_rows = st.lists(st.fixed_dictionaries({
+    "validation_id": st.one_of(st.sampled_from(["v1", "v2", "v3"]), nasty_text),
+    "model_id": model_ref,
+    "version": st.sampled_from(["1.0", ""]),
+    "stage": st.sampled_from(["pre_deployment", "post_deployment", "canary"]),
+    "run_at": timestamp,
+    "metric": st.sampled_from(["auc", ""]),
+    "value": number,
+    "threshold": number,
+    "passed": st.sampled_from(["true", "false", "maybe", ""]),
+}), min_size=1, max_size=12)
+
+risk_rows = st.lists(st.fixed_dictionaries({
+    "assessment_id": st.one_of(st.sampled_from(["r1", "r2"]), nasty_text),
+    "model_id": model_ref,
+    "assessed_at": timestamp,
+    "risk_tier": st.sampled_from(["high", "limited", "extreme"]),
+    "assessor": nasty_text,
+    "outcome": st.sampled_from(["approved", "rejected", "maybe"]),
+    "next_review_due": st.one_of(timestamp, st.dates().map(str)),
+    "notes": nasty_text,
 }), min_size=1, max_size=12)
 
 metric_rows = st.lists(st.fixed_dictionaries({
@@ -154,6 +211,23 @@ def test_hostile_metric_files_reconcile(base_warehouse, tmp_path, rows, fmt):
 
 
 @SETTINGS
+@given(rows=st.one_of(validation_rows.map(lambda r: ("validations", "validation_id", r)),
+                      risk_rows.map(lambda r: ("risk_assessments", "assessment_id", r))),
+       fmt=st.sampled_from(["csv", "jsonl", "parquet"]))
+def test_hostile_times_dates_and_numbers_stay_within_the_bounds(base_warehouse, tmp_path, rows,
+                                                                fmt):
+    entity, key, rows = rows
+    path = tmp_path / f"{entity}.{fmt}"
+    if fmt == "csv":
+        write_csv(path, rows, bom=False)
+    elif fmt == "jsonl":
+        path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    else:
+        pl.DataFrame(rows, schema={k: pl.String for k in rows[0]}).write_parquet(path)
+    check_reconciles(fresh(base_warehouse, tmp_path), path, entity, [key])
+
+
+@SETTINGS
 @given(data=st.binary(max_size=2_000), suffix=st.sampled_from(["csv", "jsonl", "parquet"]))
 def test_random_bytes_never_crash_ingest(base_warehouse, tmp_path, data, suffix):
     path = tmp_path / f"teams.{suffix}"
@@ -174,4 +248,5 @@ def test_text_cells_odd_encodings_and_nul_bytes_are_kept_or_quarantined(base_war
     with reading(warehouse) as con:
         names = dict(con.execute("SELECT team_id, name FROM teams").fetchall())
     assert names["t2"] == "Caf\ufffd latin-1"  # undecodable byte replaced, not a crash
-    assert len(names["t4"]) == 200_000
+    assert "t4" not in names  # past the text bound (issue 18.10)
+    assert result.reasons == ["line 4: name: longer than 4096 characters (200000)"]

@@ -266,3 +266,27 @@ def test_quarantine_names_the_source_line_of_a_record_that_gave_several_rows(
     assert rows(wh, "SELECT line, reason FROM quarantine") == [
         (7, "service nobody has no model")]
     assert rows(wh, "SELECT incident_id FROM incidents") == [("A",)]
+
+
+def test_a_full_disk_rejects_the_file_in_one_line_and_loses_nothing(fake, make_warehouse,
+                                                                     tmp_path, monkeypatch):
+    wh = make_warehouse(BASE)
+    first = write(tmp_path / "a.json", [
+        {"id": "I1", "svc": "churn", "sev": 4, "title": "a", "at": "2026-11-17T10:00:00Z"}])
+    second = write(tmp_path / "b.json", [
+        {"id": "I2", "svc": "churn", "sev": 4, "title": "b", "at": "2026-11-17T11:00:00Z"}])
+    real_load = run.load_frame
+
+    def load_until_full(con, entity, frame, source, **kw):
+        if source == str(second):
+            raise OSError(28, "No space left on device")  # errno.ENOSPC
+        return real_load(con, entity, frame, source, **kw)
+
+    monkeypatch.setattr(run, "load_frame", load_until_full)
+    reports = run.import_files(wh, "pagerduty", [first, second])
+
+    assert reports[1].lines() == [(
+        f"{second}: REJECTED, nothing loaded: cannot write to the warehouse: no space left"
+        " on the device")]
+    assert run.exit_status(reports) == 2
+    assert rows(wh, "SELECT incident_id FROM incidents") == [("I1",)]

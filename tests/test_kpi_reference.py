@@ -177,7 +177,7 @@ def test_allowed_downtime_over_30_days(make_warehouse):
     f = Filter.for_days(date(2026, 4, 1), date(2026, 4, 30))
     assert f.days == 30
     with reading(path) as con:
-        rows = {r["model_id"]: r for r in kpi.availability(con, f).iter_rows(named=True)}
+        rows = {r["model_id"]: r for r in kpi.serving(con, f).iter_rows(named=True)}
     for m, (slo, _req, _err, minutes) in cases.items():
         assert rows[m]["downtime_minutes"] == pytest.approx(minutes), m
         assert rows[m]["availability"] == pytest.approx(slo), m

@@ -57,8 +57,8 @@ def test_team_availability_is_from_summed_counts_not_mean_of_models(make_warehou
     ]})
     one_day = Filter.for_days(date(2026, 1, 5), date(2026, 1, 5))
     with reading(path) as con:
-        models = by_key(kpi.availability(con, one_day, by="model"), "model_id")
-        team = by_key(kpi.availability(con, one_day, by="team"), "group_id")["t1"]
+        models = by_key(kpi.serving(con, one_day, by="model"), "model_id")
+        team = by_key(kpi.serving(con, one_day, by="team"), "group_id")["t1"]
 
     assert models["a"]["availability"] == pytest.approx(0.90)
     assert models["b"]["availability"] == pytest.approx(1.0)
@@ -111,8 +111,8 @@ def test_team_p95_comes_from_the_merged_histogram(make_warehouse):
         hour_row("b", "2026-01-07T09:00:00", 100, served={1000: 100}),
     ]})
     with reading(path) as con:
-        models = by_key(kpi.latency(con, JAN, by="model"), "model_id")
-        team = by_key(kpi.latency(con, JAN, by="team"), "group_id")["t1"]
+        models = by_key(kpi.serving(con, JAN, by="model"), "model_id")
+        team = by_key(kpi.serving(con, JAN, by="team"), "group_id")["t1"]
 
     # a: rank 95 in (25, 50]: 25 + 25 * (95 - 50) / 50 = 47.5; rank 50 in (10, 25] -> 25
     assert models["a"]["latency_p95_ms"] == pytest.approx(47.5)
@@ -134,7 +134,7 @@ def test_rank_beyond_the_last_bucket_reports_10000_ms(make_warehouse):
     path = make_warehouse({**ORG, "models": MODELS, "metrics_hourly": [
         hour_row("c", "2026-01-07T08:00:00", 10, served={5: 5, None: 5})]})
     with reading(path) as con:
-        c = by_key(kpi.latency(con, JAN), "model_id")["c"]
+        c = by_key(kpi.serving(con, JAN), "model_id")["c"]
     assert c["latency_p95_ms"] == 10000     # rank 9.5 is in the +Inf bucket
     assert c["latency_p50_ms"] == pytest.approx(5)   # rank 5 is the top of (0, 5]
 
@@ -177,10 +177,7 @@ def test_window_is_half_open_on_whole_days(make_warehouse):
     with reading(path) as con:
         assert by_key(kpi.serving(con, new_year), "model_id")["a"]["requests"] == 11
         daily = kpi.serving_series(con, new_year, by="all")
-        hourly = kpi.serving_series(con, new_year, by="model", grain="hour")
     assert daily.select("day", "requests").rows() == [(date(2026, 1, 1), 11)]
-    assert hourly.select("hour", "requests").rows() == [
-        (datetime(2026, 1, 1, 0), 1), (datetime(2026, 1, 1, 23), 10)]
 
 
 def test_daily_series_per_group_uses_the_group_rule(make_warehouse):
@@ -261,3 +258,49 @@ def test_fast_and_slow_burn_alerts_need_both_windows(make_warehouse):
     assert rates["fast"]["window_end"] == datetime(2026, 3, 4)
     # a moment inside an hour uses the windows ending at the start of that hour
     assert half_past.equals(on_the_hour)
+
+
+def test_ticket_burn_needs_a_long_and_its_short_window(make_warehouse):
+    # Windows end at 4 March 00:00. SLO 99% (budget 1% of requests). Ticket burn:
+    # (1 d > 3 and 2 h > 3) or (3 d > 1 and 6 h > 1); 2 h and 6 h are whole hours.
+    day = [f"2026-03-03T{h:02d}:00:00" for h in range(24)]
+    path = make_warehouse({**ORG, "models": [
+        model(m, "t1") for m in ("daily", "old_spike", "creeping", "quiet_now", "edge")],
+        "metrics_hourly": [
+            # 24 h at 4% errors: 1 d = 0.04 / 0.01 = 4 > 3, last 2 h also 4 -> ticket
+            *(hour_row("daily", h, 1000, 40) for h in day),
+            # 5% errors in the first 18 h of the day, none in the last 6 h: 1 d = 900 /
+            # 24,000 / 0.01 = 3.75 and 3 d the same, but 2 h = 6 h = 0 -> none
+            *(hour_row("old_spike", h, 1000, 50 if i < 18 else 0) for i, h in enumerate(day)),
+            # three days at 1.5%: 3 d = 1.5 > 1 and 6 h = 1.5 > 1 -> ticket (1 d = 1.5 < 3)
+            *(hour_row("creeping", f"2026-03-0{d}T{h:02d}:00:00", 1000, 15)
+              for d in (1, 2, 3) for h in range(24)),
+            # 2% for the first two days, nothing served on the third: only 3 d has traffic
+            *(hour_row("quiet_now", f"2026-03-0{d}T{h:02d}:00:00", 1000, 20)
+              for d in (1, 2) for h in range(24)),
+            # exactly 3 over 1 d and 2 h, exactly 1 over 3 d: not above -> none
+            *(hour_row("edge", h, 1000, 30) for h in day),
+            *(hour_row("edge", f"2026-03-0{d}T{h:02d}:00:00", 1000, 0)
+              for d in (1, 2) for h in range(24)),
+        ]})
+    scope = Filter.for_days(date(2026, 3, 1), date(2026, 3, 3))
+    with reading(path) as con:
+        rates = by_key(kpi.burn_rates(con, scope, datetime(2026, 3, 4)), "model_id")
+    assert {m: r["ticket_burn"] for m, r in rates.items()} == {
+        "daily": True, "old_spike": False, "creeping": True, "quiet_now": False,
+        "edge": False}
+    assert (rates["daily"]["requests_2h"], rates["daily"]["errors_2h"]) == (2000, 80)
+    assert rates["daily"]["burn_rate_2h"] == pytest.approx(4)
+    assert rates["daily"]["burn_rate_1d"] == pytest.approx(4)
+    assert rates["old_spike"]["burn_rate_1d"] == pytest.approx(3.75)
+    assert rates["old_spike"]["burn_rate_3d"] == pytest.approx(3.75)
+    assert (rates["old_spike"]["burn_rate_2h"], rates["old_spike"]["burn_rate_6h"]) == (0, 0)
+    assert rates["creeping"]["burn_rate_3d"] == pytest.approx(1.5)
+    assert rates["creeping"]["burn_rate_6h"] == pytest.approx(1.5)
+    assert rates["creeping"]["burn_rate_1d"] == pytest.approx(1.5)
+    assert rates["quiet_now"]["burn_rate_3d"] == pytest.approx(2)
+    assert rates["quiet_now"]["burn_rate_6h"] is None     # no requests: no alert
+    assert rates["edge"]["burn_rate_1d"] == pytest.approx(3)
+    assert rates["edge"]["burn_rate_3d"] == pytest.approx(1)
+    # none of them is a page: the 1 h rate never exceeds 6
+    assert not any(r["fast_burn"] or r["slow_burn"] for r in rates.values())

@@ -172,7 +172,7 @@ def test_model_detail_from_the_link(app, demo_warehouse, demo_catalog):
     assert at.selectbox(key="detail_model").value == model_id
     tiles = metrics(at)
     for label in ("Availability", "Error budget consumed", "Latency p95", "Incidents", "MTTR",
-                  "Deployments", "Change failure rate", "Cost", "Business value", "ROI",
+                  "Production deployments", "Change failure rate", "Cost", "Business value", "ROI",
                   "Drift alerts", "Data-quality pass rate"):
         assert label in tiles
     assert tiles["Availability"] != "–"

@@ -16,7 +16,7 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from pages import ui
+from dashboard import formats
 from queries import kpi
 from queries.catalog import model_catalog
 from queries.filters import Filter
@@ -30,8 +30,8 @@ PAGES = {
 # Tiles that always have a value on the demo data (others, like a recovery time, may be
 # honestly empty for a period).
 BASIC_TILES = {
-    "pages/reliability.py": ["Availability", "Budget consumed", "Latency p95",
-                             "Avail. SLO met"],
+    "pages/reliability.py": ["Availability", "Error budget consumed", "Latency p95",
+                             "Availability SLO met"],
     "pages/incidents.py": ["Incidents", "MTTD", "MTTA", "MTTR"],
     "pages/releases.py": ["Production deployments", "Deployments per week",
                           "Change failure rate", "Lead time for changes"],
@@ -141,7 +141,7 @@ def test_page_on_an_empty_warehouse_says_why(app, empty_warehouse, page):
 
 @pytest.mark.parametrize("page, tile, column", [
     ("pages/reliability.py", "Availability", "availability_slo_met"),
-    ("pages/incidents.py", "Incidents", "time_to_resolve_minutes"),
+    ("pages/incidents.py", "Incidents", "time_to_resolve_hours"),
     ("pages/releases.py", "Production deployments", "failed_change"),
 ])
 def test_business_unit_filter_changes_the_numbers(app, demo_warehouse, demo_catalog, page,
@@ -189,10 +189,10 @@ def test_reliability_tiles_are_the_kpi_layers_numbers(app, demo_warehouse):
         group = kpi.serving(con, default_filter(), by="all").row(0, named=True)
         models = kpi.serving(con, default_filter(), by="model")
     tiles = metrics(at)
-    assert tiles["Availability"] == ui.pct(group["availability"])
-    assert tiles["Budget consumed"] == ui.pct(group["error_budget_consumed"])
-    assert tiles["Latency p95"] == ui.ms(group["latency_p95_ms"])
-    assert tiles["Avail. SLO met"] == (f"{group['models_availability_slo_met']}/"
+    assert tiles["Availability"] == formats.pct(group["availability"])
+    assert tiles["Error budget consumed"] == formats.pct(group["error_budget_consumed"])
+    assert tiles["Latency p95"] == formats.ms(group["latency_p95_ms"])
+    assert tiles["Availability SLO met"] == (f"{group['models_availability_slo_met']}/"
                                        f"{group['models_with_requests']}")
     # one row per model, with its SLO verdicts beside the numbers
     table = table_with(at, "availability_slo_met")
@@ -264,12 +264,12 @@ def test_incident_tiles_are_the_kpi_layers_numbers(app, demo_warehouse):
         summary = kpi.incident_summary(con, default_filter(), by="all").row(0, named=True)
         log = kpi.incident_log(con, default_filter())
     tiles = metrics(at)
-    assert tiles["Incidents"] == ui.count(summary["incidents"])
-    assert tiles["MTTD"] == ui.minutes(summary["mttd_minutes"])
-    assert tiles["MTTA"] == ui.minutes(summary["mtta_minutes"])
-    assert tiles["MTTR"] == ui.minutes(summary["mttr_minutes"])
-    assert tiles["Open at end"] == ui.count(summary["open_at_end"])
-    assert len(table_with(at, "time_to_resolve_minutes")) == log.height
+    assert tiles["Incidents"] == formats.count(summary["incidents"])
+    assert tiles["MTTD"] == formats.minutes(summary["mttd_minutes"])
+    assert tiles["MTTA"] == formats.minutes(summary["mtta_minutes"])
+    assert tiles["MTTR"] == formats.hours(summary["mttr_minutes"])
+    assert tiles["Open at end"] == formats.count(summary["open_at_end"])
+    assert len(table_with(at, "time_to_resolve_hours")) == log.height
 
 
 def test_incident_charts_stack_severity_and_root_cause(app, demo_warehouse):
@@ -300,7 +300,7 @@ def test_open_incidents_list_their_age(app, demo_warehouse):
         return
     shown = table_with(at, "age")
     assert list(shown["incident_id"]) == expected["incident_id"].to_list()
-    assert list(shown["age"]) == [ui.minutes(m) for m in expected["age_minutes"]]
+    assert list(shown["age"]) == [formats.hours(m) for m in expected["age_minutes"]]
 
 
 @pytest.fixture
@@ -327,14 +327,14 @@ def postmortem_warehouse(make_warehouse):
 
 def test_incident_log_links_web_postmortems_only(app, postmortem_warehouse):
     at = app(postmortem_warehouse, page="pages/incidents.py")
-    log = table_with(at, "time_to_resolve_minutes")
+    log = table_with(at, "time_to_resolve_hours")
     links = dict(zip(log["incident_id"], log["postmortem_url"]))
     assert links["i1"] == "https://wiki.example.com/pm/i1"
     assert pd.isna(links["i2"]), "a non-web 'link' from the data is never made clickable"
     assert set(log["title"]) == {"=cmd|' /C calc'!A0", "<b>bold</b>"}, "titles shown as text"
     open_now = table_with(at, "age")
     assert list(open_now["incident_id"]) == ["i2"]
-    log_element = next(f for f in at.dataframe if "time_to_resolve_minutes" in f.value.columns)
+    log_element = next(f for f in at.dataframe if "time_to_resolve_hours" in f.value.columns)
     config = json.loads(log_element.proto.columns)
     assert config["postmortem_url"]["type_config"]["type"] == "link"
 
@@ -347,10 +347,10 @@ def test_dora_tiles_and_team_table_show_the_counts_behind_each_ratio(app, demo_w
         everything = kpi.dora(con, default_filter(), by="all").row(0, named=True)
         teams = kpi.dora(con, default_filter(), by="team")
     tiles = metrics(at)
-    assert tiles["Production deployments"] == ui.count(everything["deployments"])
-    assert tiles["Failed changes"] == ui.count(everything["failed_changes"])
-    assert tiles["Change failure rate"] == ui.pct(everything["change_failure_rate"])
-    assert tiles["Lead time for changes"] == ui.minutes(everything["lead_time_median_minutes"])
+    assert tiles["Production deployments"] == formats.count(everything["deployments"])
+    assert tiles["Failed changes"] == formats.count(everything["failed_changes"])
+    assert tiles["Change failure rate"] == formats.pct(everything["change_failure_rate"])
+    assert tiles["Lead time for changes"] == formats.hours(everything["lead_time_median_minutes"])
     table = table_with(at, "change_failure_rate")
     assert len(table) == teams.height
     assert {"deployments", "failed_changes", "change_failure_rate", "lead_time_deployments",

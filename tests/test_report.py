@@ -332,6 +332,31 @@ def test_csv_injection_guard():
     assert lines[9:] == [",", "'q,5", ""]
 
 
+def test_csv_injection_guard_line_feed_semicolon_and_full_width_signs():
+    """OWASP's current list adds line feed; a `;` splits the cell in a spreadsheet whose
+    list separator is `;`, so such a field is quoted; Japanese Excel evaluates the
+    full-width ＝ ＋ － ＠ as formulas."""
+    frame = pl.DataFrame({
+        "team": ["\n=1+2", "a;=1+2", "\uff1d1+1", "\uff0b1", "\uff0d2", "\uff20x", "x\uff1d1",
+                 "", None, 'say "hi"', "a,b"],
+        "n": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+    })
+    assert to_csv(frame).decode() == (
+        "team,n\n"
+        "\"'\n=1+2\",1\n"
+        "\"a;=1+2\",2\n"
+        "'\uff1d1+1,3\n"
+        "'\uff0b1,4\n"
+        "'\uff0d2,5\n"
+        "'\uff20x,6\n"
+        "x\uff1d1,7\n"
+        "\"\",8\n"
+        ",9\n"
+        "\"say \"\"hi\"\"\",10\n"
+        "\"a,b\",11\n"
+    )
+
+
 # --- grouping ---------------------------------------------------------------------------
 
 TEAM_COLUMNS = [c for c in COLUMNS if c not in (

@@ -39,10 +39,12 @@ from queries.ingest import (
     ORIGIN_LINE,
     PARSE_ERROR,
     ROW_AS_READ,
+    WRITE_ERRORS,
     LoadResult,
     _reject,
     file_sha256,
     load_frame,
+    write_failure,
 )
 from queries.schema import ENTITIES, LOAD_ORDER
 from queries.warehouse import UsageError
@@ -187,7 +189,7 @@ def import_files(warehouse: Path, source: str, paths: list[Path], *,
     `names` renames files in the load log and the report (fetched pages are saved under a
     temporary directory but recorded by URL). Raises UsageError for a bad source, map or
     path before anything is written."""
-    from queries.warehouse import reading, writing
+    from queries.warehouse import WarehouseError, reading, writing
 
     module = source_module(source)
     mapping = read_map(map_path, source) if map_path else {}
@@ -272,12 +274,17 @@ def import_files(warehouse: Path, source: str, paths: list[Path], *,
             entities = [module.ENTITIES[0]]  # the load log still records what was skipped
         if not entities:
             continue
-        with writing(warehouse) as con:
-            for n, entity in enumerate(entities):
-                frame = _frame(entity, todo.rows.get(entity, []))
-                report.loads.append(load_frame(
-                    con, entity, frame, source=report.file, sha256=sha, importer=source,
-                    skipped=report.skipped if n == 0 else 0))
+        try:
+            with writing(warehouse) as con:
+                for n, entity in enumerate(entities):
+                    frame = _frame(entity, todo.rows.get(entity, []))
+                    report.loads.append(load_frame(
+                        con, entity, frame, source=report.file, sha256=sha,
+                        importer=source, skipped=report.skipped if n == 0 else 0))
+        except WarehouseError:
+            raise
+        except WRITE_ERRORS as error:  # a full disk: one line, as `modelops ingest` says it
+            report.rejected = write_failure(error)
     return reports
 
 

@@ -46,7 +46,7 @@ REPEAT = 5
 
 
 # --- SQL time: every named query goes through warehouse.run ----------------------------
-# A page runs its queries side by side (state.load_many), so their wall time in the page
+# A page runs its queries side by side (loading.load_many), so their wall time in the page
 # is not "the time DuckDB alone spends". The cold rerun records each query it ran; they are
 # then replayed one after another on one cursor, outside Streamlit, and that sum is the
 # page's SQL time.

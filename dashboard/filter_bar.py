@@ -1,25 +1,12 @@
-"""The shared filter bar, its state in the URL, and cached reads of the KPI layer.
-
-Every page gets its data through `load(...)`: the cache key is the KPI function, the
-filter, the warehouse's last-change token (so an ingest shows up without a restart) and the
-caller's access scope, so a result computed for one user is never served to another.
-"""
+"""The shared filter bar (period, business units, teams, models) and its state in the URL."""
 
 from __future__ import annotations
 
-import importlib
-import os
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import polars as pl
 import streamlit as st
-from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from queries import access, catalog, warehouse
 from queries.filters import Filter, clamp_days
 
 PRESETS = {
@@ -53,69 +40,6 @@ def preset_days(preset: str, now: date) -> tuple[date, date]:
         return first, max(first, yesterday)
     return yesterday - timedelta(days=29), yesterday
 
-
-def warehouse_path():
-    return warehouse.warehouse_path(os.environ.get("MODELOPS_WAREHOUSE"))
-
-
-# --- who is looking ---------------------------------------------------------------------
-
-def access_scope() -> access.Scope:
-    """The current user's scope under MODELOPS_ACCESS_POLICY: queries/access.current_scope."""
-    return access.current_scope(st.context.headers, st.user.to_dict(), os.environ,
-                                st.get_option("server.trustedUserHeaders"))
-
-
-# --- cached reads -----------------------------------------------------------------------
-
-# cache_resource, not cache_data: a hit returns the stored frame itself instead of
-# unpickling a copy (a third of a warm rerun). Frames are shared between sessions, so pages
-# only derive new frames from them (polars operations do), never change one in place.
-@st.cache_resource(max_entries=512, show_spinner=False)
-def _cached(module: str, name: str, f: Filter | None, path: str, token: int, kwargs: tuple):
-    fn = getattr(importlib.import_module(module), name)
-    with warehouse.reading(Path(path)) as con:
-        return fn(con, **dict(kwargs)) if f is None else fn(con, f, **dict(kwargs))
-
-
-def load(fn: Callable, f: Filter | None = None, **kwargs):
-    """`fn(con, f, **kwargs)` from the warehouse layer, cached per filter and data change.
-
-    The function is named (module and name), not hashed, so the key stays cheap.
-    """
-    path = warehouse_path()
-    token = warehouse.last_change(path)
-    return _cached(fn.__module__, fn.__name__, f, str(path), token,
-                   tuple(sorted(kwargs.items())))
-
-
-def visible_models(scope: access.Scope) -> pl.DataFrame:
-    """The model catalog (model, team, business unit, ...) within an access scope: the
-    filter bar's choices, and the names pages join to. One cached read shared by all."""
-    return load(catalog.model_catalog, business_units=scope.business_units or ())
-
-
-# A page's queries are small and mostly planning, which DuckDB does on one core per query:
-# run side by side (each on its own cursor), a page's uncached reads take about half as long
-# on two cores. Three workers measured best on two cores; more only queue.
-_LOADERS = ThreadPoolExecutor(max_workers=(os.cpu_count() or 2) + 1,
-                              thread_name_prefix="modelops-load")
-
-
-def load_many(*calls: tuple) -> list:
-    """Several `load`s at once: each call is (fn, filter, kwargs); results in call order.
-
-    Cached results come straight back; the others run concurrently. The workers carry this
-    run's Streamlit context, so the cache behaves as it does for `load`.
-    """
-    ctx = get_script_run_ctx()
-
-    def one(call):
-        add_script_run_ctx(threading.current_thread(), ctx)
-        fn, f, kwargs = call
-        return load(fn, f, **kwargs)
-
-    return list(_LOADERS.map(one, calls))
 
 
 # --- the filter bar ---------------------------------------------------------------------

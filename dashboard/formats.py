@@ -1,0 +1,58 @@
+"""Number formats for reading (display only; the data stays raw). A missing value is "–"."""
+
+from __future__ import annotations
+
+import math
+
+
+def missing(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def pct(x, digits: int = 2) -> str:
+    return "–" if missing(x) else f"{x * 100:.{digits}f}%"
+
+
+def ms(x) -> str:
+    return "–" if missing(x) else f"{x:,.0f} ms"
+
+
+def usd(x) -> str:
+    """Compact dollars for tiles: $812, $2.05k, $1.23M."""
+    if missing(x):
+        return "–"
+    sign, x = ("-" if x < 0 else ""), abs(x)
+    if x >= 1e6:
+        return f"{sign}${x / 1e6:,.2f}M"
+    if x >= 1e3:
+        return f"{sign}${x / 1e3:,.2f}k"
+    return f"{sign}${x:,.0f}" if x >= 100 else f"{sign}${x:,.2f}"
+
+
+def count(x) -> str:
+    if missing(x):
+        return "–"
+    x = float(x)
+    if abs(x) >= 1e9:
+        return f"{x / 1e9:.2f}B"
+    if abs(x) >= 1e6:
+        return f"{x / 1e6:.2f}M"
+    if abs(x) >= 1e4:
+        return f"{x / 1e3:.1f}k"
+    return f"{x:,.0f}" if x == int(x) else f"{x:,.2f}"
+
+
+def minutes(x) -> str:
+    """Short durations (time to detect or acknowledge, downtime): whole minutes."""
+    return "–" if missing(x) else f"{x:,.0f} min"
+
+
+def hours(minutes: float | None) -> str:
+    """Long durations given in minutes (MTTR, lead time, recovery, age): hours, one
+    decimal, whatever their size, so a tile and a table read the same."""
+    return "–" if missing(minutes) else f"{minutes / 60:,.1f} h"
+
+
+def ratio(x) -> str:
+    return "–" if missing(x) else f"{x:.2f}"
+

@@ -1,0 +1,290 @@
+"""How every KPI and column is presented, once: label, unit, direction, help, definition.
+
+A page names a KPI or a column (`tiles.Tile("mttr_minutes")`, a frame's columns); its label,
+number format, which way is good and its help text come from here, so the same KPI reads
+the same on every page, in tiles and in tables. The KPI's SQL is in queries/<name>.sql, its
+definition in docs/METRICS.md at `anchor`.
+
+A column not named in MEASURES is presented by the suffix rule (`unit_for`): `_ms`
+milliseconds, `_usd` dollars, `_at` a UTC date-time, `_minutes` a duration in hours,
+`_rate`/`_share`/... a percentage, `_url` a link; else by its data type.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from dashboard import formats
+
+Direction = Literal["higher", "lower"] | None
+
+# One unit per quantity: durations of an incident or a change (MTTR, lead time, recovery,
+# an incident's age) in hours with one decimal; the short steps before work starts (time
+# to detect, to acknowledge) and downtime in minutes.
+UNITS = ("count", "int", "pct", "usd", "ms", "hours", "minutes", "ratio", "score",
+         "datetime", "link", "text")
+
+
+@dataclass(frozen=True)
+class Measure:
+    label: str
+    unit: str = "count"
+    direction: Direction = None  # which change is good; None: neither
+    help: str = ""  # the definition in one line (a tile's help, a table header's tooltip)
+    anchor: str = ""  # the heading id of its entry in docs/METRICS.md
+
+    def show(self, value) -> str:
+        """The value as a tile shows it."""
+        return SHOW[self.unit](value)
+
+    @property
+    def as_points(self) -> bool:
+        """A ratio's change is shown in percentage points, not percent of itself."""
+        return self.unit == "pct"
+
+
+SERVING = "serving"
+INCIDENTS = "incidents-atlassian-and-pager-duty-incident-metric-definitions"
+RELEASES = "releases-dora-four-keys-dora-dora-team-fourkeys"
+COST = "cost-and-value-fin-ops-foundation-unit-economics"
+QUALITY = "model-quality"
+GOVERNANCE = "governance"
+AGGREGATION = "aggregation-rule-applies-to-every-kpi"
+WEEKLY_REPORT = "weekly-report-csv"
+
+_M = Measure
+MEASURES: dict[str, Measure] = {
+    # --- serving
+    "requests": _M("Requests", "count", None, "Requests served in the period.", SERVING),
+    "errors": _M("Errors", "count", "lower", "Failed requests in the period.", SERVING),
+    "availability": _M("Availability", "pct", "higher",
+                       "1 - errors / requests, from the summed counts of the models.",
+                       SERVING),
+    "slo_availability": _M("Availability SLO", "pct", None,
+                           "The model's availability target.", SERVING),
+    "availability_slo_met": _M("Availability SLO met", "text", None,
+                               "Availability >= the model's target.", SERVING),
+    "error_budget_allowed": _M("Allowed errors", "ratio", None,
+                               "(1 - SLO) × requests: the errors the SLO allows.", SERVING),
+    "error_budget_consumed": _M("Error budget consumed", "pct", "lower",
+                                "Errors / allowed errors, where allowed = sum((1 - SLO) × "
+                                "requests) over the models; 100% = the budget exactly spent.",
+                                SERVING),
+    "error_budget_remaining": _M("Error budget remaining", "pct", "higher",
+                                 "1 - error budget consumed.", SERVING),
+    "downtime_minutes": _M("Downtime-equivalent", "minutes", "lower",
+                           "(1 - availability) × minutes in the period.", SERVING),
+    "latency_p50_ms": _M("Latency p50", "ms", "lower",
+                         "From the merged latency histogram of the models.", SERVING),
+    "latency_p95_ms": _M("Latency p95", "ms", "lower",
+                         "From the merged latency histogram of the models.", SERVING),
+    "latency_p99_ms": _M("Latency p99", "ms", "lower",
+                         "From the merged latency histogram of the models.", SERVING),
+    "slo_latency_p95_ms": _M("Latency p95 SLO", "ms", None,
+                             "The model's p95 latency target.", SERVING),
+    "latency_slo_met": _M("Latency SLO met", "text", None,
+                          "p95 <= the model's target.", SERVING),
+    "models_availability_slo_met": _M("Availability SLO met", "count", "higher",
+                                      "Models whose availability met their own SLO, of the "
+                                      "models with requests in the period.", SERVING),
+    "models_latency_slo_met": _M("Latency SLO met", "count", "higher",
+                                 "Models whose p95 was within their own target, of the "
+                                 "models with requests in the period.", SERVING),
+    **{f"burn_rate_{w}": _M(f"Burn rate {w}", "ratio", "lower",
+                            f"(errors / requests) / (1 - SLO) over the {w} before the "
+                            "moment; 1 spends the budget exactly over the SLO period.",
+                            SERVING) for w in ("1h", "2h", "6h", "1d", "3d")},
+    "fast_burn_alerts": _M("Fast-burn alerts", "count", "lower",
+                           "Models whose 1 h burn rate is above 14.4.", SERVING),
+    "slow_burn_alerts": _M("Slow-burn alerts", "count", "lower",
+                           "Models whose 6 h and 1 h burn rates are above 6.", SERVING),
+    "ticket_burn_alerts": _M("Ticket-burn alerts", "count", "lower",
+                             "Models whose 1 d and 2 h burn rates are above 3, or 3 d and "
+                             "6 h above 1 (a ticket, not a page).", SERVING),
+    "models_checked": _M("Models checked", "count", None,
+                         "Live models in scope with requests in the three days before "
+                         "the moment.", SERVING),
+    # --- incidents
+    "incidents": _M("Incidents", "count", "lower", "Incidents started in the period.",
+                    INCIDENTS),
+    "sev1_sev2_incidents": _M("Sev 1–2", "count", "lower",
+                              "Severity 1 and 2 incidents started in the period.", INCIDENTS),
+    "mttd_minutes": _M("MTTD", "minutes", "lower",
+                       "Mean time to detect: mean(detected - started) over the incidents "
+                       "started in the period that have been detected.", INCIDENTS),
+    "mtta_minutes": _M("MTTA", "minutes", "lower",
+                       "Mean time to acknowledge: mean(acknowledged - detected).", INCIDENTS),
+    "mttr_minutes": _M("MTTR", "hours", "lower",
+                       "Mean time to resolve: mean(resolved - started) over the incidents "
+                       "resolved in the period.", INCIDENTS),
+    "open_at_end": _M("Open at end", "count", "lower",
+                      "Started before the end of the period and not resolved before it.",
+                      INCIDENTS),
+    "time_to_detect_minutes": _M("Time to detect", "minutes", "lower",
+                                 "detected - started.", INCIDENTS),
+    "time_to_acknowledge_minutes": _M("Time to acknowledge", "minutes", "lower",
+                                      "acknowledged - detected.", INCIDENTS),
+    "time_to_resolve_minutes": _M("Time to resolve", "hours", "lower",
+                                  "resolved - started.", INCIDENTS),
+    "age_minutes": _M("Age", "hours", None, "Time since the incident started.", INCIDENTS),
+    # --- releases
+    "deployments": _M("Production deployments", "count", None,
+                      "Every production attempt (succeeded, failed, rolled back) in the "
+                      "period.", RELEASES),
+    "deployments_per_week": _M("Deployments per week", "ratio", None,
+                               "Deployment frequency: deployments / days in the period × 7.",
+                               RELEASES),
+    "lead_time_median_minutes": _M("Lead time for changes", "hours", "lower",
+                                   "Median commit-to-production time of successful "
+                                   "deployments that record a commit time.", RELEASES),
+    "lead_time_minutes": _M("Lead time", "hours", "lower", "deployed - committed.",
+                            RELEASES),
+    "failed_changes": _M("Failed changes", "count", "lower",
+                         "Production deployments that failed, were rolled back, or that an "
+                         "incident names as its cause.", RELEASES),
+    "change_failure_rate": _M("Change failure rate", "pct", "lower",
+                              "Failed changes / production deployments.", RELEASES),
+    "recovery_time_median_minutes": _M("Failed deployment recovery time", "hours", "lower",
+                                       "Median start-to-resolution time of deployment-"
+                                       "caused incidents resolved in the period.", RELEASES),
+    # --- cost and value
+    "cost_usd": _M("Cost", "usd", "lower", "Sum of the models' daily costs.", COST),
+    "business_value_usd": _M("Business value", "usd", "higher",
+                             "Sum of the models' daily business value.", COST),
+    "net_value_usd": _M("Net value", "usd", "higher", "Business value - cost.", COST),
+    "roi": _M("ROI", "pct", "higher",
+              "(value - cost) / cost, from the summed money; empty when cost is 0.", COST),
+    "cost_per_1k_requests": _M("Cost per 1k requests", "usd", "lower",
+                               "Cost / requests × 1000, from the sums; empty when there "
+                               "were no requests.", COST),
+    "share_of_cost": _M("Share of cost", "pct", None, "This group's part of the cost.", COST),
+    # --- model quality
+    "drift_alerts": _M("Drift alerts", "count", "lower",
+                       "Drift results in the period with score > threshold.", QUALITY),
+    "drift_results": _M("Drift results", "count", None,
+                        "Drift measurements taken in the period (alerts are those above "
+                        "threshold).", QUALITY),
+    "dq_pass_rate": _M("Data-quality pass rate", "pct", "higher",
+                       "Checks with status pass / all checks run in the period.", QUALITY),
+    "failed": _M("Checks failed", "count", "lower", "Data-quality checks that failed.",
+                 QUALITY),
+    "warned": _M("Checks warned", "count", "lower", "Data-quality checks that warned.",
+                 QUALITY),
+    "validation_coverage": _M("Validation coverage", "pct", "higher",
+                              "Production models whose version live at the period's end "
+                              "has a passed post-deployment validation / production models.",
+                              QUALITY),
+    # --- governance
+    "overdue": _M("Reviews overdue", "count", "lower",
+                  "Models not retired whose risk review is past due, or never done.",
+                  GOVERNANCE),
+    "never_assessed": _M("Never assessed", "count", "lower",
+                         "Models not retired with no risk assessment at all.", GOVERNANCE),
+    "production_models": _M("Production models", "count", None,
+                            "Models in the production stage.", GOVERNANCE),
+    "with_gaps": _M("Production models with gaps", "count", "lower",
+                    "At least one of: no owner, no runbook, no passed validation of the "
+                    "deployed version, no risk assessment, high risk without approval.",
+                    GOVERNANCE),
+    "no_runbook": _M("No runbook", "count", "lower", "Production models without a runbook.",
+                     GOVERNANCE),
+    "high_risk_not_approved": _M("High risk, not approved", "count", "lower",
+                                 "High-risk production models without an approved "
+                                 "assessment.", GOVERNANCE),
+}
+# The same KPI under another column name in another query.
+MEASURES["pass_rate"] = MEASURES["dq_pass_rate"]
+
+# --- the suffix rule --------------------------------------------------------------------
+
+_SUFFIX_UNITS = (
+    ("_ms", "ms"), ("_usd", "usd"), ("_at", "datetime"), ("_minutes", "hours"),
+    ("_url", "link"), ("_rate", "pct"), ("_share", "pct"), ("_fraction", "pct"),
+    ("_coverage", "pct"), ("_availability", "pct"),
+)
+_UNIT_SUFFIXES = ("_ms", "_usd", "_minutes")
+
+
+def unit_for(column: str, dtype=None) -> str:
+    """The unit of a column not in MEASURES: by its name's suffix, else by its type."""
+    if column in MEASURES:
+        return MEASURES[column].unit
+    if column == "detail":
+        return "link"
+    for suffix, unit in _SUFFIX_UNITS:
+        if column.endswith(suffix):
+            return unit
+    if dtype is not None:
+        if dtype.is_integer():
+            return "int"
+        if dtype.is_float():
+            return "score"
+        if dtype.is_temporal() and not str(dtype).startswith("Date"):
+            return "datetime"
+    return "text"
+
+
+def label_for(column: str) -> str:
+    """A column's label: its measure's, else its name without the unit suffix, in words."""
+    if column in MEASURES:
+        return MEASURES[column].label
+    for suffix in _UNIT_SUFFIXES:
+        if column.endswith(suffix):
+            column = column.removesuffix(suffix)
+            break
+    return column.replace("_", " ")
+
+
+def measure(column: str, dtype=None) -> Measure:
+    """The presentation of any column: registered, or by the suffix rule."""
+    if column in MEASURES:
+        return MEASURES[column]
+    return Measure(label_for(column), unit_for(column, dtype))
+
+
+def show(column: str, value) -> str:
+    """A value of `column` as a tile (or a text cell) shows it."""
+    return measure(column).show(value)
+
+
+def with_label(m: Measure, label: str) -> Measure:
+    return replace(m, label=label)
+
+
+# --- formats per unit --------------------------------------------------------------------
+
+SHOW = {
+    "count": formats.count,
+    "int": formats.count,
+    "pct": formats.pct,
+    "usd": formats.usd,
+    "ms": formats.ms,
+    "hours": formats.hours,
+    "minutes": formats.minutes,
+    "ratio": formats.ratio,
+    "score": formats.ratio,
+    "datetime": str,
+    "link": str,
+    "text": lambda v: "–" if formats.missing(v) else str(v),
+}
+
+# In a table: Streamlit's column formats (printf-style or a named preset), and the
+# factor the raw value is multiplied by for display (minutes shown as hours).
+TABLE_FORMATS = {
+    "count": ("localized", 1), "int": ("localized", 1), "pct": ("percent", 1),
+    "usd": ("dollar", 1), "ms": ("%.0f ms", 1), "hours": ("%.1f h", 1 / 60),
+    "minutes": ("%.0f min", 1), "ratio": ("%.2f", 1), "score": ("%.3f", 1),
+}
+
+
+# --- METRICS.md anchors -------------------------------------------------------------------
+
+_WORDS = re.compile(r"[A-Z]{2,}(?=[A-Z][a-z]|[^A-Za-z]|$)|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+
+
+def heading_id(heading: str) -> str:
+    """The id Streamlit gives a markdown heading (the Definitions page renders METRICS.md):
+    its words in kebab case, camel case split ("PagerDuty" -> "pager-duty")."""
+    return "-".join(w.lower() for w in _WORDS.findall(heading))

@@ -1,0 +1,160 @@
+"""The frame every page sits in: the app shell, the first start, the page header.
+
+Why a guard at all: a folder named `pages/` beside app.py makes Streamlit start each server
+(and each AppTest) in its legacy multipage mode, in which a page URL runs the page file
+alone and the sidebar lists every file of pages/, until app.py's st.navigation turns the
+mode off for the whole process. No config option turns it off (Streamlit 1.67:
+`client.showSidebarNavigation` only hides navigation, and st.navigation's too), and the
+product's layout names the folder pages/. So:
+
+- app.py runs inside `app_shell()`, which marks this run as going through app.py, and
+  calls st.navigation before it draws anything (even the first build of the demo data, or
+  "No access"), so no screen of the app is drawn under a legacy sidebar of file names;
+- every page starts with `require_app_shell()` (through `current_filter()`), which reruns
+  any run that did not go through app.py. The mark is per run (the script thread), not per
+  process: on a fresh server, one session leaving legacy mode must not let another
+  session's page, already started alone, carry on without the filter bar or access gate.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import streamlit as st
+
+from queries.filters import Filter
+from queries.schema import LOAD_ORDER
+
+DEFINITIONS = "/definitions"
+TITLE = "modelops"
+
+# The run of app.py in progress on this thread (the script thread of one session).
+_run = threading.local()
+
+
+def _leave_legacy_pages_mode() -> None:
+    """What st.navigation does first: the process stops treating pages/ as the page list."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False
+
+
+@contextmanager
+def app_shell() -> Iterator[None]:
+    """Run app.py's body as the app shell (see the module docstring). The body calls
+    st.navigation before it draws anything else, which leaves legacy mode for the process
+    and replaces the legacy sidebar (a list of pages/ files) with the app's own."""
+    _run.inside = True
+    try:
+        yield
+    finally:
+        _run.inside = False
+
+
+def require_app_shell() -> None:
+    """Make sure this run went through app.py (filter bar, access gate, navigation): a page
+    run alone is rerun, before it draws anything, through app.py, which then navigates to
+    the same page (its URL is unchanged)."""
+    if not getattr(_run, "inside", False):
+        _leave_legacy_pages_mode()
+        st.rerun()
+
+
+def current_filter() -> Filter:
+    require_app_shell()
+    return st.session_state["filter"]
+
+
+# --- first start ------------------------------------------------------------------------
+
+@dataclass
+class FirstBuild:
+    """The one build of the demo warehouse on a fresh checkout, shared by every session.
+
+    It runs on a thread of its own, not in a session's script run: a session that goes
+    away (a reload, a closed tab) stops its script, and must not stop the build."""
+
+    steps: list[str] = field(default_factory=list)
+    error: BaseException | None = None
+    thread: threading.Thread | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self, path: Path, build) -> None:
+        with self.lock:
+            if self.thread is not None and (self.thread.is_alive() or self.error is None):
+                return
+            self.steps, self.error = [], None
+            self.thread = threading.Thread(target=self._run, args=(path, build), daemon=True,
+                                           name="modelops-first-build")
+            self.thread.start()
+
+    def _run(self, path: Path, build) -> None:
+        try:
+            build(path, progress=self.steps.append)
+        except Exception as error:  # noqa: BLE001 - shown to every waiting session
+            self.error = error
+
+    def fraction(self) -> float:
+        """Share of the build done: one step per entity loaded (`name: N rows`), of all
+        entities, and the closing `demo: ...` line."""
+        done = sum(1 for s in self.steps if not s.startswith(" "))
+        return min(done / (len(LOAD_ORDER) + 1), 1.0)
+
+
+@st.cache_resource(show_spinner=False)
+def _first_build(path: str) -> FirstBuild:
+    return FirstBuild()
+
+
+def ensure_warehouse(path: Path, build=None, poll_s: float = 0.25) -> None:
+    """On a fresh checkout there is no warehouse yet: build the demo one, once per process,
+    and meanwhile show every session that arrives the app's title and a progress bar of the
+    build's steps (no page is drawn until the warehouse exists).
+
+    `build(path, progress=...)` defaults to queries.demo.build_demo, which writes the file
+    under another name and moves it into place when complete.
+    """
+    if path.exists():
+        return
+    if build is None:
+        from queries.demo import build_demo as build
+    first = _first_build(str(path))
+    first.start(path, build)
+    screen = st.empty()
+    with screen.container():
+        st.title(TITLE)
+        st.caption(f"First start: building a year of demo data in {path}. The dashboard "
+                   "opens when it is ready.")
+        bar = st.progress(0.0, text="Starting the demo data build ...")
+    while not path.exists():
+        if first.error is not None:
+            st.error(f"Building the demo data failed: {first.error}. Reload the page to "
+                     "try again.", icon=":material/error:")
+            st.stop()
+        if first.steps:
+            bar.progress(first.fraction(), text=first.steps[-1].strip())
+        time.sleep(poll_s)
+    screen.empty()
+
+
+# --- page pieces ------------------------------------------------------------------------
+
+def page_header(title: str, what: str, anchor: str = "") -> None:
+    """Title and the one line that says what the page shows and how it is defined."""
+    st.title(title)
+    link = f"{DEFINITIONS}#{anchor}" if anchor else DEFINITIONS
+    st.caption(f"{what} [How the numbers are defined]({link})")
+
+
+def window_caption(f: Filter) -> str:
+    last = f.end.date().fromordinal(f.end.date().toordinal() - 1)
+    return f"{f.start:%d %b %Y} – {last:%d %b %Y} UTC"
+
+
+def empty_state(why: str) -> None:
+    st.info(why, icon=":material/info:")

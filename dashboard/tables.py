@@ -1,0 +1,73 @@
+"""Read-only tables, and which links from the data become clickable."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import presentation
+
+
+def _config(label: str, unit: str, help: str | None):
+    if unit == "link":
+        return st.column_config.LinkColumn(label, display_text="open", help=help)
+    if unit == "datetime":
+        return st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm", help=help)
+    if unit in presentation.TABLE_FORMATS:
+        return st.column_config.NumberColumn(label, help=help,
+                                             format=presentation.TABLE_FORMATS[unit][0])
+    return st.column_config.Column(label, help=help)
+
+
+def _in_a_header(label: str) -> str:
+    """Table headers are lower case, as the rest of a table's words: "Cost" -> "cost",
+    "MTTR" stays."""
+    return label[0].lower() + label[1:] if label[1:2].islower() else label
+
+
+def table(frame: pl.DataFrame, labels: dict[str, str] | None = None,
+          height: int | str = "auto", key: str | None = None,
+          units: dict[str, str] | None = None) -> None:
+    """A read-only table. Each column is presented as dashboard/presentation.py says (its
+    measure, else the suffix rule): label, number format, help. `labels` names columns
+    that are not measures in this table's words (`group_name` -> "team"); `units` gives
+    a unit the rule cannot tell (a link column without the `_url` suffix).
+
+    A duration kept in minutes and shown in hours (`*_minutes`, unit "hours") is shown
+    as `*_hours`, its value in hours: a column's name never says another unit than its
+    values have.
+    """
+    labels, units = labels or {}, units or {}
+    config = {}
+    for column, dtype in frame.schema.items():
+        shown = presentation.measure(column, dtype)
+        unit = units.get(column, "text" if dtype == pl.Boolean else shown.unit)
+        if unit == "link":
+            frame = frame.with_columns(safe_link(pl.col(column)).alias(column))
+        factor = presentation.TABLE_FORMATS.get(unit, (None, 1))[1]
+        name = column
+        if factor != 1:
+            name = column.removesuffix("_minutes") + "_hours"
+            frame = frame.with_columns((pl.col(column) * factor).alias(column)).rename(
+                {column: name})
+        config[name] = _config(labels.get(column, _in_a_header(shown.label)), unit,
+                               shown.help or None)
+    if isinstance(height, int):  # a short table does not draw empty rows
+        height = min(height, 35 * (frame.height + 1) + 3)
+    # As Arrow: Streamlit sends an Arrow table as it is, while a polars frame goes through
+    # pandas first (a third of a table's time).
+    st.dataframe(frame.to_arrow(), column_config=config, hide_index=True, height=height,
+                 key=key)
+
+
+def safe_link(url: pl.Expr) -> pl.Expr:
+    """Only web links and the app's own paths become links; `javascript:` and other
+    schemes from the data are dropped, never made clickable."""
+    return pl.when(url.str.contains(r"^(?i:https?://|/[^/])")).then(url)
+
+
+def with_detail_link(frame: pl.DataFrame, column: str = "model_id") -> pl.DataFrame:
+    """Add a `detail` link to the model-detail page, carrying the model id in the URL."""
+    return frame.with_columns(
+        (pl.lit("/model?id=") + pl.col(column)).alias("detail"))
+

@@ -1,0 +1,58 @@
+"""KPI tiles: one metric per tile with the change against the previous equal period.
+
+A tile names its KPI (`Tile("mttr_minutes")`); label, format, direction and help come from
+dashboard/presentation.py, so the same KPI reads the same on every page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import polars as pl
+import streamlit as st
+
+from dashboard import presentation
+from dashboard.formats import missing
+
+
+@dataclass(frozen=True)
+class Tile:
+    key: str  # the KPI: a column of the KPI row, registered in presentation.MEASURES
+    context: str | None = None  # this page's counts behind the number, after the definition
+    show: Callable | None = None  # only for a value shown with its base ("43/46")
+
+    @property
+    def measure(self) -> presentation.Measure:
+        return presentation.MEASURES[self.key]
+
+    @property
+    def help(self) -> str:
+        definition = self.measure.help
+        return f"{definition} {self.context}" if self.context else definition
+
+
+def kpi_tiles(tiles: list[Tile], now: dict, before: dict, per_row: int = 6) -> None:
+    """One metric per tile with the change against the previous equal period."""
+    for start in range(0, len(tiles), per_row):
+        columns = st.columns(per_row)
+        for column, tile in zip(columns, tiles[start:start + per_row]):
+            measure = tile.measure
+            value, previous = now.get(tile.key), before.get(tile.key)
+            delta = None
+            if not missing(value) and not missing(previous):
+                change = value - previous
+                if measure.as_points:
+                    delta = f"{change * 100:+.2f} pp"
+                elif previous:
+                    delta = f"{change / abs(previous) * 100:+.1f}%"
+            colour = ("off" if measure.direction is None or not delta
+                      or float(delta.split()[0].rstrip("%")) == 0 else
+                      "normal" if measure.direction == "higher" else "inverse")
+            shown = tile.show(value) if tile.show else measure.show(value)
+            column.metric(measure.label, shown, delta, delta_color=colour, help=tile.help,
+                          border=True)
+
+
+def first_row(frame: pl.DataFrame) -> dict:
+    return frame.row(0, named=True) if frame.height else {}

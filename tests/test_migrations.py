@@ -1,0 +1,151 @@
+"""Schema migrations: frozen, applied in order, each whole or not at all (issue 10.1)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from queries.db import migrations, reader, sql
+from queries.schema import ENTITIES, SQL_TYPES
+from queries.warehouse import SCHEMA_VERSION, WarehouseError, reading, writing
+
+FROZEN_V1 = json.loads((Path(__file__).parent / "data" / "schema_v1.json").read_text())
+
+
+def _columns(con) -> dict[str, list[list]]:
+    tables: dict[str, list[list]] = {}
+    for table, column, data_type, nullable in con.execute(
+            "SELECT table_name, column_name, data_type, is_nullable"
+            " FROM information_schema.columns WHERE table_schema = 'main'"
+            " ORDER BY table_name, ordinal_position").fetchall():
+        tables.setdefault(table, []).append([column, data_type, nullable == "YES"])
+    return tables
+
+
+def _version_rows(path) -> list[int]:
+    with reading(path) as con:
+        return [v for (v,) in con.execute(
+            "SELECT version FROM schema_version ORDER BY version").fetchall()]
+
+
+def test_v1_builds_exactly_the_tables_of_a_file_made_at_version_1(tmp_path):
+    con = duckdb.connect(str(tmp_path / "v1.duckdb"))
+    try:
+        migrations.migrate(con, migrations.MIGRATIONS[:1])
+        assert _columns(con) == FROZEN_V1["tables"]
+    finally:
+        con.close()
+
+
+def test_the_migrated_schema_holds_every_column_of_the_contract(tmp_path):
+    """A contract change without its migration fails here, not on a user's file."""
+    con = duckdb.connect(str(tmp_path / "head.duckdb"))
+    try:
+        migrations.migrate(con)
+        tables = {t: {c: (ty, nullable) for c, ty, nullable in cols}
+                  for t, cols in _columns(con).items()}
+    finally:
+        con.close()
+    for name, entity in ENTITIES.items():
+        for column in entity.columns:
+            assert tables[name][column.name][0] == SQL_TYPES[column.type], (name, column)
+
+
+def test_versions_run_one_two_three_without_gaps():
+    assert [v for v, _ in migrations.MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1))
+
+
+V2_TEST = ("ALTER TABLE load_log ADD COLUMN IF NOT EXISTS test_source VARCHAR"
+           " DEFAULT 'ingest'")
+
+
+def _v2_test() -> list[str]:
+    return [V2_TEST]
+
+
+def _v2_half_bad() -> list[str]:
+    return [V2_TEST, "ALTER TABLE no_such_table ADD COLUMN x INTEGER"]
+
+
+def test_a_file_without_a_version_is_migrated_to_the_current_one(tmp_path):
+    path = tmp_path / "bare.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE notes (text VARCHAR)")
+    con.execute("INSERT INTO notes VALUES ('kept')")
+    con.close()
+    with reading(path) as con:
+        assert con.execute("SELECT text FROM notes").fetchall() == [("kept",)]
+        assert migrations.schema_version(con) == SCHEMA_VERSION
+    assert _version_rows(path) == list(range(1, SCHEMA_VERSION + 1))
+
+
+def test_an_older_file_is_migrated_when_read_and_keeps_its_rows(make_warehouse,
+                                                                   monkeypatch):
+    path = make_warehouse({"business_units": [
+        {"business_unit_id": "b1", "name": "North"},
+        {"business_unit_id": "b2", "name": "South"}]})
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS,
+                                                   (SCHEMA_VERSION + 1, _v2_test)])
+    with reading(path) as con:
+        assert con.execute("SELECT business_unit_id, name FROM business_units ORDER BY 1"
+                           ).fetchall() == [("b1", "North"), ("b2", "South")]
+        assert con.execute("SELECT DISTINCT test_source FROM load_log").fetchall() == [
+            ("ingest",)]
+    assert _version_rows(path) == list(range(1, SCHEMA_VERSION + 2))
+
+
+def test_a_file_from_a_newer_modelops_is_refused_naming_the_file(make_warehouse):
+    path = make_warehouse({})
+    con = duckdb.connect(str(path))
+    con.execute("INSERT INTO schema_version VALUES (?, now()::TIMESTAMP)",
+                [SCHEMA_VERSION + 5])
+    con.close()
+    expected = (f"{path}: schema version {SCHEMA_VERSION + 5} was written by a newer"
+                f" modelops (this one knows up to {SCHEMA_VERSION}); upgrade modelops")
+    with pytest.raises(WarehouseError) as read_error, reading(path):
+        pass
+    assert str(read_error.value).startswith(expected)
+    with pytest.raises(WarehouseError) as write_error, writing(path):
+        pass
+    assert str(write_error.value).startswith(expected)
+
+
+def test_a_failing_migration_rolls_back_whole_and_keeps_the_version(make_warehouse,
+                                                                      monkeypatch):
+    path = make_warehouse({"business_units": [{"business_unit_id": "b1", "name": "North"}]})
+    bad = SCHEMA_VERSION + 1
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS,
+                                                   (bad, _v2_half_bad)])
+    with pytest.raises(WarehouseError) as failed, writing(path):
+        pass
+    assert str(failed.value).startswith(
+        f"{path}: migration {bad} (_v2_half_bad) failed and nothing of it was applied"
+        f" (still version {SCHEMA_VERSION}): ")
+    monkeypatch.undo()  # this modelops again, which reads the file as it is
+    assert _version_rows(path) == list(range(1, SCHEMA_VERSION + 1))
+    with reading(path) as con:
+        columns = [c for (c,) in con.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_name = 'load_log'").fetchall()]
+        assert "test_source" not in columns
+        assert con.execute("SELECT * FROM business_units").fetchall() == [("b1", "North")]
+
+
+def test_macros_are_refreshed_when_macros_sql_changes(make_warehouse, tmp_path,
+                                                      monkeypatch):
+    path = make_warehouse({})
+    with reading(path) as con:
+        assert con.execute("SELECT sha256 FROM macro_version").fetchall() == [
+            (sql.macros_wanted(),)]
+    changed = tmp_path / "macros.sql"
+    changed.write_text(sql.MACROS_PATH.read_text()
+                       + "\nCREATE OR REPLACE MACRO modelops_test_marker() AS 42;\n")
+    monkeypatch.setattr(sql, "MACROS_PATH", changed)
+    reader.release(path)  # as after an idle second: the next read opens the file afresh
+    with reading(path) as con:
+        assert con.execute("SELECT modelops_test_marker()").fetchall() == [(42,)]
+        assert con.execute("SELECT sha256 FROM macro_version").fetchall() == [
+            (sql.macros_wanted(),)]
