@@ -34,9 +34,13 @@ class Tile:
 
 def kpi_tiles(tiles: list[Tile], now: dict, before: dict, per_row: int = 6) -> None:
     """One metric per tile with the change against the previous equal period."""
+    # A row is a horizontal container, not st.columns: each tile is as wide as its label and
+    # value need and the row wraps when the window is narrow, so neither is ever cut off
+    # ("Cost $961.…", "Error budget co…" in equal columns of a 1440 px window, worse on a
+    # phone).
     for start in range(0, len(tiles), per_row):
-        columns = st.columns(per_row)
-        for column, tile in zip(columns, tiles[start:start + per_row]):
+        row = st.container(horizontal=True)
+        for tile in tiles[start:start + per_row]:
             measure = tile.measure
             value, previous = now.get(tile.key), before.get(tile.key)
             delta = None
@@ -50,8 +54,8 @@ def kpi_tiles(tiles: list[Tile], now: dict, before: dict, per_row: int = 6) -> N
                       or float(delta.split()[0].rstrip("%")) == 0 else
                       "normal" if measure.direction == "higher" else "inverse")
             shown = tile.show(value) if tile.show else measure.show(value)
-            column.metric(measure.label, shown, delta, delta_color=colour, help=tile.help,
-                          border=True)
+            row.metric(measure.label, shown, delta, delta_color=colour, help=tile.help,
+                       border=True, width="stretch")
 
 
 def first_row(frame: pl.DataFrame) -> dict:
