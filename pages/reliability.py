@@ -116,6 +116,9 @@ else:
             bounds = [max(low * 0.7, 0.1), high * 1.4]
         fig.add_scatter(x=bounds, y=bounds, mode="lines", name="p95 = target",
                         line=dict(dash="dash", color="#64748b"), hoverinfo="skip")
+        if with_latency.height > charts.WEBGL_POINTS:  # the same picture, drawn by WebGL
+            for trace in fig.data[:2]:
+                trace["type"] = "scattergl"
         fig.update_layout(hovermode="closest", showlegend=False)
         ticks = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000]
         fig.update_xaxes(type="log", tickvals=ticks)
@@ -134,115 +137,123 @@ else:
                  height=400,
                  key="reliability_models_table")
 
-# --- burn rate --------------------------------------------------------------------------
-st.subheader("Error-budget burn rate now")
-st.caption(
-    f"Burn rate over the whole hours 1 h, 2 h, 6 h, 1 d and 3 d before {at:%d %b %Y %H:%M} UTC "
-    "(the window's end, or the last complete hour). 1 = the budget would last exactly the SLO "
-    "period. Fast burn (page): 1 h > 14.4; slow burn (page): 6 h and 1 h > 6 — metrics are "
-    "hourly, so the last whole hour stands in for the 5 and 30 minute short windows. Ticket "
-    "burn: 1 d and 2 h > 3, or 3 d and 6 h > 1.")
-if data.burn.height == 0:
-    shell.empty_state("No live model in scope served requests in the three days before this "
-                   "moment, so there is no burn rate.")
-else:
-    fast = data.burn.filter(pl.col("fast_burn")).height
-    slow = data.burn.filter(pl.col("slow_burn")).height
-    ticket = data.burn.filter(pl.col("ticket_burn")).height
-    tiles.kpi_tiles([tiles.Tile(kpi_name) for kpi_name in (
-        "fast_burn_alerts", "slow_burn_alerts", "ticket_burn_alerts", "models_checked")],
-        {"fast_burn_alerts": fast, "slow_burn_alerts": slow, "ticket_burn_alerts": ticket,
-         "models_checked": data.burn.height},
-        {}, per_row=4)
-    alert = (pl.when(pl.col("fast_burn")).then(pl.lit("🔴 fast burn"))
-             .when(pl.col("slow_burn")).then(pl.lit("🟠 slow burn"))
-             .when(pl.col("ticket_burn")).then(pl.lit("🟡 ticket burn"))
-             .when(pl.col("requests_1h") == 0).then(pl.lit("⚪ no traffic last hour"))
-             .otherwise(pl.lit("🟢 ok")))
-    tables.table(
-        data.burn.with_columns(alert.alias("alert")).select(
-            "alert", "ticket_burn", "model", "team", "slo_availability",
-            "burn_rate_1h", "errors_1h", "requests_1h",
-            "burn_rate_2h", "errors_2h", "requests_2h",
-            "burn_rate_6h", "errors_6h", "requests_6h",
-            "burn_rate_1d", "errors_1d", "requests_1d",
-            "burn_rate_3d", "errors_3d", "requests_3d"),
-        height=320, key="reliability_burn_table")
+# --- below the fold: burn rate, monthly history, series --------------------------------
+# Three sections a manager opens one at a time. As lazy tabs only the open one is drawn and
+# sent (each of the others is a table or three charts with markers), and switching tabs
+# reruns only this fragment.
+SECTIONS = {"burn": "Burn rate now", "history": "SLO compliance by month",
+            "series": "Serving over time"}
 
-# --- SLO compliance history -------------------------------------------------------------
-st.subheader("SLO compliance month by month")
-history = data.history
-if history.height == 0:
-    shell.empty_state("No serving metrics in this period, so no month has an SLO result.")
-else:
-    st.caption("Each calendar month is clipped to the selected period (hover shows the days "
-               "it covers); pick a longer period for more history. A month met its SLOs "
-               "when availability >= target and p95 <= target over that month's counts.")
-    status = (
-        pl.when(pl.col("availability_slo_met").is_null()).then(pl.lit("no traffic"))
-        .when(pl.col("availability_slo_met") & pl.col("latency_slo_met"))
-        .then(pl.lit("✅ met"))
-        .when(~pl.col("availability_slo_met") & ~pl.col("latency_slo_met"))
-        .then(pl.lit("❌ both missed"))
-        .when(~pl.col("availability_slo_met")).then(pl.lit("❌ availability"))
-        .otherwise(pl.lit("❌ latency"))
-    )
-    history = history.with_columns(status.alias("status"),
-                                   pl.col("month").dt.strftime("%Y-%m").alias("month_label"))
-    missed = (history.group_by("model_id")
-              .agg(pl.col("status").str.starts_with("❌").sum().alias("months_missed"))
-              .filter(pl.col("months_missed") > 0)
-              .sort(["months_missed", "model_id"], descending=[True, False]))
-    missed_count, missed = missed.height, missed.head(30)
-    months = sorted(history["month_label"].unique())
-    if missed.height:
-        shown = history.join(missed, on="model_id").sort(
-            ["months_missed", "model", "month"], descending=[True, False, False])
-        names = shown.unique("model_id", maintain_order=True)
-        score = {"✅ met": 2, "❌ availability": 1, "❌ latency": 1, "❌ both missed": 0}
-        cells = {(r["model_id"], r["month_label"]): r for r in shown.iter_rows(named=True)}
 
-        def hover(row) -> str:
-            if row is None:
-                return "no metrics"
-            return (f"{row['model']} · {row['month_label']} ({row['days']} days)<br>"
-                    f"{row['status']}<br>availability {formats.pct(row['availability'], 3)} "
-                    f"(SLO {formats.pct(row['slo_availability'])})<br>p95 "
-                    f"{formats.ms(row['latency_p95_ms'])} (SLO {formats.ms(row['slo_latency_p95_ms'])})"
-                    f"<br>budget consumed {formats.pct(row['error_budget_consumed'], 1)}")
-
-        grid = [[cells.get((m, month)) for month in months] for m in names["model_id"]]
-        fig = charts.figure("Models that missed an SLO in at least one month · " + (
-                            f"the {missed.height} with most misses of {missed_count}"
-                            if missed_count > missed.height else f"{missed_count}"),
-                        "", "month", height=max(260, 26 * names.height + 120))
-        fig.add_heatmap(
-            x=months, y=names["model"].to_list(),
-            z=[[None if c is None else score.get(c["status"]) for c in row] for row in grid],
-            text=[[hover(c) for c in row] for row in grid],
-            hovertemplate="%{text}<extra></extra>",
-            zmin=0, zmax=2, showscale=False, xgap=2, ygap=2,
-            colorscale=[[0, "#dc2626"], [0.5, "#f59e0b"], [1, "#16a34a"]])
-        fig.update_layout(hovermode="closest")
-        fig.update_yaxes(autorange="reversed", title="")
-        fig.update_xaxes(type="category")
-        charts.plot(fig, key="reliability_history_chart")
-        st.caption("Red: both SLOs missed · amber: one missed · green: both met · blank: no "
-                   "metrics that month.")
+def burn_rate(burn: pl.DataFrame) -> None:
+    """Error-budget burn rate at the window's end, per live model."""
+    st.caption(
+        f"Burn rate over the whole hours 1 h, 2 h, 6 h, 1 d and 3 d before {at:%d %b %Y %H:%M} UTC "
+        "(the window's end, or the last complete hour). 1 = the budget would last exactly the SLO "
+        "period. Fast burn (page): 1 h > 14.4; slow burn (page): 6 h and 1 h > 6 — metrics are "
+        "hourly, so the last whole hour stands in for the 5 and 30 minute short windows. Ticket "
+        "burn: 1 d and 2 h > 3, or 3 d and 6 h > 1.")
+    if burn.height == 0:
+        shell.empty_state("No live model in scope served requests in the three days before this "
+                       "moment, so there is no burn rate.")
     else:
-        st.success("Every model met both SLOs in every month of the period.")
-    pivot = history.pivot("month_label", index=["model", "team"], values="status",
-                          sort_columns=True).sort("model")
-    pivot = pivot.with_columns(pl.col(months).fill_null("no metrics"))
-    with st.expander(f"Month-by-month table, all {pivot.height} models"):
-        tables.table(pivot,
-                     key="reliability_history_table")
+        fast = burn.filter(pl.col("fast_burn")).height
+        slow = burn.filter(pl.col("slow_burn")).height
+        ticket = burn.filter(pl.col("ticket_burn")).height
+        tiles.kpi_tiles([tiles.Tile(kpi_name) for kpi_name in (
+            "fast_burn_alerts", "slow_burn_alerts", "ticket_burn_alerts", "models_checked")],
+            {"fast_burn_alerts": fast, "slow_burn_alerts": slow, "ticket_burn_alerts": ticket,
+             "models_checked": burn.height},
+            {}, per_row=4)
+        alert = (pl.when(pl.col("fast_burn")).then(pl.lit("🔴 fast burn"))
+                 .when(pl.col("slow_burn")).then(pl.lit("🟠 slow burn"))
+                 .when(pl.col("ticket_burn")).then(pl.lit("🟡 ticket burn"))
+                 .when(pl.col("requests_1h") == 0).then(pl.lit("⚪ no traffic last hour"))
+                 .otherwise(pl.lit("🟢 ok")))
+        tables.table(
+            burn.with_columns(alert.alias("alert")).select(
+                "alert", "ticket_burn", "model", "team", "slo_availability",
+                "burn_rate_1h", "errors_1h", "requests_1h",
+                "burn_rate_2h", "errors_2h", "requests_2h",
+                "burn_rate_6h", "errors_6h", "requests_6h",
+                "burn_rate_1d", "errors_1d", "requests_1d",
+                "burn_rate_3d", "errors_3d", "requests_3d"),
+            height=320, key="reliability_burn_table")
 
-# --- serving over time, with what changed -----------------------------------------------
-@st.fragment
+
+
+def slo_history(history: pl.DataFrame) -> None:
+    """Month-by-month SLO results: the models that missed, then every model's table."""
+    if history.height == 0:
+        shell.empty_state("No serving metrics in this period, so no month has an SLO result.")
+    else:
+        st.caption("Each calendar month is clipped to the selected period (hover shows the days "
+                   "it covers); pick a longer period for more history. A month met its SLOs "
+                   "when availability >= target and p95 <= target over that month's counts.")
+        status = (
+            pl.when(pl.col("availability_slo_met").is_null()).then(pl.lit("no traffic"))
+            .when(pl.col("availability_slo_met") & pl.col("latency_slo_met"))
+            .then(pl.lit("✅ met"))
+            .when(~pl.col("availability_slo_met") & ~pl.col("latency_slo_met"))
+            .then(pl.lit("❌ both missed"))
+            .when(~pl.col("availability_slo_met")).then(pl.lit("❌ availability"))
+            .otherwise(pl.lit("❌ latency"))
+        )
+        history = history.with_columns(status.alias("status"),
+                                       pl.col("month").dt.strftime("%Y-%m").alias("month_label"))
+        missed = (history.group_by("model_id")
+                  .agg(pl.col("status").str.starts_with("❌").sum().alias("months_missed"))
+                  .filter(pl.col("months_missed") > 0)
+                  .sort(["months_missed", "model_id"], descending=[True, False]))
+        missed_count, missed = missed.height, missed.head(30)
+        months = sorted(history["month_label"].unique())
+        if missed.height:
+            shown = history.join(missed, on="model_id").sort(
+                ["months_missed", "model", "month"], descending=[True, False, False])
+            names = shown.unique("model_id", maintain_order=True)
+            score = {"✅ met": 2, "❌ availability": 1, "❌ latency": 1, "❌ both missed": 0}
+            cells = {(r["model_id"], r["month_label"]): r for r in shown.iter_rows(named=True)}
+
+            def hover(row) -> str:
+                if row is None:
+                    return "no metrics"
+                return (f"{row['model']} · {row['month_label']} ({row['days']} days)<br>"
+                        f"{row['status']}<br>availability {formats.pct(row['availability'], 3)} "
+                        f"(SLO {formats.pct(row['slo_availability'])})<br>p95 "
+                        f"{formats.ms(row['latency_p95_ms'])} (SLO {formats.ms(row['slo_latency_p95_ms'])})"
+                        f"<br>budget consumed {formats.pct(row['error_budget_consumed'], 1)}")
+
+            grid = [[cells.get((m, month)) for month in months] for m in names["model_id"]]
+            fig = charts.figure("Models that missed an SLO in at least one month · " + (
+                                f"the {missed.height} with most misses of {missed_count}"
+                                if missed_count > missed.height else f"{missed_count}"),
+                            "", "month", height=max(260, 26 * names.height + 120))
+            fig.add_heatmap(
+                x=months, y=names["model"].to_list(),
+                z=[[None if c is None else score.get(c["status"]) for c in row] for row in grid],
+                text=[[hover(c) for c in row] for row in grid],
+                hovertemplate="%{text}<extra></extra>",
+                zmin=0, zmax=2, showscale=False, xgap=2, ygap=2,
+                colorscale=[[0, "#dc2626"], [0.5, "#f59e0b"], [1, "#16a34a"]])
+            fig.update_layout(hovermode="closest")
+            fig.update_yaxes(autorange="reversed", title="")
+            fig.update_xaxes(type="category")
+            charts.plot(fig, key="reliability_history_chart")
+            st.caption("Red: both SLOs missed · amber: one missed · green: both met · blank: no "
+                       "metrics that month.")
+        else:
+            st.success("Every model met both SLOs in every month of the period.")
+        pivot = history.pivot("month_label", index=["model", "team"], values="status",
+                              sort_columns=True).sort("model")
+        pivot = pivot.with_columns(pl.col(months).fill_null("no metrics"))
+        with st.expander(f"Month-by-month table, all {pivot.height} models"):
+            tables.table(pivot,
+                         key="reliability_history_table")
+
+
+
 def serving_over_time(f, deployments: pl.DataFrame, incidents: pl.DataFrame) -> None:
-    """The section with its own control: choosing "Lines for" reruns only this section."""
-    st.subheader("Serving over time, with deployments and incidents")
+    """Serving per day with what changed; "Lines for" reruns only the fragment."""
     by = st.segmented_control("Lines for", ["all", "team"], default="all",
                               format_func={"all": "All filtered models", "team": "Each team"}.get,
                               key="reliability_series_by") or "all"
@@ -250,11 +261,17 @@ def serving_over_time(f, deployments: pl.DataFrame, incidents: pl.DataFrame) -> 
     if series.height == 0:
         shell.empty_state("No serving metrics in this period, so there is no time series.")
     else:
+        every_event = st.toggle("Mark every deployment and incident",
+                                key="reliability_every_event",
+                                help="Off: only failed changes and sev 1–2 incidents are "
+                                     "marked, the events that explain a change.")
         markers = charts.event_markers(deployments.filter(pl.col("environment") == "production"),
-                                   incidents)
-        st.caption("▲ production deployment · ✕ incident start; red: a failed change or a "
-                   "sev 1–2 incident. Hover a marker for its id, model and version or severity "
-                   f"(with more than {charts.EVENT_MARKERS} events, one marker per day counts them).")
+                                       incidents, everything=every_event)
+        st.caption(("▲ production deployment · ✕ incident start; red: " if every_event else
+                    "▲ failed change · ✕ sev 1–2 incident; red: ")
+                   + "a failed change or a sev 1–2 incident. Hover a marker for its id, model "
+                   "and version or severity (with more than "
+                   f"{charts.EVENT_MARKERS} events, one marker per day counts them).")
 
         per_team = by == "team"
 
@@ -299,4 +316,19 @@ def serving_over_time(f, deployments: pl.DataFrame, incidents: pl.DataFrame) -> 
                     key="reliability_latency_series")
 
 
-serving_over_time(f, data.deployments, data.incidents)
+@st.fragment
+def below_the_fold(f, data) -> None:
+    tabs = dict(zip(SECTIONS, st.tabs(list(SECTIONS.values()), key="reliability_section",
+                                      on_change="rerun")))
+    if tabs["burn"].open:
+        with tabs["burn"]:
+            burn_rate(data.burn)
+    if tabs["history"].open:
+        with tabs["history"]:
+            slo_history(data.history)
+    if tabs["series"].open:
+        with tabs["series"]:
+            serving_over_time(f, data.deployments, data.incidents)
+
+
+below_the_fold(f, data)
