@@ -17,9 +17,9 @@ Each sample runs from the click (or `goto`) until the script has finished
 (`data-test-script-state=notRunning` after having run) AND every visible Plotly chart has
 drawn, and the page has then stayed still for 250 ms (not counted). The breakdown:
 
-  server  first message sent to the server after the click .. last message received before
-          the script finished: the run's server time as the browser sees it;
-  draw    last message received .. done: what the browser spends drawing;
+  server  the click .. the script_finished message arriving (as Playwright sees the
+          websocket frames, off the page's main thread): the run on the server, and sending;
+  draw    the rest, to done: what the browser spends drawing after the script finished;
   bytes   received over the websocket in the run, per element type (ForwardMsg decoded
           with streamlit.proto; plotly figures, dataframes, markdown, ...).
 
@@ -145,32 +145,43 @@ class Probe:
 
     def __init__(self, context):
         self.page = context.new_page()
-        self.payloads: list[bytes] = []
+        self.payloads: list[tuple[float, bytes]] = []
+        self.started = time.perf_counter()
         self.page.on("websocket", self._ws)
 
     def _ws(self, ws) -> None:
         def received(payload):
             if isinstance(payload, bytes | bytearray):
-                self.payloads.append(bytes(payload))
+                self.payloads.append((time.perf_counter(), bytes(payload)))
         ws.on("framereceived", received)
 
     def mark(self) -> float:
         self.payloads.clear()
+        self.started = time.perf_counter()
         return self.page.evaluate("() => performance.now()")
 
-    def done(self, t0: float, timeout_ms: float = 120_000) -> dict:
+    def done(self, t0: float, timeout_ms: float = 60_000) -> dict:
         handle = self.page.wait_for_function(READY, arg=[t0, QUIET_MS], polling="raf",
                                              timeout=timeout_ms)
         result = handle.json_value()
         by_type: dict[str, int] = defaultdict(int)
-        for payload in self.payloads:
-            by_type[element_type(payload)] += len(payload)
+        finished = None
+        for at, payload in self.payloads:
+            kind = element_type(payload)
+            by_type[kind] += len(payload)
+            if kind == "script_finished":
+                finished = at
         result["by_type"] = dict(sorted(by_type.items(), key=lambda kv: -kv[1]))
-        result["server"] = (result["last_recv"] - result["first_sent"]
-                            if result["last_recv"] is not None
-                            and result["first_sent"] is not None else None)
-        result["draw"] = (result["total"] - result["last_recv"]
-                          if result["last_recv"] is not None else None)
+        # The server's run as Playwright sees the frames (off the page's main thread, so a
+        # chart being drawn does not delay it): click .. the script_finished message.
+        if finished is not None and t0:
+            result["server"] = (finished - self.started) * 1000
+        else:
+            result["server"] = (result["last_recv"] - result["first_sent"]
+                                if result["last_recv"] is not None
+                                and result["first_sent"] is not None else None)
+        result["draw"] = (result["total"] - result["server"]
+                          if result["server"] is not None else None)
         return result
 
 
@@ -209,9 +220,14 @@ def sample(probe: Probe, action, log, what: str) -> dict | None:
         return action()
     except PlaywrightTimeout:
         log(f"  {what}: timed out, skipped")
-        probe.page.keyboard.press("Escape")
-        probe.page.goto(probe.page.url)
-        probe.done(0)
+        for _ in range(3):
+            try:
+                probe.page.keyboard.press("Escape")
+                probe.page.goto(probe.page.url)
+                probe.done(0)
+                break
+            except PlaywrightTimeout:
+                log("  reload timed out")
         return None
 
 
@@ -295,9 +311,13 @@ def measure(url: str, pages: list[tuple[str, str]], repeat: int, business_units:
         probe.done(0)
         for title, path in pages:
             if path != "":
-                t0 = probe.mark()
-                nav_link(probe.page, title).click()
-                probe.done(t0)
+                def click(title=title):
+                    t0 = probe.mark()
+                    nav_link(probe.page, title).click()
+                    return probe.done(t0)
+                if sample(probe, click, log, f"to {title}") is None:
+                    probe.page.goto(path_of(path))
+                    probe.done(0)
             for rep in range(repeat):
                 bu = business_units[rep % len(business_units)]
                 result = sample(probe, lambda bu=bu: pick_business_unit(probe, bu), log,
@@ -305,7 +325,7 @@ def measure(url: str, pages: list[tuple[str, str]], repeat: int, business_units:
                 if result:
                     flt[path].append(result)
                     log(f"  filter {title:15} {result['total']:7.0f} ms")
-                    clear_business_units(probe)
+                    sample(probe, lambda: clear_business_units(probe), log, "clear")
         ctx.close()
 
         # first load: a fresh context (no cache, no session) opening the page's URL.
@@ -315,8 +335,13 @@ def measure(url: str, pages: list[tuple[str, str]], repeat: int, business_units:
                 ctx = context()
                 probe = Probe(ctx)
                 started = time.perf_counter()
-                probe.page.goto(path_of(path))
-                loaded = probe.done(0)
+                try:
+                    probe.page.goto(path_of(path))
+                    loaded = probe.done(0)
+                except Exception as error:  # noqa: BLE001 - a loaded machine: skip, go on
+                    log(f"  first {title}: {type(error).__name__}, skipped")
+                    ctx.close()
+                    continue
                 # From the navigation start (performance.now() is 0 there).
                 loaded["wall"] = (time.perf_counter() - started) * 1000 - QUIET_MS
                 first[path].append(loaded)
@@ -405,6 +430,8 @@ def main() -> None:
             results = measure(url, wanted, args.repeat, bus, model_id, log, args.first_repeat)
         out["scales"][str(models)] = {"demo_build_s": build_s, "load_after": os.getloadavg(),
                                       "pages": results}
+        if args.json:
+            args.json.write_text(json.dumps(out, indent=2) + "\n")
         print(f"\n## {models} models × {args.days} days (min / median of {args.repeat}; "
               f"load {os.getloadavg()[0]:.1f})\n")
         print(table(results))
