@@ -160,7 +160,7 @@ class Probe:
         self.started = time.perf_counter()
         return self.page.evaluate("() => performance.now()")
 
-    def done(self, t0: float, timeout_ms: float = 60_000) -> dict:
+    def done(self, t0: float, timeout_ms: float = 90_000) -> dict:
         handle = self.page.wait_for_function(READY, arg=[t0, QUIET_MS], polling="raf",
                                              timeout=timeout_ms)
         result = handle.json_value()
@@ -276,9 +276,14 @@ def measure(url: str, pages: list[tuple[str, str]], repeat: int, business_units:
         # multipage mode, see ui.require_app_shell).
         ctx = context()
         probe = Probe(ctx)
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
         for _, path in PAGES:
-            probe.page.goto(path_of(path))
-            probe.done(0)
+            try:
+                probe.page.goto(path_of(path), timeout=300_000)
+                probe.done(0, timeout_ms=300_000)
+            except PlaywrightTimeout:
+                log(f"  warming /{path}: timed out")
         ctx.close()
 
         # nav: walk the sidebar in order, `repeat` times, in one session.
