@@ -243,6 +243,19 @@ def _markers(marks: pl.DataFrame, name: str, symbol: str, y: float, colour: str)
 VALIDATE_CHARTS = os.environ.get("MODELOPS_VALIDATE_CHARTS") == "1"
 
 
-def plot(fig: Chart, key: str | None = None) -> None:
+def plot(fig: Chart, key: str | None = None,
+         models: list[list[str] | None] | None = None) -> None:
+    """Draw `fig`. With `models` (per trace, the model id of each point; None for a trace
+    that is not per model), clicking a point opens that model's detail page."""
     figure = go.Figure(fig.to_dict(), _validate=VALIDATE_CHARTS)
-    st.plotly_chart(figure, key=key, config={"displaylogo": False})
+    if not models:
+        st.plotly_chart(figure, key=key, config={"displaylogo": False})
+        return
+    picked = st.plotly_chart(figure, key=key, config={"displaylogo": False},
+                             on_select="rerun", selection_mode="points")
+    for point in (picked.selection.points if picked is not None else []):
+        ids = models[point["curve_number"]] if point["curve_number"] < len(models) else None
+        if ids and point.get("point_index") is not None:
+            from dashboard import tables
+
+            tables.open_detail(ids[point["point_index"]])

@@ -91,15 +91,17 @@ else:
         fig.update_layout(hovermode="closest", showlegend=False)
         fig.update_xaxes(tickformat=".0%")
         fig.update_yaxes(autorange="reversed", title="")
-        charts.plot(fig, key="reliability_budget_chart")
+        charts.plot(fig, key="reliability_budget_chart", models=[top["model_id"].to_list()])
     with right:
         with_latency = served.filter(pl.col("latency_p95_ms").is_not_null())
         fig = charts.figure("Latency p95 against its SLO · above the line = SLO missed",
                         "measured p95 (ms)", "p95 target (ms)",
                         height=max(360, 22 * top.height + 110))
         # One trace per verdict: a colour per point would be validated point by point.
+        point_models = []
         for met, colour in ((True, "#16a34a"), (False, "#dc2626")):
             points = with_latency.filter(pl.col("latency_slo_met") == met)
+            point_models.append(points["model_id"].to_list())
             fig.add_scatter(
                 x=points["slo_latency_p95_ms"].to_numpy(),
                 y=points["latency_p95_ms"].to_numpy(), text=points["model"].to_numpy(),
@@ -123,7 +125,7 @@ else:
         ticks = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000]
         fig.update_xaxes(type="log", tickvals=ticks)
         fig.update_yaxes(type="log", tickvals=ticks)
-        charts.plot(fig, key="reliability_latency_chart")
+        charts.plot(fig, key="reliability_latency_chart", models=point_models)
 
     table = tables.with_detail_link(data.models).select(
         "model", "team", "business_unit", "requests", "errors", "availability",
@@ -132,7 +134,8 @@ else:
         "latency_p95_ms", "slo_latency_p95_ms", "latency_slo_met", "detail",
     ).sort("error_budget_consumed", descending=True, nulls_last=True)
     st.caption("All filtered models, most budget consumed first; a model without requests "
-               "has no availability or latency (empty), not 0 or 100%.")
+               "has no availability or latency (empty), not 0 or 100%. Pick a row, or a "
+               "model in the charts above, to open its detail.")
     tables.table(table,
                  height=400,
                  key="reliability_models_table")

@@ -130,18 +130,48 @@ def test_overview_and_reliability_stay_readable(served, scheme, width):
                 assert background != "rgb(255, 255, 255)", name
 
 
-def test_a_model_in_a_table_opens_its_detail_with_the_filters_kept(served, demo_warehouse):
-    """The detail link of a table row is the model-detail page of that row's model, in the
-    same tab, with the period and business unit of the current view."""
+def _wait_for_detail(page) -> None:
+    """st.switch_page changes the URL in place (history), without a page load."""
+    page.wait_for_function("() => location.pathname.endsWith('/model')", timeout=60_000)
+
+
+def test_a_model_in_a_table_or_chart_opens_its_detail_with_the_filters_kept(served,
+                                                                          demo_warehouse):
+    """Picking a row of a models table, or a bar of a per-model chart, opens that model's
+    detail page in the same tab, with the period and business unit of the view; every
+    table offers Streamlit's CSV download."""
     with reading(demo_warehouse) as con:
         catalog = model_catalog(con)
     bu_id = catalog["business_unit_id"][0]
     with browser_page() as page:
-        page.goto(f"{served}/reliability?period=7d&bu={bu_id}")
+        start = f"{served}/reliability?period=7d&bu={bu_id}"
+        page.goto(start)
         wait_for_app(page)
-        link = page.locator("[data-testid=stDataFrame] a[href*='/model?id=']").first
-        if link.count() == 0:  # glide-data-grid draws on canvas: read the link from Arrow
-            link = None
-        hrefs = page.evaluate("""() => [...document.querySelectorAll('a')]
-            .map(a => a.getAttribute('href')).filter(h => h && h.includes('model?id='))""")
-        assert hrefs or link is not None
+        grid = page.locator("[data-testid=stDataFrame]").first
+        grid.scroll_into_view_if_needed()
+        grid.hover()
+        download = page.locator("[data-testid=stElementToolbar]").get_by_role(
+            "button", name="Download as CSV")
+        assert download.count() >= 1 and download.first.is_enabled()
+
+        box = grid.bounding_box()
+        page.mouse.click(box["x"] + 15, box["y"] + 35 + 17)  # the first row's selector
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "detail-row-picked.png"))
+        _wait_for_detail(page)
+        wait_for_app(page)
+        assert page.locator("h1").first.inner_text() == "Model detail"
+        assert "period=7d" in page.url and f"bu={bu_id}" in page.url and "id=" in page.url
+        assert len(page.context.pages) == 1, "the same tab"
+        assert page.locator("[data-testid=stException]").count() == 0
+
+        page.goto(start)
+        wait_for_app(page)
+        chart = page.locator("[data-testid=stPlotlyChart]").first
+        chart.scroll_into_view_if_needed()
+        bar = chart.locator("g.point path").first
+        bar.click()
+        _wait_for_detail(page)
+        wait_for_app(page)
+        assert page.locator("h1").first.inner_text() == "Model detail"
+        assert "period=7d" in page.url and f"bu={bu_id}" in page.url
