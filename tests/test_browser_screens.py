@@ -76,7 +76,7 @@ def served(demo_warehouse, tmp_path):
     require_browser()
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(demo_warehouse, warehouse)
-    with streamlit_server(warehouse) as url:
+    with streamlit_server(warehouse, timeout_s=180) as url:
         yield url
 
 
@@ -88,7 +88,7 @@ def test_no_serious_accessibility_violations_of_the_apps_own(served):
         with browser_page(color_scheme=scheme) as page:
             for path in PAGES:
                 page.goto(f"{served}/{path}")
-                wait_for_app(page)
+                wait_for_app(page, timeout_ms=120_000)
                 page.wait_for_timeout(500)
                 for violation in _axe(page):
                     seen.append({"scheme": scheme, "page": "/" + path, **violation})
@@ -120,7 +120,7 @@ def test_overview_and_reliability_stay_readable(served, scheme, width):
     with browser_page(width=width, height=900, color_scheme=scheme) as page:
         for path, name in (("", "overview"), ("reliability", "reliability")):
             page.goto(f"{served}/{path}")
-            wait_for_app(page)
+            wait_for_app(page, timeout_ms=120_000)
             page.wait_for_selector("[data-testid=stMetric]")
             page.wait_for_timeout(800)
             page.screenshot(path=str(ARTIFACTS / f"{name}-{scheme}-{width}.png"),
@@ -151,7 +151,7 @@ def test_a_model_in_a_table_or_chart_opens_its_detail_with_the_filters_kept(serv
     with browser_page() as page:
         start = f"{served}/reliability?period=7d&bu={bu_id}"
         page.goto(start)
-        wait_for_app(page)
+        wait_for_app(page, timeout_ms=120_000)
         grid = page.locator("[data-testid=stDataFrame]").first
         grid.scroll_into_view_if_needed()
         grid.hover()
@@ -164,19 +164,19 @@ def test_a_model_in_a_table_or_chart_opens_its_detail_with_the_filters_kept(serv
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "detail-row-picked.png"))
         _wait_for_detail(page)
-        wait_for_app(page)
+        wait_for_app(page, timeout_ms=120_000)
         assert page.locator("h1").first.inner_text() == "Model detail"
         assert "period=7d" in page.url and f"bu={bu_id}" in page.url and "id=" in page.url
         assert len(page.context.pages) == 1, "the same tab"
         assert page.locator("[data-testid=stException]").count() == 0
 
         page.goto(start)
-        wait_for_app(page)
+        wait_for_app(page, timeout_ms=120_000)
         chart = page.locator("[data-testid=stPlotlyChart]").first
         chart.scroll_into_view_if_needed()
         bar = chart.locator("g.point path").first
         bar.click()
         _wait_for_detail(page)
-        wait_for_app(page)
+        wait_for_app(page, timeout_ms=120_000)
         assert page.locator("h1").first.inner_text() == "Model detail"
         assert "period=7d" in page.url and f"bu={bu_id}" in page.url
