@@ -210,42 +210,58 @@ def figure(title: str, y_title: str, x_title: str = "", height: int = 360) -> Ch
                   "xaxis": {"title": {"text": x_title}}})
 
 
+# Past this many points a scatter of markers is drawn with WebGL (scattergl): the same
+# picture, while SVG adds a DOM node per point and slows the page down.
+WEBGL_POINTS = 500
 EVENT_MARKERS = 150  # beyond this, one marker per day with counts: still readable, fast
 
 
 def event_markers(deployments: pl.DataFrame | None = None,
-                  incidents: pl.DataFrame | None = None) -> list[dict]:
+                  incidents: pl.DataFrame | None = None, everything: bool = False
+                  ) -> list[dict]:
     """Marker traces for deployments (triangles) and incidents (crosses), for mark_events.
 
-    Up to EVENT_MARKERS events each get a marker whose hover shows the id, model, version
-    and outcome or severity; more than that (a wide scope) get one marker per day whose
-    hover counts them, and red means a failed change or a sev 1-2 incident that day.
-    Build them once per page and mark every chart with them.
+    By default only the events that explain a change are marked: failed changes (failed,
+    rolled back, or named by an incident) and sev 1-2 incidents. Over a wide scope there is
+    a deployment and an incident on every day, and markers that are everywhere say nothing
+    (and cost the browser a point each). `everything=True` (a toggle on the page) marks
+    them all, red where failed or severe.
+
+    Up to EVENT_MARKERS marked events each get a marker whose hover shows the id, model,
+    version and outcome or severity; more than that get one marker per day whose hover
+    counts them, with that day's total of all events.
     """
     traces = []
     if deployments is not None and deployments.height:
         bad = pl.col("outcome") != "succeeded"
         if "failed_change" in deployments.columns:
             bad = bad | pl.col("failed_change").fill_null(False)
-        if deployments.height <= EVENT_MARKERS:
-            marks = deployments.select(
+        marked = deployments if everything else deployments.filter(bad)
+        if marked.height <= EVENT_MARKERS:
+            marks = marked.select(
                 pl.col("deployed_at").alias("x"), bad.alias("bad"),
                 pl.format("deployment {} · {} v{} · {}", "deployment_id", "model_id",
                           "version", "outcome").alias("text"))
         else:
             marks = _per_day(deployments, "deployed_at", bad, "deployments",
-                             "failed or rolled back, or named by an incident")
-        traces.append(_markers(marks, "deployment", "triangle-up", 0.03, "#16a34a"))
+                             "failed or rolled back, or named by an incident", everything)
+        if marks.height:
+            traces.append(_markers(marks, "deployment" if everything else "failed change",
+                                   "triangle-up", 0.03, "#16a34a"))
     if incidents is not None and incidents.height:
         severe = pl.col("severity") <= 2
-        if incidents.height <= EVENT_MARKERS:
-            marks = incidents.select(
+        marked = incidents if everything else incidents.filter(severe)
+        if marked.height <= EVENT_MARKERS:
+            marks = marked.select(
                 pl.col("started_at").alias("x"), severe.alias("bad"),
                 pl.format("incident {} · {} · sev {}", "incident_id", "model_id",
                           "severity").alias("text"))
         else:
-            marks = _per_day(incidents, "started_at", severe, "incidents", "sev 1-2")
-        traces.append(_markers(marks, "incident", "x", 0.09, "#f59e0b"))
+            marks = _per_day(incidents, "started_at", severe, "incidents", "sev 1-2",
+                             everything)
+        if marks.height:
+            traces.append(_markers(marks, "incident" if everything else "sev 1-2 incident",
+                                   "x", 0.09, "#f59e0b"))
     return traces
 
 
@@ -259,10 +275,14 @@ def mark_events(fig: Chart, markers: list[dict]) -> Chart:
     return fig
 
 
-def _per_day(events: pl.DataFrame, at: str, bad: pl.Expr, what: str, bad_means: str):
-    return (events.group_by(pl.col(at).dt.truncate("1d").alias("x"))
+def _per_day(events: pl.DataFrame, at: str, bad: pl.Expr, what: str, bad_means: str,
+             everything: bool = True):
+    days = (events.group_by(pl.col(at).dt.truncate("1d").alias("x"))
             .agg(pl.len().alias("n"), bad.sum().alias("n_bad"))
-            .sort("x")
+            .sort("x"))
+    if not everything:
+        days = days.filter(pl.col("n_bad") > 0)
+    return (days
             .select("x", (pl.col("n_bad") > 0).alias("bad"),
                     pl.format("{}: {} " + what + ", {} " + bad_means, pl.col("x").dt.date(),
                               "n", "n_bad").alias("text")))
@@ -284,6 +304,19 @@ def _markers(marks: pl.DataFrame, name: str, symbol: str, y: float, colour: str)
 VALIDATE_CHARTS = os.environ.get("MODELOPS_VALIDATE_CHARTS") == "1"
 
 
-def plot(fig: Chart, key: str | None = None) -> None:
+def plot(fig: Chart, key: str | None = None,
+         models: list[list[str] | None] | None = None) -> None:
+    """Draw `fig`. With `models` (per trace, the model id of each point; None for a trace
+    that is not per model), clicking a point opens that model's detail page."""
     figure = go.Figure(fig.to_dict(), _validate=VALIDATE_CHARTS)
-    st.plotly_chart(figure, key=key, config={"displaylogo": False})
+    if not models:
+        st.plotly_chart(figure, key=key, config={"displaylogo": False})
+        return
+    picked = st.plotly_chart(figure, key=key, config={"displaylogo": False},
+                             on_select="rerun", selection_mode="points")
+    for point in (picked.selection.points if picked is not None else []):
+        ids = models[point["curve_number"]] if point["curve_number"] < len(models) else None
+        if ids and point.get("point_index") is not None:
+            from dashboard import tables
+
+            tables.open_detail(ids[point["point_index"]])

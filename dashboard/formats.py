@@ -18,14 +18,15 @@ def ms(x) -> str:
 
 
 def usd(x) -> str:
-    """Compact dollars for tiles: $812, $2.05k, $1.23M."""
+    """Compact dollars for tiles: $812, $2.1k, $961.2k, $1.23M (four significant digits at
+    most, so a tile's value fits its width)."""
     if missing(x):
         return "–"
     sign, x = ("-" if x < 0 else ""), abs(x)
     if x >= 1e6:
         return f"{sign}${x / 1e6:,.2f}M"
     if x >= 1e3:
-        return f"{sign}${x / 1e3:,.2f}k"
+        return f"{sign}${x / 1e3:,.1f}k"
     return f"{sign}${x:,.0f}" if x >= 100 else f"{sign}${x:,.2f}"
 
 

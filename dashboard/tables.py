@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlencode, urlsplit
+
 import polars as pl
 import streamlit as st
 
@@ -102,8 +104,19 @@ def table(frame: pl.DataFrame, labels: dict[str, str] | None = None,
         order = main + [n for n in optional if n in extra]
     # As Arrow: Streamlit sends an Arrow table as it is, while a polars frame goes through
     # pandas first (a third of a table's time).
-    st.dataframe(frame.to_arrow(), column_config=config, hide_index=True, height=height,
-                 key=key, column_order=order)
+    if "detail" not in frame.columns:
+        st.dataframe(frame.to_arrow(), column_config=config, hide_index=True, height=height,
+                     key=key, column_order=order)
+        return
+    # A table of models: picking a row opens that model's detail page in this tab, with the
+    # filters kept (the `detail` link column, which Streamlit opens in a new tab, keeps
+    # them too).
+    picked = st.dataframe(frame.to_arrow(), column_config=config, hide_index=True,
+                          height=height, key=key, column_order=order, on_select="rerun",
+                          selection_mode="single-row")
+    rows = picked.selection.rows if picked is not None else []
+    if rows and frame["detail"][rows[0]]:
+        open_detail(parse_qs(urlsplit(frame["detail"][rows[0]]).query)["id"][0])
 
 
 def safe_link(url: pl.Expr) -> pl.Expr:
@@ -112,8 +125,25 @@ def safe_link(url: pl.Expr) -> pl.Expr:
     return pl.when(url.str.contains(r"^(?i:https?://|/[^/])")).then(url)
 
 
+# The filter bar's state in the URL (dashboard/filter_bar.py writes these keys).
+FILTER_KEYS = ("period", "start", "end", "bu", "team", "model")
+
+
+def filter_params() -> dict[str, list[str]]:
+    """The current view's filters as the URL carries them, for links that keep the view."""
+    return {k: st.query_params.get_all(k) for k in FILTER_KEYS if k in st.query_params}
+
+
 def with_detail_link(frame: pl.DataFrame, column: str = "model_id") -> pl.DataFrame:
-    """Add a `detail` link to the model-detail page, carrying the model id in the URL."""
+    """Add a `detail` link to the model-detail page, carrying the model id and the current
+    filters in the URL."""
+    kept = urlencode([(k, v) for k, values in filter_params().items() for v in values])
     return frame.with_columns(
-        (pl.lit("/model?id=") + pl.col(column)).alias("detail"))
+        (pl.lit("/model?id=") + pl.col(column) + pl.lit(f"&{kept}" if kept else ""))
+        .alias("detail"))
+
+
+def open_detail(model_id: str) -> None:
+    """Go to the model's detail page in this tab, keeping the filters."""
+    st.switch_page("pages/model_detail.py", query_params={"id": model_id, **filter_params()})
 

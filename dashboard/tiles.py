@@ -53,9 +53,13 @@ def delta_text(measure: presentation.Measure, value, previous) -> str | None:
 def kpi_tiles(tiles: list[Tile], now: dict, before: dict, per_row: int = 6) -> None:
     """One metric per tile with the change against the previous equal period; no arrow
     and no colour when nothing changed."""
+    # A row is a horizontal container, not st.columns: each tile is as wide as its label and
+    # value need and the row wraps when the window is narrow, so neither is ever cut off
+    # ("Cost $961.…", "Error budget co…" in equal columns of a 1440 px window, worse on a
+    # phone).
     for start in range(0, len(tiles), per_row):
-        columns = st.columns(per_row)
-        for column, tile in zip(columns, tiles[start:start + per_row]):
+        row = st.container(horizontal=True)
+        for tile in tiles[start:start + per_row]:
             measure = tile.measure
             delta = delta_text(measure, now.get(tile.key), before.get(tile.key))
             unchanged = delta == "no change"
@@ -63,8 +67,9 @@ def kpi_tiles(tiles: list[Tile], now: dict, before: dict, per_row: int = 6) -> N
                       "normal" if measure.direction == "higher" else "inverse")
             shown = tile.show(now.get(tile.key)) if tile.show else measure.show(
                 now.get(tile.key))
-            column.metric(measure.label, shown, delta, delta_color=colour, help=tile.help,
-                          border=True, delta_arrow="off" if unchanged else "auto")
+            row.metric(measure.label, shown, delta, delta_color=colour, help=tile.help,
+                       border=True, width="stretch",
+                       delta_arrow="off" if unchanged else "auto")
 
 
 def first_row(frame: pl.DataFrame) -> dict:

@@ -165,7 +165,8 @@ tiles.kpi_tiles(TILES, now, before, per_row=4)
 # --- serving ----------------------------------------------------------------------------
 st.subheader("Serving per day")
 production = data.deployments.filter(pl.col("environment") == "production")
-markers = charts.event_markers(production, data.incidents)
+# One model: its few deployments and incidents are all worth marking.
+markers = charts.event_markers(production, data.incidents, everything=True)
 if data.series.height == 0:
     shell.empty_state("No serving metrics for this model in this period.")
 else:

@@ -68,8 +68,15 @@ else:
 
 # --- trends -----------------------------------------------------------------------------
 st.subheader("Trends")
+every_event = st.toggle("Mark every deployment and incident", key="overview_every_event",
+                        help="Off: only failed changes and sev 1–2 incidents are marked, the "
+                             "events that explain a dip.")
 markers = charts.event_markers(data.deployments.filter(pl.col("environment") == "production"),
-                           data.incidents)
+                               data.incidents, everything=every_event)
+st.caption(("▲ production deployment · ✕ incident start; red: " if every_event else
+            "▲ failed change · ✕ sev 1–2 incident; red: ")
+           + "a failed change or a sev 1–2 incident. Hover a marker for the event, or the "
+           f"day's count when there are more than {charts.EVENT_MARKERS}.")
 left, right = st.columns(2)
 with left:
     if data.series.height:

@@ -97,7 +97,7 @@ else:
             fig.update_layout(title_text=fig.layout["title"]["text"]
                               + " · bars clipped at 200% (▶ real value)")
         fig.update_yaxes(autorange="reversed", title="")
-        charts.plot(fig, key="reliability_budget_chart")
+        charts.plot(fig, key="reliability_budget_chart", models=[top["model_id"].to_list()])
     with right:
         # Ranked by p95 ÷ target: which models are furthest over (or closest to) their own
         # target, one bar each, instead of ~170 points stacked on a few target values.
@@ -126,7 +126,7 @@ else:
         fig.update_layout(hovermode="closest", showlegend=False)
         fig.update_xaxes(tickformat=".0%", range=[0, 2.05 if any(clip_labels) else None])
         fig.update_yaxes(autorange="reversed", title="")
-        charts.plot(fig, key="reliability_latency_chart")
+        charts.plot(fig, key="reliability_latency_chart", models=[ranked["model_id"].to_list()])
 
     table = tables.with_detail_link(data.models).select(
         "model", "error_budget_consumed", "availability", "slo_availability",
@@ -135,132 +135,140 @@ else:
         "downtime_minutes", "team", "business_unit", "detail",
     ).sort("error_budget_consumed", descending=True, nulls_last=True)
     st.caption("All filtered models, most budget consumed first; a model without requests "
-               "has no availability or latency (empty), not 0 or 100%.")
+               "has no availability or latency (empty), not 0 or 100%. Pick a row, or a "
+               "model in the charts above, to open its detail.")
     tables.table(table,
                  height=400,
                  key="reliability_models_table")
 
-# --- burn rate --------------------------------------------------------------------------
-st.subheader("Error-budget burn rate now")
-st.caption(
-    f"Burn rate over the whole hours 1 h, 2 h, 6 h, 1 d and 3 d before {at:%d %b %Y %H:%M} UTC, "
-    "the end of the latest complete hour of serving data (whatever the period chosen). "
-    "1 = the budget would last exactly the SLO "
-    "period. Fast burn (page): 1 h > 14.4; slow burn (page): 6 h and 1 h > 6 — metrics are "
-    "hourly, so the last whole hour stands in for the 5 and 30 minute short windows. Ticket "
-    "burn: 1 d and 2 h > 3, or 3 d and 6 h > 1.")
-if data.burn.height == 0:
-    shell.empty_state("No live model in scope served requests in the three days before this "
-                   "moment, so there is no burn rate.")
-else:
-    fast = data.burn.filter(pl.col("fast_burn")).height
-    slow = data.burn.filter(pl.col("slow_burn")).height
-    ticket = data.burn.filter(pl.col("ticket_burn")).height
-    tiles.kpi_tiles([tiles.Tile(kpi_name) for kpi_name in (
-        "fast_burn_alerts", "slow_burn_alerts", "ticket_burn_alerts", "models_checked")],
-        {"fast_burn_alerts": fast, "slow_burn_alerts": slow, "ticket_burn_alerts": ticket,
-         "models_checked": data.burn.height},
-        {}, per_row=4)
-    alert = (pl.when(pl.col("fast_burn")).then(pl.lit("🔴 fast burn"))
-             .when(pl.col("slow_burn")).then(pl.lit("🟠 slow burn"))
-             .when(pl.col("ticket_burn")).then(pl.lit("🟡 ticket burn"))
-             .when(pl.col("requests_1h") == 0).then(pl.lit("⚪ no traffic last hour"))
-             .otherwise(pl.lit("🟢 ok")))
-    tables.table(
-        data.burn.with_columns(alert.alias("alert")).select(
-            "alert", "model", "team", "slo_availability",
-            "burn_rate_1h", "errors_1h", "requests_1h",
-            "burn_rate_2h", "errors_2h", "requests_2h",
-            "burn_rate_6h", "errors_6h", "requests_6h",
-            "burn_rate_1d", "errors_1d", "requests_1d",
-            "burn_rate_3d", "errors_3d", "requests_3d"),
-        height=320, key="reliability_burn_table")
+# --- below the fold: burn rate, monthly history, series --------------------------------
+# Three sections a manager opens one at a time. As lazy tabs only the open one is drawn and
+# sent (each of the others is a table or three charts with markers), and switching tabs
+# reruns only this fragment.
+SECTIONS = {"burn": "Burn rate now", "history": "SLO compliance by month",
+            "series": "Serving over time"}
 
-# --- SLO compliance history -------------------------------------------------------------
-st.subheader("SLO compliance month by month")
-history = data.history
-if history.height == 0:
-    shell.empty_state("No serving metrics in this period, so no month has an SLO result.")
-else:
-    st.caption("Each calendar month is clipped to the selected period (hover shows the days "
-               "it covers); pick a longer period for more history. A month met its SLOs "
-               "when availability >= target and p95 <= target over that month's counts.")
-    status = (
-        pl.when(pl.col("availability_slo_met").is_null()).then(pl.lit("no traffic"))
-        .when(pl.col("availability_slo_met") & pl.col("latency_slo_met"))
-        .then(pl.lit("✅ met"))
-        .when(~pl.col("availability_slo_met") & ~pl.col("latency_slo_met"))
-        .then(pl.lit("❌ both missed"))
-        .when(~pl.col("availability_slo_met")).then(pl.lit("❌ availability"))
-        .otherwise(pl.lit("❌ latency"))
-    )
-    # A month the period covers only in part is labelled so ("2026-11 · 12 of 30 days"):
-    # it is not a full month's result.
-    month_starts = history["month"].unique().sort().to_list()
 
-    def month_label(m, part) -> str:
-        whole = ((m.replace(day=28) + timedelta(days=4)).replace(day=1) - m).days
-        return f"{m:%Y-%m}" if part is None else f"{m:%Y-%m} · {part:g} of {whole} days"
-
-    labels = {m: month_label(m, part) for m, part in
-              zip(month_starts, charts.partial_days(month_starts, "month", f.start, f.end))}
-    history = history.with_columns(
-        status.alias("status"),
-        pl.col("month").replace_strict(labels, return_dtype=pl.String).alias("month_label"))
-    missed = (history.group_by("model_id")
-              .agg(pl.col("status").str.starts_with("❌").sum().alias("months_missed"))
-              .filter(pl.col("months_missed") > 0)
-              .sort(["months_missed", "model_id"], descending=[True, False]))
-    missed_count, missed = missed.height, missed.head(30)
-    months = sorted(history["month_label"].unique())
-    if missed.height:
-        shown = history.join(missed, on="model_id").sort(
-            ["months_missed", "model", "month"], descending=[True, False, False])
-        names = shown.unique("model_id", maintain_order=True)
-        score = {"✅ met": 2, "❌ availability": 1, "❌ latency": 1, "❌ both missed": 0}
-        cells = {(r["model_id"], r["month_label"]): r for r in shown.iter_rows(named=True)}
-
-        def hover(row) -> str:
-            if row is None:
-                return "no metrics"
-            return (f"{row['model']} · {row['month_label']} ({row['days']} days)<br>"
-                    f"{row['status']}<br>availability {formats.pct(row['availability'], 3)} "
-                    f"(SLO {formats.pct(row['slo_availability'])})<br>p95 "
-                    f"{formats.ms(row['latency_p95_ms'])} (SLO {formats.ms(row['slo_latency_p95_ms'])})"
-                    f"<br>budget consumed {formats.pct(row['error_budget_consumed'], 1)}")
-
-        grid = [[cells.get((m, month)) for month in months] for m in names["model_id"]]
-        fig = charts.figure("Models that missed an SLO in at least one month · " + (
-                            f"the {missed.height} with most misses of {missed_count}"
-                            if missed_count > missed.height else f"{missed_count}"),
-                        "", "month", height=max(260, 26 * names.height + 120))
-        fig.add_heatmap(
-            x=months, y=names["model"].to_list(),
-            z=[[None if c is None else score.get(c["status"]) for c in row] for row in grid],
-            text=[[hover(c) for c in row] for row in grid],
-            hovertemplate="%{text}<extra></extra>",
-            zmin=0, zmax=2, showscale=False, xgap=2, ygap=2,
-            colorscale=[[0, "#dc2626"], [0.5, "#f59e0b"], [1, "#16a34a"]])
-        fig.update_layout(hovermode="closest")
-        fig.update_yaxes(autorange="reversed", title="")
-        fig.update_xaxes(type="category")
-        charts.plot(fig, key="reliability_history_chart")
-        st.caption("Red: both SLOs missed · amber: one missed · green: both met · blank: no "
-                   "metrics that month.")
+def burn_rate(burn: pl.DataFrame) -> None:
+    """Error-budget burn rate at the window's end, per live model."""
+    st.caption(
+        f"Burn rate over the whole hours 1 h, 2 h, 6 h, 1 d and 3 d before {at:%d %b %Y %H:%M} UTC "
+        "the end of the latest complete hour of serving data (whatever the period chosen). "
+        "1 = the budget would last exactly the SLO period. Fast burn (page): 1 h > 14.4; slow burn (page): 6 h and 1 h > 6 — metrics are "
+        "hourly, so the last whole hour stands in for the 5 and 30 minute short windows. Ticket "
+        "burn: 1 d and 2 h > 3, or 3 d and 6 h > 1.")
+    if burn.height == 0:
+        shell.empty_state("No live model in scope served requests in the three days before this "
+                       "moment, so there is no burn rate.")
     else:
-        st.success("Every model met both SLOs in every month of the period.")
-    pivot = history.pivot("month_label", index=["model", "team"], values="status",
-                          sort_columns=True).sort("model")
-    pivot = pivot.with_columns(pl.col(months).fill_null("no metrics"))
-    with st.expander(f"Month-by-month table, all {pivot.height} models"):
-        tables.table(pivot,
-                     key="reliability_history_table")
+        fast = burn.filter(pl.col("fast_burn")).height
+        slow = burn.filter(pl.col("slow_burn")).height
+        ticket = burn.filter(pl.col("ticket_burn")).height
+        tiles.kpi_tiles([tiles.Tile(kpi_name) for kpi_name in (
+            "fast_burn_alerts", "slow_burn_alerts", "ticket_burn_alerts", "models_checked")],
+            {"fast_burn_alerts": fast, "slow_burn_alerts": slow, "ticket_burn_alerts": ticket,
+             "models_checked": burn.height},
+            {}, per_row=4)
+        alert = (pl.when(pl.col("fast_burn")).then(pl.lit("🔴 fast burn"))
+                 .when(pl.col("slow_burn")).then(pl.lit("🟠 slow burn"))
+                 .when(pl.col("ticket_burn")).then(pl.lit("🟡 ticket burn"))
+                 .when(pl.col("requests_1h") == 0).then(pl.lit("⚪ no traffic last hour"))
+                 .otherwise(pl.lit("🟢 ok")))
+        tables.table(
+            burn.with_columns(alert.alias("alert")).select(
+                "alert", "model", "team", "slo_availability",
+                "burn_rate_1h", "errors_1h", "requests_1h",
+                "burn_rate_2h", "errors_2h", "requests_2h",
+                "burn_rate_6h", "errors_6h", "requests_6h",
+                "burn_rate_1d", "errors_1d", "requests_1d",
+                "burn_rate_3d", "errors_3d", "requests_3d"),
+            height=320, key="reliability_burn_table")
 
-# --- serving over time, with what changed -----------------------------------------------
-@st.fragment
+
+
+def slo_history(history: pl.DataFrame) -> None:
+    """Month-by-month SLO results: the models that missed, then every model's table."""
+    if history.height == 0:
+        shell.empty_state("No serving metrics in this period, so no month has an SLO result.")
+    else:
+        st.caption("Each calendar month is clipped to the selected period (hover shows the days "
+                   "it covers); pick a longer period for more history. A month met its SLOs "
+                   "when availability >= target and p95 <= target over that month's counts.")
+        status = (
+            pl.when(pl.col("availability_slo_met").is_null()).then(pl.lit("no traffic"))
+            .when(pl.col("availability_slo_met") & pl.col("latency_slo_met"))
+            .then(pl.lit("✅ met"))
+            .when(~pl.col("availability_slo_met") & ~pl.col("latency_slo_met"))
+            .then(pl.lit("❌ both missed"))
+            .when(~pl.col("availability_slo_met")).then(pl.lit("❌ availability"))
+            .otherwise(pl.lit("❌ latency"))
+        )
+        # A month the period covers only in part is labelled so ("2026-11 · 12 of 30 days"):
+        # it is not a full month's result.
+        month_starts = history["month"].unique().sort().to_list()
+
+        def month_label(m, part) -> str:
+            whole = ((m.replace(day=28) + timedelta(days=4)).replace(day=1) - m).days
+            return f"{m:%Y-%m}" if part is None else f"{m:%Y-%m} · {part:g} of {whole} days"
+
+        labels = {m: month_label(m, part) for m, part in
+                  zip(month_starts, charts.partial_days(month_starts, "month", f.start, f.end))}
+        history = history.with_columns(
+            status.alias("status"),
+            pl.col("month").replace_strict(labels, return_dtype=pl.String).alias("month_label"))
+        missed = (history.group_by("model_id")
+                  .agg(pl.col("status").str.starts_with("❌").sum().alias("months_missed"))
+                  .filter(pl.col("months_missed") > 0)
+                  .sort(["months_missed", "model_id"], descending=[True, False]))
+        missed_count, missed = missed.height, missed.head(30)
+        months = sorted(history["month_label"].unique())
+        if missed.height:
+            shown = history.join(missed, on="model_id").sort(
+                ["months_missed", "model", "month"], descending=[True, False, False])
+            names = shown.unique("model_id", maintain_order=True)
+            score = {"✅ met": 2, "❌ availability": 1, "❌ latency": 1, "❌ both missed": 0}
+            cells = {(r["model_id"], r["month_label"]): r for r in shown.iter_rows(named=True)}
+
+            def hover(row) -> str:
+                if row is None:
+                    return "no metrics"
+                return (f"{row['model']} · {row['month_label']} ({row['days']} days)<br>"
+                        f"{row['status']}<br>availability {formats.pct(row['availability'], 3)} "
+                        f"(SLO {formats.pct(row['slo_availability'])})<br>p95 "
+                        f"{formats.ms(row['latency_p95_ms'])} (SLO {formats.ms(row['slo_latency_p95_ms'])})"
+                        f"<br>budget consumed {formats.pct(row['error_budget_consumed'], 1)}")
+
+            grid = [[cells.get((m, month)) for month in months] for m in names["model_id"]]
+            fig = charts.figure("Models that missed an SLO in at least one month · " + (
+                                f"the {missed.height} with most misses of {missed_count}"
+                                if missed_count > missed.height else f"{missed_count}"),
+                            "", "month", height=max(260, 26 * names.height + 120))
+            fig.add_heatmap(
+                x=months, y=names["model"].to_list(),
+                z=[[None if c is None else score.get(c["status"]) for c in row] for row in grid],
+                text=[[hover(c) for c in row] for row in grid],
+                hovertemplate="%{text}<extra></extra>",
+                zmin=0, zmax=2, showscale=False, xgap=2, ygap=2,
+                colorscale=[[0, "#dc2626"], [0.5, "#f59e0b"], [1, "#16a34a"]])
+            fig.update_layout(hovermode="closest")
+            fig.update_yaxes(autorange="reversed", title="")
+            fig.update_xaxes(type="category")
+            charts.plot(fig, key="reliability_history_chart")
+            st.caption("Red: both SLOs missed · amber: one missed · green: both met · blank: no "
+                       "metrics that month.")
+        else:
+            st.success("Every model met both SLOs in every month of the period.")
+        pivot = history.pivot("month_label", index=["model", "team"], values="status",
+                              sort_columns=True).sort("model")
+        pivot = pivot.with_columns(pl.col(months).fill_null("no metrics"))
+        with st.expander(f"Month-by-month table, all {pivot.height} models"):
+            tables.table(pivot,
+                         key="reliability_history_table")
+
+
+
 def serving_over_time(f, deployments: pl.DataFrame, incidents: pl.DataFrame) -> None:
-    """The section with its own control: choosing "Lines for" reruns only this section."""
-    st.subheader("Serving over time, with deployments and incidents")
+    """Serving per day with what changed; "Lines for" reruns only the fragment."""
     by = st.segmented_control("Lines for", ["all", "team"], default="all",
                               format_func={"all": "All filtered models", "team": "Each team"}.get,
                               key="reliability_series_by") or "all"
@@ -268,11 +276,17 @@ def serving_over_time(f, deployments: pl.DataFrame, incidents: pl.DataFrame) -> 
     if series.height == 0:
         shell.empty_state("No serving metrics in this period, so there is no time series.")
     else:
+        every_event = st.toggle("Mark every deployment and incident",
+                                key="reliability_every_event",
+                                help="Off: only failed changes and sev 1–2 incidents are "
+                                     "marked, the events that explain a change.")
         markers = charts.event_markers(deployments.filter(pl.col("environment") == "production"),
-                                   incidents)
-        st.caption("▲ production deployment · ✕ incident start; red: a failed change or a "
-                   "sev 1–2 incident. Hover a marker for its id, model and version or severity "
-                   f"(with more than {charts.EVENT_MARKERS} events, one marker per day counts them).")
+                                       incidents, everything=every_event)
+        st.caption(("▲ production deployment · ✕ incident start; red: " if every_event else
+                    "▲ failed change · ✕ sev 1–2 incident; red: ")
+                   + "a failed change or a sev 1–2 incident. Hover a marker for its id, model "
+                   "and version or severity (with more than "
+                   f"{charts.EVENT_MARKERS} events, one marker per day counts them).")
 
         per_team = by == "team"
 
@@ -323,4 +337,19 @@ def serving_over_time(f, deployments: pl.DataFrame, incidents: pl.DataFrame) -> 
                     key="reliability_latency_series")
 
 
-serving_over_time(f, data.deployments, data.incidents)
+@st.fragment
+def below_the_fold(f, data) -> None:
+    tabs = dict(zip(SECTIONS, st.tabs(list(SECTIONS.values()), key="reliability_section",
+                                      on_change="rerun")))
+    if tabs["burn"].open:
+        with tabs["burn"]:
+            burn_rate(data.burn)
+    if tabs["history"].open:
+        with tabs["history"]:
+            slo_history(data.history)
+    if tabs["series"].open:
+        with tabs["series"]:
+            serving_over_time(f, data.deployments, data.incidents)
+
+
+below_the_fold(f, data)

@@ -48,7 +48,7 @@ command += [f"--team {t}" for t in f.teams]
 st.download_button(
     "Download CSV", lambda: report.to_csv(frame),
     file_name=f"modelops-weekly-{week}-{group_by}.csv", mime="text/csv",
-    on_click="ignore", icon=":material/download:", type="primary",
+    on_click="ignore", icon=":material/download:", type="secondary",
 )
 st.caption("Same file from a scheduler: `" + " ".join(command) + "`")
 for_people = frame if group_by == "model" else loading.load(

@@ -77,13 +77,14 @@ def streamlit_server(warehouse: Path, env: dict | None = None, timeout_s: float 
 
 
 @contextmanager
-def browser_page(width: int = 1440, height: int = 1100):
+def browser_page(width: int = 1440, height: int = 1100, color_scheme: str = "light"):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": width, "height": height})
+            page = browser.new_page(viewport={"width": width, "height": height},
+                                    color_scheme=color_scheme)
             yield page
         finally:
             browser.close()

@@ -120,7 +120,8 @@ def test_page_draws_tiles_tables_and_charts(app, demo_warehouse, page):
     for label in BASIC_TILES[page]:
         assert tiles[label] not in ("", "–", None), (label, tiles)
     assert any(m.delta for m in at.metric), "tiles show the change against the period before"
-    assert len(at.dataframe) >= 3
+    # Reliability's burn-rate, history and series sections are lazy tabs: the open one draws.
+    assert len(at.dataframe) >= (2 if page == "pages/reliability.py" else 3)
     charts = figures(at)
     assert charts
     for figure in charts:
@@ -229,6 +230,8 @@ def test_reliability_burn_rates_at_the_end_of_the_window(app, demo_warehouse):
 
 def test_reliability_compliance_history_is_per_model_and_month(app, demo_warehouse):
     at = app(demo_warehouse, page="pages/reliability.py", period="90d")
+    at.session_state["reliability_section"] = "SLO compliance by month"
+    at.run()
     history = [f for f in at.dataframe if any(c[:4].isdigit() for c in f.value.columns)]
     assert history, "a model × month table"
     months = [c for c in history[0].value.columns if c[:4].isdigit()]
@@ -243,9 +246,22 @@ def test_reliability_compliance_history_is_per_model_and_month(app, demo_warehou
 
 def test_reliability_series_marks_deployments_and_incidents(app, demo_warehouse):
     at = app(demo_warehouse, page="pages/reliability.py")
+    assert not [f for f in figures(at) if f["layout"]["title"]["text"].startswith(
+        "Availability per day")], "the series tab is drawn only when opened"
+    at.session_state["reliability_section"] = "Serving over time"
+    at.run()
     availability = chart(at, "Availability per day")
     names = [trace.get("name") for trace in availability["data"]]
     assert names.count("all models") == 1
+    # By default only the events that explain a change: failed changes, sev 1-2 incidents.
+    assert set(names) - {"all models"} <= {"failed change", "sev 1-2 incident"}
+    for trace in availability["data"]:
+        if trace.get("name") == "failed change":
+            assert all(c == "#dc2626" for c in trace["marker"]["color"])
+
+    at.toggle(key="reliability_every_event").set_value(True).run()
+    availability = chart(at, "Availability per day")
+    names = [trace.get("name") for trace in availability["data"]]
     assert "deployment" in names and "incident" in names
     markers = next(t for t in availability["data"] if t.get("name") == "deployment")
     assert all("deployment dep-" in text for text in markers["hovertext"])

@@ -8,7 +8,8 @@ from dashboard import charts, formats, tables
 def test_numbers_are_formatted_for_reading_and_missing_values_show_a_dash():
     assert formats.pct(0.99912) == "99.91%"
     assert formats.pct(None) == "–" and formats.pct(float("nan")) == "–"
-    assert formats.usd(812.4) == "$812" and formats.usd(2054.1) == "$2.05k"
+    assert formats.usd(812.4) == "$812" and formats.usd(2054.1) == "$2.1k"
+    assert formats.usd(961_234) == "$961.2k"
     assert formats.usd(-1_234_567) == "-$1.23M" and formats.usd(12.5) == "$12.50"
     assert formats.count(1_390_000) == "1.39M" and formats.count(12_345) == "12.3k"
     assert formats.minutes(45) == "45 min" and formats.minutes(150) == "150 min"
