@@ -19,7 +19,7 @@ from queries.warehouse import reading
 ARTIFACTS = Path(__file__).parent / "artifacts"
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 
-PAGES = ["", "reliability", "incidents", "releases", "cost_value", "model_quality",
+PAGES = ["", "overview", "reliability", "incidents", "releases", "cost_value", "model_quality",
          "governance", "weekly_report", "data", "definitions"]
 
 # Serious or critical axe findings in Streamlit's and Plotly's own markup, which the app
@@ -118,7 +118,7 @@ def test_overview_and_reliability_stay_readable(served, scheme, width):
     sideways (wide tables and charts scroll or resize inside it), in either theme."""
     ARTIFACTS.mkdir(exist_ok=True)
     with browser_page(width=width, height=900, color_scheme=scheme) as page:
-        for path, name in (("", "overview"), ("reliability", "reliability")):
+        for path, name in (("overview", "overview"), ("reliability", "reliability")):
             page.goto(f"{served}/{path}")
             wait_for_app(page, timeout_ms=120_000)
             page.wait_for_selector("[data-testid=stMetric]")
