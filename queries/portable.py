@@ -21,7 +21,9 @@ snapshot, which has no stored macros) get the same statement rendered here:
   bound choice keeps only the branch taken; a choice that reaches `error(...)` raises
   ValueError with the message, so no engine needs an `error()` function.
 - **per-engine spellings** (Spark): time differences `epoch(a - b)` and `epoch_us(x)`
-  through one wrapper (unix_micros), `LIMIT NULL` dropped, `list(DISTINCT x ORDER BY x)` as
+  through one wrapper (unix_micros), local time `timezone(zone, ts::TIMESTAMPTZ)` as
+  `from_utc_timestamp`, a macro's CTE renamed where the query uses its name too (Spark
+  lifts all CTEs to one level), `LIMIT NULL` dropped, `list(DISTINCT x ORDER BY x)` as
   a sorted set (`array_sort(collect_set(x))`), decimal literals as DOUBLE literals
   (`0.95` would make Spark divide in DECIMAL and round), then sqlglot's transpiler.
 
@@ -477,6 +479,16 @@ def _spark_spellings(tree: exp.Expression) -> exp.Expression:
                 expression=exp.Literal.number("1e6")))
         if _call_name(node) == "epoch_us":
             return _unix_micros(_call_args(node)[0])
+        # timezone(zone, ts::TIMESTAMPTZ): the local wall time of a UTC instant
+        if _call_name(node) == "timezone":
+            zone, value = _call_args(node)
+            if not (isinstance(value, exp.Cast)
+                    and value.to.is_type(exp.DataType.Type.TIMESTAMPTZ)):
+                raise ValueError("timezone() is portable only over a TIMESTAMPTZ cast "
+                                 f"(a UTC instant): {node.sql()}")
+            return exp.Anonymous(this="from_utc_timestamp", expressions=[
+                exp.Cast(this=value.this.copy(), to=exp.DataType.build("TIMESTAMP")),
+                zone.copy()])
         # list(DISTINCT x ORDER BY x): a sorted set
         if isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Order):
             order = node.this
@@ -510,6 +522,35 @@ def _spark_spellings(tree: exp.Expression) -> exp.Expression:
     limit = tree.args.get("limit")
     if isinstance(limit, exp.Limit) and isinstance(limit.expression, exp.Null):
         tree.set("limit", None)
+    return _unique_cte_names(tree)
+
+
+def _unique_cte_names(tree: exp.Expression) -> exp.Expression:
+    """A macro's own CTEs may reuse a name the query uses too (`scope`): fine on DuckDB,
+    where a subquery's WITH is its own scope, but the Spark dialect lifts every CTE to the
+    top, where Spark refuses a name defined twice. The inner one is renamed, with the
+    tables that read it inside its query (deepest first, so an outer reference is never
+    touched)."""
+    withs = list(tree.find_all(exp.With))
+    counts: dict[str, int] = {}
+    for with_ in withs:
+        for cte in with_.expressions:
+            counts[cte.alias_or_name.lower()] = counts.get(cte.alias_or_name.lower(), 0) + 1
+    withs.sort(key=lambda w: -w.depth)
+    for with_ in withs:
+        query = with_.parent
+        for cte in with_.expressions:
+            name = cte.alias_or_name.lower()
+            if counts[name] <= 1:
+                continue
+            counts[name] -= 1
+            new = f"{name}__{counts[name]}"
+            cte.set("alias", exp.TableAlias(this=exp.to_identifier(new)))
+            for table in query.find_all(exp.Table):
+                if not table.args.get("db") and table.name.lower() == name:
+                    if not table.args.get("alias"):
+                        table.set("alias", exp.TableAlias(this=exp.to_identifier(name)))
+                    table.set("this", exp.to_identifier(new))
     return tree
 
 

@@ -16,8 +16,9 @@ WITH g AS (
 ), quarters AS (
     SELECT q::TIMESTAMP AS quarter_start,
            least(q + INTERVAL 3 MONTH, $end)::TIMESTAMP AS quarter_end
-    FROM generate_series(date_trunc('quarter', $start::TIMESTAMP) - INTERVAL 3 MONTH,
-                         $end::TIMESTAMP - INTERVAL 1 MICROSECOND, INTERVAL 3 MONTH) t(q)
+    FROM (SELECT unnest(generate_series(date_trunc('quarter', $start::TIMESTAMP) - INTERVAL 3 MONTH,
+                                        $end::TIMESTAMP - INTERVAL 1 MICROSECOND,
+                                        INTERVAL 3 MONTH)) AS q) t
 ), grid AS (
     SELECT DISTINCT g.group_id, g.group_name, q.quarter_start, q.quarter_end
     FROM g, quarters q

@@ -24,8 +24,8 @@ SELECT team_id, team, time_zone, responder,
        count(*) FILTER (WHERE severity <= 2) AS sev1_sev2_pages,
        count(acknowledged_at) AS acknowledged_pages,
        median(epoch(acknowledged_at - paged_at) / 60) AS median_minutes_to_acknowledge,
-       count(DISTINCT (isoyear(paged_at), week(paged_at))) AS oncall_weeks,
-       count(*) / count(DISTINCT (isoyear(paged_at), week(paged_at))) AS pages_per_oncall_week
+       count(DISTINCT date_trunc('week', paged_at)) AS oncall_weeks,
+       count(*) / count(DISTINCT date_trunc('week', paged_at)) AS pages_per_oncall_week
 FROM pages
 GROUP BY team_id, team, time_zone, responder
 ORDER BY pages DESC, team, responder

@@ -37,7 +37,7 @@ WITH s AS (
            count(acknowledged_at) AS acknowledged_pages,
            median(epoch(acknowledged_at - paged_at) / 60) AS median_minutes_to_acknowledge,
            count(DISTINCT responder) AS responders,
-           count(DISTINCT (responder, isoyear(paged_at), week(paged_at))) AS oncall_weeks
+           count(DISTINCT (responder, date_trunc('week', paged_at))) AS oncall_weeks
     FROM pages
     GROUP BY team_id
 ), model_incidents AS (

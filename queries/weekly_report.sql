@@ -56,12 +56,21 @@ WITH k AS (
     LEFT JOIN rework r USING (model_id)
     LEFT JOIN page_counts pc USING (model_id)
     GROUP BY ALL
-), item_state AS (
-    SELECT model_id, team_id,
-           closed_at IS NULL OR closed_at >= $end AS open,
-           (closed_at IS NULL OR closed_at >= $end) AND due_at < $end AS overdue
-    FROM action_items
-    WHERE created_at < $end
+), item_counts AS (
+    -- Each item under the key of the row it counts in: its model, its team, or the
+    -- business unit of its team when that team is in scope (a team in two units counts
+    -- in both). A join, not a correlated subquery, so that every engine plans it.
+    SELECT CASE $group_by WHEN 'model' THEN it.model_id
+                          WHEN 'team' THEN it.team_id
+                          ELSE tb.business_unit_id END AS item_key,
+           count(*) FILTER (WHERE it.closed_at IS NULL OR it.closed_at >= $end) AS open_items,
+           count(*) FILTER (WHERE (it.closed_at IS NULL OR it.closed_at >= $end)
+                                  AND it.due_at < $end) AS overdue_items
+    FROM action_items it
+    LEFT JOIN (SELECT DISTINCT team_id, business_unit_id FROM scope) tb
+           ON tb.team_id = it.team_id
+    WHERE it.created_at < $end
+    GROUP BY 1
 )
 SELECT
     $week::VARCHAR AS week, k.business_unit_id, business_unit, k.team_id, team, k.model_id,
@@ -77,23 +86,14 @@ SELECT
     cost_usd, cost_per_1k_requests, business_value_usd, net_value_usd,
     drift_alerts, dq_pass_rate,
     e.rework_deployments / nullif(deployments, 0) AS rework_rate,
-    (SELECT count(*) FILTER (WHERE it.open) FROM item_state it
-     WHERE CASE $group_by
-               WHEN 'model' THEN it.model_id = k.model_id
-               WHEN 'team' THEN it.team_id = k.team_id
-               ELSE it.team_id IN (SELECT team_id FROM scope
-                                   WHERE scope.business_unit_id = k.business_unit_id)
-           END) AS open_action_items,
-    (SELECT count(*) FILTER (WHERE it.overdue) FROM item_state it
-     WHERE CASE $group_by
-               WHEN 'model' THEN it.model_id = k.model_id
-               WHEN 'team' THEN it.team_id = k.team_id
-               ELSE it.team_id IN (SELECT team_id FROM scope
-                                   WHERE scope.business_unit_id = k.business_unit_id)
-           END) AS overdue_action_items,
+    coalesce(ic.open_items, 0) AS open_action_items,
+    coalesce(ic.overdue_items, 0) AS overdue_action_items,
     coalesce(e.pages, 0) AS pages
 FROM k
 LEFT JOIN extra e ON e.business_unit_id IS NOT DISTINCT FROM k.business_unit_id
                  AND e.team_id IS NOT DISTINCT FROM k.team_id
                  AND e.model_id IS NOT DISTINCT FROM k.model_id
+LEFT JOIN item_counts ic ON ic.item_key = CASE $group_by WHEN 'model' THEN k.model_id
+                                                         WHEN 'team' THEN k.team_id
+                                                         ELSE k.business_unit_id END
 ORDER BY business_unit_id, team_id NULLS FIRST, model_id NULLS FIRST

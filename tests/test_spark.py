@@ -50,15 +50,6 @@ def spark(small_warehouse, tmp_path_factory):
     engine.close()
 
 
-# Known failure, issue 15 left open: the macros the tiles round added after the Spark work
-# (one per fact and per ratio) render to a helper Spark cannot resolve (`_u`), and the weekly
-# report's appended review columns use a correlated COUNT(*) FILTER that Spark's parser
-# refuses. strict: the day they pass, this marker must go.
-SPARK_KNOWN_GAP = pytest.mark.xfail(strict=True, reason=(
-    "issue 15 open: new macros and the review columns do not yet render for Spark"))
-
-
-@SPARK_KNOWN_GAP
 def test_every_named_query_on_spark_equals_duckdb(small_warehouse, spark):
     with warehouse.reading(small_warehouse) as con:
         units = [r[0] for r in con.execute(
@@ -92,7 +83,6 @@ def test_decimal_constants_divide_as_double_on_spark(spark):
     assert row["money"] == 1.5 / 7  # DECIMAL / DECIMAL: Spark would round to 0.214286
 
 
-@SPARK_KNOWN_GAP
 def test_weekly_csv_on_spark_is_byte_identical(small_warehouse, spark, tmp_path, capsysbinary):
     week = last_complete_week(END)
     expected = weekly_csv(week, path=small_warehouse)

@@ -1,7 +1,7 @@
 """Benchmark modelops as the user feels it: real headless Chromium against `streamlit run`.
 
     uv run python tests/bench/browser.py [--models 200 2000] [--days 365] [--repeat 5]
-                                         [--dir DIR] [--reuse] [--pages overview ...]
+                                         [--dir DIR] [--reuse] [--pages reliability ...]
                                          [--json docs/bench-browser.json] [--label NAME]
 
 For each scale it builds a demo warehouse (`modelops demo`; with --reuse an existing
@@ -49,8 +49,9 @@ from browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server
 
 # (sidebar title, URL path). Definitions is the near-empty reference page.
 PAGES = [
-    ("Overview", ""), ("Reliability", "reliability"), ("Incidents", "incidents"),
-    ("Releases", "releases"), ("Cost & value", "cost_value"),
+    ("Week in review", ""), ("Overview", "overview"), ("Reliability", "reliability"),
+    ("Incidents", "incidents"), ("Releases", "releases"), ("Team", "team"),
+    ("Cost & value", "cost_value"),
     ("Model quality", "model_quality"), ("Governance", "governance"),
     ("Model detail", "model"), ("Weekly report", "weekly_report"), ("Data", "data"),
     ("KPI definitions", "definitions"),
@@ -404,7 +405,7 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path("/tmp/modelops-bench"))
     parser.add_argument("--reuse", action="store_true",
                         help="open DIR/warehouse-<models>.duckdb if it exists")
-    parser.add_argument("--pages", nargs="*", help="URL paths (overview = '')")
+    parser.add_argument("--pages", nargs="*", help="URL paths (week_in_review for the landing page)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--label", default="")
     args = parser.parse_args()
@@ -414,7 +415,7 @@ def main() -> None:
         print(text, file=sys.stderr, flush=True)
 
     wanted = PAGES if args.pages is None else [
-        p for p in PAGES if p[1] in [("" if x == "overview" else x) for x in args.pages]]
+        p for p in PAGES if p[1] in [("" if x == "week_in_review" else x) for x in args.pages]]
     out = {"label": args.label, "when": datetime.now(UTC).isoformat(timespec="seconds"),
            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                        "load_before": os.getloadavg()},
