@@ -88,35 +88,70 @@ def table(frame: pl.DataFrame, labels: dict[str, str] | None = None,
         shown_names[name] = column
         config[name] = _config(labels.get(column, _in_a_header(shown.label)), unit,
                                shown.help or None)
-    if isinstance(height, int):  # a short table does not draw empty rows
-        height = min(height, 35 * (frame.height + 1) + 3)
     leading = [n for c in (lead or []) for n, o in shown_names.items() if o == c]
     names = leading + [n for n in shown_names if n not in leading]
     main = [n for n in names if not presentation.is_detail(shown_names[n])]
     optional = [n for n in names if n not in main]
-    order = main if lead else None
+    order = main
+    name = key or "table_" + "_".join(frame.columns)[:60]
+    controls = (st.container(horizontal=True, vertical_alignment="center")
+                if optional or frame.height > ROWS else None)
     if optional:
-        picker_key = f"{key or 'table_' + '_'.join(frame.columns)[:60]}_columns"
-        with st.popover("Columns", icon=":material/view_column:"):
-            extra = st.multiselect(
-                "Also show", optional, default=[], key=picker_key,
-                format_func=lambda n: config[n]["label"], placeholder="ids, commits, digests ...")
-        order = main + [n for n in optional if n in extra]
+        by_label = {config[n]["label"]: n for n in optional}
+        with controls.popover("Columns", icon=":material/view_column:"):
+            extra = st.multiselect("Also show", list(by_label), default=[],
+                                   key=f"{name}_columns",
+                                   placeholder="ids, commits, digests ...")
+        picked = {by_label[label] for label in extra}
+        order = main + [n for n in optional if n in picked]
+    # Only the columns shown, and at most ROWS rows at a time, go to the browser: a
+    # 2,000-row table of twelve columns is most of a page's bytes and of its time there.
+    # The whole table (every row, the columns shown) is one click away as CSV.
+    first = 0
+    if frame.height > ROWS:
+        first = controls.selectbox(
+            "Rows", range(0, frame.height, ROWS), key=f"{name}_rows",
+            format_func=lambda i: f"rows {i + 1:,}–{min(i + ROWS, frame.height):,} "
+                                  f"of {frame.height:,}",
+            label_visibility="collapsed", width=220)
+        whole = frame.select(order)
+        controls.download_button(
+            "All rows as CSV", lambda: csv_bytes(whole, config), file_name=f"{name}.csv",
+            mime="text/csv", icon=":material/download:", on_click="ignore",
+            key=f"{name}_csv")
+    shown = frame.slice(first, ROWS)
+    if isinstance(height, int):  # a short table does not draw empty rows
+        height = min(height, 35 * (shown.height + 1) + 3)
+    sent = shown.select(order)
     # As Arrow: Streamlit sends an Arrow table as it is, while a polars frame goes through
     # pandas first (a third of a table's time).
     if "detail" not in frame.columns:
-        st.dataframe(frame.to_arrow(), column_config=config, hide_index=True, height=height,
-                     key=key, column_order=order)
+        st.dataframe(sent.to_arrow(), column_config={n: config[n] for n in order},
+                     hide_index=True, height=height, key=key)
         return
     # A table of models: picking a row opens that model's detail page in this tab, with the
     # filters kept (the `detail` link column, which Streamlit opens in a new tab, keeps
     # them too).
-    picked = st.dataframe(frame.to_arrow(), column_config=config, hide_index=True,
-                          height=height, key=key, column_order=order, on_select="rerun",
+    picked = st.dataframe(sent.to_arrow(), column_config={n: config[n] for n in order},
+                          hide_index=True, height=height, key=key, on_select="rerun",
                           selection_mode="single-row")
     rows = picked.selection.rows if picked is not None else []
-    if rows and frame["detail"][rows[0]]:
-        open_detail(parse_qs(urlsplit(frame["detail"][rows[0]]).query)["id"][0])
+    if rows and rows[0] < shown.height and shown["detail"][rows[0]]:
+        open_detail(parse_qs(urlsplit(shown["detail"][rows[0]]).query)["id"][0])
+
+
+ROWS = 100  # rows of a table sent to the browser at a time
+
+
+def csv_bytes(frame: pl.DataFrame, config: dict) -> bytes:
+    """A table as its CSV download: the columns shown, headed by their labels, cells as
+    the table shows them, text guarded against formulas as the weekly CSV is."""
+    from queries.report import to_csv
+
+    labels = [config[c]["label"] for c in frame.columns]
+    if len(set(labels)) == len(labels):
+        frame = frame.rename(dict(zip(frame.columns, labels, strict=True)))
+    return to_csv(frame)
 
 
 def safe_link(url: pl.Expr) -> pl.Expr:

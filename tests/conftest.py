@@ -103,3 +103,15 @@ def app(monkeypatch):
         return at
 
     return start
+
+
+def with_every_column(at):
+    """Pick every column each table's "Columns" menu offers (ids, commits, digests are sent
+    to the browser only when picked) and rerun: the tables then hold all their columns."""
+    pickers = [m for m in at.multiselect if m.label == "Also show"]
+    for picker in pickers:
+        picker.set_value(list(picker.options))
+    if pickers:
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at

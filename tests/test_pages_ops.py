@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import polars as pl
 import pytest
+from conftest import with_every_column
 
 from dashboard import formats
 from queries import kpi
@@ -318,7 +319,7 @@ def test_open_incidents_list_their_age(app, demo_warehouse):
     if expected.height == 0:
         assert any("is open now" in i.value for i in at.info)
         return
-    shown = table_with(at, "age")
+    shown = table_with(with_every_column(at), "age")
     assert list(shown["incident_id"]) == expected["incident_id"].to_list()
     for shown_age, minutes in zip(shown["age"], expected["age_minutes"]):
         assert abs(float(shown_age.removesuffix(" h").replace(",", "")) - minutes / 60) <= 0.1
@@ -348,7 +349,7 @@ def postmortem_warehouse(make_warehouse):
 
 def test_incident_log_links_web_postmortems_only(app, postmortem_warehouse):
     at = app(postmortem_warehouse, page="pages/incidents.py")
-    log = table_with(at, "time_to_resolve_hours")
+    log = table_with(with_every_column(at), "time_to_resolve_hours")
     links = dict(zip(log["incident_id"], log["postmortem_url"]))
     assert links["i1"] == "https://wiki.example.com/pm/i1"
     assert pd.isna(links["i2"]), "a non-web 'link' from the data is never made clickable"
@@ -383,7 +384,7 @@ def test_deployment_log_follows_the_environment_pills(app, demo_warehouse):
     at = app(demo_warehouse, page="pages/releases.py")
     with reading(demo_warehouse) as con:
         log = kpi.deployment_log(con, default_filter())
-    shown = table_with(at, "failed_change")
+    shown = table_with(with_every_column(at), "failed_change")
     assert set(shown["environment"]) == {"production"}
     assert len(shown) == log.filter(pl.col("environment") == "production").height
     assert {"version", "approved_by", "change_ticket", "outcome", "failed_change"} <= set(shown.columns)

@@ -54,3 +54,40 @@ def test_charts_are_validated_under_test():
     fig.add_scatter(x=[1], y=[1], hovertemplate="%{y}", colour="red")  # not a property
     with pytest.raises(ValueError, match="colour"):
         go.Figure(fig.to_dict(), _validate=charts.VALIDATE_CHARTS)
+
+
+def long_table_app():
+    import polars as pl
+
+    from dashboard import tables
+
+    n = 250
+    frame = pl.DataFrame({"model_id": [f"m{i:03d}" for i in range(n)],
+                          "model": [f"=model {i}" for i in range(n)],
+                          "availability": [i / n for i in range(n)]})
+    tables.table(tables.with_detail_link(frame), key="long")
+
+
+def test_a_long_table_is_sent_a_hundred_rows_at_a_time_and_downloads_whole():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(long_table_app, default_timeout=30)
+    at.run()
+    assert not at.exception
+    shown = at.dataframe[0].value
+    assert len(shown) == tables.ROWS == 100
+    assert list(shown.columns) == ["model", "availability", "detail"]  # the id stays home
+    assert shown["model"].iloc[0] == "=model 0"
+    rows = at.selectbox(key="long_rows")
+    assert rows.options == ["rows 1–100 of 250", "rows 101–200 of 250", "rows 201–250 of 250"]
+    rows.select(200).run()
+    shown = at.dataframe[0].value
+    assert len(shown) == 50 and shown["model"].iloc[0] == "=model 200"
+    assert at.get("download_button")
+
+
+def test_a_table_downloads_with_its_labels_and_formulas_guarded():
+    frame = pl.DataFrame({"model": ["=cmd", "a,b"], "availability": [0.5, None]})
+    config = {"model": {"label": "model"}, "availability": {"label": "Availability"}}
+    assert tables.csv_bytes(frame, config) == (
+        b"model,Availability\n'=cmd,0.5\n\"a,b\",\n")
