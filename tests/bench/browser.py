@@ -11,7 +11,10 @@ loopback port, visits every page once to warm the server, and then measures per 
   nav     a click on the page's sidebar link, from the page before it in the sidebar;
   filter  picking one business unit in the sidebar on that page (a different one each
           time, so the page's reads are not cached yet);
-  first   a fresh browser context opening the page's URL (the server stays warm).
+  first   a fresh browser context opening the page's URL (the server stays warm): no
+          cached scripts, as a browser that has never opened the app;
+  return  a new tab of a browser that has opened the app before opening the page's URL (a
+          new session; Streamlit's scripts come from the browser's cache).
 
 Each sample runs from the click (or `goto`) until the script has finished
 (`data-test-script-state=notRunning` after having run) AND every visible Plotly chart has
@@ -88,30 +91,34 @@ INIT_SCRIPT = """
 })();
 """
 
-# Polled every animation frame after a click: done once the script finished after t0, every
-# visible chart has drawn, and nothing changed for QUIET_MS. Returns the times in ms from t0.
+# Polled every animation frame once the script_finished message of the run has arrived
+# (Probe.done watches the websocket for it: a fast run can go from running to notRunning
+# within one React update, so the page's script-state attribute alone can miss a run).
+# Done when the app is notRunning, every visible chart has drawn, and nothing changed for
+# QUIET_MS. Returns the times in ms from t0.
 READY = """
 ([t0, quiet]) => {
   const app = document.querySelector('[data-testid=stApp]');
   const now = performance.now();
-  const after = window.__states.filter(s => s[1] >= t0);
-  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning'
-      || !after.some(s => s[0] === 'running') ) { window.__drawn = null; return false; }
-  const finished = after.filter(s => s[0] === 'notRunning').pop();
-  if (!finished) return false;
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') {
+    window.__drawn = null; return false;
+  }
   const charts = [...document.querySelectorAll('[data-testid=stPlotlyChart]')]
     .filter(c => c.offsetParent !== null);
   const undrawn = charts.filter(c => !c.querySelector('.main-svg .plot, .gl-container'));
   if (undrawn.length) { window.__drawn = null; return false; }
   const skeletons = document.querySelectorAll('[data-testid=stSkeleton]').length;
   if (skeletons) { window.__drawn = null; return false; }
-  if (window.__drawn == null || window.__drawn < finished[1]) window.__drawn = now;
+  const recv = window.__ws.filter(m => m[0] === 'recv' && m[1] >= t0);
+  const stopped = window.__states.filter(s => s[1] >= t0 && s[0] === 'notRunning').pop();
+  const finished = Math.max(stopped ? stopped[1] : t0,
+                            recv.length ? recv[recv.length - 1][1] : t0);
+  if (window.__drawn == null || window.__drawn < finished) window.__drawn = now;
   if (now - window.__drawn < quiet) return false;
-  const recv = window.__ws.filter(m => m[0] === 'recv' && m[1] >= t0 && m[1] <= finished[1]);
   const sent = window.__ws.filter(m => m[0] === 'sent' && m[1] >= t0);
   return {
     total: window.__drawn - t0,
-    script_done: finished[1] - t0,
+    script_done: finished - t0,
     first_sent: sent.length ? sent[0][1] - t0 : null,
     last_recv: recv.length ? recv[recv.length - 1][1] - t0 : null,
     bytes: recv.reduce((a, m) => a + m[2], 0),
@@ -147,6 +154,7 @@ class Probe:
     def __init__(self, context):
         self.page = context.new_page()
         self.payloads: list[tuple[float, bytes]] = []
+        self._checked = 0
         self.started = time.perf_counter()
         self.page.on("websocket", self._ws)
 
@@ -158,12 +166,30 @@ class Probe:
 
     def mark(self) -> float:
         self.payloads.clear()
+        self._checked = 0
         self.started = time.perf_counter()
         return self.page.evaluate("() => performance.now()")
 
+    def _finished(self) -> float | None:
+        """When the first script_finished message since mark() arrived (perf_counter)."""
+        for at, payload in self.payloads[self._checked:]:
+            self._checked += 1
+            if len(payload) < 1_000 and element_type(payload) == "script_finished":
+                return at
+        return None
+
     def done(self, t0: float, timeout_ms: float = 90_000) -> dict:
-        handle = self.page.wait_for_function(READY, arg=[t0, QUIET_MS], polling="raf",
-                                             timeout=timeout_ms)
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        deadline = time.perf_counter() + timeout_ms / 1000
+        self._checked = 0
+        while self._finished() is None:
+            if time.perf_counter() > deadline:
+                raise PlaywrightTimeout("no script_finished message")
+            self.page.wait_for_timeout(5)
+        handle = self.page.wait_for_function(
+            READY, arg=[t0, QUIET_MS], polling="raf",
+            timeout=max(1_000, (deadline - time.perf_counter()) * 1000))
         result = handle.json_value()
         by_type: dict[str, int] = defaultdict(int)
         finished = None
@@ -353,11 +379,33 @@ def measure(url: str, pages: list[tuple[str, str]], repeat: int, business_units:
                 first[path].append(loaded)
                 ctx.close()
                 log(f"  first {title:15} {loaded['total']:7.0f} ms")
+        # return: a new tab (a new session) opening the page's URL in a browser that has
+        # opened the app before, so Streamlit's scripts come from its cache.
+        back = defaultdict(list)
+        ctx = context()
+        warm = Probe(ctx)
+        warm.page.goto(path_of("overview"))
+        warm.done(0)
+        for title, path in pages:
+            for rep in range(first_repeat or repeat):
+                probe = Probe(ctx)
+                try:
+                    probe.page.goto(path_of(path))
+                    loaded = probe.done(0)
+                except Exception as error:  # noqa: BLE001 - a loaded machine: skip, go on
+                    log(f"  return {title}: {type(error).__name__}, skipped")
+                    probe.page.close()
+                    continue
+                back[path].append(loaded)
+                probe.page.close()
+                log(f"  return {title:14} {loaded['total']:7.0f} ms")
+        ctx.close()
         browser.close()
 
     for title, path in pages:
         results[title] = {"path": "/" + path, "nav": summarise(nav[path]),
-                          "filter": summarise(flt[path]), "first": summarise(first[path])}
+                          "filter": summarise(flt[path]), "first": summarise(first[path]),
+                          "return": summarise(back[path])}
     return results
 
 
@@ -380,15 +428,15 @@ def table(results: dict) -> str:
     def cell(stat):
         return "–" if not stat else f"{stat['min']:,} / {stat['median']:,}"
 
-    lines = [("| page | nav click ms | filter change ms | first load ms | server / draw ms "
-              "(nav, median) | kB received (nav) | top payload (nav) |"),
-             "|---|---|---|---|---|---|---|"]
+    lines = [("| page | nav click ms | filter change ms | first load ms | return load ms | "
+              "server / draw ms (nav, median) | kB received (nav) | top payload (nav) |"),
+             "|---|---|---|---|---|---|---|---|"]
     for title, r in results.items():
         nav = r["nav"]
         top = next(iter(nav["bytes_by_type"].items()), ("–", 0))
         lines.append(
             f"| {title} | {cell(nav['total_ms'])} | {cell(r['filter']['total_ms'])} | "
-            f"{cell(r['first']['total_ms'])} | "
+            f"{cell(r['first']['total_ms'])} | {cell(r['return']['total_ms'])} | "
             f"{(nav['server_ms'] or {}).get('median', '–')} / "
             f"{(nav['draw_ms'] or {}).get('median', '–')} | "
             f"{nav['bytes'] / 1000:,.0f} | {top[0]} {top[1] / 1000:,.0f} kB |")
