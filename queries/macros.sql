@@ -183,7 +183,8 @@ CREATE OR REPLACE MACRO kpi_dq_pass_rate(dq_passed, dq_checks) AS
 -- < end and not retired before start), as the weekly report does.
 -- Each model contributes its sums; key and model-only columns coarser than the grouping
 -- are NULL. availability_slo_met / latency_slo_met are the model's own verdicts (bool_and
--- over a group); models_*_slo_met count the group's models that met their own SLO.
+-- over a group); model_count counts the group's models, models_*_slo_met those that met
+-- their own SLO.
 CREATE OR REPLACE MACRO kpi_groups(window_start, window_end, business_units, teams, models,
                                    group_by, existed_only) AS TABLE
 WITH scope AS (
@@ -282,7 +283,7 @@ grouped AS (
         CASE WHEN group_by = 'model' THEN risk_tier END AS risk_tier,
         CASE WHEN group_by = 'model' THEN slo_availability END AS slo_availability,
         CASE WHEN group_by = 'model' THEN slo_latency_p95_ms END AS slo_latency_p95_ms,
-        count(*) AS models,
+        count(*) AS model_count,
         sum(requests)::BIGINT AS requests,
         sum(errors)::BIGINT AS errors,
         sum(allowed_errors) AS allowed_errors,
@@ -307,7 +308,7 @@ grouped AS (
 )
 SELECT
     business_unit_id, business_unit, team_id, team, model_id, model,
-    lifecycle_stage, risk_tier, models,
+    lifecycle_stage, risk_tier, model_count,
     requests,
     errors,
     kpi_availability(requests, errors) AS availability,

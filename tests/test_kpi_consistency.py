@@ -126,3 +126,15 @@ def test_tiles_equal_the_report_per_business_unit(warehouse):
     assert (risk["requests"], risk["deployments"], risk["failed_changes"]) == (400, 2, 1)
     assert risk["cost_usd"] == pytest.approx(10.7)
     assert risk["net_value_usd"] == pytest.approx(-8.2)
+
+
+def test_kpi_groups_counts_the_models_of_each_group(warehouse):
+    # Retail has m1 m2 m3 and Risk m4 m5 (m6 m7 are not in this warehouse); a `models`
+    # column would have been the macro's own list argument, not a count.
+    with reading(warehouse) as con:
+        rows = con.execute("""
+            SELECT business_unit_id, model_count
+            FROM kpi_groups(TIMESTAMP '2026-11-16', TIMESTAMP '2026-11-23', []::VARCHAR[],
+                            []::VARCHAR[], []::VARCHAR[], 'business_unit', true)
+            ORDER BY 1""").fetchall()
+    assert rows == [("bu-a", 3), ("bu-b", 2)]
