@@ -299,6 +299,14 @@ def measure(url: str, pages: list[tuple[str, str]], repeat: int, business_units:
         def path_of(path: str) -> str:
             return f"{url}/{path}" + (f"?id={model_id}" if path == "model" else "")
 
+        def session_on(path: str):
+            """A fresh browser context with one tab, opened on the page at `path`."""
+            ctx = context()
+            probe = Probe(ctx)
+            probe.page.goto(path_of(path))
+            probe.done(0)
+            return ctx, probe
+
         # Warm the server: every page once (the first session also leaves the legacy
         # multipage mode, see ui.require_app_shell).
         ctx = context()
@@ -315,10 +323,7 @@ def measure(url: str, pages: list[tuple[str, str]], repeat: int, business_units:
 
         # nav: walk the sidebar in order, `repeat` times, in one session.
         nav = defaultdict(list)
-        ctx = context()
-        probe = Probe(ctx)
-        probe.page.goto(path_of(""))
-        probe.done(0)
+        ctx, probe = session_on("")
         order = PAGES[1:] + PAGES[:1]
         for rep in range(repeat):
             for title, path in order:
@@ -337,10 +342,7 @@ def measure(url: str, pages: list[tuple[str, str]], repeat: int, business_units:
         # filter: on each page, pick one business unit (a different one each repeat), then
         # clear it again; one session, reaching each page by its sidebar link.
         flt = defaultdict(list)
-        ctx = context()
-        probe = Probe(ctx)
-        probe.page.goto(path_of(""))
-        probe.done(0)
+        ctx, probe = session_on("")
         for title, path in pages:
             if path != "":
                 def click(title=title):
@@ -360,45 +362,38 @@ def measure(url: str, pages: list[tuple[str, str]], repeat: int, business_units:
                     sample(probe, lambda: clear_business_units(probe), log, "clear")
         ctx.close()
 
+        def open_url(probe: Probe, title: str, path: str, what: str) -> dict | None:
+            """The page's URL opened in `probe`'s tab; timed from the navigation start
+            (performance.now() is 0 there)."""
+            try:
+                probe.page.goto(path_of(path))
+                loaded = probe.done(0)
+            except Exception as error:  # noqa: BLE001 - a loaded machine: skip, go on
+                log(f"  {what} {title}: {type(error).__name__}, skipped")
+                return None
+            log(f"  {what} {title:15} {loaded['total']:7.0f} ms")
+            return loaded
+
         # first load: a fresh context (no cache, no session) opening the page's URL.
         first = defaultdict(list)
         for title, path in pages:
             for rep in range(first_repeat or repeat):
                 ctx = context()
-                probe = Probe(ctx)
-                started = time.perf_counter()
-                try:
-                    probe.page.goto(path_of(path))
-                    loaded = probe.done(0)
-                except Exception as error:  # noqa: BLE001 - a loaded machine: skip, go on
-                    log(f"  first {title}: {type(error).__name__}, skipped")
-                    ctx.close()
-                    continue
-                # From the navigation start (performance.now() is 0 there).
-                loaded["wall"] = (time.perf_counter() - started) * 1000 - QUIET_MS
-                first[path].append(loaded)
+                loaded = open_url(Probe(ctx), title, path, "first")
                 ctx.close()
-                log(f"  first {title:15} {loaded['total']:7.0f} ms")
+                if loaded:
+                    first[path].append(loaded)
         # return: a new tab (a new session) opening the page's URL in a browser that has
         # opened the app before, so Streamlit's scripts come from its cache.
         back = defaultdict(list)
-        ctx = context()
-        warm = Probe(ctx)
-        warm.page.goto(path_of("overview"))
-        warm.done(0)
+        ctx, _ = session_on("overview")
         for title, path in pages:
             for rep in range(first_repeat or repeat):
                 probe = Probe(ctx)
-                try:
-                    probe.page.goto(path_of(path))
-                    loaded = probe.done(0)
-                except Exception as error:  # noqa: BLE001 - a loaded machine: skip, go on
-                    log(f"  return {title}: {type(error).__name__}, skipped")
-                    probe.page.close()
-                    continue
-                back[path].append(loaded)
+                loaded = open_url(probe, title, path, "return")
                 probe.page.close()
-                log(f"  return {title:14} {loaded['total']:7.0f} ms")
+                if loaded:
+                    back[path].append(loaded)
         ctx.close()
         browser.close()
 
