@@ -122,10 +122,15 @@ class IcebergWarehouse:
 
     def head(self) -> tuple[int, dict[str, int]]:
         """(sequence, {table: snapshot id}) of the newest commit; (0, {}) when none."""
+        from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+
         try:
             commits = self._table(COMMITS)
-        except Exception:  # noqa: BLE001 - NoSuchTableError: nothing committed yet
+        except (NoSuchTableError, NoSuchNamespaceError):  # nothing committed yet
             return 0, {}
+        # Any other error (the catalog database unreachable, a metadata file unreadable)
+        # goes up: taken for "nothing committed", it would let a writer load a file onto
+        # an empty warehouse (every model unknown) and a reader show an empty one.
         snapshot = commits.current_snapshot()
         if snapshot is None:
             return 0, {}

@@ -201,3 +201,25 @@ def test_a_reader_sees_the_old_or_the_new_snapshot_never_a_mix(catalog, tmp_path
     assert not errors, errors
     # Each committed load adds its 25 incidents and its load-log row together.
     assert seen and all(incidents == 25 * loads for loads, incidents in seen), set(seen)
+
+
+def test_only_a_missing_commits_table_reads_as_nothing_committed(catalog, monkeypatch):
+    from pyiceberg.exceptions import NoSuchTableError
+
+    warehouse = iceberg.IcebergWarehouse(catalog)
+    assert warehouse.head() == (0, {})  # a new catalog: no commits table yet
+
+    def unreachable(name):
+        raise OSError("catalog database unreachable")
+
+    # Taken for "nothing committed", a failure would let a writer load a file onto an
+    # empty warehouse, where every model id is unknown.
+    monkeypatch.setattr(warehouse, "_table", unreachable)
+    with pytest.raises(OSError, match="unreachable"):
+        warehouse.head()
+
+    def missing(name):
+        raise NoSuchTableError(name)
+
+    monkeypatch.setattr(warehouse, "_table", missing)
+    assert warehouse.head() == (0, {})
