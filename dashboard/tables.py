@@ -116,7 +116,8 @@ def table(frame: pl.DataFrame, labels: dict[str, str] | None = None,
             label_visibility="collapsed", width=220)
         whole = frame.select(order)
         controls.download_button(
-            "All rows as CSV", lambda: csv_bytes(whole, config), file_name=f"{name}.csv",
+            "All rows as CSV", lambda: csv_bytes(whole, config),
+            file_name=f"{(key or 'table').removesuffix('_table')}.csv",
             mime="text/csv", icon=":material/download:", on_click="ignore",
             key=f"{name}_csv")
     shown = frame.slice(first, ROWS)

@@ -63,8 +63,7 @@ else:
     )
     st.caption("🔴 an SLO missed or the error budget overspent · 🟠 over 75% of the budget "
                "consumed · 🟢 within SLO · ⚪ no requests in the period")
-    tables.table(models,
-                 height=420)
+    tables.table(models, height=420, key="overview_models_table")
 
 # --- trends -----------------------------------------------------------------------------
 st.subheader("Trends")
