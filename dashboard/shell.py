@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 import time as clock
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import time
@@ -201,3 +201,14 @@ def window_caption(f: Filter) -> str:
 
 def empty_state(why: str) -> None:
     st.info(why, icon=":material/info:")
+
+
+def lazy_tabs(key: str, sections: dict[str, Callable[[], None]]) -> None:
+    """Sections a manager opens one at a time, as tabs of which only the open one is drawn
+    and sent (`st.tabs(on_change="rerun")`, `.open`). `sections` maps each tab's label to
+    what draws it; call it inside an st.fragment, so that switching tabs reruns only that."""
+    tabs = st.tabs(list(sections), key=key, on_change="rerun")
+    for draw, tab in zip(sections.values(), tabs, strict=True):
+        if tab.open:
+            with tab:
+                draw()

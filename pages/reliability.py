@@ -142,11 +142,8 @@ else:
                  key="reliability_models_table")
 
 # --- below the fold: burn rate, monthly history, series --------------------------------
-# Three sections a manager opens one at a time. As lazy tabs only the open one is drawn and
-# sent (each of the others is a table or three charts with markers), and switching tabs
-# reruns only this fragment.
-SECTIONS = {"burn": "Burn rate now", "history": "SLO compliance by month",
-            "series": "Serving over time"}
+# Three sections a manager opens one at a time, as lazy tabs (shell.lazy_tabs): only the
+# open one is drawn and sent (each of the others is a table or three charts with markers).
 
 
 def burn_rate(burn: pl.DataFrame) -> None:
@@ -339,17 +336,11 @@ def serving_over_time(f, deployments: pl.DataFrame, incidents: pl.DataFrame) -> 
 
 @st.fragment
 def below_the_fold(f, data) -> None:
-    tabs = dict(zip(SECTIONS, st.tabs(list(SECTIONS.values()), key="reliability_section",
-                                      on_change="rerun")))
-    if tabs["burn"].open:
-        with tabs["burn"]:
-            burn_rate(data.burn)
-    if tabs["history"].open:
-        with tabs["history"]:
-            slo_history(data.history)
-    if tabs["series"].open:
-        with tabs["series"]:
-            serving_over_time(f, data.deployments, data.incidents)
+    shell.lazy_tabs("reliability_section", {
+        "Burn rate now": lambda: burn_rate(data.burn),
+        "SLO compliance by month": lambda: slo_history(data.history),
+        "Serving over time": lambda: serving_over_time(f, data.deployments, data.incidents),
+    })
 
 
 below_the_fold(f, data)

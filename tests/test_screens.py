@@ -258,8 +258,11 @@ def test_partial_days_of_buckets():
     assert charts.partial_days([datetime(2026, 12, 1)], "month", *window) == [2]
 
 
-def test_cost_per_1k_requests_starts_at_zero(drawn):
-    chart = figures(drawn["pages/cost_value.py"])["Cost per 1k requests per day"]
+def test_cost_per_1k_requests_starts_at_zero(demo_warehouse):
+    at = start(demo_warehouse, "pages/cost_value.py")
+    at.session_state["cost_value_section"] = "Cost and value per day"  # a lazy tab
+    at.run()
+    chart = figures(at)["Cost per 1k requests per day"]
     assert chart["layout"]["yaxis"]["rangemode"] == "tozero"
 
 
@@ -309,8 +312,10 @@ def test_team_table_is_in_the_charts_order_with_net_value_and_roi(drawn):
     assert net == sorted(net, reverse=True)
 
 
-def test_uncovered_models_name_team_and_owner(drawn):
-    at = drawn["pages/model_quality.py"]
+def test_uncovered_models_name_team_and_owner(demo_warehouse):
+    at = start(demo_warehouse, "pages/model_quality.py")
+    at.session_state["model_quality_section"] = "Validation coverage"  # a lazy tab
+    at.run()
     tables_ = [d.value for d in at.dataframe if "why" in d.value.columns]
     if tables_:
         assert {"group_name", "team", "owner", "why"} <= set(tables_[0].columns)
