@@ -297,6 +297,24 @@ def _markers(marks: pl.DataFrame, name: str, symbol: str, y: float, colour: str)
             "hovertext": marks["text"].to_list(), "hoverinfo": "text"}
 
 
+def cost_against_value(daily, money: str = "$%{y:,.0f}", net: bool = False) -> Chart:
+    """Daily cost (bars) against business value (a line), and net value (dotted) if `net`:
+    `daily` has day, cost_usd, business_value_usd (and net_value_usd); `money` is the hover
+    format of a dollar amount."""
+    fig = figure("Daily cost vs business value", "US dollars per day")
+    fig.add_bar(x=daily["day"], y=daily["cost_usd"], name="cost",
+                marker_color=COLOURS["cost"], hovertemplate=money)
+    fig.add_scatter(x=daily["day"], y=daily["business_value_usd"], name="business value",
+                    mode="lines+markers", line_color=COLOURS["business_value"],
+                    hovertemplate=money)
+    if net:
+        fig.add_scatter(x=daily["day"], y=daily["net_value_usd"], name="net value",
+                        mode="lines", line={"color": COLOURS["net_value"], "dash": "dot"},
+                        hovertemplate=money)
+    fig.update_yaxes(tickprefix="$", tickformat=",.0f")
+    return fig
+
+
 # Plotly checks every property of a figure against its schema, which costs about as much as
 # the rest of drawing the chart (13 ms for the 30 traces of the drift chart). The tests,
 # which draw every page, run with the check on (tests/conftest.py sets this), so a wrong

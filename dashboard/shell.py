@@ -203,10 +203,11 @@ def empty_state(why: str) -> None:
     st.info(why, icon=":material/info:")
 
 
+@st.fragment
 def lazy_tabs(key: str, sections: dict[str, Callable[[], None]]) -> None:
     """Sections a manager opens one at a time, as tabs of which only the open one is drawn
     and sent (`st.tabs(on_change="rerun")`, `.open`). `sections` maps each tab's label to
-    what draws it; call it inside an st.fragment, so that switching tabs reruns only that."""
+    what draws it. A fragment: switching tabs reruns only this."""
     tabs = st.tabs(list(sections), key=key, on_change="rerun")
     for draw, tab in zip(sections.values(), tabs, strict=True):
         if tab.open:

@@ -9,6 +9,8 @@ import streamlit as st
 
 from dashboard import presentation
 
+ROWS = 100  # rows of a table sent to the browser at a time
+
 
 def _config(label: str, unit: str, help: str | None):
     if unit == "link":
@@ -62,7 +64,10 @@ def table(frame: pl.DataFrame, labels: dict[str, str] | None = None,
     file's values). `lead` names columns to show first, in that order (the frame's order
     is kept for the data). Columns the registry marks as detail (ids, hashes, commits, digests:
     presentation.is_detail) go last and are hidden until picked in the table's "Columns"
-    menu, so a table fits the page.
+    menu, so a table fits the page; they are sent to the browser only when picked.
+
+    A table longer than ROWS is sent ROWS rows at a time, with a picker of the row range
+    and an "All rows as CSV" button (the whole table, built when clicked: `csv_bytes`).
 
     A duration kept in minutes and shown in hours (`*_minutes`, unit "hours") is shown
     as `*_hours`, its value in hours: a column's name never says another unit than its
@@ -139,9 +144,6 @@ def table(frame: pl.DataFrame, labels: dict[str, str] | None = None,
     rows = picked.selection.rows if picked is not None else []
     if rows and rows[0] < shown.height and shown["detail"][rows[0]]:
         open_detail(parse_qs(urlsplit(shown["detail"][rows[0]]).query)["id"][0])
-
-
-ROWS = 100  # rows of a table sent to the browser at a time
 
 
 def csv_bytes(frame: pl.DataFrame, config: dict) -> bytes:

@@ -145,17 +145,8 @@ def cost_and_value_per_day(data) -> None:
     else:
         left, right = st.columns(2)
         with left:
-            fig = charts.figure("Daily cost vs business value", "US dollars per day")
-            fig.add_bar(x=data.daily["day"], y=data.daily["cost_usd"], name="cost",
-                        marker_color=charts.COLOURS["cost"], hovertemplate="$%{y:,.0f}")
-            fig.add_scatter(x=data.daily["day"], y=data.daily["business_value_usd"], name="business value",
-                            mode="lines+markers", line_color=charts.COLOURS["business_value"],
-                            hovertemplate="$%{y:,.0f}")
-            fig.add_scatter(x=data.daily["day"], y=data.daily["net_value_usd"], name="net value",
-                            mode="lines", line={"color": charts.COLOURS["net_value"], "dash": "dot"},
-                            hovertemplate="$%{y:,.0f}")
-            fig.update_yaxes(tickprefix="$", tickformat=",.0f")
-            charts.plot(fig, key="cost_value_daily_chart")
+            charts.plot(charts.cost_against_value(data.daily, net=True),
+                        key="cost_value_daily_chart")
         with right:
             fig = charts.figure("Cost per 1k requests per day", "US dollars per 1k requests")
             fig.add_scatter(x=data.daily["day"], y=data.daily["cost_per_1k_requests"],
@@ -234,13 +225,8 @@ def vendor_scorecard(data) -> None:
                              key="cost_value_vendor_incidents")
 
 
-@st.fragment
-def below_the_fold(data) -> None:
-    shell.lazy_tabs("cost_value_section", {
-        "Value and ROI": lambda: value_and_roi(data),
-        "Cost and value per day": lambda: cost_and_value_per_day(data),
-        "Vendor scorecard": lambda: vendor_scorecard(data),
-    })
-
-
-below_the_fold(data)
+shell.lazy_tabs("cost_value_section", {
+    "Value and ROI": lambda: value_and_roi(data),
+    "Cost and value per day": lambda: cost_and_value_per_day(data),
+    "Vendor scorecard": lambda: vendor_scorecard(data),
+})

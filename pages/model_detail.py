@@ -283,14 +283,9 @@ if data.daily.height == 0:
 else:
     left, right = st.columns([3, 2])
     with left:
-        fig = charts.figure("Daily cost vs business value", "US dollars per day")
-        fig.add_bar(x=data.daily["day"], y=data.daily["cost_usd"], name="cost",
-                    marker_color=charts.COLOURS["cost"], hovertemplate="$%{y:,.2f}")
-        fig.add_scatter(x=data.daily["day"], y=data.daily["business_value_usd"], name="business value",
-                        mode="lines+markers", line_color=charts.COLOURS["business_value"],
-                        hovertemplate="$%{y:,.2f}")
-        fig.update_yaxes(tickprefix="$", tickformat=",.0f")
-        charts.plot(fig, key="model_detail_cost_chart")
+        # One model's cost is cents a day: hover in cents.
+        charts.plot(charts.cost_against_value(data.daily, money="$%{y:,.2f}"),
+                    key="model_detail_cost_chart")
     with right:
         tables.table(data.cost_categories.select(
             "group_name", "cost_usd", "share_of_cost"),

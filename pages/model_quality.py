@@ -189,13 +189,8 @@ def validation_coverage(data) -> None:
                          key="model_quality_uncovered_table")
 
 
-@st.fragment
-def below_the_fold(data) -> None:
-    shell.lazy_tabs("model_quality_section", {
-        "Drift alerts": lambda: drift_alerts(data),
-        "Data quality": lambda: data_quality(data),
-        "Validation coverage": lambda: validation_coverage(data),
-    })
-
-
-below_the_fold(data)
+shell.lazy_tabs("model_quality_section", {
+    "Drift alerts": lambda: drift_alerts(data),
+    "Data quality": lambda: data_quality(data),
+    "Validation coverage": lambda: validation_coverage(data),
+})

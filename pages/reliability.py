@@ -334,13 +334,8 @@ def serving_over_time(f, deployments: pl.DataFrame, incidents: pl.DataFrame) -> 
                     key="reliability_latency_series")
 
 
-@st.fragment
-def below_the_fold(f, data) -> None:
-    shell.lazy_tabs("reliability_section", {
-        "Burn rate now": lambda: burn_rate(data.burn),
-        "SLO compliance by month": lambda: slo_history(data.history),
-        "Serving over time": lambda: serving_over_time(f, data.deployments, data.incidents),
-    })
-
-
-below_the_fold(f, data)
+shell.lazy_tabs("reliability_section", {
+    "Burn rate now": lambda: burn_rate(data.burn),
+    "SLO compliance by month": lambda: slo_history(data.history),
+    "Serving over time": lambda: serving_over_time(f, data.deployments, data.incidents),
+})
