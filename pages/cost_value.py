@@ -90,7 +90,7 @@ def where_the_cost_goes(f) -> None:
 where_the_cost_goes(f)
 
 # --- below the fold: value and ROI, per day, vendors -------------------------------------
-# Three sections a manager opens one at a time, as lazy tabs (shell.lazy_tabs): they hold 3
+# Three sections a manager opens one at a time, as lazy tabs (shell.lazy_tabs): they hold 4
 # of the page's 5 charts and 4 of its 5 tables, and only the open one is drawn and sent.
 
 
