@@ -29,8 +29,8 @@ WITH g AS (
 ), item_counts AS (
     SELECT group_id,
            count(*) AS action_items,
-           count(*) FILTER (WHERE closed_at IS NULL OR closed_at >= $end) AS open_action_items,
-           count(*) FILTER (WHERE (closed_at IS NULL OR closed_at >= $end) AND due_at < $end)
+           count(*) FILTER (WHERE item_open(closed_at, $end)) AS open_action_items,
+           count(*) FILTER (WHERE item_overdue(closed_at, due_at, $end))
                AS overdue_action_items,
            count(*) FILTER (WHERE closed_at >= $start AND closed_at < $end) AS closed_action_items,
            median(epoch(closed_at - created_at) / 86400)

@@ -17,9 +17,8 @@ WITH scope_teams AS (
 SELECT owner,
        string_agg(DISTINCT team, ', ' ORDER BY team) AS teams,
        count(*) AS action_items,
-       count(*) FILTER (WHERE closed_at IS NULL OR closed_at >= $end) AS open_action_items,
-       count(*) FILTER (WHERE (closed_at IS NULL OR closed_at >= $end) AND due_at < $end)
-           AS overdue_action_items,
+       count(*) FILTER (WHERE item_open(closed_at, $end)) AS open_action_items,
+       count(*) FILTER (WHERE item_overdue(closed_at, due_at, $end)) AS overdue_action_items,
        count(*) FILTER (WHERE closed_at >= $start AND closed_at < $end) AS closed_action_items,
        median(epoch(closed_at - created_at) / 86400)
            FILTER (WHERE closed_at >= $start AND closed_at < $end) AS median_days_to_close

@@ -7,10 +7,9 @@ SELECT i.incident_id, i.model_id, s.name AS model, s.team_id, s.team, i.severity
        i.started_at, i.resolved_at, i.postmortem_url IS NOT NULL AS with_postmortem,
        count(a.action_item_id) FILTER (WHERE a.created_at < $end) AS action_items,
        count(a.action_item_id) FILTER (WHERE a.created_at < $end
-           AND (a.closed_at IS NULL OR a.closed_at >= $end)) AS open_action_items,
+           AND item_open(a.closed_at, $end)) AS open_action_items,
        count(a.action_item_id) FILTER (WHERE a.created_at < $end
-           AND (a.closed_at IS NULL OR a.closed_at >= $end) AND a.due_at < $end)
-           AS overdue_action_items
+           AND item_overdue(a.closed_at, a.due_at, $end)) AS overdue_action_items
 FROM incidents i
 JOIN scoped_models($business_units, $teams, $models) s ON s.model_id = i.model_id
 LEFT JOIN action_items a ON a.incident_id = i.incident_id

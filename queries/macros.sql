@@ -155,6 +155,13 @@ CREATE OR REPLACE MACRO dq_checks_in(window_start, window_end) AS TABLE
 CREATE OR REPLACE MACRO allowed_errors(slo_availability, requests) AS
     (1 - slo_availability::DECIMAL(18, 15)) * requests;
 
+-- A follow-up (an action item) as of a moment: open when it was not closed before it,
+-- overdue when open and due before it (METRICS.md: Follow-ups).
+CREATE OR REPLACE MACRO item_open(closed_at, as_of) AS
+    (closed_at IS NULL OR closed_at >= as_of);
+CREATE OR REPLACE MACRO item_overdue(closed_at, due_at, as_of) AS
+    (item_open(closed_at, as_of) AND due_at < as_of);
+
 -- The ratios, from sums. 1 - errors / requests as one correctly rounded division; NULL
 -- where METRICS.md leaves a KPI undefined (no requests, budget, resolutions, deployments,
 -- cost, checks).

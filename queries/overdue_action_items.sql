@@ -13,7 +13,6 @@ SELECT a.action_item_id, a.owner, a.title, a.priority, a.team_id, t.team,
        a.created_at, a.due_at, epoch($end - a.due_at) / 86400 AS days_overdue
 FROM action_items a
 JOIN scope_teams t ON t.team_id = a.team_id
-WHERE a.created_at < $end AND (a.closed_at IS NULL OR a.closed_at >= $end)
-  AND a.due_at < $end
+WHERE a.created_at < $end AND item_overdue(a.closed_at, a.due_at, $end)
   AND (len($models) = 0 OR list_contains($models, a.model_id))
 ORDER BY a.due_at, a.action_item_id

@@ -63,9 +63,8 @@ WITH k AS (
     SELECT CASE $group_by WHEN 'model' THEN it.model_id
                           WHEN 'team' THEN it.team_id
                           ELSE tb.business_unit_id END AS item_key,
-           count(*) FILTER (WHERE it.closed_at IS NULL OR it.closed_at >= $end) AS open_items,
-           count(*) FILTER (WHERE (it.closed_at IS NULL OR it.closed_at >= $end)
-                                  AND it.due_at < $end) AS overdue_items
+           count(*) FILTER (WHERE item_open(it.closed_at, $end)) AS open_items,
+           count(*) FILTER (WHERE item_overdue(it.closed_at, it.due_at, $end)) AS overdue_items
     FROM action_items it
     LEFT JOIN (SELECT DISTINCT team_id, business_unit_id FROM scope) tb
            ON tb.team_id = it.team_id
