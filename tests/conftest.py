@@ -78,29 +78,36 @@ def empty_warehouse(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture
-def app(monkeypatch):
-    """`app(warehouse, page=None, user=None, **query_params) -> AppTest` after its first run(s).
+def open_app(page: str | None = None, user: str | None = None, timeout: float = 60,
+             **params):
+    """The app (MODELOPS_WAREHOUSE already set) after its first run(s), as AppTest.
 
     `page` is a path under pages/ (e.g. "pages/reliability.py"); query params are set
     before the first run, as a shared link would; `user` is the logged-in email (st.user).
     """
     from streamlit.testing.v1 import AppTest
 
-    def start(warehouse: Path, page: str | None = None, user: str | None = None,
-              **params) -> AppTest:
-        monkeypatch.setenv("MODELOPS_WAREHOUSE", str(warehouse))
-        at = AppTest.from_file(str(APP), default_timeout=60)
-        if user:
-            at.user = {"email": user, "is_logged_in": True}
-        for key, value in params.items():
-            at.query_params[key] = value
+    at = AppTest.from_file(str(APP), default_timeout=timeout)
+    if user:
+        at.user = {"email": user, "is_logged_in": True}
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    if page:
+        at.switch_page(page)
         at.run()
-        if page:
-            at.switch_page(page)
-            at.run()
-        assert not at.exception, [e.value for e in at.exception]
-        return at
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.fixture
+def app(monkeypatch):
+    """`app(warehouse, page=None, user=None, **query_params) -> AppTest`: open_app on
+    `warehouse`."""
+    def start(warehouse: Path, page: str | None = None, user: str | None = None,
+              **params):
+        monkeypatch.setenv("MODELOPS_WAREHOUSE", str(warehouse))
+        return open_app(page, user, **params)
 
     return start
 

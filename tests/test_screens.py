@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import with_every_column
+from conftest import open_app, with_every_column
 
 from dashboard import charts, presentation, tables, tiles
 from queries.warehouse import reading
@@ -27,18 +27,10 @@ FILTERED = PAGES[:8]  # the pages the sidebar's period and scope apply to
 
 
 def start(warehouse: Path, page: str | None = None, **params):
-    from streamlit.testing.v1 import AppTest
-
+    # Not the `app` fixture: the module-scoped `drawn` below cannot use a function-scoped
+    # monkeypatch, so the warehouse is set in the environment for the module.
     os.environ["MODELOPS_WAREHOUSE"] = str(warehouse)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    if page:
-        at.switch_page(page)
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app(page, timeout=90, **params)
 
 
 def a_production_model(warehouse: Path) -> str:
