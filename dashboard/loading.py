@@ -20,7 +20,8 @@ import polars as pl
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from queries import access, catalog, warehouse
+from modelops import access, warehouse
+from queries import catalog
 from queries.filters import Filter
 
 

@@ -23,9 +23,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from queries import warehouse
-from queries.cli import main as cli
-from queries.schema import LATENCY_BUCKETS
+from modelops import warehouse
+from modelops.cli import main as cli
+from modelops.warehouse.schema import LATENCY_BUCKETS
 
 ROOT = Path(__file__).resolve().parents[1]
 NO_SPACE = "cannot write to the warehouse: no space left on the device"
@@ -118,7 +118,7 @@ def test_ingest_until_the_disk_is_full(small_disk, tmp_path, rows):
     files = metric_files(tmp_path, count=24 if rows == 20_000 else 8, rows=rows)
 
     done = subprocess.run(
-        [sys.executable, "-m", "queries.cli", "ingest", *map(str, files), "--warehouse", str(wh)],
+        [sys.executable, "-m", "modelops.cli", "ingest", *map(str, files), "--warehouse", str(wh)],
         capture_output=True, text=True, cwd=ROOT, timeout=600, check=False)
 
     assert done.returncode == 2, done.stdout + done.stderr

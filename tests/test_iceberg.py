@@ -1,4 +1,4 @@
-"""The warehouse as Iceberg tables (queries/iceberg.py): ingest through the CLI, the pages
+"""The warehouse as Iceberg tables (modelops/backends/iceberg.py): ingest through the CLI, the pages
 and the weekly CSV read the same numbers as from a DuckDB file, two ingests from two
 processes both land, and a reader sees one committed snapshot or the next, never a mix."""
 
@@ -15,10 +15,10 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from queries import iceberg
-from queries.cli import main
-from queries.demo import build_demo
-from queries.report import last_complete_week, weekly_csv
+from modelops.backends import iceberg
+from modelops.cli import main
+from modelops.demo import build_demo
+from modelops.reports.weekly import last_complete_week, weekly_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
@@ -129,7 +129,7 @@ def test_weekly_csv_and_export_back_to_a_file(demo_pair, tmp_path):
 
 _INGEST = """
 import sys
-from queries.cli import main
+from modelops.cli import main
 sys.exit(main(["ingest", *sys.argv[2:], "--warehouse", sys.argv[1]]))
 """
 

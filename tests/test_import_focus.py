@@ -9,9 +9,9 @@ import polars as pl
 import pytest
 from importer_support import MAP, quarantine, rows, samples_warehouse
 
-from queries.cli import main
-from queries.importers import focus
-from queries.importers.base import Bad, Options, Row, Unreadable
+from modelops.cli import main
+from modelops.importers import focus
+from modelops.importers.base import Bad, Options, Row, Unreadable
 
 FIX = Path(__file__).parent / "fixtures" / "importers" / "focus"
 V12, V13 = FIX / "focus-1.2.csv", FIX / "focus-1.3.csv"

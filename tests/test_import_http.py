@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 import pytest
 from importer_support import BASE, FIXTURES, rows
 
-from queries.cli import main
-from queries.importers.http import Client, FetchError
+from modelops.cli import main
+from modelops.importers.http import Client, FetchError
 
 
 class Replay:

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from importer_support import MAP, quarantine, rows, samples_warehouse
 
-from queries.cli import main
-from queries.importers import opencost
-from queries.importers.base import Bad, Options, Row, Unreadable
-from queries.importers.http import Client
+from modelops.cli import main
+from modelops.importers import opencost
+from modelops.importers.base import Bad, Options, Row, Unreadable
+from modelops.importers.http import Client
 
 FIX = Path(__file__).parent / "fixtures" / "importers" / "opencost"
 D17, D18 = date(2026, 11, 17), date(2026, 11, 18)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from importer_support import MAP, quarantine, rows, samples_warehouse
 
-from queries.cli import main
-from queries.importers import otlp
-from queries.importers.base import Bad, Options, Row, Unreadable
+from modelops.cli import main
+from modelops.importers import otlp
+from modelops.importers.base import Bad, Options, Row, Unreadable
 
 FIX = Path(__file__).parent / "fixtures" / "importers" / "otlp"
 BUCKETS = [f"latency_le_{b}ms" for b in (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000,

@@ -8,9 +8,9 @@ from datetime import datetime
 
 from importer_support import BASE, FIXTURES, quarantine, rows
 
-from queries.cli import main
-from queries.importers import pagerduty
-from queries.importers.base import Options, Origin
+from modelops.cli import main
+from modelops.importers import pagerduty
+from modelops.importers.base import Options, Origin
 
 PD = FIXTURES / "pagerduty"
 MAP = FIXTURES / "map.csv"

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from importer_support import BASE, FIXTURES, quarantine, rows
 
-from queries.cli import main
-from queries.importers import slo
+from modelops.cli import main
+from modelops.importers import slo
 
 MODELS = ("SELECT model_id, name, team_id, owner, risk_tier, lifecycle_stage,"
           " slo_availability, slo_latency_p95_ms, created_at FROM models ORDER BY model_id")

@@ -1,0 +1,1 @@
+"""Where the warehouse is stored: a DuckDB file, or Iceberg tables (iceberg.py)."""

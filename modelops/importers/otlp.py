@@ -1,0 +1,274 @@
+"""OpenTelemetry OTLP/JSON metrics (an `ExportMetricsServiceRequest`, or the collector's file
+exporter: one per line) -> metrics_hourly.
+
+Read: `resourceMetrics[].scopeMetrics[].metrics[]` named `http.server.request.duration`
+(`--option metric=NAME` for another) with an explicit-bucket `histogram`. The model is the
+resource attribute `service.name` (the source key resolved by `--map`). Other metrics are
+skipped, one report line per metric.
+
+How a data point becomes counts:
+- int64 fields (`count`, `bucketCounts`, `*TimeUnixNano`) are JSON strings (numbers are
+  accepted too); `bucketCounts` are per bucket, not cumulative, with `explicitBounds` plus
+  an implicit +Inf: bucket i counts values in (bound[i-1], bound[i]]. A running sum gives
+  the cumulative count at each bound; `count` must equal the sum of the buckets.
+- unit "s" -> bounds x 1000, "ms" as is (any other unit refuses the metric). The contract
+  keeps 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000 ms: other bounds are dropped
+  (exact for cumulative counts); a missing one refuses the point (no interpolation). The
+  SDK's default bounds in ms and the semconv advice bounds in s both contain all eleven.
+- errors: points whose attributes have `http.response.status_code` (or, before semconv
+  1.21, `http.status_code`) >= 500, or an `error.type`; requests: all points.
+- a point flagged "no recorded value" (flags bit 1) is skipped.
+
+Time (per series = resource attributes (so each replica's `service.instance.id` apart),
+scope, metric and point attributes; in time order):
+- DELTA (aggregationTemporality 1): the point's counts cover (start, time].
+- CUMULATIVE (2): consecutive points with the same `startTimeUnixNano` are differenced:
+  the increment covers (previous time, time]. A point whose start differs from the
+  previous point's (a restart) counts in full over (start, time]. Counts that go down
+  with the same start refuse the point.
+- the increment is put in the contract hour that holds the start of what it covers
+  (the point's start for DELTA, the previous point's time for CUMULATIVE), then summed
+  with every other series of the service in that hour.
+- an increment covering more than an hour cannot be placed in one hour: for the first
+  point of a cumulative series that is the normal case (its start is the process start):
+  it is skipped as the baseline for the next point; otherwise it is refused.
+A refused point also refuses the service-hour it belongs to (a partial hour would load as
+if complete).
+
+Origin line = the 1-based number of the data point in the file, counting every data point
+of every metric in document order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+from modelops.importers.base import Bad, Options, Origin, Row, Skipped, Unreadable
+from modelops.warehouse.schema import LATENCY_BOUNDS_MS, LATENCY_BUCKETS
+
+SOURCE = "otlp"
+KEY = "service"
+ENTITIES = ("metrics_hourly",)
+
+ENTITY = "metrics_hourly"
+HOUR_NS = 3600 * 10**9
+SCALE = {"s": 1000.0, "ms": 1.0}
+TEMPORALITY = {1: "delta", 2: "cumulative", "AGGREGATION_TEMPORALITY_DELTA": "delta",
+               "AGGREGATION_TEMPORALITY_CUMULATIVE": "cumulative"}
+
+
+def _requests(path: Path) -> list[tuple[int, dict]]:
+    """The export requests in the file: one JSON document, or JSON Lines."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise Unreadable(path, f"cannot read the file: {error}") from None
+    try:
+        docs = [(1, json.loads(text))]
+    except json.JSONDecodeError:
+        docs = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                docs.append((number, json.loads(line)))
+            except json.JSONDecodeError as error:
+                raise Unreadable(path, f"not valid JSON ({error.msg})", line=number) from None
+    for number, doc in docs:
+        if not isinstance(doc, dict) or not isinstance(doc.get("resourceMetrics"), list):
+            raise Unreadable(path, "not OTLP/JSON metrics (no resourceMetrics)", line=number)
+    return docs
+
+
+def _attrs(items) -> dict:
+    out = {}
+    for item in items or []:
+        value = item.get("value") or {}
+        out[item.get("key")] = next(iter(value.values()), None) if value else None
+    return out
+
+
+def _int(value) -> int:
+    if isinstance(value, bool) or value is None:
+        raise ValueError
+    return int(value)
+
+
+def _is_error(attributes: dict) -> bool:
+    if attributes.get("error.type") not in (None, ""):
+        return True
+    code = attributes.get("http.response.status_code", attributes.get("http.status_code"))
+    try:
+        return _int(code) >= 500
+    except (TypeError, ValueError):
+        return False
+
+
+def _point(point: dict, scale: float):
+    """(start_ns, time_ns, counts) where counts = [requests, le_5ms, ..., le_10000ms]; or
+    the reason the point cannot be used."""
+    try:
+        start, end = _int(point.get("startTimeUnixNano")), _int(point["timeUnixNano"])
+        count = _int(point.get("count", 0))
+        buckets = [_int(c) for c in point.get("bucketCounts") or []]
+        bounds = [float(b) for b in point.get("explicitBounds") or []]
+    except (KeyError, TypeError, ValueError):
+        return "malformed data point (times, count or buckets are not integers)"
+    if len(buckets) != len(bounds) + 1:
+        return f"{len(buckets)} bucket counts for {len(bounds)} bounds (expected bounds + 1)"
+    if any(c < 0 for c in buckets) or sum(buckets) != count:
+        return f"bucket counts add up to {sum(buckets)}, count is {count}"
+    cumulative, running = {}, 0
+    for bound, n in zip(bounds, buckets, strict=False):
+        running += n
+        cumulative[round(bound * scale, 6)] = running
+    missing = [b for b in LATENCY_BOUNDS_MS if b not in cumulative]
+    if missing:
+        return ("no bucket bound at " + ", ".join(f"{b} ms" for b in missing)
+                + " (contract bounds cannot be interpolated)")
+    return start, end, [count, *(cumulative[b] for b in LATENCY_BOUNDS_MS)]
+
+
+def parse(files: list[Path], options: Options):
+    wanted = options.extra.get("metric", "http.server.request.duration")
+    # series -> [(time, start, counts | reason, is_error, origin, raw)]
+    series: dict[tuple, list] = defaultdict(list)
+    kinds: dict[tuple, str] = {}
+    for path in files:
+        ordinal = 0
+        for _, request in _requests(path):
+            for resource in request["resourceMetrics"]:
+                resource_attrs = _attrs((resource.get("resource") or {}).get("attributes"))
+                service = resource_attrs.get("service.name")
+                # one series per resource (service.instance.id, host...), scope, metric and
+                # point attributes: replicas of a service keep their own cumulative counts
+                instance = json.dumps(resource_attrs, sort_keys=True, default=str)
+                for scope in resource.get("scopeMetrics") or []:
+                    for metric in scope.get("metrics") or []:
+                        data = next((metric[k] for k in ("histogram", "exponentialHistogram",
+                                                         "sum", "gauge", "summary")
+                                     if isinstance(metric.get(k), dict)), {})
+                        points = data.get("dataPoints") or []
+                        first = Origin(str(path), ordinal + 1)
+                        ordinal += len(points)
+                        name = metric.get("name")
+                        if name != wanted:
+                            yield Skipped(f"metric {name} is not {wanted}", first)
+                            continue
+                        problem = _metric_problem(metric, service)
+                        if problem:
+                            yield Bad(ENTITY, problem, first,
+                                      raw={"metric": name, "unit": metric.get("unit"),
+                                           "service.name": service})
+                            continue
+                        kind = TEMPORALITY[metric["histogram"]["aggregationTemporality"]]
+                        scale = SCALE[metric.get("unit")]
+                        for n, point in enumerate(points):
+                            origin = Origin(str(path), first.line + n)
+                            attributes = _attrs(point.get("attributes"))
+                            if _int_or(point.get("flags"), 0) & 1:
+                                yield Skipped("data point flagged no recorded value", origin)
+                                continue
+                            key = (service, instance, (scope.get("scope") or {}).get("name"),
+                                   name, json.dumps(attributes, sort_keys=True, default=str))
+                            kinds[key] = kind
+                            parsed = _point(point, scale)
+                            when = _int_or(point.get("timeUnixNano"), 0)
+                            series[key].append((when, parsed, _is_error(attributes), origin,
+                                                {"service.name": service, **point}))
+    hours: dict[tuple[str, int], dict] = {}
+    for key, points in series.items():
+        service, previous = key[0], None
+        for when, parsed, is_error, origin, raw in sorted(points, key=lambda p: p[0]):
+            outcome = _increment(kinds[key], parsed, previous, when)
+            # the next point is differenced against this one (or cannot be, if refused)
+            previous = ("refused", origin.line, _start_of(raw)) if outcome[0] == "bad" \
+                else parsed
+            if outcome[0] == "skip":
+                yield Skipped(outcome[1], origin)
+                continue
+            slot = hours.setdefault((service, outcome[2] // HOUR_NS),
+                                    {"origin": origin, "bad": None, "counts": None,
+                                     "errors": 0})
+            if origin.line < slot["origin"].line:
+                slot["origin"] = origin
+            if outcome[0] == "bad":
+                yield Bad(ENTITY, outcome[1], origin, raw=raw)
+                slot["bad"] = slot["bad"] or origin
+                continue
+            counts = outcome[1]
+            slot["counts"] = counts if slot["counts"] is None else [
+                a + b for a, b in zip(slot["counts"], counts, strict=True)]
+            if is_error:
+                slot["errors"] += counts[0]
+    for (service, hour), slot in sorted(hours.items(),
+                                        key=lambda kv: (kv[1]["origin"].line, kv[0][1])):
+        when = datetime.fromtimestamp(hour * 3600, UTC)
+        if slot["bad"] is not None:
+            yield Bad(ENTITY, f"hour {when.isoformat()} of service {service} left out: its "
+                              f"data point {slot['bad'].line} was refused",
+                      slot["origin"], raw={"service.name": service, "hour": when.isoformat()})
+            continue
+        counts = slot["counts"]
+        values = {"hour": when, "requests": counts[0], "errors": slot["errors"],
+                  **dict(zip(LATENCY_BUCKETS, counts[1:], strict=True))}
+        yield Row(ENTITY, values, slot["origin"], key=service,
+                  raw={"service.name": service, "hour": when.isoformat(), "counts": counts,
+                       "errors": slot["errors"]})
+
+
+def _start_of(raw: dict) -> int | None:
+    return _int_or(raw.get("startTimeUnixNano"), None)
+
+
+def _int_or(value, default: int) -> int:
+    try:
+        return _int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _metric_problem(metric: dict, service) -> str | None:
+    if not service:
+        return "resource has no service.name attribute"
+    histogram = metric.get("histogram")
+    if not isinstance(histogram, dict):
+        return "not an explicit-bucket histogram (exponential histograms are not read)"
+    if histogram.get("aggregationTemporality") not in TEMPORALITY:
+        return f"aggregationTemporality {histogram.get('aggregationTemporality')!r} is " \
+               "neither DELTA (1) nor CUMULATIVE (2)"
+    if metric.get("unit") not in SCALE:
+        return f"unit {metric.get('unit')!r} is not a duration in s or ms"
+    return None
+
+
+def _increment(kind: str, parsed, previous, when: int):
+    """("add", counts, begin_ns) this point adds; ("skip", reason); or ("bad", reason,
+    begin_ns) where begin_ns is the start of what it would have covered."""
+    if isinstance(parsed, str):
+        return "bad", parsed, when
+    start, end, counts = parsed
+    if kind == "cumulative" and previous is not None and previous[0] == "refused":
+        if previous[2] == start:
+            return "bad", f"cannot difference against refused data point {previous[1]}", \
+                end
+        previous = None
+    if kind == "cumulative" and previous is not None and previous[0] == start:
+        begin = previous[1]
+        if end <= begin:
+            return "bad", "two points of one series at the same time", end
+        delta = [a - b for a, b in zip(counts, previous[2], strict=True)]
+        if any(d < 0 for d in delta):
+            return "bad", "cumulative counts went down with the same start time", begin
+        if end - begin > HOUR_NS:
+            return "bad", "points more than an hour apart: cannot be put in one hour", begin
+        return "add", delta, begin
+    if end - start > HOUR_NS:
+        if kind == "cumulative":
+            return "skip", ("first cumulative point covers more than an hour: the baseline "
+                            "for the next point")
+        return "bad", "delta point covers more than an hour: cannot be put in one hour", start
+    return "add", counts, start
