@@ -7,14 +7,22 @@ could not run (bad arguments, no warehouse). Errors are one line on stderr, neve
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from datetime import datetime
+import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
+from modelops.backends import iceberg, open_backend, read_path, warehouse_location
 from modelops.backends.iceberg import is_iceberg
-from modelops.reports.weekly import add_report_parser
-from modelops.warehouse import UsageError, WarehouseError, warehouse_path
-from modelops.warehouse.connect import warehouse_location
+from modelops.demo import build_demo
+from modelops.importers.base import Options
+from modelops.importers.http import Client, FetchError
+from modelops.importers.run import SOURCES, exit_status, import_files, source_module
+from modelops.reports.review import add_review_parser
+from modelops.reports.weekly import add_weekly_parser
+from modelops.warehouse import UsageError, WarehouseError, reading
+from queries.catalog import quarantined_rows
 
 EXIT_OK, EXIT_QUARANTINED, EXIT_FAILED = 0, 1, 2
 
@@ -26,17 +34,10 @@ def _add_warehouse(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_ingest(args) -> int:
-    from modelops.warehouse.ingest import ingest_files
-
     status = EXIT_OK
     paths = [Path(p) for p in args.paths]
-    location = warehouse_location(args.warehouse)
-    if is_iceberg(location):  # one commit per file into the catalog
-        from modelops.backends.iceberg import ingest_files as ingest_iceberg
-
-        results = ingest_iceberg(location, paths, entity=args.entity)
-    else:
-        results = ingest_files(warehouse_path(args.warehouse), paths, entity=args.entity)
+    # A file: one transaction per file; an Iceberg catalog: one commit per file.
+    results = open_backend(args.warehouse).ingest(paths, entity=args.entity)
     for result in results:
         print(result.summary(), flush=True)
         for warning in result.warnings:
@@ -54,28 +55,18 @@ def cmd_ingest(args) -> int:
 
 def cmd_import(args) -> int:
     """`modelops import SOURCE PATH...` or `--url BASE_URL`: see modelops/importers/run.py."""
-    import os
-    import tempfile
-
-    from modelops.importers.http import Client, FetchError
-    from modelops.importers.run import exit_status, import_files, source_module
-
     module = source_module(args.source)
     since, until = _parse_moment(args.since, "--since"), _parse_moment(args.until, "--until")
     extra = _parse_options(args.option)
     common = dict(map_path=Path(args.map) if args.map else None, model=args.model,
                   since=since, until=until, extra=extra)
-    location = warehouse_location(args.warehouse)
-    if is_iceberg(location):  # the whole import is one commit into the catalog
-        from modelops.backends.iceberg import write_through
+    backend = open_backend(args.warehouse)
 
-        def import_files(_warehouse, *a, _run=import_files, **k):
-            return write_through(location, lambda work: _run(work, *a, **k),
-                                 what=f"import {args.source}")
+    def load(files: list[Path], **k):
+        """The whole import as one write (into a catalog: one commit)."""
+        return backend.write(lambda work: import_files(work, args.source, files, **common, **k),
+                             what=f"import {args.source}")
 
-        warehouse = None
-    else:
-        warehouse = warehouse_path(args.warehouse)
     if args.url:
         if args.paths:
             raise UsageError("give PATH... or --url, not both")
@@ -88,8 +79,6 @@ def cmd_import(args) -> int:
                 raise UsageError(f"--token-env {args.token_env}: the variable is not set")
             auth = getattr(module, "AUTH", "Bearer {token}").format(token=token)
         with tempfile.TemporaryDirectory(prefix=f"modelops-{args.source}-") as tmp:
-            from modelops.importers.base import Options
-
             client = Client(args.url, Path(tmp), auth=auth, timeout_s=args.timeout)
             try:
                 files = list(module.fetch(client, Options(
@@ -100,12 +89,11 @@ def cmd_import(args) -> int:
                   f"from {client.base_url}", flush=True)
             names = {f: f"{client.base_url}/{f.relative_to(tmp)}" if f.is_relative_to(tmp)
                      else str(f) for f in files}
-            reports = import_files(warehouse, args.source, files, names=names, **common)
+            reports = load(files, names=names)
     else:
         if not args.paths:
             raise UsageError("give PATH... (files or directories) or --url BASE_URL")
-        reports = import_files(warehouse, args.source, [Path(p) for p in args.paths],
-                               **common)
+        reports = load([Path(p) for p in args.paths])
     for report in reports:
         for line in report.lines():
             print(line, flush=True)
@@ -116,8 +104,6 @@ def _parse_moment(text: str | None, flag: str):
     """An ISO date or timestamp as an aware UTC datetime (no offset = UTC)."""
     if not text:
         return None
-    from datetime import UTC
-
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -136,10 +122,7 @@ def _parse_options(pairs: list[str] | None) -> dict[str, str]:
 
 
 def cmd_quarantine(args) -> int:
-    from modelops.warehouse import reading
-    from queries.catalog import quarantined_rows
-
-    with reading(warehouse_path(args.warehouse)) as con:
+    with reading(read_path(args.warehouse)) as con:
         rows = quarantined_rows(con, entity=args.entity, limit=None)
     if rows.height == 0:
         print("quarantine is empty")
@@ -150,29 +133,19 @@ def cmd_quarantine(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from modelops.demo import build_demo
-
     end = _parse_end(args.end) if args.end else None
-    location = warehouse_location(args.warehouse)
-    if is_iceberg(location):  # built on a private copy, committed as one snapshot
-        from modelops.backends.iceberg import write_through
-
-        write_through(location, lambda work: build_demo(
-            work, models=args.models, days=args.days, seed=args.seed, end=end,
-            progress=lambda line: print(line, flush=True)), what="demo")
-        print(f"demo warehouse committed to {location}")
-        return EXIT_OK
-    path = warehouse_path(args.warehouse)
-    build_demo(path, models=args.models, days=args.days, seed=args.seed, end=end,
-               progress=lambda line: print(line, flush=True))
-    print(f"demo warehouse written to {path}")
+    backend = open_backend(args.warehouse)
+    # Into a catalog: built on a private copy, committed as one snapshot.
+    backend.write(lambda work: build_demo(
+        work, models=args.models, days=args.days, seed=args.seed, end=end,
+        progress=lambda line: print(line, flush=True)), what="demo")
+    done = "committed to" if is_iceberg(backend.location) else "written to"
+    print(f"demo warehouse {done} {backend.location}")
     return EXIT_OK
 
 
 def cmd_export(args) -> int:
     """Move a warehouse between a DuckDB file and an Iceberg catalog."""
-    from modelops.backends import iceberg
-
     source = warehouse_location(args.warehouse)
     if args.to == "iceberg":
         if not is_iceberg(args.target):
@@ -207,8 +180,6 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--entity", help="entity of every file (default: from the file name)")
     _add_warehouse(ingest)
     ingest.set_defaults(func=cmd_ingest)
-
-    from modelops.importers.run import SOURCES
 
     imp = sub.add_parser(
         "import", help="load what a tool exports (PagerDuty, Prometheus, MLflow, ...)",
@@ -256,7 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_warehouse(export)
     export.set_defaults(func=cmd_export)
 
-    add_report_parser(sub, _add_warehouse)
+    report = sub.add_parser("report", help="write reports")
+    kinds = report.add_subparsers(dest="report", required=True)
+    add_weekly_parser(kinds, _add_warehouse)
+    add_review_parser(kinds, _add_warehouse)
     return parser
 
 

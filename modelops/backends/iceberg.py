@@ -52,6 +52,12 @@ from urllib.parse import parse_qsl, urlencode
 import duckdb
 import pyarrow as pa
 
+from modelops.warehouse import ingest, reading, writing
+from modelops.warehouse.schema import ENTITIES
+
+# pyiceberg is imported where it is used: a process that only reads a DuckDB file (the
+# dashboard on the default backend) does not pay for loading it.
+
 SCHEME = "iceberg+"
 NAMESPACE = "modelops"
 COMMITS = "modelops_commits"
@@ -72,8 +78,6 @@ class IcebergError(Exception):
 
 
 def _time_columns() -> dict[str, str]:
-    from modelops.warehouse.schema import ENTITIES
-
     columns = {name: e.time_column for name, e in ENTITIES.items() if e.time_column}
     columns.update(metrics_daily="day", load_log="loaded_at", quarantine="quarantined_at")
     return columns
@@ -190,8 +194,6 @@ class IcebergWarehouse:
         return path
 
     def _build(self, path: Path, head) -> None:
-        from modelops.warehouse import writing
-
         seq, tables = head
         previous = self._previous_replica(seq)
         files = self.snapshot_files(head)
@@ -240,7 +242,22 @@ class IcebergWarehouse:
                 old.unlink(missing_ok=True)
                 Path(f"{old}.wal").unlink(missing_ok=True)
 
+    def read_path(self) -> Path:
+        """The backends' interface (modelops/backends): the replica readers open now."""
+        return self.replica()
+
     # --- writing ----------------------------------------------------------------------------
+
+    def ingest(self, paths: list[Path], entity: str | None = None):
+        """`modelops ingest` into the catalog: each file is one commit (ingest.ingest_files
+        run on a private copy of the newest snapshot); yields each file's LoadResult."""
+        if not entity:
+            paths = sorted(paths, key=ingest.load_order)
+        for path in paths:
+            results = self.write(
+                lambda work, path=path: list(ingest.ingest_files(work, [path], entity=entity)),
+                what=f"ingest {path}")
+            yield from results
 
     def write(self, work: Callable[[Path], object], what: str = "write"):
         """Run `work(path)` on a private DuckDB copy of the newest snapshot and commit what
@@ -468,8 +485,6 @@ def replica_path(location: str) -> Path:
 
 def export_file_to_catalog(source: Path, location: str) -> int:
     """Copy a DuckDB warehouse file into the catalog as one commit; returns its sequence."""
-    from modelops.warehouse import reading
-
     warehouse = open_warehouse(location)
 
     def copy(work_path: Path) -> None:
@@ -498,16 +513,7 @@ def export_catalog_to_file(location: str, target: Path) -> Path:
 def ingest_files(location: str, paths: list[Path], entity: str | None = None):
     """`modelops ingest` into the catalog: each file is one commit (ingest.ingest_files run
     on a private copy of the newest snapshot); yields each file's LoadResult."""
-    from modelops.warehouse import ingest
-
-    warehouse = open_warehouse(location)
-    if not entity:
-        paths = sorted(paths, key=ingest._load_order)
-    for path in paths:
-        results = warehouse.write(
-            lambda work, path=path: list(ingest.ingest_files(work, [path], entity=entity)),
-            what=f"ingest {path}")
-        yield from results
+    return open_warehouse(location).ingest(paths, entity)
 
 
 def write_through(location: str, work: Callable[[Path], object], what: str):

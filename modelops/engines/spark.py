@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from modelops.engines import portable
+from modelops.warehouse import reading
 
 ENGINES = ("duckdb", "spark")
 
@@ -135,8 +136,6 @@ def spark_engine(warehouse) -> Iterator[SparkEngine]:
         if snapshot_files is not None:
             tables = snapshot_files()
         else:
-            from modelops.warehouse import reading
-
             with reading(Path(warehouse)) as con:
                 tables = export_parquet(con, scratch)
         engine = SparkEngine(tables)

@@ -34,7 +34,7 @@ from typing import Any
 import polars as pl
 
 from modelops.importers.base import Bad, Options, Row, Skipped, Unreadable, utc
-from modelops.warehouse import UsageError
+from modelops.warehouse import UsageError, WarehouseError, reading, writing
 from modelops.warehouse.ingest import (
     LINE,
     ORIGIN_LINE,
@@ -189,8 +189,6 @@ def import_files(warehouse: Path, source: str, paths: list[Path], *,
     `names` renames files in the load log and the report (fetched pages are saved under a
     temporary directory but recorded by URL). Raises UsageError for a bad source, map or
     path before anything is written."""
-    from modelops.warehouse import WarehouseError, reading, writing
-
     module = source_module(source)
     mapping = read_map(map_path, source) if map_path else {}
     files = expand(paths)

@@ -26,20 +26,14 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from modelops.reports.weekly import (
-    _FORMULA_START,
-    _write_file,
-    _write_stdout,
-    last_complete_week,
-    parse_week,
-    week_label,
-)
-from modelops.warehouse import UsageError, WarehouseError, reading, run, warehouse_path
+from modelops.backends import read_path
+from modelops.reports.files import defused, write_file, write_stdout
+from modelops.reports.weekly import last_complete_week, parse_week, week_label
+from modelops.warehouse import UsageError, WarehouseError, reading, run
 from queries import kpi
 from queries.filters import Filter
 
 FORMATS = ("md", "html")
-_FORMULA = re.compile(_FORMULA_START)  # the weekly CSV's guard, shared
 _MARKDOWN_SPECIAL = re.compile(r"([\\|*_`\[\]<>#])")
 
 
@@ -73,7 +67,7 @@ def review_file(source, week: str, business_units: Iterable[str] = (),
     if fmt not in FORMATS:
         raise UsageError(f"format must be one of {', '.join(FORMATS)}: {fmt!r}")
     if source is None or isinstance(source, str | os.PathLike):
-        with reading(warehouse_path(source)) as con:
+        with reading(read_path(source)) as con:
             label, units, sections = review_sections(con, week, business_units, teams)
     else:
         label, units, sections = review_sections(source, week, business_units, teams)
@@ -104,10 +98,6 @@ def _change(value: float | None, unit: str) -> str:
     return f"{sign}{abs(value):,.0f}"
 
 
-def _defused(text: str) -> str:
-    return "'" + text if _FORMULA.match(text) else text
-
-
 def _scope_line(units: tuple[str, ...], teams: tuple[str, ...] = ()) -> str:
     """`Business units: all`, and `; teams: a, b` when the review is limited to teams."""
     line = "Business units: " + (", ".join(units) if units else "all")
@@ -117,7 +107,7 @@ def _scope_line(units: tuple[str, ...], teams: tuple[str, ...] = ()) -> str:
 # --- Markdown ---------------------------------------------------------------------------
 
 def _md(text: str) -> str:
-    text = _defused(text)
+    text = defused(text)
     text = re.sub(r"[\r\n\t]+", " ", text)
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
@@ -147,7 +137,7 @@ _STYLE = ("body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;
 
 
 def _h(text: str) -> str:
-    return html.escape(_defused(text), quote=True)
+    return html.escape(defused(text), quote=True)
 
 
 def _html(label: str, units: tuple[str, ...], sections, teams: tuple[str, ...] = ()) -> str:
@@ -193,13 +183,13 @@ def add_review_parser(kinds, add_warehouse) -> None:
 
 def cmd_review(args: argparse.Namespace) -> int:
     week = week_label(args.week) if args.week else last_complete_week()
-    data = review_file(warehouse_path(args.warehouse), week, args.business_units, args.fmt,
+    data = review_file(read_path(args.warehouse), week, args.business_units, args.fmt,
                        teams=args.teams)
     try:
         if args.out in (None, "-"):
-            _write_stdout(data)
+            write_stdout(data)
         else:
-            _write_file(Path(args.out), data)
+            write_file(Path(args.out), data)
     except OSError as error:
         raise UsageError(f"{error.filename or args.out}: {error.strerror or error}") from None
     return 0

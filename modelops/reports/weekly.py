@@ -30,14 +30,17 @@ import argparse
 import hashlib
 import os
 import re
-import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 
-from modelops.warehouse import UsageError, WarehouseError, reading, run, warehouse_path
+from modelops.backends import open_backend, read_path
+from modelops.backends.iceberg import is_iceberg
+from modelops.reports import labels
+from modelops.reports.files import FORMULA_START, write_file, write_stdout
+from modelops.warehouse import UsageError, WarehouseError, reading, run
 
 GROUP_BY = ("model", "team", "business_unit")
 
@@ -63,8 +66,6 @@ _DROPPED = {
 }
 
 _WEEK = re.compile(r"(\d{4})-W(\d{2})", re.IGNORECASE)
-# OWASP's list (line feed added in its current page) and the full-width forms.
-_FORMULA_START = "^[=+\\-@\t\r\n\uff1d\uff0b\uff0d\uff20]"
 # A field is quoted when it holds one of these, or is empty text.
 _QUOTE_WHEN = '[,;"\r\n]'
 
@@ -195,7 +196,7 @@ def weekly_csv(week: str, business_units: Iterable[str] = (), teams: Iterable[st
                group_by: str = "model", path: Path | None = None) -> bytes:
     """The CSV bytes for one report, read through a short connection (the dashboard's
     download button and the CLI both end in `to_csv(weekly_report(...))`)."""
-    with reading(warehouse_path(path)) as con:
+    with reading(read_path(path)) as con:
         frame = weekly_report(con, week, business_units, teams, group_by)
     return to_csv(frame)
 
@@ -252,8 +253,6 @@ def to_xlsx(frame: pl.DataFrame, group_by: str = "model",
 
     from xlsxwriter import Workbook
 
-    from modelops.reports import labels
-
     if split_by_business_unit:
         parts = [(part["business_unit"][0] if part.height else bu, part) for (bu,), part in
                  frame.partition_by("business_unit_id", as_dict=True,
@@ -303,7 +302,7 @@ def to_csv(frame: pl.DataFrame) -> bytes:
 
 def _guarded(x: pl.Expr) -> pl.Expr:
     """A formula-like text gets a leading `'`."""
-    return pl.when(x.str.contains(_FORMULA_START)).then(pl.lit("'") + x).otherwise(x)
+    return pl.when(x.str.contains(FORMULA_START)).then(pl.lit("'") + x).otherwise(x)
 
 
 def _quoted(x: pl.Expr) -> pl.Expr:
@@ -339,23 +338,15 @@ def write_split(frame: pl.DataFrame, out_dir: str | os.PathLike, week: str) -> l
     for (business_unit_id,), part in frame.partition_by(
             "business_unit_id", as_dict=True, maintain_order=True).items():
         path = out_dir / split_file_name(label, business_unit_id)
-        _write_file(path, to_csv(part))
+        write_file(path, to_csv(part))
         written.append(path)
     return written
 
 
-def _write_file(path: Path, data: bytes) -> None:
-    """Write-then-rename, so a reader (or a failed run) never sees half a file."""
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_bytes(data)
-    os.replace(partial, path)
-
-
 # --- CLI --------------------------------------------------------------------------------
 
-def add_report_parser(sub, add_warehouse) -> None:
-    report = sub.add_parser("report", help="write reports")
-    kinds = report.add_subparsers(dest="report", required=True)
+def add_weekly_parser(kinds, add_warehouse) -> None:
+    """`modelops report weekly`, added to the CLI's `report` kinds (modelops/cli.py)."""
     weekly = kinds.add_parser(
         "weekly", help="the weekly CSV (METRICS.md, 'Weekly report (CSV)')",
         description="Write the weekly report CSV: one row per model that existed during the "
@@ -385,9 +376,6 @@ def add_report_parser(sub, add_warehouse) -> None:
     add_warehouse(weekly)
     weekly.set_defaults(func=cmd_weekly)
 
-    from modelops.reports.review import add_review_parser  # review.py builds on this module
-    add_review_parser(kinds, add_warehouse)
-
 
 def cmd_weekly(args: argparse.Namespace) -> int:
     if args.split_by and not args.out_dir:
@@ -400,22 +388,19 @@ def cmd_weekly(args: argparse.Namespace) -> int:
 
     xlsx = getattr(args, "format", "csv") == "xlsx"
     if getattr(args, "engine", "duckdb") == "spark":
+        # Only this path needs the Spark engine (sqlglot; pyspark, an optional group).
         from modelops.engines.spark import EngineUnavailable, spark_engine
 
         try:
-            from modelops.backends.iceberg import is_iceberg, open_warehouse
-            from modelops.warehouse.connect import warehouse_location
-
-            location = warehouse_location(args.warehouse)
-            source = (open_warehouse(location) if is_iceberg(location)
-                      else warehouse_path(args.warehouse))
+            backend = open_backend(args.warehouse)  # a catalog gives Spark its files
+            source = backend if is_iceberg(backend.location) else backend.read_path()
             with spark_engine(source) as engine:
                 frame = weekly_report(engine, week, args.business_units, args.teams,
                                       args.group_by, with_model_counts=xlsx)
         except EngineUnavailable as error:
             raise UsageError(str(error)) from None
     else:
-        with reading(warehouse_path(args.warehouse)) as con:
+        with reading(read_path(args.warehouse)) as con:
             frame = weekly_report(con, week, args.business_units, args.teams, args.group_by,
                                   with_model_counts=xlsx)
 
@@ -427,29 +412,19 @@ def cmd_weekly(args: argparse.Namespace) -> int:
                 Path(args.out_dir).mkdir(parents=True, exist_ok=True)
             else:
                 path = Path(name if args.out in (None, "-") else args.out)
-            _write_file(path, to_xlsx(frame, args.group_by, bool(args.split_by)))
+            write_file(path, to_xlsx(frame, args.group_by, bool(args.split_by)))
             print(path)
         elif args.split_by:
             for path in write_split(frame, args.out_dir, week):
                 print(path)
         elif args.out in (None, "-"):
-            _write_stdout(to_csv(frame))
+            write_stdout(to_csv(frame))
         else:
-            _write_file(Path(args.out), to_csv(frame))
+            write_file(Path(args.out), to_csv(frame))
     except OSError as error:
         where = error.filename or args.out or args.out_dir
         raise UsageError(f"{where}: {error.strerror or error}") from None
     return 0
-
-
-def _write_stdout(data: bytes) -> None:
-    sys.stdout.flush()
-    buffer = getattr(sys.stdout, "buffer", None)
-    if buffer is None:  # a text-only stream (some embedders)
-        sys.stdout.write(data.decode("utf-8"))
-    else:
-        buffer.write(data)
-        buffer.flush()
 
 
 def _check_group_by(group_by: str) -> None:

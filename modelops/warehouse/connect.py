@@ -8,8 +8,9 @@ from pathlib import Path
 
 import duckdb
 
-from modelops.warehouse import latency
+from modelops.warehouse import latency, migrations
 from modelops.warehouse.errors import WarehouseError
+from queries import named
 
 DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
 # Read at each call (tests and callers may change it): how long either side waits for the
@@ -20,23 +21,16 @@ READER_MEMORY = os.environ.get("MODELOPS_READER_MEMORY", "256MB")
 
 
 def warehouse_path(explicit: str | os.PathLike | None = None) -> Path:
-    """`--warehouse`, else MODELOPS_WAREHOUSE, else data/warehouse.duckdb.
+    """`--warehouse`, else MODELOPS_WAREHOUSE, else data/warehouse.duckdb: a DuckDB file.
 
-    An Iceberg catalog (`iceberg+...`, modelops/backends/iceberg.py) gives the local DuckDB replica of
-    its newest committed snapshot, so every reader works on it unchanged (writers go through
-    modelops/backends/iceberg.py: see modelops/cli.py)."""
+    Another kind of location (an Iceberg catalog, `iceberg+...`) is opened through
+    modelops.backends, which gives the file to read (its replica); here it is an error
+    rather than a file named after the URI."""
     location = str(explicit) if explicit else os.environ.get("MODELOPS_WAREHOUSE")
     if location and location.startswith("iceberg+"):
-        from modelops.backends.iceberg import replica_path
-
-        return replica_path(location)
+        raise WarehouseError(f"{location}: an Iceberg catalog, not a DuckDB file "
+                             "(open it through modelops.backends)")
     return Path(location) if location else DEFAULT_WAREHOUSE
-
-
-def warehouse_location(explicit: str | os.PathLike | None = None) -> str:
-    """The configured warehouse as given: a file path or an `iceberg+...` catalog."""
-    location = str(explicit) if explicit else os.environ.get("MODELOPS_WAREHOUSE")
-    return location or str(DEFAULT_WAREHOUSE)
 
 
 def is_lock_error(error: Exception) -> bool:
@@ -74,6 +68,20 @@ def connect(path: Path, read_only: bool, timeout_s: float | None = None,
     try:
         con.execute("SET TimeZone = 'UTC'")
         latency.register(con)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def open_migrated(path: Path):
+    """A write connection with the schema migrated to the current version and the macros
+    current. The caller has announced its intent (intent.py) and closes it: writer.py for a
+    load, reader.py for the short write that brings an older file up to date."""
+    con = connect(path, read_only=False)
+    try:
+        migrations.migrate(con)
+        named.refresh_macros(con)
     except BaseException:
         con.close()
         raise

@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from modelops.warehouse.errors import WarehouseError
 from modelops.warehouse.schema import (
     EARLIEST,
     END,
@@ -39,6 +40,7 @@ from modelops.warehouse.schema import (
     Entity,
 )
 from modelops.warehouse.schema import entity as get_entity
+from modelops.warehouse.writer import writing
 
 LINE = "__line"
 PARSE_ERROR = "__parse_error"  # a reason decided before validation (bad JSON, an importer's)
@@ -345,10 +347,8 @@ def ingest_files(warehouse: Path, paths: list[Path], entity: str | None = None):
     only a problem with the warehouse as a whole (WarehouseError: locked, too new) stops
     the run.
     """
-    from modelops.warehouse import WarehouseError, writing
-
     if not entity:
-        paths = sorted(paths, key=_load_order)
+        paths = sorted(paths, key=load_order)
     for path in paths:
         name, prepared = _prepare(path, entity)
         result = None
@@ -371,8 +371,6 @@ def ingest_files(warehouse: Path, paths: list[Path], entity: str | None = None):
 def _not_written(warehouse: Path, path: Path, name: str, prepared, error: Exception):
     """The result of a file whose load failed while writing; recorded in the load log as
     rejected if the warehouse can still take that one row."""
-    from modelops.warehouse import writing
-
     result = LoadResult(file=str(path), entity=name)
     reason = prepared if isinstance(prepared, str) else write_failure(error)
     try:
@@ -397,7 +395,8 @@ def write_failure(error: Exception) -> str:
     return one_line(f"{what}: {type(error).__name__}: {_first_line(error)}")
 
 
-def _load_order(path: Path):
+def load_order(path: Path):
+    """Reference entities first (LOAD_ORDER), so the rows a file points at are in."""
     name = entity_from_path(path)
     return (LOAD_ORDER.index(name) if name in LOAD_ORDER else len(LOAD_ORDER), str(path))
 

@@ -60,8 +60,7 @@ def _identity(path: Path):
 class SharedReader:
     def __init__(self, path: Path):
         self.path = path
-        # Reentrant: opening an outdated file migrates it through writing(), which asks
-        # this same reader to let go of the file.
+        # Reentrant, so that code run under the lock may take it again.
         self.cond = threading.Condition(threading.RLock())
         self.con = None
         self.identity = None  # of the file the connection has open
@@ -125,10 +124,8 @@ class SharedReader:
             raise
         if not current:
             con.close()
-            from modelops.warehouse.writer import writing
-
-            with writing(self.path):  # an older file is migrated by a short write
-                pass
+            with intent.announce(self.path):  # an older file is migrated by a short write
+                _connect.open_migrated(self.path).close()
             con = _connect.connect(self.path, read_only=True, timeout_s=timeout_s,
                                started=started)
         self.identity = _identity(self.path)

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import duckdb
 
-from modelops.warehouse import intent, migrations, reader
-from modelops.warehouse.connect import connect, warehouse_path
-from queries import named
+from modelops.warehouse import intent, reader
+from modelops.warehouse.connect import open_migrated, warehouse_path
 
 
 @contextmanager
@@ -24,10 +23,8 @@ def writing(path: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     path.parent.mkdir(parents=True, exist_ok=True)
     with intent.announce(path):
         reader.release(path)  # this process's own shared reader, if any
-        con = connect(path, read_only=False)
+        con = open_migrated(path)
         try:
-            migrations.migrate(con)
-            named.refresh_macros(con)
             yield con
         finally:
             con.close()
