@@ -1,8 +1,8 @@
 """Human headers and spreadsheet number formats of the weekly report's columns.
 
-Here, in queries/, so the report (modelops/reports/weekly.py, which must not import the dashboard)
-and the dashboard's registry (dashboard/presentation.py, which reads these labels) name a
-column the same way. tests/test_presentation.py holds them equal to the registry's.
+Here, beside the report (weekly.py, which must not import the dashboard), so that the
+report and the dashboard's registry (dashboard/presentation.py, which reads these labels)
+name a column the same way. tests/test_presentation.py holds them equal to the registry's.
 """
 
 from __future__ import annotations

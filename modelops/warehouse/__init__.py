@@ -1,8 +1,21 @@
-"""The warehouse layer's façade: what the rest of modelops imports.
+"""The warehouse: one DuckDB file, opened safely from many processes, and loaded.
 
-The code lives in modelops/warehouse/ (see its __init__ for the layout): connecting with a bounded
-wait on another process's lock, writer intents, the shared reader, the migrations, named
-SQL. See README, "Ingest while the dashboard serves".
+This __init__ is the façade the rest of modelops imports from.
+
+    errors.py      WarehouseError, UsageError
+    connect.py     the warehouse path; connect() with a bounded retry on lock conflicts,
+                   open_migrated() for a write
+    intent.py      a writer's intent file, held under flock while it means to write
+    reader.py      reading(): the process's one shared read-only connection, via cursors
+    writer.py      writing(): a migrated write connection, announced by an intent
+    migrations.py  the schema's migrations, frozen literal DDL, and migrate()
+    schema.py      the entities, their columns and checks (the data contract in code)
+    ingest.py      CSV/Parquet/JSON files -> validated rows, bad ones quarantined
+    latency.py     latency_quantile_ms, the UDF the KPI SQL calls
+
+Named SQL (run(), the macros refresh) is queries/named.py. This layer opens DuckDB files
+only; an Iceberg catalog is opened through modelops/backends, which gives the file (its
+replica). See README, "Ingest while the dashboard serves".
 """
 
 from __future__ import annotations
