@@ -110,14 +110,19 @@ class Unreadable(Exception):
         super().__init__(f"{where}: {reason}")
 
 
+def read_text(path: Path) -> str:
+    """The file as text (UTF-8, a BOM dropped), or `Unreadable` saying why not."""
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise Unreadable(path, f"cannot read the file: {error}") from None
+
+
 def read_json(path: Path) -> Any:
     """A JSON document, or `Unreadable` naming the line and column where it breaks."""
     import json
 
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise Unreadable(path, f"cannot read the file: {error}") from None
+    text = read_text(path)
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:

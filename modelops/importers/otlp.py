@@ -46,7 +46,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from modelops.importers.base import Bad, Options, Origin, Row, Skipped, Unreadable
+from modelops.importers.base import Bad, Options, Origin, Row, Skipped, Unreadable, read_text
 from modelops.warehouse.schema import LATENCY_BOUNDS_MS, LATENCY_BUCKETS
 
 SOURCE = "otlp"
@@ -62,10 +62,7 @@ TEMPORALITY = {1: "delta", 2: "cumulative", "AGGREGATION_TEMPORALITY_DELTA": "de
 
 def _requests(path: Path) -> list[tuple[int, dict]]:
     """The export requests in the file: one JSON document, or JSON Lines."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise Unreadable(path, f"cannot read the file: {error}") from None
+    text = read_text(path)
     try:
         docs = [(1, json.loads(text))]
     except json.JSONDecodeError:

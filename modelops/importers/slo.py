@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from modelops.importers.base import Bad, Origin, Row, Unreadable
+from modelops.importers.base import Bad, Origin, Row, Unreadable, read_text
 
 P95 = 0.95
 # le="0.5", le = "0.5", le=~"0.5" in a PromQL selector
@@ -44,10 +44,7 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping
 
 def read_yaml(path: Path) -> list:
     """Every document of a YAML file (mappings as LineDict), or Unreadable with the line."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise Unreadable(path, f"cannot read the file: {error}") from None
+    text = read_text(path)
     try:
         return [d for d in yaml.load_all(text, Loader=_Loader) if d is not None]
     except yaml.YAMLError as error:
