@@ -1,4 +1,5 @@
-"""Named SQL files: read them, keep the file's macros current, run one into polars."""
+"""Named SQL files (queries/*.sql): read them, run one into polars, and keep the macros
+of queries/macros.sql current in a warehouse file (the writer and the reader call that)."""
 
 from __future__ import annotations
 
@@ -82,15 +83,3 @@ def refresh_macros(con) -> None:
     except Exception:
         con.execute("ROLLBACK")
         raise
-
-
-def last_change(path: Path) -> int:
-    """A cheap token that changes whenever the warehouse is written (for cache keys)."""
-    token = 0
-    for p in (path, Path(f"{path}.wal")):
-        try:
-            st = p.stat()
-            token ^= hash((st.st_ino, st.st_mtime_ns, st.st_size))
-        except FileNotFoundError:
-            pass
-    return token
