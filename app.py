@@ -7,6 +7,7 @@ import time
 import streamlit as st
 
 from dashboard import filter_bar, identity, loading, shell
+from modelops.warehouse import WarehouseError
 
 started = time.perf_counter()
 st.set_page_config(page_title="modelops", page_icon=":material/monitoring:", layout="wide")
@@ -59,7 +60,12 @@ with shell.app_shell():
         st.stop()
     # Every page listed: past twelve, Streamlit would fold the last ones under "View more".
     page = st.navigation(pages(access.admin), expanded=True)
-    shell.ensure_warehouse(loading.warehouse_path())
+    try:
+        warehouse_file = loading.warehouse_path()
+    except WarehouseError as error:  # an Iceberg catalog down, with no replica here yet
+        st.error(shell.as_text(str(error)), icon=":material/cloud_off:")
+        st.stop()
+    shell.ensure_warehouse(warehouse_file)
     scope = loading.visible_models(access)
     st.session_state["filter"] = filter_bar.filter_bar(scope, allowed=access.business_units)
     st.session_state["access"] = access

@@ -26,8 +26,15 @@ from queries.filters import Filter
 
 
 def warehouse_path():
-    """The DuckDB file to read: MODELOPS_WAREHOUSE's file, or its Iceberg replica."""
-    return backends.read_path(os.environ.get("MODELOPS_WAREHOUSE"))
+    """The DuckDB file to read: MODELOPS_WAREHOUSE's file, or its Iceberg replica. A catalog
+    that does not answer gives the newest replica this server has (`catalog_unreachable`
+    says since when): the last good numbers, said to be old, rather than no page at all."""
+    return backends.read_path(os.environ.get("MODELOPS_WAREHOUSE"), stale_ok=True)
+
+
+def catalog_unreachable():
+    """(since when, why) the Iceberg catalog has not answered this server, else None."""
+    return backends.unreachable(os.environ.get("MODELOPS_WAREHOUSE"))
 
 
 # cache_resource, not cache_data: a hit returns the stored frame itself instead of

@@ -18,6 +18,7 @@ product's layout names the folder pages/. So:
 
 from __future__ import annotations
 
+import re
 import threading
 import time as clock
 from collections.abc import Callable, Iterator
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboard import loading
 from modelops.warehouse.schema import LOAD_ORDER
 from queries.filters import Filter
 
@@ -153,6 +155,12 @@ def page_header(title: str, what: str, anchor: str = "", scope: str = "period") 
     st.title(title)
     link = f"{DEFINITIONS}#{anchor}" if anchor else DEFINITIONS
     st.caption(f"{what} [How the numbers are defined]({link})")
+    stale = loading.catalog_unreachable()
+    if stale is not None:
+        since, reason = stale
+        st.warning(as_text(f"Showing the last data this server has: catalog unreachable "
+                           f"since {since:%Y-%m-%d %H:%M:%S} UTC ({reason})"),
+                   icon=":material/cloud_off:")
     f = st.session_state.get("filter")
     if scope and f is not None:
         st.caption(scope_line(f, with_period=scope == "period"))
@@ -197,6 +205,12 @@ def window_caption(f: Filter) -> str:
         return f"{f.start:%d %b %Y %H:%M} – {f.end:%d %b %Y %H:%M} UTC"
     last = f.end.date().fromordinal(f.end.date().toordinal() - 1)
     return f"{f.start:%d %b %Y} – {last:%d %b %Y} UTC"
+
+
+def as_text(text: str) -> str:
+    """Text (an error naming files) for a Markdown element, drawn as written: no `_` in a
+    table name turns into italics."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text)
 
 
 def empty_state(why: str) -> None:

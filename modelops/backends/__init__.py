@@ -16,13 +16,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol, TypeVar
 
 from modelops.backends.file import FileBackend
 from modelops.backends.iceberg import is_iceberg, open_warehouse
 from modelops.warehouse.connect import DEFAULT_WAREHOUSE
+from modelops.warehouse.errors import WarehouseError
 from modelops.warehouse.ingest import LoadResult
+
+__all__ = ["Backend", "WarehouseError", "open_backend", "read_path", "unreachable",
+           "warehouse_location"]
 
 T = TypeVar("T")
 
@@ -54,7 +59,18 @@ def open_backend(explicit: str | os.PathLike | None = None) -> Backend:
     return FileBackend(Path(location))
 
 
-def read_path(explicit: str | os.PathLike | None = None) -> Path:
+def read_path(explicit: str | os.PathLike | None = None, stale_ok: bool = False) -> Path:
     """The DuckDB file to read for a location: the file itself, or an Iceberg catalog's
-    replica of its newest commit."""
-    return open_backend(explicit).read_path()
+    replica of its newest commit. With `stale_ok` (the dashboard), a catalog that does not
+    answer gives the newest replica this machine has; see `unreachable`."""
+    backend = open_backend(explicit)
+    if isinstance(backend, FileBackend):
+        return backend.read_path()
+    return backend.replica(stale_ok=stale_ok)
+
+
+def unreachable(explicit: str | os.PathLike | None = None) -> tuple[datetime, str] | None:
+    """(since when, why) a catalog has not answered this process, or None (always None for
+    a DuckDB file, whose errors are never served around)."""
+    location = warehouse_location(explicit)
+    return open_warehouse(location).unreachable if is_iceberg(location) else None

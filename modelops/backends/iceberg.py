@@ -31,6 +31,12 @@ Design:
   snapshot shows on the next rerun, without a restart. No lock or intent files: a reader
   never blocks a writer, and a writer never waits for a reader.
 - A data file list with delete files (written by another engine) is refused, not half-read.
+- **Faults end in a line.** A metadata or data file that is missing or cut short, or a
+  catalog database held by another process (waited for up to MODELOPS_LOCK_TIMEOUT, as a
+  DuckDB file is), is an IcebergError naming the table and the file; the CLI prints it as
+  one line (exit 2). A reader that may serve a stale copy (the dashboard: `stale_ok`) keeps
+  the newest replica it has and records since when the catalog is unreachable; a replica
+  in the cache that does not open is rebuilt.
 """
 
 from __future__ import annotations
@@ -44,15 +50,17 @@ import threading
 import time
 import warnings
 from collections.abc import Callable
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
-from modelops.warehouse import ingest, reading, writing
+from modelops.warehouse import connect, ingest, reading, writing
+from modelops.warehouse.errors import WarehouseError
 from modelops.warehouse.schema import ENTITIES
 
 # pyiceberg is imported where it is used: a process that only reads a DuckDB file (the
@@ -73,8 +81,14 @@ def is_iceberg(location) -> bool:
     return isinstance(location, str) and location.startswith(SCHEME)
 
 
-class IcebergError(Exception):
-    """A problem with the catalog or its tables that the user must act on."""
+class IcebergError(WarehouseError):
+    """A problem with the catalog or its tables that the user must act on (one line)."""
+
+
+def _reason(error: BaseException) -> str:
+    """The first line of an error (pydantic's and SQLAlchemy's run to many lines)."""
+    text = str(error).strip().splitlines()
+    return (text[0] if text else type(error).__name__)[:300]
 
 
 def _time_columns() -> dict[str, str]:
@@ -107,8 +121,18 @@ class IcebergWarehouse:
         from pyiceberg.catalog.sql import SqlCatalog
 
         self.location = location
-        _uri, properties = parse_location(location)
-        self.catalog = SqlCatalog("modelops", **properties)
+        uri, properties = parse_location(location)
+        self.uri = uri
+        self.sqlite_file = _sqlite_file(uri)
+        if self.sqlite_file is not None:
+            # SQLite's busy wait, bounded like a DuckDB file's (SQLAlchemy passes `timeout`
+            # on to sqlite3.connect); probed first, since pyiceberg's own first statement
+            # takes "locked" for "no catalog tables yet".
+            timeout = connect.LOCK_TIMEOUT_S
+            properties["uri"] = uri + ("&" if "?" in uri else "?") + f"timeout={timeout:g}"
+            self._probe_sqlite(timeout)
+        with self._faults("catalog"):
+            self.catalog = SqlCatalog("modelops", **properties)
         with suppress(Exception):
             self.catalog.create_namespace_if_not_exists(NAMESPACE)
         digest = hashlib.sha256(location.encode()).hexdigest()[:16]
@@ -118,11 +142,72 @@ class IcebergWarehouse:
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._checked = (0.0, None)  # (monotonic time, head) of the last catalog check
+        self._verified: set[Path] = set()  # replicas this process has opened once
+        # (UTC time, reason) from the first failed check until the next good one.
+        self.unreachable: tuple[datetime, str] | None = None
+
+    # --- faults -----------------------------------------------------------------------------
+
+    def _probe_sqlite(self, timeout: float) -> None:
+        """Wait (bounded) for another process's exclusive hold on the catalog file."""
+        import sqlite3
+
+        started = time.monotonic()
+        try:
+            con = sqlite3.connect(self.sqlite_file, timeout=timeout)
+            try:
+                con.execute("SELECT count(*) FROM sqlite_master").fetchall()
+            finally:
+                con.close()
+        except sqlite3.OperationalError as error:
+            raise self._catalog_error(error, started) from None
+
+    def _catalog_error(self, error: BaseException, started: float | None = None
+                       ) -> IcebergError:
+        where = self.sqlite_file or self.uri
+        if "locked" in str(error).lower():
+            waited = connect.LOCK_TIMEOUT_S if started is None else time.monotonic() - started
+            return IcebergError(f"catalog {where}: still locked by another process after "
+                                f"{waited:.0f} s")
+        return IcebergError(f"catalog {where}: unreachable: {_reason(error)}")
+
+    @contextmanager
+    def _faults(self, what: str, table: str | None = None):
+        """The catalog database's errors as one line (IcebergError)."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            yield
+        except SQLAlchemyError as error:
+            raise self._catalog_error(error) from None
+
+    def _metadata_location(self, name: str) -> str:
+        """The table's current metadata file, as the catalog names it (to say which file
+        did not read)."""
+        from sqlalchemy import text
+
+        with suppress(Exception), self.catalog.engine.connect() as con:
+            row = con.execute(text(
+                "SELECT metadata_location FROM iceberg_tables WHERE table_namespace = :ns "
+                "AND table_name = :name"), {"ns": NAMESPACE, "name": name}).fetchone()
+            if row:
+                return _local(row[0])
+        return "(metadata file unknown)"
 
     # --- the committed snapshot ------------------------------------------------------------
 
     def _table(self, name: str):
-        return self.catalog.load_table((NAMESPACE, name))
+        """The table at its current metadata; a metadata file that is missing or does not
+        parse is an IcebergError naming both."""
+        from pyiceberg.exceptions import ValidationError
+
+        with self._faults("load", name):
+            try:
+                return self.catalog.load_table((NAMESPACE, name))
+            except (ValidationError, ValueError, OSError) as error:  # parse, JSON, IO
+                raise IcebergError(
+                    f"table {name}: metadata file {self._metadata_location(name)} does not "
+                    f"read: {_reason(error)}") from None
 
     def head(self) -> tuple[int, dict[str, int]]:
         """(sequence, {table: snapshot id}) of the newest commit; (0, {}) when none."""
@@ -149,7 +234,12 @@ class IcebergWarehouse:
         for name, snapshot_id in tables.items():
             table = self._table(name)
             files = []
-            for task in table.scan(snapshot_id=snapshot_id).plan_files():
+            try:
+                tasks = list(table.scan(snapshot_id=snapshot_id).plan_files())
+            except (ValueError, OSError) as error:  # a manifest missing or cut short
+                raise IcebergError(f"table {name}: snapshot {snapshot_id} does not read: "
+                                   f"{_reason(error)}") from None
+            for task in tasks:
                 if task.delete_files:
                     raise IcebergError(
                         f"table {name} snapshot {snapshot_id} has delete files (written by "
@@ -161,14 +251,52 @@ class IcebergWarehouse:
 
     # --- replicas ---------------------------------------------------------------------------
 
-    def replica(self) -> Path:
-        """A local DuckDB file holding the newest committed snapshot (built when missing)."""
+    def replica(self, stale_ok: bool = False) -> Path:
+        """A local DuckDB file holding the newest committed snapshot (built when missing).
+
+        When the catalog or a file it names does not read: an IcebergError, or with
+        `stale_ok` (a dashboard: better the last good numbers, said to be old, than none)
+        the newest replica in the cache, with `unreachable` set to since when and why."""
         now = time.monotonic()
         checked_at, head = self._checked
-        if head is None or now - checked_at >= POLL_S:
-            head = self.head()
-            self._checked = (now, head)
-        return self._replica_for(head)
+        try:
+            if head is None or now - checked_at >= POLL_S:
+                head = self.head()
+                self._checked = (now, head)
+            path = self._replica_for(head)
+        except IcebergError as error:
+            fallback = self._newest_good_replica() if stale_ok else None
+            if fallback is None:
+                raise
+            if self.unreachable is None:
+                self.unreachable = (datetime.now(UTC), str(error))
+            return fallback
+        self.unreachable = None
+        return path
+
+    def _opens(self, path: Path, seq: int | None = None) -> bool:
+        """Whether a replica opens and says which commit it holds (`seq`, when given); once
+        per file per process, so a rerun costs no more than a stat."""
+        if path in self._verified:
+            return True
+        try:
+            con = duckdb.connect(str(path), read_only=True)
+            try:
+                held = con.execute("SELECT seq FROM iceberg_snapshot").fetchone()[0]
+            finally:
+                con.close()
+        except (duckdb.Error, TypeError):
+            return False
+        if seq is not None and held != seq:
+            return False
+        self._verified.add(path)
+        return True
+
+    def _newest_good_replica(self) -> Path | None:
+        for path in sorted(self.cache_dir.glob("replica-*.duckdb"), reverse=True):
+            if self._opens(path):
+                return path
+        return None
 
     def _replica_path(self, seq: int) -> Path:
         return self.cache_dir / f"replica-{seq:012d}.duckdb"
@@ -176,11 +304,15 @@ class IcebergWarehouse:
     def _replica_for(self, head) -> Path:
         seq, _tables = head
         path = self._replica_path(seq)
-        if path.exists():
+        if path.exists() and self._opens(path, seq):
             return path
         with self._lock:
-            if path.exists():
+            if path.exists() and self._opens(path, seq):
                 return path
+            # Missing, or cut short (a full disk, a killed copy): built again.
+            self._verified.discard(path)
+            for broken in (path, Path(f"{path}.wal")):
+                broken.unlink(missing_ok=True)
             tmp = Path(tempfile.mkstemp(prefix=f"replica-{seq}-", suffix=".tmp",
                                         dir=self.cache_dir)[1])
             tmp.unlink()
@@ -208,9 +340,12 @@ class IcebergWarehouse:
                     con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM prev."{name}"')
                 elif files[name][0]:
                     sources = ", ".join(f"'{_q(f)}'" for f in files[name][0])
-                    con.execute(f'INSERT INTO "{name}" BY NAME '
-                                f"SELECT * FROM read_parquet([{sources}], "
-                                "hive_partitioning = false, union_by_name = true)")
+                    try:
+                        con.execute(f'INSERT INTO "{name}" BY NAME '
+                                    f"SELECT * FROM read_parquet([{sources}], "
+                                    "hive_partitioning = false, union_by_name = true)")
+                    except duckdb.Error as error:
+                        raise _data_file_error(name, files[name][0], error) from None
             if previous is not None:
                 con.execute("DETACH prev")
             con.execute("CREATE OR REPLACE TABLE iceberg_snapshot "
@@ -275,7 +410,8 @@ class IcebergWarehouse:
                 shutil.copyfile(base, work_path)
                 result = work(work_path)
                 try:
-                    new_head = self._commit(head, base, work_path, what)
+                    with self._faults(what):
+                        new_head = self._commit(head, base, work_path, what)
                 except (CommitFailedException, ValidationException):
                     # Another writer committed first (the catalog's optimistic check, or
                     # pyiceberg's conflict validation of a concurrent overwrite): redo.
@@ -323,8 +459,6 @@ class IcebergWarehouse:
 
     def _write_table(self, con, name: str, base_snapshot: int | None, window, full: bool,
                      seq: int) -> int:
-        from pyiceberg.expressions import AlwaysTrue, And, GreaterThanOrEqual, LessThan
-
         arrow = con.execute(f'SELECT * FROM "{name}"' + (
             "" if full else f' WHERE "{window[0]}" >= $lo AND "{window[0]}" < $hi'),
             {} if full else {"lo": window[1], "hi": window[2]}).to_arrow_table()
@@ -340,6 +474,16 @@ class IcebergWarehouse:
         properties = {"modelops.seq": str(seq)}
         # pyiceberg warns when an overwrite's filter matched nothing (a new month): expected.
         warnings.filterwarnings("ignore", message="Delete operation did not match any records")
+        try:
+            self._overwrite(table, arrow, full, window, properties)
+        except (OSError, pa.ArrowException) as error:  # a data file it rewrites is broken
+            raise IcebergError(f"table {name}: {_reason(error)}") from None
+        return self._table(name).current_snapshot().snapshot_id
+
+    @staticmethod
+    def _overwrite(table, arrow: pa.Table, full: bool, window, properties) -> None:
+        from pyiceberg.expressions import AlwaysTrue, And, GreaterThanOrEqual, LessThan
+
         if full:
             table.overwrite(arrow, overwrite_filter=AlwaysTrue(), snapshot_properties=properties)
         else:
@@ -349,7 +493,6 @@ class IcebergWarehouse:
                 GreaterThanOrEqual(column, _iso(_bound(lo, kind))),
                 LessThan(column, _iso(_bound(hi, kind)))),
                             snapshot_properties=properties)
-        return self._table(name).current_snapshot().snapshot_id
 
     def _ensure_table(self, name: str, schema: pa.Schema):
         from pyiceberg.exceptions import NoSuchTableError
@@ -408,6 +551,27 @@ def _bound(value, arrow_type):
 
 def _local(file_path: str) -> str:
     return file_path.removeprefix("file://")
+
+
+def _sqlite_file(uri: str) -> str | None:
+    """The database file of a `sqlite:///PATH` catalog URI (None for any other)."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    return uri[len("sqlite:///"):].partition("?")[0] or None
+
+
+def _data_file_error(table: str, files: list[str], error: BaseException) -> IcebergError:
+    """Which of a table's data files is missing or does not read (DuckDB's message names
+    only the first file it tried, not always the broken one)."""
+    for file in files:
+        if not os.path.exists(file):
+            return IcebergError(f"table {table}: data file {file} is missing")
+        try:
+            pq.read_metadata(file)
+        except (OSError, pa.ArrowException) as broken:
+            return IcebergError(f"table {table}: data file {file} does not read: "
+                                f"{_reason(broken)}")
+    return IcebergError(f"table {table}: data files do not read: {_reason(error)}")
 
 
 def _base_tables(con, catalog: str | None = None) -> set[str]:
