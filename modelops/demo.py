@@ -17,8 +17,10 @@ How it is built: `build_demo` plans what everything else derives from (`window` 
 `Span`, `model_table` -> `Models`, `plan_releases` / `plan_deployments` -> `Releases` /
 `Deployments`, `plan_incidents` -> `Incidents`), then `_load` makes and loads one entity
 at a time in load order, each by a function that takes what it needs and returns its
-frame (`models_frame(models)`, `drift_frame(rng, ..., models, span, incidents)`, ...).
-Hourly metrics come in chunks of models and hand their daily sums (`DailyTraffic`) on to
+frame (`models_frame(models)`, ...), or, for the large daily entities, its frames of at
+most LOAD_ROWS rows (`drift_frame(rng, ..., models, span, incidents)`, ...), each built as
+it is loaded, so memory does not grow with the number of models. Hourly metrics come in
+chunks of models and hand their daily sums (`DailyTraffic`) on to
 `daily_costs` -> `DailyCosts`, which costs and business value are drawn from. Nothing is
 shared or mutated between steps: a function's arguments are all it depends on.
 """
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -50,6 +52,9 @@ from modelops.warehouse.schema import (
 HOUR = 3600
 DAY = 86400
 METRICS_CHUNK = 200  # models per metrics_hourly load: ~1.75 M rows for a year
+# Rows per load of the large daily entities (drift, data quality): their text columns (ids,
+# names) take ~200 bytes a row, so a year of 10,000 models held whole took gigabytes.
+LOAD_ROWS = 500_000
 
 # --- the organisation ---------------------------------------------------------------------
 
@@ -327,8 +332,15 @@ def _load(con, seed: int, span: Span, models: Models, releases: Releases,
     results: dict[str, LoadResult] = {}
     step_started = time.monotonic()
 
-    def load(name: str, frame: pl.DataFrame) -> None:
-        results[name] = load_frame(con, name, frame, source=f"demo:{name}")
+    def load(name: str, frame: pl.DataFrame | Iterable[pl.DataFrame]) -> None:
+        """One frame, or the parts of a large entity, each built as it is loaded and
+        freed before the next (memory stays bounded whatever the number of models)."""
+        if isinstance(frame, pl.DataFrame):
+            results[name] = load_frame(con, name, frame, source=f"demo:{name}")
+        else:
+            results[name] = _merge(name, [
+                load_frame(con, name, part, source=f"demo:{name}:part{i + 1}")
+                for i, part in enumerate(frame)])
         report(name)
 
     def report(name: str) -> None:
@@ -387,6 +399,13 @@ def _load(con, seed: int, span: Span, models: Models, releases: Releases,
     load("oncall_pages", oncall_pages_frame(models, span, incidents, stories))
     assert list(results) == list(LOAD_ORDER), "the demo must load every entity in order"
     return results
+
+
+def _slices(rows: int, build: Callable[[slice], pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    """`build(rows lo..hi)` for consecutive ranges of at most LOAD_ROWS rows: the numbers
+    are drawn for all rows first (the same draws as one frame), the text columns per part."""
+    for lo in range(0, max(rows, 1), LOAD_ROWS):
+        yield build(slice(lo, min(lo + LOAD_ROWS, rows)))
 
 
 def _merge(name: str, parts: list[LoadResult]) -> LoadResult:
@@ -1384,8 +1403,10 @@ def daily_costs(price_rng: np.random.Generator, rng: np.random.Generator, models
                       labeling=labeling, exists=exists)
 
 
-def costs_daily_frame(models: Models, span: Span, costs: DailyCosts) -> pl.DataFrame:
-    """A row per model, date, category and billing vendor, as cloud billing exports it."""
+def costs_daily_frame(models: Models, span: Span, costs: DailyCosts
+                      ) -> Iterator[pl.DataFrame]:
+    """A row per model, date, category and billing vendor, as cloud billing exports it: a
+    frame per category (see LOAD_ROWS)."""
     n = models.n
     api_vendor = np.where(models.kind == K_LLM, models.vendor, -1)
     blocks = [  # category, amounts, vendor per model, which cells
@@ -1396,18 +1417,16 @@ def costs_daily_frame(models: Models, span: Span, costs: DailyCosts) -> pl.DataF
         ("labeling", costs.labeling, np.full(n, V_LABELCRAFT), costs.labeling > 0),
     ]
     vendor_ids = [v[0] for v in VENDORS] + [""]
-    frames = []
     for category, amount, vendor, cells in blocks:
         model, day = np.nonzero(cells)
-        frames.append(pl.DataFrame({
+        yield pl.DataFrame({
             "model_id": models.model_id.gather(model),
             "day": _dates(span.first_date + day),
             "category": pl.Series([category]).gather(np.zeros(len(model), np.int64)),
             "vendor_id": _pick(vendor_ids, np.where(vendor[model] >= 0, vendor[model], -1)
                                % len(vendor_ids)),
             "amount_usd": np.round(amount[model, day], 2),
-        }))
-    return pl.concat(frames)
+        })
 
 
 def business_value_daily_frame(rng: np.random.Generator, models: Models, span: Span,
@@ -1461,17 +1480,17 @@ def _daily_runs(models: Models, span: Span, which: np.ndarray, slots: int,
 
 def drift_frame(rng: np.random.Generator, floor_rng: np.random.Generator,
                 episode_rng: np.random.Generator, models: Models, span: Span,
-                incidents: Incidents) -> pl.DataFrame:
+                incidents: Incidents) -> Iterator[pl.DataFrame]:
     """Daily drift scores per monitored feature: quiet under the threshold, and above it
     from a day or two before each data-drift incident, and in episodes that never became
-    one. `floor_rng` draws each feature's noise floor, `episode_rng` the episodes."""
+    one. `floor_rng` draws each feature's noise floor, `episode_rng` the episodes. In
+    parts of LOAD_ROWS rows."""
     monitored = np.flatnonzero(models.serving)
     model, slot, day, measured = _daily_runs(models, span, monitored, 5, 2 * 60)
     keep = slot < models.n_features[model]
     model, slot, day, measured = model[keep], slot[keep], day[keep], measured[keep]
     k = len(model)
 
-    feature = _feature_names(models, model, slot)
     is_psi = (models.feature_offset[model] + slot) % 5 < 3
     threshold = np.where(is_psi, DRIFT_THRESHOLD["psi"], DRIFT_THRESHOLD["ks"])
     # Quiet days: well under the threshold, each feature with its own noise floor.
@@ -1507,20 +1526,21 @@ def drift_frame(rng: np.random.Generator, floor_rng: np.random.Generator,
                     d1.astype(np.int64), ev_level)
     shifted = shift[model * 5 + slot, day]
     score = np.where(shifted > 0, threshold * shifted * np.exp(rng.normal(0, 0.1, k)), score)
-    return pl.DataFrame({
-        "model_id": models.model_id.gather(model),
-        "feature": feature,
-        "measured_at": _ts(measured),
-        "method": pl.Series(["ks", "psi"]).gather(is_psi.astype(np.int64)),
-        "score": np.round(score, 4),
-        "threshold": threshold,
-    })
+    del shift, shifted, floor
+    return _slices(k, lambda part: pl.DataFrame({
+        "model_id": models.model_id.gather(model[part]),
+        "feature": _feature_names(models, model[part], slot[part]),
+        "measured_at": _ts(measured[part]),
+        "method": pl.Series(["ks", "psi"]).gather(is_psi[part].astype(np.int64)),
+        "score": np.round(score[part], 4),
+        "threshold": threshold[part],
+    }))
 
 
 def data_quality_frame(rng: np.random.Generator, models: Models, span: Span,
-                       incidents: Incidents) -> pl.DataFrame:
+                       incidents: Incidents) -> Iterator[pl.DataFrame]:
     """Daily checks on each model's feature pipeline: mostly passing, a flaky few, and
-    failing around every data-quality incident."""
+    failing around every data-quality incident. In parts of LOAD_ROWS rows."""
     checked = np.flatnonzero(models.stage != S_DEV)
     model, slot, day, run_at = _daily_runs(models, span, checked, 4, 3 * 60)
     keep = slot < models.n_checks[model]
@@ -1546,25 +1566,29 @@ def data_quality_frame(rng: np.random.Generator, models: Models, span: Span,
                      np.where(status == 1, rng.uniform(5e-4, 5e-3, k), 0.0))
     rows_failed = np.floor(rows_checked * share).astype(np.int64)
     counts_rows = ~np.isin(check, [DQ_CHECKS.index(c) for c in DQ_ROWLESS])
+    del trouble, p_fail, p_warn, u, share
 
-    ids = models.model_id.gather(model)
-    pipeline = _pick([u[0] for u in USE_CASES], models.stem[model]).to_frame("s").select(
-        pl.format("{}_features_daily", "s")).to_series()
-    check_names = _pick(DQ_CHECKS, check)
-    run_dates = _dates(span.first_date + day)
-    run_id = pl.DataFrame({"d": run_dates.dt.strftime("%Y%m%d"), "m": ids,
-                           "c": check_names}).select(
-        pl.format("dq-{}-{}-{}", "d", "m", "c")).to_series()
-    return pl.DataFrame({
-        "check_run_id": run_id,
-        "model_id": ids,
-        "pipeline": pipeline,
-        "check_name": check_names,
-        "run_at": _ts(run_at),
-        "status": _pick(DQ_STATUSES, status),
-        "rows_checked": _where(pl.Series(rows_checked), counts_rows),
-        "rows_failed": _where(pl.Series(rows_failed), counts_rows),
-    })
+    def part(rows: slice) -> pl.DataFrame:
+        ids = models.model_id.gather(model[rows])
+        pipeline = _pick([u[0] for u in USE_CASES], models.stem[model[rows]]).to_frame(
+            "s").select(pl.format("{}_features_daily", "s")).to_series()
+        check_names = _pick(DQ_CHECKS, check[rows])
+        run_dates = _dates(span.first_date + day[rows])
+        run_id = pl.DataFrame({"d": run_dates.dt.strftime("%Y%m%d"), "m": ids,
+                               "c": check_names}).select(
+            pl.format("dq-{}-{}-{}", "d", "m", "c")).to_series()
+        return pl.DataFrame({
+            "check_run_id": run_id,
+            "model_id": ids,
+            "pipeline": pipeline,
+            "check_name": check_names,
+            "run_at": _ts(run_at[rows]),
+            "status": _pick(DQ_STATUSES, status[rows]),
+            "rows_checked": _where(pl.Series(rows_checked[rows]), counts_rows[rows]),
+            "rows_failed": _where(pl.Series(rows_failed[rows]), counts_rows[rows]),
+        })
+
+    return _slices(k, part)
 
 
 # --- governance ---------------------------------------------------------------------------

@@ -18,6 +18,10 @@ DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
 LOCK_TIMEOUT_S = float(os.environ.get("MODELOPS_LOCK_TIMEOUT", "60"))
 # DuckDB's buffer pool may otherwise grow to 80% of RAM; the dashboard reads aggregates.
 READER_MEMORY = os.environ.get("MODELOPS_READER_MEMORY", "256MB")
+# A writer's too: unbounded, it kept every block it wrote or scanned (a 10,000-model demo
+# peaked at 10.2 GB). Blocks already on disk are evicted and big joins spill to
+# `<file>.tmp/`, so a load of any size runs in this much plus its frame in Python.
+WRITER_MEMORY = os.environ.get("MODELOPS_WRITER_MEMORY", "1GB")
 
 
 def warehouse_path(explicit: str | os.PathLike | None = None) -> Path:
@@ -50,7 +54,7 @@ def connect(path: Path, read_only: bool, timeout_s: float | None = None,
     deadline = time.monotonic() + timeout_s
     started = time.monotonic() if started is None else started  # for the message
     delay = 0.005
-    config = {"memory_limit": READER_MEMORY} if read_only else {}
+    config = {"memory_limit": READER_MEMORY if read_only else WRITER_MEMORY}
     while True:
         try:
             con = duckdb.connect(str(path), read_only=read_only, config=config)
