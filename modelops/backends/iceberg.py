@@ -71,6 +71,9 @@ NAMESPACE = "modelops"
 COMMITS = "modelops_commits"
 POLL_S = float(os.environ.get("MODELOPS_ICEBERG_POLL", "1.0"))
 RETRIES = int(os.environ.get("MODELOPS_ICEBERG_RETRIES", "20"))
+# While the catalog does not answer, a stale-ok reader (the dashboard) asks again at most
+# this often: each attempt may wait up to MODELOPS_LOCK_TIMEOUT on a locked catalog.
+RETRY_UNREACHABLE_S = float(os.environ.get("MODELOPS_ICEBERG_RETRY", "30"))
 # Tables the DuckDB file keeps for itself (schema and macro versions): not shared.
 LOCAL_TABLES = {"schema_version", "macro_version"}
 # Below this many rows a changed table is rewritten whole (cheaper than finding the range).
@@ -145,6 +148,7 @@ class IcebergWarehouse:
         self._verified: set[Path] = set()  # replicas this process has opened once
         # (UTC time, reason) from the first failed check until the next good one.
         self.unreachable: tuple[datetime, str] | None = None
+        self._stale: tuple[float, Path] | None = None  # (when, replica) served while so
 
     # --- faults -----------------------------------------------------------------------------
 
@@ -259,6 +263,8 @@ class IcebergWarehouse:
         the newest replica in the cache, with `unreachable` set to since when and why."""
         now = time.monotonic()
         checked_at, head = self._checked
+        if stale_ok and self._stale is not None and now - self._stale[0] < RETRY_UNREACHABLE_S:
+            return self._stale[1]
         try:
             if head is None or now - checked_at >= POLL_S:
                 head = self.head()
@@ -270,8 +276,9 @@ class IcebergWarehouse:
                 raise
             if self.unreachable is None:
                 self.unreachable = (datetime.now(UTC), str(error))
+            self._stale = (now, fallback)
             return fallback
-        self.unreachable = None
+        self.unreachable, self._stale = None, None
         return path
 
     def _opens(self, path: Path, seq: int | None = None) -> bool:
