@@ -76,6 +76,13 @@ RETRIES = int(os.environ.get("MODELOPS_ICEBERG_RETRIES", "20"))
 RETRY_UNREACHABLE_S = float(os.environ.get("MODELOPS_ICEBERG_RETRY", "30"))
 # Tables the DuckDB file keeps for itself (schema and macro versions): not shared.
 LOCAL_TABLES = {"schema_version", "macro_version"}
+# pyiceberg redoes a commit that lost a race on top of the winner's snapshot by itself
+# (commit.retry.num-retries, 4 by default). For the commit row that is a lost update: it names
+# the tables this writer read, before the winner's, so the winner's file vanished from the
+# head and the next load was checked against older tables ("unknown model_id" for a whole
+# file when the winner had loaded models). A writer that lost must redo its whole file on
+# the new snapshot (write()), so pyiceberg must not retry: every table carries this.
+NO_RETRY = {"commit.retry.num-retries": "0"}
 # Below this many rows a changed table is rewritten whole (cheaper than finding the range).
 SMALL_TABLE_ROWS = 50_000
 
@@ -505,13 +512,22 @@ class IcebergWarehouse:
         from pyiceberg.exceptions import NoSuchTableError
 
         try:
-            return self._table(name)
+            table = self._table(name)
         except NoSuchTableError:
-            pass
+            return self._create_table(name, schema)
+        if any(table.properties.get(k) != v for k, v in NO_RETRY.items()):
+            # A table of an older modelops: once, on its first write.
+            with table.transaction() as transaction:
+                transaction.set_properties(NO_RETRY)
+            table = self._table(name)
+        return table
+
+    def _create_table(self, name: str, schema: pa.Schema):
         from pyiceberg.partitioning import PartitionField, PartitionSpec
         from pyiceberg.transforms import MonthTransform
 
-        table = self.catalog.create_table_if_not_exists((NAMESPACE, name), schema=schema)
+        table = self.catalog.create_table_if_not_exists((NAMESPACE, name), schema=schema,
+                                                        properties=NO_RETRY)
         column = _time_columns().get(name)
         if column and table.spec().is_unpartitioned() and table.current_snapshot() is None:
             field = table.schema().find_field(column)
