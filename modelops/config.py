@@ -57,7 +57,7 @@ class Source:
     map_path: Path | None = None
     model: str | None = None
     overlap_s: int = 0
-    backfill_s: int = 0
+    backfill_s: int = 7 * 86400
     timeout_s: float = 30.0
     options: dict[str, str] = field(default_factory=dict)
 

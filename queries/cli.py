@@ -1,4 +1,4 @@
-"""The `modelops` command line: demo, ingest, import, quarantine, report.
+"""The `modelops` command line: demo, ingest, import, sync, quarantine, report.
 
 Exit status: 0 success; 1 some rows were quarantined; 2 a file was rejected or the command
 could not run (bad arguments, no warehouse). Errors are one line on stderr, never a traceback.
@@ -11,6 +11,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from modelops.sync.command import add_sync_parser
 from queries.db.connect import warehouse_location
 from queries.iceberg import is_iceberg
 from queries.report import add_report_parser
@@ -257,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(func=cmd_export)
 
     add_report_parser(sub, _add_warehouse)
+    add_sync_parser(sub, _add_warehouse)
     return parser
 
 

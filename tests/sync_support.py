@@ -1,0 +1,176 @@
+"""Local fake APIs for `modelops sync` tests: they start from the recorded answers in
+tests/fixtures/importers/ and can then change (a new incident, one resolved, a new
+deployment) or go down (refused, 500, 429), and a clock the test moves by hand.
+
+Every server binds 127.0.0.1 on a free port; nothing here reaches the internet."""
+
+from __future__ import annotations
+
+import copy
+import json
+import socket
+import threading
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from importer_support import FIXTURES
+
+
+class Clock:
+    """now() for the sync; the test moves it with advance()."""
+
+    def __init__(self, start: datetime):
+        self.moment = start
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def advance(self, **delta) -> datetime:
+        self.moment += timedelta(**delta)
+        return self.moment
+
+
+class FakeAPI:
+    """A server whose answers come from `answer(method, path, params)`; `down` replaces
+    every answer by (status, headers, body) while set. Requests are recorded."""
+
+    def __init__(self):
+        self.requests: list[tuple[str, str, dict]] = []
+        self.down: tuple[int, dict, object] | None = None
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                parts = urlsplit(self.path)
+                params = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                api.requests.append(("GET", parts.path, params))
+                status, headers, body = api.down or api.answer("GET", parts.path, params)
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value.replace("{base}", api.base))
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def answer(self, method, path, params):
+        return 404, {}, {"error": f"no route {path}"}
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def paths(self) -> list[str]:
+        return [p for _, p, _ in self.requests]
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+class FakePagerDuty(FakeAPI):
+    """GET /incidents (since/until on created_at, offset pages of `limit`) and each
+    incident's log entries, from the recorded pages; `incidents` can be changed."""
+
+    def __init__(self):
+        super().__init__()
+        pd = FIXTURES / "pagerduty"
+        self.incidents = [i for f in ("incidents-1.json", "incidents-2.json")
+                          for i in json.loads((pd / f).read_text())["incidents"]]
+        self.log_entries = {"PABC001": json.loads(
+            (pd / "log_entries" / "PABC001.json").read_text())["log_entries"]}
+
+    def incident(self, incident_id: str) -> dict:
+        return next(i for i in self.incidents if i["id"] == incident_id)
+
+    def add(self, incident_id: str, created: str, service: str = "PSVC1",
+            priority: str = "P2") -> dict:
+        new = copy.deepcopy(self.incident("PABC001"))
+        new.update(id=incident_id, created_at=created, status="triggered", resolved_at=None,
+                   title=f"incident {incident_id}", last_status_change_at=created)
+        new["service"]["id"] = service
+        new["priority"] = {"id": "PX", "type": "priority", "summary": priority,
+                           "name": priority}
+        self.incidents.append(new)
+        return new
+
+    def resolve(self, incident_id: str, at: str) -> None:
+        self.incident(incident_id).update(status="resolved", resolved_at=at,
+                                          last_status_change_at=at)
+
+    def answer(self, method, path, params):
+        if path == "/incidents":
+            since = _time(params["since"]) if "since" in params else None
+            until = _time(params["until"]) if "until" in params else None
+            chosen = [i for i in self.incidents
+                      if (since is None or _time(i["created_at"]) >= since)
+                      and (until is None or _time(i["created_at"]) < until)]
+            offset, limit = int(params.get("offset", 0)), int(params.get("limit", 25))
+            page = chosen[offset:offset + limit]
+            return 200, {}, {"incidents": page, "limit": limit, "offset": offset,
+                             "more": offset + limit < len(chosen), "total": None}
+        if path.startswith("/incidents/") and path.endswith("/log_entries"):
+            entries = self.log_entries.get(path.split("/")[2], [])
+            return 200, {}, {"log_entries": entries, "limit": 100, "offset": 0,
+                             "more": False}
+        return super().answer(method, path, params)
+
+    def windows(self) -> list[tuple[datetime, datetime]]:
+        """The (since, until) of each /incidents request, first page only."""
+        return [(_time(p["since"]), _time(p["until"])) for _, path, p in self.requests
+                if path == "/incidents" and p.get("offset") == "0"]
+
+
+class FakeGitHub(FakeAPI):
+    """GET /repos/acme/ml/deployments (one page) and each deployment's statuses."""
+
+    def __init__(self):
+        super().__init__()
+        gh = FIXTURES / "github"
+        self.deployments = json.loads((gh / "deployments.json").read_text())
+        self.statuses = {101: json.loads((gh / "statuses" / "101.json").read_text()),
+                         105: json.loads((gh / "statuses" / "105.json").read_text())}
+
+    def add(self, deployment_id: int, model: str, version: str, created: str,
+            state: str = "success") -> None:
+        new = copy.deepcopy(self.deployments[0])
+        new.update(id=deployment_id, created_at=created, updated_at=created,
+                   payload={"model_id": model, "version": version})
+        self.deployments.insert(0, new)
+        status = copy.deepcopy(self.statuses[101][0])
+        status.update(id=deployment_id * 10, state=state, created_at=created,
+                      deployment_url=f"https://api.github.com/repos/acme/ml/deployments/"
+                                     f"{deployment_id}")
+        self.statuses[deployment_id] = [status]
+
+    def answer(self, method, path, params):
+        if path == "/repos/acme/ml/deployments":
+            return 200, {}, self.deployments
+        if path.startswith("/repos/acme/ml/deployments/") and path.endswith("/statuses"):
+            return 200, {}, self.statuses.get(int(path.split("/")[5]), [])
+        return super().answer(method, path, params)
+
+
+def refused_url() -> str:
+    """A 127.0.0.1 URL on which nothing listens (connection refused)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
