@@ -10,8 +10,9 @@ when every page of the window loaded (quarantined rows count as loaded; a reject
 a stop does not), so no interval is ever skipped.
 
 path sources load the files of their glob whose content (sha256) this importer has not
-loaded yet; a file rewritten with new content is loaded again, one unchanged is not even
-parsed.
+loaded yet, one file at a time (see READ_TOGETHER); a file rewritten with new content is
+loaded again, one unchanged is not even parsed. A file that is rejected is tried again at
+the next run (and its error shown) until it is fixed or removed.
 
 Either way the files go through queries.importers.run.import_files, one transaction per
 file: a kill -9 leaves the warehouse as it was before the file in hand.
@@ -38,6 +39,12 @@ from queries.warehouse import UsageError, writing
 # Windows are cut on these boundaries (seconds), so no partial hour or day is read.
 GRAIN_S = {"prometheus": 3600, "opencost": 86400}
 MAX_FILES = 10_000  # a path source's glob, per run
+# Tools whose one export spans several files read together (PagerDuty incidents and their
+# log entries, GitHub deployments and statuses, MLflow's two searches, Prometheus's two
+# range queries): a path source of these imports its new files in one go. Every other
+# tool's file is a whole export (FOCUS, Evidently, GX, OpenSLO, Sloth, OTLP), imported one
+# at a time, so a stop or a kill costs at most the file in hand.
+READ_TOGETHER = {"pagerduty", "github", "mlflow", "prometheus", "opsgenie", "opencost"}
 
 
 def utcnow() -> datetime:
@@ -203,8 +210,12 @@ def _sync_path(warehouse, source: Source, stop, guard, out) -> list[FileReport]:
         done = loaded_hashes(con, source.kind)
     new = [f for f in files if file_sha256(f) not in done]
     out.lines.append(f"{source.name}: {len(new)} new file(s) of {len(files)} in {source.path}")
-    if not new:
-        return []
-    with guard:
-        return import_files(warehouse, source.kind, new, map_path=source.map_path,
-                            model=source.model, extra=dict(source.options), stop=stop)
+    batches = [new] if source.kind in READ_TOGETHER else [[f] for f in new]
+    reports: list[FileReport] = []
+    for batch in batches:
+        if stop():
+            break
+        with guard:
+            reports += import_files(warehouse, source.kind, batch, map_path=source.map_path,
+                                    model=source.model, extra=dict(source.options), stop=stop)
+    return reports
