@@ -10,8 +10,10 @@ import copy
 import json
 import socket
 import threading
-from datetime import UTC, datetime, timedelta
+import time
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from importer_support import FIXTURES
@@ -174,3 +176,46 @@ def refused_url() -> str:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+FOCUS_HEADER = ("BilledCost,BillingCurrency,ChargeCategory,ChargeClass,ChargePeriodEnd,"
+                "ChargePeriodStart,EffectiveCost,ProviderName,ServiceCategory,ServiceName,"
+                "Tags,x_Project")
+
+
+def deployment(tmp_path: Path, wh: Path, every: str = "1h") -> Path:
+    """A modelops.toml with one path source, `costs` (FOCUS files in tmp_path/exports)."""
+    (tmp_path / "exports").mkdir(exist_ok=True)
+    (tmp_path / "map.csv").write_text("source,key,model_id\nfocus,fraud-detector-eu,fraud\n")
+    config = tmp_path / "modelops.toml"
+    config.write_text(f'warehouse = "{wh}"\n\n[sources.costs]\nkind = "focus"\n'
+                      f'path = "exports/*.csv"\nmap = "map.csv"\nevery = "{every}"\n')
+    return config
+
+
+def large_focus_exports(folder: Path, per_day: int, days: int, first_day: date,
+                        files: int = 4) -> None:
+    """`files` FOCUS exports of the churn model, file n covering its own `days` days with
+    `per_day` half-hour charges of $0.25 a day: a costs_daily row per day."""
+    folder.mkdir(exist_ok=True)
+    for n in range(files):
+        lines = [FOCUS_HEADER]
+        for d in range(days):
+            day = first_day + timedelta(days=n * days + d)
+            for h in range(per_day):
+                start, end = f"{day}T{h % 24:02d}:00:00Z", f"{day}T{h % 24:02d}:30:00Z"
+                lines.append(f"0.25,USD,Usage,,{end},{start},0.25,Nimbus Cloud,Compute,"
+                             f'Nimbus VMs,"{{""model"":""churn""}}",p{n}')
+        (folder / f"focus-{n}.csv").write_text("\n".join(lines) + "\n")
+
+
+class SlowAPI(FakeAPI):
+    """Answers every request after `delay_s` seconds (a source that hangs)."""
+
+    def __init__(self, delay_s: float):
+        super().__init__()
+        self.delay_s = delay_s
+
+    def answer(self, method, path, params):
+        time.sleep(self.delay_s)
+        return 200, {}, []

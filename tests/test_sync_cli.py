@@ -13,22 +13,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from importer_support import BASE, FIXTURES, rows
+from sync_support import FOCUS_HEADER, deployment, large_focus_exports
 
 from modelops.sync.lock import source_lock
 from queries.cli import main
-
-FOCUS_HEADER = ("BilledCost,BillingCurrency,ChargeCategory,ChargeClass,ChargePeriodEnd,"
-                "ChargePeriodStart,EffectiveCost,ProviderName,ServiceCategory,ServiceName,"
-                "Tags,x_Project")
-
-
-def deployment(tmp_path: Path, wh: Path, every: str = "1h") -> Path:
-    (tmp_path / "exports").mkdir(exist_ok=True)
-    (tmp_path / "map.csv").write_text("source,key,model_id\nfocus,fraud-detector-eu,fraud\n")
-    config = tmp_path / "modelops.toml"
-    config.write_text(f'warehouse = "{wh}"\n\n[sources.costs]\nkind = "focus"\n'
-                      f'path = "exports/*.csv"\nmap = "map.csv"\nevery = "{every}"\n')
-    return config
 
 
 def test_a_path_source_loads_each_file_once_by_content(make_warehouse, tmp_path, capsys):
@@ -108,18 +96,8 @@ def test_kill_9_mid_sync_keeps_whole_files_and_the_next_sync_converges(make_ware
     a last sync completes the set with nothing twice."""
     wh = make_warehouse(BASE)
     config = deployment(tmp_path, wh)
-    per_day, days = 200, 60
-    first_day = date(2025, 1, 1)
-    for n in range(4):
-        lines = [FOCUS_HEADER]
-        for d in range(days):
-            day = first_day + timedelta(days=n * days + d)
-            for h in range(per_day):
-                start = f"{day}T{h % 24:02d}:00:00Z"
-                end = f"{day}T{h % 24:02d}:30:00Z"
-                lines.append(f"0.25,USD,Usage,,{end},{start},0.25,Nimbus Cloud,Compute,"
-                             f'Nimbus VMs,"{{""model"":""churn""}}",p{n}')
-        (tmp_path / "exports" / f"focus-{n}.csv").write_text("\n".join(lines) + "\n")
+    per_day, days, first_day = 200, 60, date(2025, 1, 1)
+    large_focus_exports(tmp_path / "exports", per_day, days, first_day)
     command = [sys.executable, "-m", "queries.cli", "sync", "--config", str(config)]
     # How long a whole sync takes on this machine (into a copy), so the kills fall inside it
     copy = tmp_path / "timing.duckdb"
