@@ -219,3 +219,33 @@ class SlowAPI(FakeAPI):
     def answer(self, method, path, params):
         time.sleep(self.delay_s)
         return 200, {}, []
+
+
+class FakePrometheus(FakeAPI):
+    """GET /api/v1/query_range for the bucket and the error query, from the recorded
+    matrices, answering the points within [start, end]; `add_hour` adds a point."""
+
+    def __init__(self):
+        super().__init__()
+        prom = FIXTURES / "prometheus"
+        self.buckets = json.loads((prom / "latency_1h.json").read_text())
+        self.errors = json.loads((prom / "errors_1h.json").read_text())
+
+    def add_hour(self, model: str, at: datetime, scale: float = 1.0) -> None:
+        """A new point at `at` (covering the hour before it) for every series of `model`:
+        its first point's values times `scale`."""
+        for doc in (self.buckets, self.errors):
+            for series in doc["data"]["result"]:
+                if series["metric"].get("model") == model and series["values"]:
+                    value = float(series["values"][0][1]) * scale
+                    series["values"].append([int(at.timestamp()), repr(value)])
+
+    def answer(self, method, path, params):
+        if path == "/api/v1/query_range":
+            start, end = float(params["start"]), float(params["end"])
+            doc = copy.deepcopy(self.buckets if "bucket" in params["query"] else self.errors)
+            for series in doc["data"]["result"]:
+                series["values"] = [v for v in series["values"] if start <= v[0] <= end]
+            doc["data"]["result"] = [s for s in doc["data"]["result"] if s["values"]]
+            return 200, {}, doc
+        return super().answer(method, path, params)

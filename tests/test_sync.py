@@ -4,7 +4,7 @@ test moves."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 from importer_support import BASE, FIXTURES, rows
@@ -145,3 +145,39 @@ def test_windows_are_cut_on_whole_hours_and_days_where_the_source_needs_them():
                   backfill_s=7 * 86400)
     assert window(cost, datetime(2026, 11, 19, tzinfo=UTC), now) == (
         datetime(2026, 11, 18, tzinfo=UTC), datetime(2026, 11, 19, tzinfo=UTC))
+
+
+def test_prometheus_a_new_hour_lands_once_and_the_open_hour_is_never_read(make_warehouse,
+                                                                         tmp_path):
+    from sync_support import FakePrometheus
+
+    wh = make_warehouse(BASE)
+    mapping = tmp_path / "map.csv"
+    mapping.write_text("source,key,model_id\nprometheus,fraud-detector-eu,fraud\n")
+    source = Source(name="prom", kind="prometheus", url="", every_s=300, map_path=mapping,
+                    overlap_s=7200, backfill_s=86400)
+    clock = Clock(datetime(2026, 11, 17, 12, 20, tzinfo=UTC))
+    with FakePrometheus() as prom:
+        source = Source(**{**source.__dict__, "url": prom.base})
+        sync_source(wh, source, now=clock.now)
+        # the recorded hour 11:00 has a NaN bucket: quarantined, as `import` does
+        assert rows(wh, "SELECT hour, requests FROM metrics_hourly WHERE model_id = 'fraud'"
+                        " ORDER BY 1") == [(datetime(2026, 11, 17, 10), 100)]
+        prom.add_hour("fraud-detector-eu", datetime(2026, 11, 17, 13, tzinfo=UTC), 2)
+        clock.advance(hours=1)
+        second = sync_source(wh, source, now=clock.now)
+        clock.advance(minutes=5)
+        third = sync_source(wh, source, now=clock.now)
+    assert second.rows == 1 and third.rows == 0, (second.lines, third.lines)
+    assert rows(wh, "SELECT hour, requests FROM metrics_hourly WHERE model_id = 'fraud'"
+                    " ORDER BY 1") == [(datetime(2026, 11, 17, 10), 100),
+                                       (datetime(2026, 11, 17, 12), 200)]
+    assert rows(wh, "SELECT day, requests FROM metrics_daily WHERE model_id = 'fraud'") == [
+        (date(2026, 11, 17), 300)]
+    # points asked for: whole hours only, each window reaching back over the last one
+    asked = [(int(p["start"]), int(p["end"])) for _, path, p in prom.requests
+             if "bucket" in p["query"]]
+    hour = 3600
+    t12 = int(datetime(2026, 11, 17, 12, tzinfo=UTC).timestamp())
+    # 12:20 with a day's backfill; 13:20 from cursor 12:00 less 2 h; 13:25 from 13:00 less 2 h
+    assert asked == [(t12 - 23 * hour, t12), (t12 - hour, t12 + hour), (t12, t12 + hour)]
