@@ -35,32 +35,36 @@ def test_the_interval_and_the_backoff_worked_out_by_hand():
 
 
 def test_a_hanging_and_a_failing_source_do_not_delay_a_healthy_one(make_warehouse):
-    """Three sources every second: one whose API answers after 6 s, one refused, one
-    healthy. In 7 s the healthy one runs again and again while the slow one is stuck; the
+    """Three sources every second: one whose API answers after 10 s, one refused, one
+    healthy. In 11 s the healthy one runs again and again while the slow one is stuck; the
     refused one backs off (1 s, 2 s, ...); stop ends the loop without a new run."""
     wh = make_warehouse(BASE)
     common = dict(kind="github", every_s=1, map_path=FIXTURES / "map.csv",
                   options={"repo": "acme/ml"})
     stop = threading.Event()
     outcomes = []
-    with FakeGitHub() as healthy, SlowAPI(6.0) as slow:
-        sources = [Source(name="slow", url=slow.base, timeout_s=10, **common),
+    with FakeGitHub() as healthy, SlowAPI(10.0) as slow:
+        sources = [Source(name="slow", url=slow.base, timeout_s=20, **common),
                    Source(name="refused", url=refused_url(), **common),
                    Source(name="healthy", url=healthy.base, **common)]
         loop = threading.Thread(target=run_loop, args=(wh, sources),
                                 kwargs=dict(stop=stop, report=outcomes.append, poll_s=0.1))
         loop.start()
-        time.sleep(7.0)
+        time.sleep(11.0)
         stop.set()
         loop.join(15)
         assert not loop.is_alive()
     runs = {name: [o for o in outcomes if o.source == name]
             for name in ("slow", "refused", "healthy")}
     finished = [o for o in runs["healthy"] if not o.stopped]  # the last may have been stopped
-    assert len(finished) >= 3 and all(o.ok for o in finished)
-    assert len(runs["slow"]) <= 2  # one answer took 6 s: one run done, one in flight
+    assert finished and all(o.ok for o in finished)
+    # the healthy source ran (at least twice) while the slow one's first run was in flight
+    first_slow = next(n for n, o in enumerate(outcomes) if o.source == "slow")
+    assert sum(o.source == "healthy" for o in outcomes[:first_slow]) >= 2, [
+        o.source for o in outcomes]
+    assert len(runs["slow"]) <= 2  # one answer took 10 s: one run done, one in flight
     refused = runs["refused"]
-    assert 2 <= len(refused) <= 4 and [o.failures for o in refused] == list(
+    assert 2 <= len(refused) <= 5 and [o.failures for o in refused] == list(
         range(1, len(refused) + 1))
     # next runs 1 s, 2 s, 4 s after each failure (±10 %): the gaps between them double
     gaps = [(b.next_run - a.next_run).total_seconds() for a, b in pairwise(refused)]
@@ -99,3 +103,29 @@ def test_sigterm_finishes_the_file_in_hand_and_exits_cleanly(make_warehouse, tmp
     assert len(logged) < 4, f"the loop was not stopped mid-run ({whole:.1f} s)"
     assert rows(wh, "SELECT last_error, failures FROM sync_sources") == [(None, 0)]
     assert "costs: stopped; the next run resumes from the cursor" in out
+
+
+def test_a_restarted_loop_waits_for_each_source_s_stored_next_run(make_warehouse):
+    """A source synced a moment ago (next run in 5 min) is not run again at start; one
+    never synced runs at once; one whose interval was shortened to 1 s since its next run
+    was stored runs within that second."""
+    from modelops.sync.runner import sync_source
+
+    wh = make_warehouse(BASE)
+    common = dict(kind="github", map_path=FIXTURES / "map.csv", options={"repo": "acme/ml"})
+    with FakeGitHub() as gh:
+        recent = Source(name="recent", url=gh.base, every_s=300, **common)
+        shortened = Source(name="shortened", url=gh.base, every_s=300, **common)
+        for source in (recent, shortened):
+            sync_source(wh, source)
+        shortened = Source(name="shortened", url=gh.base, every_s=1, **common)
+        fresh = Source(name="fresh", url=gh.base, every_s=300, **common)
+        stop, outcomes = threading.Event(), []
+        loop = threading.Thread(target=run_loop, args=(wh, [recent, shortened, fresh]),
+                                kwargs=dict(stop=stop, report=outcomes.append, poll_s=0.1))
+        loop.start()
+        time.sleep(3.0)
+        stop.set()
+        loop.join(15)
+    ran = {o.source for o in outcomes}
+    assert "recent" not in ran and {"fresh", "shortened"} <= ran, ran

@@ -7,8 +7,9 @@ After a run the source is due again after its interval, with jitter (±10%, so m
 machines or sources started together spread out); after a failure, after an exponential
 backoff: min(every, 60 s) doubled per failure in a row, at most max(every, 1 h).
 
-A restart reads each source's next_run from the warehouse, so it neither runs everything
-at once nor forgets a source that was due; the cursor makes the run incremental.
+A restart reads each source's next_run from the warehouse (at most one interval ahead), so
+it neither runs everything at once nor forgets a source that was due; the cursor makes the
+run incremental. One worker per source (up to 16): a hanging source holds only its own.
 
 Stopping (SIGTERM/SIGINT set `stop`): no new run starts; a run in flight stops between
 requests or between files (the file in hand commits), and the loop returns once all have.
@@ -35,7 +36,7 @@ POLL_S = 1.0
 def run_loop(warehouse: Path, sources: list[Source], *, stop: threading.Event,
              report: Callable[[Outcome], None] = lambda outcome: None,
              now: Callable[[], datetime] = utcnow, rng: random.Random | None = None,
-             workers: int = 4, poll_s: float = POLL_S) -> None:
+             workers: int = 16, poll_s: float = POLL_S) -> None:
     """Run every source when it is due until `stop` is set, then let the runs in flight
     finish the file in hand. `report` gets each run's outcome (the CLI prints it)."""
     rng = rng or random.Random()
@@ -43,9 +44,13 @@ def run_loop(warehouse: Path, sources: list[Source], *, stop: threading.Event,
     with write_lock, writing(warehouse) as con:
         stored = read_states(con)
     due: dict[str, datetime] = {}
+    started = now()
     for source in sources:
         state = stored.get(source.name)
-        due[source.name] = state.next_run if state and state.next_run else now()
+        # the stored next run, but never later than one interval from now (the file's
+        # interval may have been shortened since)
+        due[source.name] = min(state.next_run, started + timedelta(seconds=source.every_s)) \
+            if state and state.next_run else started
     running: dict[str, Future] = {}
     by_name = {s.name: s for s in sources}
 
