@@ -5,6 +5,8 @@
     lock.py      one sync of a source at a time, across processes (cron, --loop)
     runner.py    one run of one source: fetch the window after the cursor (url) or the
                  files not loaded yet (path), load them through `modelops import`'s path
+    target.py    where a run writes: a DuckDB file (a transaction per file) or an Iceberg
+                 catalog (a commit per run)
     schedule.py  `--loop`: each source on its own interval, with jitter; exponential
                  backoff for a failing source; SIGTERM finishes the file in hand
 

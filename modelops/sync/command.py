@@ -11,14 +11,13 @@ from __future__ import annotations
 import signal
 import threading
 from contextlib import ExitStack
-from pathlib import Path
 
 from modelops.config import Config, find_config, load_config
 from modelops.sync.lock import Busy, source_lock
-from modelops.sync.runner import Outcome, sync_source
+from modelops.sync.runner import Outcome
 from modelops.sync.schedule import run_loop
+from modelops.sync.target import Target
 from queries.db.connect import warehouse_location
-from queries.iceberg import is_iceberg
 from queries.warehouse import UsageError
 
 
@@ -41,13 +40,10 @@ def add_sync_parser(sub, add_warehouse) -> None:
     sync.set_defaults(func=cmd_sync)
 
 
-def _warehouse(args, config: Config) -> Path:
-    """--warehouse, else the file's `warehouse`, else MODELOPS_WAREHOUSE, else the default."""
-    location = warehouse_location(args.warehouse or config.warehouse)
-    if is_iceberg(location):
-        raise UsageError("sync writes to a DuckDB warehouse file; an Iceberg catalog is not "
-                         "supported by sync yet (sync into a file, then `modelops export`)")
-    return Path(location)
+def _warehouse(args, config: Config) -> Target:
+    """--warehouse, else the file's `warehouse`, else MODELOPS_WAREHOUSE, else the default:
+    a DuckDB file or an Iceberg catalog (iceberg+...)."""
+    return Target(warehouse_location(args.warehouse or config.warehouse))
 
 
 def cmd_sync(args) -> int:
@@ -71,8 +67,8 @@ def cmd_sync(args) -> int:
             if stop.is_set():
                 break
             try:
-                with source_lock(warehouse, source.name, args.wait):
-                    outcome = sync_source(warehouse, source, stop=stop.is_set)
+                with source_lock(warehouse.lock_base, source.name, args.wait):
+                    outcome = warehouse.run(source, stop=stop.is_set)
             except Busy as busy:
                 print(busy, flush=True)
                 continue
@@ -89,13 +85,13 @@ def _print(outcome: Outcome) -> None:
         print(line, flush=True)
 
 
-def _loop(warehouse: Path, sources, stop: threading.Event, wait_s: float) -> int:
+def _loop(warehouse: Target, sources, stop: threading.Event, wait_s: float) -> int:
     """The loop holds every source's lock for its whole life: a cron sync of the same
     source meanwhile skips it, and a second loop refuses to start."""
     with ExitStack() as locks:
         for source in sources:
             try:
-                locks.enter_context(source_lock(warehouse, source.name, wait_s))
+                locks.enter_context(source_lock(warehouse.lock_base, source.name, wait_s))
             except Busy as busy:
                 raise UsageError(str(busy).replace("; skipped", "; not starting a loop")) \
                     from None

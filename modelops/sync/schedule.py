@@ -26,23 +26,24 @@ from pathlib import Path
 
 from modelops.config import Source
 from modelops.sync.backoff import next_delay
-from modelops.sync.runner import Outcome, sync_source, utcnow
-from modelops.sync.state import read_states
-from queries.warehouse import writing
+from modelops.sync.runner import Outcome, utcnow
+from modelops.sync.target import Target
 
 POLL_S = 1.0
 
 
-def run_loop(warehouse: Path, sources: list[Source], *, stop: threading.Event,
+def run_loop(warehouse: Path | str | Target, sources: list[Source], *,
+             stop: threading.Event,
              report: Callable[[Outcome], None] = lambda outcome: None,
              now: Callable[[], datetime] = utcnow, rng: random.Random | None = None,
              workers: int = 16, poll_s: float = POLL_S) -> None:
     """Run every source when it is due until `stop` is set, then let the runs in flight
     finish the file in hand. `report` gets each run's outcome (the CLI prints it)."""
     rng = rng or random.Random()
+    target = warehouse if isinstance(warehouse, Target) else Target(warehouse)
     write_lock = threading.Lock()
-    with write_lock, writing(warehouse) as con:
-        stored = read_states(con)
+    with write_lock:
+        stored = target.states()
     due: dict[str, datetime] = {}
     started = now()
     for source in sources:
@@ -77,7 +78,7 @@ def run_loop(warehouse: Path, sources: list[Source], *, stop: threading.Event,
             for name, at in due.items():
                 if name not in running and at <= moment and not stop.is_set():
                     running[name] = pool.submit(
-                        sync_source, warehouse, by_name[name], now=now, stop=stop.is_set,
+                        target.run, by_name[name], now=now, stop=stop.is_set,
                         write_lock=write_lock, delay=delay)
             waiting = [at for name, at in due.items() if name not in running]
             pause = min([(at - moment).total_seconds() for at in waiting] + [poll_s])
