@@ -53,9 +53,9 @@ def sync_status(con, at: datetime) -> pl.DataFrame:
     is older than twice its interval at `at` (or it never succeeded), `failed` when its
     last run failed. Why twice: one interval late is a slow run, two is a stalled one."""
     return con.sql("""
-        SELECT name AS source, kind, every_s,
-               last_attempt AS last_attempt_at, last_success AS last_success_at,
-               last_rows AS rows_changed, next_run AS next_run_at, last_error,
+        SELECT name AS source, kind, every_s, last_success AS last_success_at, last_error,
+               last_attempt AS last_attempt_at, next_run AS next_run_at,
+               last_rows AS rows_changed,
                coalesce(date_diff('second', last_success, $at::TIMESTAMP) > 2 * every_s,
                         true) AS behind,
                last_error IS NOT NULL AS failed
