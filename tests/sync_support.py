@@ -249,3 +249,43 @@ class FakePrometheus(FakeAPI):
             doc["data"]["result"] = [s for s in doc["data"]["result"] if s["values"]]
             return 200, {}, doc
         return super().answer(method, path, params)
+
+
+class FakeOpenCost(FakeAPI):
+    """GET /allocation?window=START,END&step=1d: one step per whole UTC day of the window
+    that the recorded answer (or `add_day`) has, with the allocations recorded for it
+    whose window is that UTC day."""
+
+    def __init__(self):
+        super().__init__()
+        recorded = json.loads((FIXTURES / "opencost" / "allocation.json").read_text())
+        self.days: dict[str, dict] = {}
+        for step in recorded["data"]:
+            for name, allocation in step.items():
+                start = allocation["window"]["start"]
+                if start.endswith("Z"):
+                    self.days.setdefault(start[:10], {})[name] = allocation
+
+    def add_day(self, day: str, like: str, scale: float = 1.0) -> None:
+        """A new day: the allocations of day `like`, every cost times `scale`."""
+        step = copy.deepcopy(self.days[like])
+        end = (datetime.fromisoformat(day) + timedelta(days=1)).strftime("%Y-%m-%d")
+        for allocation in step.values():
+            allocation["window"] = {"start": f"{day}T00:00:00Z", "end": f"{end}T00:00:00Z"}
+            allocation["start"], allocation["end"] = (allocation["window"]["start"],
+                                                      allocation["window"]["end"])
+            for key, value in list(allocation.items()):
+                if key.endswith(("Cost", "CostAdjustment")) and isinstance(value, int | float):
+                    allocation[key] = value * scale
+        self.days[day] = step
+
+    def answer(self, method, path, params):
+        if path == "/allocation":
+            start, end = (datetime.fromisoformat(t) for t in params["window"].split(","))
+            steps = []
+            day = start
+            while day < end:
+                steps.append(self.days.get(day.strftime("%Y-%m-%d"), {}))
+                day += timedelta(days=1)
+            return 200, {}, {"code": 200, "status": "success", "data": steps}
+        return super().answer(method, path, params)

@@ -181,3 +181,36 @@ def test_prometheus_a_new_hour_lands_once_and_the_open_hour_is_never_read(make_w
     t12 = int(datetime(2026, 11, 17, 12, tzinfo=UTC).timestamp())
     # 12:20 with a day's backfill; 13:20 from cursor 12:00 less 2 h; 13:25 from 13:00 less 2 h
     assert asked == [(t12 - 23 * hour, t12), (t12 - hour, t12 + hour), (t12, t12 + hour)]
+
+
+def test_opencost_a_new_cost_day_lands_once_and_no_part_day_is_read(make_warehouse,
+                                                                    tmp_path):
+    from sync_support import FakeOpenCost
+
+    wh = make_warehouse(BASE)
+    mapping = tmp_path / "map.csv"
+    mapping.write_text("source,key,model_id\nopencost,fraud-detector-eu,fraud\n"
+                       "opencost,legacy-scorer,churn\n")
+    clock = Clock(datetime(2026, 11, 19, 0, 30, tzinfo=UTC))
+    with FakeOpenCost() as oc:
+        source = Source(name="oc", kind="opencost", url=oc.base, every_s=3600,
+                        map_path=mapping, overlap_s=86400, backfill_s=3 * 86400)
+        first = sync_source(wh, source, now=clock.now)
+        assert first.error is None, first.lines
+        before = rows(wh, "SELECT model_id, day, category, amount_usd FROM costs_daily"
+                          " ORDER BY ALL")
+        clock.advance(hours=12)  # the same day: nothing new is whole yet
+        assert sync_source(wh, source, now=clock.now).rows == 0
+        oc.add_day("2026-11-19", like="2026-11-18", scale=2)
+        clock.advance(hours=12)  # 2026-11-20 00:30: the 19th is whole
+        third = sync_source(wh, source, now=clock.now)
+    windows = [p["window"] for _, path, p in oc.requests if path == "/allocation"]
+    assert windows == ["2026-11-16T00:00:00Z,2026-11-19T00:00:00Z",
+                       "2026-11-18T00:00:00Z,2026-11-19T00:00:00Z",
+                       "2026-11-18T00:00:00Z,2026-11-20T00:00:00Z"]
+    added = rows(wh, "SELECT model_id, day, category, amount_usd FROM costs_daily"
+                     " WHERE day = '2026-11-19' ORDER BY ALL")
+    day_18 = [r for r in before if r[1] == date(2026, 11, 18)]
+    assert added == [(m, date(2026, 11, 19), c, a * 2) for m, _, c, a in day_18]
+    assert third.rows == len(added) > 0
+    assert rows(wh, "SELECT count(*) FROM costs_daily") == [(len(before) + len(added),)]
