@@ -129,3 +129,24 @@ def test_kill_9_mid_sync_keeps_whole_files_and_the_next_sync_converges(make_ware
         (4 * days, 4 * days * per_day * 0.25)]
     assert rows(wh, "SELECT count(*) FROM load_log WHERE source = 'focus'"
                     " AND status = 'loaded'") == [(4,)]
+
+
+def test_a_warehouse_that_cannot_be_opened_fails_each_source_with_one_line(make_warehouse,
+                                                                          tmp_path, capsys):
+    import duckdb
+
+    from queries.warehouse import SCHEMA_VERSION
+
+    wh = make_warehouse(BASE)
+    con = duckdb.connect(str(wh))
+    con.execute("INSERT INTO schema_version VALUES (?, now()::TIMESTAMP)",
+                [SCHEMA_VERSION + 5])
+    con.close()
+    config = deployment(tmp_path, wh)
+    with config.open("a") as handle:
+        handle.write('\n[sources.more]\nkind = "gx"\npath = "gx/*.json"\nevery = "1h"\n')
+    assert main(["sync", "--config", str(config)]) == 2
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["costs", "more"]
+    assert all(f"schema version {SCHEMA_VERSION + 5} was written by a newer modelops" in line
+               for line in lines)

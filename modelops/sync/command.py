@@ -18,7 +18,7 @@ from modelops.sync.runner import Outcome
 from modelops.sync.schedule import run_loop
 from modelops.sync.target import Target
 from queries.db.connect import warehouse_location
-from queries.warehouse import UsageError
+from queries.warehouse import UsageError, WarehouseError
 
 
 def add_sync_parser(sub, add_warehouse) -> None:
@@ -71,6 +71,10 @@ def cmd_sync(args) -> int:
                     outcome = warehouse.run(source, stop=stop.is_set)
             except Busy as busy:
                 print(busy, flush=True)
+                continue
+            except WarehouseError as error:  # locked too long, too new: the others still run
+                print(f"{source.name}: FAILED: {error}", flush=True)
+                status = 2
                 continue
             _print(outcome)
             status = max(status, outcome.status)

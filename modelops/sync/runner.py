@@ -130,9 +130,8 @@ def sync_source(warehouse: Path, source: Source, *, now: Callable[[], datetime] 
                                         out)
         else:
             reports = _sync_path(warehouse, source, stop, guard, out)
-    except Stopped as error:
+    except Stopped:
         out.stopped, out.status = True, 0
-        out.lines.append(f"{source.name}: {error}")
     except (FetchError, UsageError) as error:
         out.error, out.status = one_line(str(error)), 2
     for report in reports:
