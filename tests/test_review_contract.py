@@ -7,7 +7,14 @@ import polars as pl
 import pytest
 
 from queries.ingest import load_frame
-from queries.warehouse import MIGRATIONS, connect, migrate, reading, writing
+from queries.warehouse import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    connect,
+    migrate,
+    reading,
+    writing,
+)
 
 ORG = {
     "business_units": [{"business_unit_id": "b1", "name": "North"}],
@@ -93,7 +100,8 @@ def test_a_v2_warehouse_migrates_to_v3_and_keeps_its_rows(tmp_path):
     with writing(path):
         pass
     with reading(path) as con:
-        assert con.execute("SELECT max(version) FROM schema_version").fetchall() == [(3,)]
+        assert con.execute("SELECT max(version) FROM schema_version").fetchall() == [
+            (SCHEMA_VERSION,)]
         assert con.execute("SELECT team_id, time_zone FROM teams").fetchall() == [("t1", "UTC")]
         assert con.execute("SELECT count(*) FROM action_items").fetchall() == [(0,)]
         assert con.execute("SELECT count(*) FROM oncall_pages").fetchall() == [(0,)]
