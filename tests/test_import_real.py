@@ -6,6 +6,7 @@ what the file holds and the numbers worked out by hand from it."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from importer_support import BASE, quarantine, rows
@@ -108,3 +109,31 @@ def test_sloths_openslo_input_is_read_by_the_openslo_importer(make_warehouse, tm
     assert main(["import", "openslo", str(spec), "--map", str(write_map(
         tmp_path, "openslo,my-service,fraud")), "--warehouse", str(wh)]) == 0
     assert rows(wh, SLOS) == [("churn", 0.995, 300.0), ("fraud", 0.999, 500.0)]
+
+
+# --- Prometheus raw counters (case 2; built as the API writes a bare-selector answer) ----
+
+def test_raw_prometheus_counters_are_refused_naming_the_query(make_warehouse, tmp_path,
+                                                              capsys):
+    """Case 2. A query_range over the bare counter keeps `__name__` on every series and
+    returns totals since the process started (here 13,375 at T and 16,430 an hour later:
+    3,055 requests in that hour). Loading them as hourly counts would be wrong: the file is
+    refused with the queries to run, and nothing loads."""
+    wh = make_warehouse(BASE)
+    bounds = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10",
+              "+Inf"]
+    result = [{"metric": {"__name__": "http_request_duration_seconds_bucket", "model": "churn",
+                          "instance": "10.0.0.7:8000", "job": "scoring", "le": le},
+               "values": [[1795435200, str(13375 - 12 + n)], [1795438800, str(16430 - 12 + n)]]}
+              for n, le in enumerate(bounds, start=1)]
+    answer = tmp_path / "raw.json"
+    answer.write_text(json.dumps({"status": "success",
+                                  "data": {"resultType": "matrix", "result": result}}))
+    assert main(["import", "prometheus", str(answer), "--warehouse", str(wh)]) == 2
+    assert rows(wh, "SELECT count(*) FROM metrics_hourly") == [(0,)]
+    assert capsys.readouterr().out == (
+        f"{answer}: REJECTED, nothing loaded: series 1 is the raw counter "
+        "http_request_duration_seconds_bucket (totals since the process started, not "
+        "counts per hour): query sum by (le, model) "
+        "(increase(http_request_duration_seconds_bucket[1h])) and sum by (model) "
+        '(increase(http_requests_total{code=~"5.."}[1h])) with step=3600 instead\n')

@@ -9,7 +9,10 @@ What the files are (decided from their content, never from their names):
   (A total-requests matrix is not read: `requests` is the `+Inf` bucket. Do not pass one,
   it would be taken for errors.)
 
-Both queries with `step=3600` and a `start` on the hour. The model is the `model` label
+Both queries with `step=3600` and a `start` on the hour. A file of raw counters (a range
+query over `http_request_duration_seconds_bucket` or `http_requests_total` without
+`increase()`: cumulative totals, recognised by the `__name__` label Prometheus keeps only
+on raw series) is refused naming these two queries, never loaded as hourly counts. The model is the `model` label
 (`--option label=NAME` for another label); it is the source key resolved by `--map`.
 
 How a row is made, for one model and one evaluation time T:
@@ -116,7 +119,9 @@ def parse(files: list[Path], options: Options):
     errors: dict[tuple[str, float], float] = defaultdict(float)
     error_origins: dict[tuple[str, float], Origin] = {}
     for path in files:
-        for number, series in enumerate(_matrix(path), start=1):
+        matrix = _matrix(path)
+        _refuse_raw_counters(path, matrix, label)
+        for number, series in enumerate(matrix, start=1):
             origin = Origin(str(path), number)
             if not isinstance(series, dict):
                 series = {}
@@ -163,6 +168,26 @@ def parse(files: list[Path], options: Options):
             yield Bad(ENTITY, row, origins[key], raw=raw)
         else:
             yield Row(ENTITY, row, origins[key], key=model, raw=raw)
+
+
+def _refuse_raw_counters(path: Path, matrix: list, label: str) -> None:
+    """Refuse a file of raw counter series, naming the queries to run instead.
+
+    A range query over a bare counter (`http_request_duration_seconds_bucket`,
+    `http_requests_total`, no `increase()`) returns the running totals since each process
+    started: read as hourly counts they inflate every hour by all the hours before it.
+    Prometheus keeps the metric name (`__name__`) only on such raw series: any function or
+    aggregation drops it. A recording rule's series keep theirs too, but rule names hold a
+    colon (`job:http_requests:increase1h`), counters never do."""
+    for number, series in enumerate(matrix, start=1):
+        name = ((series.get("metric") or {}) if isinstance(series, dict) else {}).get(
+            "__name__")
+        if isinstance(name, str) and name and ":" not in name:
+            raise Unreadable(path, (
+                f"series {number} is the raw counter {name} (totals since the process "
+                "started, not counts per hour): query "
+                f"{BUCKET_QUERY.format(label=label)} and "
+                f"{ERROR_QUERY.format(label=label)} with step=3600 instead"))
 
 
 def _row(model: str, moment: float, by_le: dict[float, float], error: float):
