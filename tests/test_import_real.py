@@ -7,6 +7,7 @@ what the file holds and the numbers worked out by hand from it."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 from importer_support import BASE, quarantine, rows
@@ -137,3 +138,35 @@ def test_raw_prometheus_counters_are_refused_naming_the_query(make_warehouse, tm
         "counts per hour): query sum by (le, model) "
         "(increase(http_request_duration_seconds_bucket[1h])) and sum by (model) "
         '(increase(http_requests_total{code=~"5.."}[1h])) with step=3600 instead\n')
+
+
+# --- PagerDuty priority names (case 3) ---------------------------------------------------
+
+INCIDENTS = ("SELECT incident_id, model_id, severity, started_at, acknowledged_at, resolved_at"
+             " FROM incidents ORDER BY incident_id")
+
+
+def test_a_pagerduty_priority_name_with_a_number_is_that_severity(make_warehouse, tmp_path,
+                                                                   capsys):
+    """Case 3. PagerDuty's own analytics example (the edited copy: PROVENANCE) holds
+    PCOOHCY, priority "SEV-2" and urgency low: severity 2, not the 4 of low urgency; and
+    PYC0H08 with no priority and urgency low: 4. Times are Etc/UTC; acknowledged = created +
+    seconds_to_first_ack (48 s and 5 s)."""
+    wh = make_warehouse(BASE)
+    mapping = write_map(tmp_path, "pagerduty,PPSCXAN,churn")
+    assert main(["import", "pagerduty", str(REAL / "pagerduty" /
+                                            "analytics-raw-incidents.edited.json"),
+                 "--map", str(mapping), "--warehouse", str(wh)]) == 0
+    assert rows(wh, INCIDENTS) == [
+        ("PCOOHCY", "churn", 2, datetime(2023, 5, 31, 10, 0), datetime(2023, 5, 31, 10, 0, 48),
+         datetime(2023, 5, 31, 10, 33, 49)),
+        ("PYC0H08", "churn", 4, datetime(2023, 5, 31, 10, 5), datetime(2023, 5, 31, 10, 5, 5),
+         datetime(2023, 5, 31, 10, 15)),
+    ]
+    # the unedited example: its SEV-2 incident resolves a day before it was created
+    wh2 = make_warehouse(BASE)
+    assert main(["import", "pagerduty", str(REAL / "pagerduty" /
+                                            "analytics-raw-incidents.example.json"),
+                 "--map", str(mapping), "--warehouse", str(wh2)]) == 1
+    assert quarantine(wh2) == [
+        ("analytics-raw-incidents.example.json", 2, "resolved_at is before started_at")]
