@@ -58,7 +58,7 @@ def cmd_import(args) -> int:
     import tempfile
 
     from queries.importers.http import Client, FetchError
-    from queries.importers.run import exit_status, import_files, source_module
+    from queries.importers.run import exit_status, import_files, nothing_loaded, source_module
 
     module = source_module(args.source)
     since, until = _parse_moment(args.since, "--since"), _parse_moment(args.until, "--until")
@@ -109,6 +109,9 @@ def cmd_import(args) -> int:
     for report in reports:
         for line in report.lines():
             print(line, flush=True)
+    note = nothing_loaded(reports)
+    if note:
+        print(note, flush=True)
     return exit_status(reports)
 
 

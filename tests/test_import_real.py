@@ -170,3 +170,112 @@ def test_a_pagerduty_priority_name_with_a_number_is_that_severity(make_warehouse
                  "--map", str(mapping), "--warehouse", str(wh2)]) == 1
     assert quarantine(wh2) == [
         ("analytics-raw-incidents.example.json", 2, "resolved_at is before started_at")]
+
+
+# --- OTLP: a separate error counter (case 4), nothing read (case 11) ---------------------
+
+H0 = 1795435200  # 2026-11-23T12:00:00Z, on the hour
+HOUR = 3600
+ADVICE_S = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]
+DEFAULT_MS = [0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000]
+METRICS = ("SELECT model_id, hour, requests, errors, latency_le_5ms, latency_le_10000ms"
+           " FROM metrics_hourly ORDER BY hour")
+
+
+def ns(seconds: int) -> str:
+    return str(seconds * 10**9)
+
+
+def histogram_point(start, end, count, bounds, attributes=()):
+    """A data point with every request in its first bucket (<= 5 ms: also the first
+    contract bound)."""
+    first = 1 if bounds[0] == 0 else 0  # the SDK's ms bounds start at 0: (0, 5] is second
+    buckets = [0] * (len(bounds) + 1)
+    buckets[first] = count
+    return {"attributes": list(attributes), "startTimeUnixNano": ns(start),
+            "timeUnixNano": ns(end), "count": str(count),
+            "bucketCounts": [str(b) for b in buckets], "explicitBounds": bounds}
+
+
+def otlp(service, metrics):
+    return {"resourceMetrics": [{
+        "resource": {"attributes": [{"key": "service.name",
+                                     "value": {"stringValue": service}}]},
+        "scopeMetrics": [{"scope": {"name": "app"}, "metrics": metrics}]}]}
+
+
+def test_otlp_errors_from_their_own_counter_are_read(make_warehouse, tmp_path, capsys):
+    """Case 4. The duration histogram carries no status code; failures are counted by the
+    monotonic Sum model.inference.errors. Both are CUMULATIVE from a process start 2 h
+    before H0, so the points at H0 are baselines; H0+1h adds 160-100 = 60 requests and
+    10-7 = 3 errors to hour H0. Then the process restarts at H0+70min: its first points at
+    H0+2h (50 min later) count in full in hour H0+1h: 20 requests, 2 errors."""
+    wh = make_warehouse(BASE)
+    restart = H0 + HOUR + 600
+    export = tmp_path / "otlp.json"
+    export.write_text(json.dumps(otlp("churn", [
+        {"name": "http.server.request.duration", "unit": "s", "histogram": {
+            "aggregationTemporality": 2, "dataPoints": [
+                histogram_point(H0 - 2 * HOUR, H0, 100, ADVICE_S),
+                histogram_point(H0 - 2 * HOUR, H0 + HOUR, 160, ADVICE_S),
+                histogram_point(restart, H0 + 2 * HOUR, 20, ADVICE_S)]}},
+        {"name": "model.inference.errors", "unit": "1", "sum": {
+            "aggregationTemporality": 2, "isMonotonic": True, "dataPoints": [
+                {"startTimeUnixNano": ns(H0 - 2 * HOUR), "timeUnixNano": ns(H0),
+                 "asInt": "7"},
+                {"startTimeUnixNano": ns(H0 - 2 * HOUR), "timeUnixNano": ns(H0 + HOUR),
+                 "asInt": "10"},
+                {"startTimeUnixNano": ns(restart), "timeUnixNano": ns(H0 + 2 * HOUR),
+                 "asInt": "2"}]}},
+    ])))
+    assert main(["import", "otlp", str(export), "--warehouse", str(wh)]) == 0
+    assert rows(wh, METRICS) == [
+        ("churn", datetime(2026, 11, 23, 12), 60, 3, 60, 60),
+        ("churn", datetime(2026, 11, 23, 13), 20, 2, 20, 20),
+    ]
+    # the same counter named explicitly; `--option errors=` reads none (errors from status)
+    wh2 = make_warehouse(BASE)
+    assert main(["import", "otlp", str(export), "--option", "errors=", "--warehouse",
+                 str(wh2)]) == 0
+    assert rows(wh2, "SELECT sum(errors) FROM metrics_hourly") == [(0,)]
+    wh3 = make_warehouse(BASE)
+    assert main(["import", "otlp", str(export), "--option", "errors=model.inference.errors",
+                 "--warehouse", str(wh3)]) == 0
+    assert rows(wh3, "SELECT sum(errors) FROM metrics_hourly") == [(5,)]
+
+
+def test_otlp_with_no_metric_it_reads_exits_2_naming_what_it_saw(make_warehouse, capsys):
+    """Case 11. opentelemetry-proto's examples/metrics.json holds my.counter, my.gauge,
+    my.histogram and my.exponential.histogram: none is a request-duration histogram.
+    Nothing loads; the run exits 2 and its last line names the metrics and the option."""
+    wh = make_warehouse(BASE)
+    export = REAL / "otlp" / "metrics.json"
+    assert main(["import", "otlp", str(export), "--warehouse", str(wh)]) == 2
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == (
+        "nothing loaded: no record is of the kind this importer reads (seen: my.counter, "
+        "my.exponential.histogram, my.gauge, my.histogram); it reads the histogram "
+        "http.server.request.duration or http.server.duration: give --option metric=NAME "
+        "for the request-duration histogram your services export")
+    assert rows(wh, "SELECT count(*) FROM metrics_hourly") == [(0,)]
+    # asked for my.histogram, it is read and refused for its unit "1": exit 1, quarantined
+    assert main(["import", "otlp", str(export), "--option", "metric=my.histogram",
+                 "--warehouse", str(wh)]) == 1
+    assert quarantine(wh) == [("metrics.json", 3, "unit '1' is not a duration in s or ms")]
+
+
+def test_otlp_reads_the_older_http_server_duration_in_ms(make_warehouse, tmp_path):
+    """Case 11. Instrumentations before semconv 1.21 export http.server.duration in ms on
+    the SDK's default bounds (0, 5, 10, ...): a DELTA point of 4 requests <= 5 ms with
+    status 200 and one of 1 request with status 503 in hour H0: requests 5, errors 1."""
+    wh = make_warehouse(BASE)
+    export = tmp_path / "old.json"
+    ok = [{"key": "http.status_code", "value": {"intValue": "200"}}]
+    failed = [{"key": "http.status_code", "value": {"intValue": "503"}}]
+    export.write_text(json.dumps(otlp("churn", [
+        {"name": "http.server.duration", "unit": "ms", "histogram": {
+            "aggregationTemporality": 1, "dataPoints": [
+                histogram_point(H0, H0 + 1800, 4, DEFAULT_MS, ok),
+                histogram_point(H0, H0 + 1800, 1, DEFAULT_MS, failed)]}}])))
+    assert main(["import", "otlp", str(export), "--warehouse", str(wh)]) == 0
+    assert rows(wh, METRICS) == [("churn", datetime(2026, 11, 23, 12), 5, 1, 5, 5)]
