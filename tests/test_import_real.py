@@ -7,9 +7,10 @@ what the file holds and the numbers worked out by hand from it."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
+import pytest
 from importer_support import BASE, quarantine, rows
 
 from queries.cli import main
@@ -279,3 +280,79 @@ def test_otlp_reads_the_older_http_server_duration_in_ms(make_warehouse, tmp_pat
                 histogram_point(H0, H0 + 1800, 1, DEFAULT_MS, failed)]}}])))
     assert main(["import", "otlp", str(export), "--warehouse", str(wh)]) == 0
     assert rows(wh, METRICS) == [("churn", datetime(2026, 11, 23, 12), 5, 1, 5, 5)]
+
+
+# --- FOCUS (cases 5, 12) and OpenCost (cases 12, 13) -------------------------------------
+
+def test_the_focus_projects_own_sample_loads(make_warehouse, tmp_path, capsys):
+    """Cases 5 and 12. FOCUS-Sample-Data's FOCUS-1.0/focus_sample.csv: 1,000 rows, times
+    without an offset (UTC by the spec), `Tags` the literal NULL on 289 rows and without
+    an `application` key on 51 more: 340 untagged rows skipped. Tagged by application:
+    176 rows of BrightPathMatrix (mapped to churn) whose EffectiveCost adds up to 16.00
+    exactly, on 24 (day, category) pairs; 17 rows of ZoomMapMax (fraud), all Storage at
+    0.00, on 10 days. The 467 rows of the 68 other applications are summed into 460
+    contract rows quarantined as unmapped. Provider AWS is no vendor of the warehouse: ""."""
+    wh = make_warehouse(BASE)
+    export = REAL / "focus" / "focus_sample.csv.gz"
+    mapping = write_map(tmp_path, "focus,BrightPathMatrix,churn", "focus,ZoomMapMax,fraud")
+    assert main(["import", "focus", str(export), "--option", "tag=application", "--map",
+                 str(mapping), "--warehouse", str(wh)]) == 1
+    assert rows(wh, "SELECT model_id, count(*), round(sum(amount_usd), 9), "
+                    "count(DISTINCT vendor_id) FROM costs_daily GROUP BY 1 ORDER BY 1") == [
+        ("churn", 24, 16.0, 1), ("fraud", 10, 0.0, 1)]
+    assert rows(wh, "SELECT day, category, vendor_id, amount_usd FROM costs_daily "
+                    "WHERE model_id = 'fraud' ORDER BY day LIMIT 2") == [
+        (date(2024, 9, 12), "storage", "", 0.0), (date(2024, 9, 16), "storage", "", 0.0)]
+    out = capsys.readouterr().out
+    assert (f"{export}: read 1000 records (494 contract rows made from them), loaded 34 rows"
+            " (costs_daily 34 new, 0 updated, 0 unchanged), skipped 340, quarantined 460\n"
+            "  skipped 340 × no model tag (untagged shared cost)\n") in out
+
+
+def test_focus_reads_bigquery_utc_suffixes(make_warehouse, tmp_path):
+    """Case 5. BigQuery's CSV export writes `2024-09-18 22:00:00 UTC`: one hour of 2.50 on
+    2024-09-18 (and NULL in an optional column)."""
+    wh = make_warehouse(BASE)
+    export = tmp_path / "bq.csv"
+    export.write_text(
+        "BillingCurrency,EffectiveCost,ChargePeriodStart,ChargePeriodEnd,ServiceCategory,"
+        "ProviderName,Tags,ChargeClass\n"
+        'USD,2.50,2024-09-18 22:00:00 UTC,2024-09-18 23:00:00 UTC,Compute,Google Cloud,'
+        '"{""model"": ""churn""}",NULL\n')
+    assert main(["import", "focus", str(export), "--warehouse", str(wh)]) == 0
+    assert rows(wh, "SELECT model_id, day, category, amount_usd FROM costs_daily") == [
+        ("churn", date(2024, 9, 18), "compute", 2.5)]
+
+
+def test_opencost_reports_allocations_and_names_the_partial_days_category(
+        make_warehouse, tmp_path, capsys):
+    """Cases 12 and 13. OpenCost's allocation-example-output.json: 3 allocations (the
+    kube-system, opencost and prometheus namespaces) over one window of 7 × 24 h from
+    2023-07-12T11:02:46Z. The 12th and the 19th are partial days: refused per category,
+    each reason naming it. The 6 whole days between get a seventh of each category:
+    kube-system (churn) compute (cpuCost 1.43086 + ramCost 0.09657) / 7, opencost (fraud)
+    compute (0.06359 + 0.04577) / 7 (its totalCost says 0.10937: OpenCost rounds each
+    field); storage and other 0. prometheus is mapped to nothing."""
+    wh = make_warehouse(BASE)
+    export = REAL / "opencost" / "allocation-example-output.json"
+    mapping = write_map(tmp_path, "opencost,kube-system,churn", "opencost,opencost,fraud")
+    assert main(["import", "opencost", str(export), "--map", str(mapping),
+                 "--warehouse", str(wh)]) == 1
+    got = rows(wh, "SELECT model_id, count(DISTINCT day), min(day), max(day), "
+                   "sum(amount_usd) FILTER (category = 'compute') / count(DISTINCT day), "
+                   "sum(amount_usd) FILTER (category <> 'compute') "
+                   "FROM costs_daily GROUP BY 1 ORDER BY 1")
+    assert [g[:4] for g in got] == [("churn", 6, date(2023, 7, 13), date(2023, 7, 18)),
+                                    ("fraud", 6, date(2023, 7, 13), date(2023, 7, 18))]
+    assert [g[4] for g in got] == [pytest.approx((1.43086 + 0.09657) / 7),
+                                    pytest.approx((0.06359 + 0.04577) / 7)]
+    assert [g[5] for g in got] == [0.0, 0.0]
+    out = capsys.readouterr().out
+    assert (f"{export}: read 3 records (72 contract rows made from them), loaded 36 rows "
+            "(costs_daily 36 new, 0 updated, 0 unchanged), skipped 0, quarantined 36\n") in out
+    reasons = [r[2] for r in quarantine(wh) if "partly" in r[2]]
+    assert len(reasons) == 18 and len(set(reasons)) == 6
+    assert ("compute cost of day 2023-07-12 is only partly in the export (12.9539 h of 24): "
+            "a partial day would replace the whole day's cost") in reasons
+    assert ("storage cost of day 2023-07-19 is only partly in the export (11.0461 h of 24): "
+            "a partial day would replace the whole day's cost") in reasons
