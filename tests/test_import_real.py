@@ -356,3 +356,29 @@ def test_opencost_reports_allocations_and_names_the_partial_days_category(
             "a partial day would replace the whole day's cost") in reasons
     assert ("storage cost of day 2023-07-19 is only partly in the export (11.0461 h of 24): "
             "a partial day would replace the whole day's cost") in reasons
+
+
+# --- Evidently without a timestamp (case 8), Great Expectations 0.x (case 9) --------------
+
+def test_evidently_as_dict_without_a_timestamp_takes_the_option(make_warehouse, tmp_path,
+                                                                capsys):
+    """Case 8. `Report.as_dict()` written as JSON is the legacy report without `version`
+    and `timestamp` (Evidently publishes no saved report: this is the project's legacy
+    fixture with those two keys removed). Without --option at= it is refused saying what
+    to give; with it, its three per-column results load at that time (the fourth is the
+    tie the fixture quarantines)."""
+    wh = make_warehouse(BASE)
+    doc = json.loads((Path(__file__).parent / "fixtures" / "importers" / "evidently" /
+                      "legacy-report.json").read_text())
+    del doc["timestamp"], doc["version"]
+    report = tmp_path / "as_dict.json"
+    report.write_text(json.dumps(doc))
+    assert main(["import", "evidently", str(report), "--model", "churn",
+                 "--warehouse", str(wh)]) == 2
+    assert capsys.readouterr().out == (
+        f"{report}: REJECTED, nothing loaded: the report has no timestamp (Report.as_dict() "
+        "writes none): give the time it was measured with --option at=T\n")
+    assert main(["import", "evidently", str(report), "--model", "churn", "--option",
+                 "at=2026-11-18T04:00:00+01:00", "--warehouse", str(wh)]) == 1
+    assert rows(wh, "SELECT feature, measured_at FROM drift ORDER BY feature") == [
+        (feature, datetime(2026, 11, 18, 3)) for feature in ("country", "merchant", "tenure")]

@@ -11,7 +11,9 @@ Two shapes, told apart by content:
   stattest_threshold, drift_score, drift_detected, ...}}}}], timestamp}`; also
   `ColumnDriftMetric`. `timestamp` is naive local time ("YYYY-MM-DD HH:MM:SS") of the
   machine that ran the report: it is read in `--option tz=ZONE` (an IANA name), default
-  UTC. Other metrics (DatasetDriftMetric, ...) are skipped.
+  UTC. `Report.as_dict()` written as JSON has the same metrics and no timestamp: its time
+  is `--option at=T` (which also overrides a file's own timestamp), and without it the
+  file is refused saying so. Other metrics (DatasetDriftMetric, ...) are skipped.
 
 Neither names a model: `--model MODEL_ID` is required.
 
@@ -117,19 +119,23 @@ def parse(files: list[Path], options: Options):
         legacy = "timestamp" in doc or any(isinstance(m, dict) and "metric" in m
                                            for m in doc["metrics"])
         if legacy:
-            yield from _legacy(path, doc, options.model, zone)
+            yield from _legacy(path, doc, options, zone)
         else:
             yield from _current(path, doc, options, zone)
 
 
+def _at(options: Options, zone: str) -> datetime | None:
+    """`--option at=T` (read in `--option tz`), or None when not given."""
+    if "at" not in options.extra:
+        return None
+    try:
+        return parse_time(options.extra["at"], zone=zone)
+    except ValueError as error:
+        raise UsageError(f"--option at: {error}") from None
+
+
 def _current(path: Path, doc: dict, options: Options, zone: str):
-    if "at" in options.extra:
-        try:
-            measured_at = parse_time(options.extra["at"], zone=zone)
-        except ValueError as error:
-            raise UsageError(f"--option at: {error}") from None
-    else:
-        measured_at = datetime.fromtimestamp(Path(path).stat().st_mtime, UTC)
+    measured_at = _at(options, zone) or datetime.fromtimestamp(Path(path).stat().st_mtime, UTC)
     for number, metric in enumerate(doc["metrics"], start=1):
         origin = Origin(str(path), number)
         if not isinstance(metric, dict):
@@ -149,11 +155,17 @@ def _current(path: Path, doc: dict, options: Options, zone: str):
             yield Row(ENTITY, values, origin, raw=metric)
 
 
-def _legacy(path: Path, doc: dict, model: str, zone: str):
-    try:
-        measured_at = parse_time(doc.get("timestamp"), zone=zone)
-    except ValueError as error:
-        raise Unreadable(path, f"timestamp: {error}") from None
+def _legacy(path: Path, doc: dict, options: Options, zone: str):
+    model = options.model
+    measured_at = _at(options, zone)
+    if measured_at is None:
+        if doc.get("timestamp") in (None, ""):
+            raise Unreadable(path, "the report has no timestamp (Report.as_dict() writes "
+                                   "none): give the time it was measured with --option at=T")
+        try:
+            measured_at = parse_time(doc.get("timestamp"), zone=zone)
+        except ValueError as error:
+            raise Unreadable(path, f"timestamp: {error}") from None
     number = 0
     for metric in doc["metrics"]:
         name = metric.get("metric") if isinstance(metric, dict) else None
