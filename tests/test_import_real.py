@@ -382,3 +382,46 @@ def test_evidently_as_dict_without_a_timestamp_takes_the_option(make_warehouse, 
                  "at=2026-11-18T04:00:00+01:00", "--warehouse", str(wh)]) == 1
     assert rows(wh, "SELECT feature, measured_at FROM drift ORDER BY feature") == [
         (feature, datetime(2026, 11, 18, 3)) for feature in ("country", "merchant", "tenure")]
+
+
+DQ = ("SELECT pipeline, status, count(*), min(run_at), max(run_at) FROM data_quality"
+      " GROUP BY ALL ORDER BY ALL")
+
+
+def test_gx_0x_results_with_a_string_run_id_load(make_warehouse, capsys):
+    """Case 9. GX's BasicDatasetProfiler_evrs.json (0.9.7) has `run_id:
+    "20200322T170247.671855Z"`, a compact time string, and 51 results: 43 successful, 8
+    not (its own statistics say so). The pipeline is the suite name, `default`."""
+    wh = make_warehouse(BASE)
+    result = REAL / "gx" / "BasicDatasetProfiler_evrs.json"
+    assert main(["import", "gx", str(result), "--model", "churn", "--warehouse", str(wh)]) == 0
+    at = datetime(2020, 3, 22, 17, 2, 47, 671855)
+    assert rows(wh, DQ) == [("default", "fail", 8, at, at), ("default", "pass", 43, at, at)]
+    # result 4: expect_column_unique_value_count_to_be_between on "Unnamed: 0", 1,313 rows
+    assert rows(wh, "SELECT check_run_id, check_name, rows_checked, rows_failed FROM "
+                    "data_quality WHERE check_run_id LIKE '%:#4'") == [
+        ("default:20200322T170247.671855Z:#4",
+         "expect_column_unique_value_count_to_be_between(Unnamed: 0)", 1313, None)]
+
+
+def test_gx_validation_operator_results_are_unwrapped(make_warehouse, capsys):
+    """Case 9. ValidationOperatorResult_with_multiple_validation_results.json wraps two
+    validation results of suite basic.warning (datasource getest), 11 expectations each,
+    2 failed each (row count, median). Each is keyed on GX's identifier of it, so the two
+    are 22 rows, not 11 repeated keys."""
+    wh = make_warehouse(BASE)
+    result = REAL / "gx" / "ValidationOperatorResult_with_multiple_validation_results.json"
+    assert main(["import", "gx", str(result), "--model", "churn", "--warehouse", str(wh)]) == 0
+    at = datetime(2020, 7, 27, 17, 19, 32, 959193)
+    assert rows(wh, DQ) == [("getest", "fail", 4, at, at), ("getest", "pass", 18, at, at)]
+    assert rows(wh, "SELECT check_run_id, check_name FROM data_quality WHERE status = "
+                    "'fail' ORDER BY check_run_id") == [
+        ("basic/warning/getest run/20200727T171932.959193Z/4e0d84813237541d5dbb9f8af649a7ef:#1",
+         "expect_table_row_count_to_be_between"),
+        ("basic/warning/getest run/20200727T171932.959193Z/4e0d84813237541d5dbb9f8af649a7ef:#8",
+         "expect_column_median_to_be_between( \"Payroll (millions)\")"),
+        ("basic/warning/getest run/20200727T171933.959193Z/4e0d84813237541d5dbb9f8af649a7eg:#12",
+         "expect_table_row_count_to_be_between"),
+        ("basic/warning/getest run/20200727T171933.959193Z/4e0d84813237541d5dbb9f8af649a7eg:#19",
+         "expect_column_median_to_be_between( \"Payroll (millions)\")"),
+    ]
