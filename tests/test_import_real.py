@@ -425,3 +425,52 @@ def test_gx_validation_operator_results_are_unwrapped(make_warehouse, capsys):
         ("basic/warning/getest run/20200727T171933.959193Z/4e0d84813237541d5dbb9f8af649a7eg:#19",
          "expect_column_median_to_be_between( \"Payroll (millions)\")"),
     ]
+
+
+# --- GitHub deployments without payload.model_id (case 10) --------------------------------
+
+def replay_body(path: Path) -> str:
+    """The response body of a PyGithub ReplayData file holding one request: its 10th line
+    (protocol, verb, host, port, path, request headers, request body, status, response
+    headers, response body)."""
+    return path.read_text().split("\n")[9]
+
+
+def test_github_deployments_are_attributed_by_repository(make_warehouse, tmp_path, capsys):
+    """Case 10. PyGithub's recorded GET /repos/PyGithub/PyGithub/deployments: 263877258
+    (environment test, transient, payload {"test": true}) and 262350588 (production,
+    payload {}); and the recorded statuses of 263877258: three, all `queued`.
+    Without a map neither names a model: skipped. With `github,PyGithub/PyGithub,churn`
+    (and test counted as staging) both are churn's: 263877258 is not finished, 262350588
+    has no status list (quarantined). Given a `success` status for 262350588 (the first
+    recorded status, its state and deployment changed), it loads as churn's production
+    deployment at that status's time."""
+    wh = make_warehouse(BASE)
+    pages = tmp_path / "pages"
+    (pages / "statuses").mkdir(parents=True)
+    (pages / "deployments.json").write_text(
+        replay_body(REAL / "github" / "Repository.testGetDeployments.txt"))
+    statuses = replay_body(REAL / "github" / "DeploymentStatus.testGetStatuses.txt")
+    (pages / "statuses" / "263877258.json").write_text(statuses)
+    assert main(["import", "github", str(pages), "--warehouse", str(wh)]) == 0
+    out = capsys.readouterr().out
+    assert "  skipped 1 × preview/transient deployment without payload.model_id\n" in out
+    assert ("  skipped 1 × deployment without payload.model_id whose repository and "
+            "environment map to no model (--map github,PyGithub/PyGithub,MODEL_ID)\n") in out
+
+    args = ["--map", str(write_map(tmp_path, "github,PyGithub/PyGithub,churn")),
+            "--option", "env.test=staging", "--warehouse", str(wh)]
+    assert main(["import", "github", str(pages), *args]) == 1
+    assert "  skipped 1 × not finished: last status queued\n" in capsys.readouterr().out
+    assert quarantine(wh) == [("deployments.json", 2, (
+        "no status list for deployment 262350588 (export GET "
+        "/repos/{owner}/{repo}/deployments/262350588/statuses)"))]
+
+    success = json.loads(statuses)[0]
+    success.update(state="success", deployment_url=success["deployment_url"].replace(
+        "jacquev6/PyGithub/deployments/263877258", "PyGithub/PyGithub/deployments/262350588"))
+    (pages / "statuses" / "262350588.json").write_text(json.dumps([success]))
+    assert main(["import", "github", str(pages), *args]) == 0
+    assert rows(wh, "SELECT deployment_id, model_id, environment, deployed_at, outcome "
+                    "FROM deployments") == [
+        ("262350588", "churn", "production", datetime(2020, 8, 26, 14, 32, 51), "succeeded")]
