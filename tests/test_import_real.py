@@ -474,3 +474,30 @@ def test_github_deployments_are_attributed_by_repository(make_warehouse, tmp_pat
     assert rows(wh, "SELECT deployment_id, model_id, environment, deployed_at, outcome "
                     "FROM deployments") == [
         ("262350588", "churn", "production", datetime(2020, 8, 26, 14, 32, 51), "succeeded")]
+
+
+def test_raw_counters_summed_without_their_name_are_refused(make_warehouse, tmp_path,
+                                                            capsys):
+    """Case 2. `sum by (le, model) (http_request_duration_seconds_bucket)` drops __name__
+    but still returns totals: whole numbers that only grow (13,375, 14,904, 16,430 on
+    +Inf). Refused as well. The same shape from increase() (non-integer values) loads."""
+    wh = make_warehouse(BASE)
+    bounds = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10",
+              "+Inf"]
+
+    def answer(values_of):
+        return json.dumps({"status": "success", "data": {"resultType": "matrix", "result": [
+            {"metric": {"model": "churn", "le": le},
+             "values": [[H0 + HOUR * k, v] for k, v in enumerate(values_of(n))]}
+            for n, le in enumerate(bounds, start=1)]}})
+
+    raw = tmp_path / "summed.json"
+    raw.write_text(answer(lambda n: [str(t - 12 + n) for t in (13375, 14904, 16430)]))
+    assert main(["import", "prometheus", str(raw), "--warehouse", str(wh)]) == 2
+    assert capsys.readouterr().out.startswith(
+        f"{raw}: REJECTED, nothing loaded: series 1 is whole numbers that only grow, as raw "
+        "counters do (totals since the process started, not counts per hour): query ")
+    increases = tmp_path / "increase.json"
+    increases.write_text(answer(lambda n: [f"{t - 12 + n}.4" for t in (3055, 3060, 3070)]))
+    assert main(["import", "prometheus", str(increases), "--warehouse", str(wh)]) == 0
+    assert rows(wh, "SELECT sum(requests) FROM metrics_hourly") == [(3055 + 3060 + 3070,)]
