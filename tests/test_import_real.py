@@ -255,7 +255,7 @@ def test_otlp_with_no_metric_it_reads_exits_2_naming_what_it_saw(make_warehouse,
     out = capsys.readouterr().out
     assert out.splitlines()[-1] == (
         "nothing loaded: no record is of the kind this importer reads (seen: my.counter, "
-        "my.exponential.histogram, my.gauge, my.histogram); it reads the histogram "
+        "my.gauge, my.histogram, my.exponential.histogram); it reads the histogram "
         "http.server.request.duration or http.server.duration: give --option metric=NAME "
         "for the request-duration histogram your services export")
     assert rows(wh, "SELECT count(*) FROM metrics_hourly") == [(0,)]
@@ -307,6 +307,19 @@ def test_the_focus_projects_own_sample_loads(make_warehouse, tmp_path, capsys):
     assert (f"{export}: read 1000 records (494 contract rows made from them), loaded 34 rows"
             " (costs_daily 34 new, 0 updated, 0 unchanged), skipped 340, quarantined 460\n"
             "  skipped 340 × no model tag (untagged shared cost)\n") in out
+
+
+def test_focus_without_the_tag_key_its_rows_carry_exits_2(make_warehouse, capsys):
+    """Cases 5 and 11. The same sample without `--option tag=`: no row has a `model` tag,
+    so the key is wrong rather than all 1,000 rows shared cost. Nothing loads, exit 2, and
+    the last line names the Tags keys seen, most frequent first (application, environment
+    and business_unit on 660 rows each, then the 289 NULL)."""
+    wh = make_warehouse(BASE)
+    assert main(["import", "focus", str(REAL / "focus" / "focus_sample.csv.gz"),
+                 "--warehouse", str(wh)]) == 2
+    assert capsys.readouterr().out.splitlines()[-1].startswith(
+        "nothing loaded: no record is of the kind this importer reads (seen: application, "
+        "environment, business_unit, (no Tags), ")
 
 
 def test_focus_reads_bigquery_utc_suffixes(make_warehouse, tmp_path):

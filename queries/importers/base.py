@@ -71,7 +71,8 @@ class Skipped:
     reason: str
     origin: Origin
     by_nature: bool = True
-    seen: str | None = None  # with by_nature=False: what it was, for that line ("my.counter")
+    # with by_nature=False: what it was, for that line ("my.counter"; several: a tuple)
+    seen: str | tuple[str, ...] | None = None
 
 
 @dataclass

@@ -8,7 +8,9 @@ Per FOCUS row (the spec's columns; `x_*` custom columns are ignored):
   no exchange-rate column and nothing is converted.
 - the model is the `model` key of `Tags` (a JSON object serialised as text; case-sensitive
   keys; `--option tag=NAME` for another key). It is the source key resolved by `--map`.
-  A row without that tag is untagged shared cost: skipped and counted in the report.
+  A row without that tag is untagged shared cost: skipped and counted in the report
+  (reported after the rows). When no row of the import has the tag, the key is wrong
+  rather than the costs shared: nothing loads and the run exits 2 naming the Tags keys seen.
 - category from `ServiceCategory`: Compute -> compute, Storage -> storage,
   AI and Machine Learning -> inference_api, anything else -> other.
 - vendor: `ServiceProviderName` (FOCUS 1.3), else `ProviderName` (1.0-1.2), lower-cased
@@ -62,6 +64,8 @@ REQUIRED = ("BillingCurrency", "EffectiveCost", "ChargePeriodStart", "ChargePeri
 CATEGORIES = {"Compute": "compute", "Storage": "storage",
               "AI and Machine Learning": "inference_api"}
 UNTAGGED = "no model tag (untagged shared cost)"
+NOTHING_READ = ("those are the keys of Tags, most frequent first: give --option tag=KEY "
+                "naming the one that holds your model ids (the default is model)")
 
 
 def spread_over_days(start: datetime, end: datetime, amount: Decimal) -> list[tuple[date,
@@ -157,6 +161,7 @@ def parse(files: list[Path], options: Options):
     first: dict[tuple, tuple[Origin, dict]] = {}
     vendors: dict[str, str] = {}
     held_by_file: dict[str, int] = {}
+    untagged: list[tuple[Origin, tuple]] = []  # (origin, the Tags keys it has)
     for path in files:
         held = 0
         for line, record in _records(Path(path)):
@@ -175,7 +180,7 @@ def parse(files: list[Path], options: Options):
                 yield Bad(ENTITY, str(error), origin, raw=record)
                 continue
             if model is None:
-                yield Skipped(UNTAGGED, origin)
+                untagged.append((origin, _keys(record.get("Tags"))))
                 continue
             try:
                 amount = Decimal(str(record.get("EffectiveCost")).strip())
@@ -210,8 +215,22 @@ def parse(files: list[Path], options: Options):
         origin, record = first[key]
         yield Row(ENTITY, {"day": day, "category": category, "vendor_id": vendor,
                            "amount_usd": float(totals[key])}, origin, key=model, raw=record)
+    # untagged rows are shared cost by nature, unless no row had the tag at all
+    for origin, keys in untagged:
+        yield Skipped(UNTAGGED, origin, by_nature=bool(totals), seen=keys)
     for file, held in held_by_file.items():
         yield Count(file, held)
+
+
+def _keys(tags) -> tuple[str, ...]:
+    """The keys of a Tags value, for the line of a run in which no row had the tag."""
+    try:
+        value = json.loads(tags) if isinstance(tags, str) else tags
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, dict) or not value:
+        return ("(no Tags)",)
+    return tuple(repr(k) if k != k.strip() else k for k in map(str, value))
 
 
 def _vendor(provider: str, options: Options) -> str:

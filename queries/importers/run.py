@@ -258,7 +258,8 @@ def import_files(warehouse: Path, source: str, paths: list[Path], *,
             target.report.skipped += 1
             target.report.skip_reasons[item.reason] += 1
             if not item.by_nature:
-                target.report.unread[item.seen or item.reason] += 1
+                seen = item.seen if isinstance(item.seen, tuple) else (item.seen or item.reason,)
+                target.report.unread.update(seen)
         elif isinstance(item, Bad):
             target.rows.setdefault(item.entity, []).append(
                 (item.origin.line, {}, item.reason, item.raw))
@@ -398,7 +399,7 @@ def nothing_loaded(reports: list[FileReport]) -> str | None:
     if not unread or any(r.skipped > sum(r.unread.values()) for r in reports):
         return None
     shown = 2 * MAX_REASONS
-    seen = ", ".join(sorted(unread)[:shown])
+    seen = ", ".join(what for what, _ in unread.most_common(shown))
     more = f" and {len(unread) - shown} more" if len(unread) > shown else ""
     hint = next((r.hint for r in reports if r.hint), None)
     return (f"nothing loaded: no record is of the kind this importer reads (seen: {seen}"
