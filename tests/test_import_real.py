@@ -514,3 +514,21 @@ def test_raw_counters_summed_without_their_name_are_refused(make_warehouse, tmp_
     increases.write_text(answer(lambda n: [f"{t - 12 + n}.4" for t in (3055, 3060, 3070)]))
     assert main(["import", "prometheus", str(increases), "--warehouse", str(wh)]) == 0
     assert rows(wh, "SELECT sum(requests) FROM metrics_hourly") == [(3055 + 3060 + 3070,)]
+
+
+def test_an_evidently_report_without_drift_results_exits_2(make_warehouse, tmp_path, capsys):
+    """Case 11. A legacy report holding only DatasetDriftMetric (the project's fixture
+    without its DataDriftTable) has no per-column result: nothing loads, exit 2."""
+    wh = make_warehouse(BASE)
+    doc = json.loads((Path(__file__).parent / "fixtures" / "importers" / "evidently" /
+                      "legacy-report.json").read_text())
+    doc["metrics"] = [m for m in doc["metrics"] if m["metric"] != "DataDriftTable"]
+    report = tmp_path / "summary-only.json"
+    report.write_text(json.dumps(doc))
+    assert main(["import", "evidently", str(report), "--model", "churn",
+                 "--warehouse", str(wh)]) == 2
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "nothing loaded: no record is of the kind this importer reads (seen: "
+        "DatasetDriftMetric); it reads per-column drift results (ValueDrift in 0.7; "
+        "DataDriftTable or ColumnDriftMetric in legacy reports): run a report with "
+        "DataDriftPreset")

@@ -15,7 +15,8 @@ Two shapes, told apart by content:
   is `--option at=T` (which also overrides a file's own timestamp), and without it the
   file is refused saying so. Other metrics (DatasetDriftMetric, ...) are skipped.
 
-Neither names a model: `--model MODEL_ID` is required.
+Neither names a model: `--model MODEL_ID` is required. A run whose reports hold no
+per-column drift result at all loads nothing and exits 2 naming the metrics it saw.
 
 Scores. The contract alerts when score > threshold. Evidently's p-value tests (K-S,
 chi-square, Z, Anderson-Darling, Mann-Whitney, ...) detect drift when the p-value is
@@ -48,6 +49,8 @@ KEY = "model"
 ENTITIES = ("drift",)
 
 ENTITY = "drift"
+NOTHING_READ = ("it reads per-column drift results (ValueDrift in 0.7; DataDriftTable or "
+                "ColumnDriftMetric in legacy reports): run a report with DataDriftPreset")
 # name: (display name, "p" p-value test or "d" distance, drift rule, default threshold)
 STATTESTS = {
     "ks": ("K-S p_value", "p", "<=", 0.05),
@@ -145,7 +148,8 @@ def _current(path: Path, doc: dict, options: Options, zone: str):
         name = metric.get("metric_name", "")
         if not (kind.endswith(":ValueDrift") or str(name).startswith("ValueDrift(")):
             short = re.sub(r"\(.*", "", str(name)) or kind or "?"
-            yield Skipped(f"metric {short} is not a per-column drift result", origin)
+            yield Skipped(f"metric {short} is not a per-column drift result", origin,
+                          by_nature=False, seen=short)
             continue
         values = _row(options.model, config.get("column"), config.get("method"),
                       config.get("threshold"), metric.get("value"), None, measured_at)
@@ -177,7 +181,7 @@ def _legacy(path: Path, doc: dict, options: Options, zone: str):
         else:
             number += 1
             yield Skipped(f"metric {name} is not a per-column drift result",
-                          Origin(str(path), number))
+                          Origin(str(path), number), by_nature=False, seen=str(name))
             continue
         for column in columns:
             number += 1
