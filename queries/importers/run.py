@@ -134,7 +134,8 @@ class FileReport:
     loads: list[LoadResult] = field(default_factory=list)
     rejected: str | None = None
     counted: int | None = None  # records the file holds, when the source said (base.Count)
-    unread: Counter = field(default_factory=Counter)  # skips not by nature, by reason
+    unread: Counter = field(default_factory=Counter)  # what the skips not by nature saw
+    unread_records: int = 0  # how many skips were not by nature
     hint: str | None = None  # what to change when nothing of the kind read was found
 
     @property
@@ -260,6 +261,7 @@ def import_files(warehouse: Path, source: str, paths: list[Path], *,
             if not item.by_nature:
                 seen = item.seen if isinstance(item.seen, tuple) else (item.seen or item.reason,)
                 target.report.unread.update(seen)
+                target.report.unread_records += 1
         elif isinstance(item, Bad):
             target.rows.setdefault(item.entity, []).append(
                 (item.origin.line, {}, item.reason, item.raw))
@@ -396,7 +398,7 @@ def nothing_loaded(reports: list[FileReport]) -> str | None:
     unread = Counter()
     for report in reports:
         unread.update(report.unread)
-    if not unread or any(r.skipped > sum(r.unread.values()) for r in reports):
+    if not unread or any(r.skipped > r.unread_records for r in reports):
         return None
     shown = 2 * MAX_REASONS
     seen = ", ".join(what for what, _ in unread.most_common(shown))
