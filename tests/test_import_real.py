@@ -20,6 +20,29 @@ REAL = Path(__file__).parent / "fixtures" / "real"
 SLOS = "SELECT model_id, slo_availability, slo_latency_p95_ms FROM models ORDER BY model_id"
 
 
+def test_every_real_file_is_the_one_its_provenance_names():
+    """Each file kept in tests/fixtures/real/ is listed in its folder's PROVENANCE with the
+    sha256 of the bytes its repository holds (for a .gz, of what gunzip gives), or is an
+    edited copy or slice whose PROVENANCE says what changed."""
+    import gzip
+    import hashlib
+    import re
+
+    for folder in sorted(p for p in REAL.iterdir() if p.is_dir()):
+        provenance = (folder / "PROVENANCE").read_text()
+        listed = re.findall(r"^- (\S+)", provenance, re.MULTILINE)
+        files = sorted(p.name for p in folder.iterdir() if p.name != "PROVENANCE")
+        assert sorted(listed) == files, folder.name
+        for name, sha in re.findall(r"^- (\S+).*?\n(?:  .*\n)*?  sha256[^:]*: ([0-9a-f]{64})",
+                                    provenance, re.MULTILINE):
+            data = (folder / name).read_bytes()
+            data = gzip.decompress(data) if name.endswith(".gz") else data
+            assert hashlib.sha256(data).hexdigest() == sha, f"{folder.name}/{name}"
+        for name in files:
+            entry = provenance.split(f"- {name}", 1)[1].split("\n- ", 1)[0]
+            assert "commit: " in entry or "changed:" in entry, f"{folder.name}/{name}"
+
+
 def write_map(tmp_path: Path, *lines: str) -> Path:
     """A --map file with these `source,key,model_id` rows."""
     path = tmp_path / "map.csv"
