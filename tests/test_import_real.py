@@ -119,7 +119,7 @@ def test_openslo_list_form_is_read_object_by_object(make_warehouse, capsys):
     assert ("  skipped 1 × SLO web-availability: budgetingMethod Timeslices is not an "
             "availability ratio (only Occurrences is)\n") in out
     # OpenSLO's own example of an Occurrences SLO is a thresholdMetric (latency < 500 ms
-    # at 0.99 for service web-shop): no ratio to read, skipped even when mapped
+    # at 0.99 for service web-shop): no ratio to read, skipped
     example = REAL / "openslo" / "occurences-slo.yaml"
     assert main(["import", "openslo", str(example), "--warehouse", str(wh)]) == 0
     assert ("  skipped 1 × SLO search-slo: thresholdMetric objective: no ratio to read\n"
