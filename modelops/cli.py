@@ -18,7 +18,13 @@ from modelops.backends.iceberg import is_iceberg
 from modelops.demo import build_demo
 from modelops.importers.base import Options
 from modelops.importers.http import Client, FetchError
-from modelops.importers.run import SOURCES, exit_status, import_files, source_module
+from modelops.importers.run import (
+    SOURCES,
+    exit_status,
+    import_files,
+    nothing_loaded,
+    source_module,
+)
 from modelops.reports.review import add_review_parser
 from modelops.reports.weekly import add_weekly_parser
 from modelops.warehouse import UsageError, WarehouseError, reading
@@ -97,6 +103,9 @@ def cmd_import(args) -> int:
     for report in reports:
         for line in report.lines():
             print(line, flush=True)
+    note = nothing_loaded(reports)
+    if note:
+        print(note, flush=True)
     return exit_status(reports)
 
 
