@@ -13,7 +13,7 @@ st.set_page_config(page_title="modelops", page_icon=":material/monitoring:", lay
 
 
 def no_access() -> None:
-    """No grant, a refused request or an unreadable policy: queries/access says which."""
+    """No grant, a refused request or an unreadable policy: modelops/access says which."""
     title, message = access.refusal
     st.title(title)
     st.error(message, icon=":material/lock:")

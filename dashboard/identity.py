@@ -6,11 +6,11 @@ import os
 
 import streamlit as st
 
-from queries import access
+from modelops import access
 
 
 def access_scope() -> access.Scope:
-    """The current user's scope under MODELOPS_ACCESS_POLICY: queries/access.current_scope
+    """The current user's scope under MODELOPS_ACCESS_POLICY: modelops/access.current_scope
     (the policy is read on every run, a repeated identity header is refused)."""
     return access.current_scope(st.context.headers, st.user.to_dict(), os.environ,
                                 st.get_option("server.trustedUserHeaders"))

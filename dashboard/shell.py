@@ -29,9 +29,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from modelops.warehouse.schema import LOAD_ORDER
 from queries import catalog
 from queries.filters import Filter
-from queries.schema import LOAD_ORDER
 
 DEFINITIONS = "/definitions"
 TITLE = "modelops"
@@ -119,13 +119,13 @@ def ensure_warehouse(path: Path, build=None, poll_s: float = 0.25) -> None:
     and meanwhile show every session that arrives the app's title and a progress bar of the
     build's steps (no page is drawn until the warehouse exists).
 
-    `build(path, progress=...)` defaults to queries.demo.build_demo, which writes the file
+    `build(path, progress=...)` defaults to modelops.demo.build_demo, which writes the file
     under another name and moves it into place when complete.
     """
     if path.exists():
         return
     if build is None:
-        from queries.demo import build_demo as build
+        from modelops.demo import build_demo as build
     first = _first_build(str(path))
     first.start(path, build)
     screen = st.empty()

@@ -149,7 +149,7 @@ def table(frame: pl.DataFrame, labels: dict[str, str] | None = None,
 def csv_bytes(frame: pl.DataFrame, config: dict) -> bytes:
     """A table as its CSV download: the columns shown, headed by their labels, cells as
     the table shows them, text guarded against formulas as the weekly CSV is."""
-    from queries.report import to_csv
+    from modelops.reports.weekly import to_csv
 
     labels = [config[c]["label"] for c in frame.columns]
     if len(set(labels)) == len(labels):

@@ -24,8 +24,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from queries.importers.run import SOURCES, read_map, source_module
-from queries.warehouse import UsageError
+from modelops.importers.run import SOURCES, read_map, source_module
+from modelops.warehouse import UsageError
 
 CONFIG_ENV = "MODELOPS_CONFIG"
 DEFAULT_CONFIG = Path("modelops.toml")

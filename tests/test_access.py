@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
-from queries import access
+from modelops import access
+from modelops.warehouse import reading
 from queries.catalog import model_catalog
 from queries.filters import Filter
-from queries.warehouse import reading
 
 PAGES = [
     "pages/overview.py", "pages/reliability.py", "pages/incidents.py", "pages/releases.py",

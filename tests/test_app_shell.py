@@ -11,10 +11,10 @@ import pytest
 from conftest import with_every_column
 
 from dashboard import tables
-from queries import report
+from modelops.reports import weekly
+from modelops.warehouse import reading, writing
+from modelops.warehouse.ingest import ingest_file
 from queries.catalog import model_catalog
-from queries.ingest import ingest_file
-from queries.warehouse import reading, writing
 
 
 @pytest.fixture(scope="module")
@@ -128,10 +128,10 @@ def test_weekly_report_page_previews_the_cli_report(app, demo_warehouse, catalog
     at = app(demo_warehouse, "pages/weekly_report.py")
     assert at.title[0].value == "Weekly report"
     week = at.selectbox(key="report_week").value
-    assert week == report.last_complete_week(datetime.now(UTC).replace(tzinfo=None))
+    assert week == weekly.last_complete_week(datetime.now(UTC).replace(tzinfo=None))
     preview = with_every_column(at).dataframe[0].value
     with reading(demo_warehouse) as con:
-        expected = report.weekly_report(con, week)
+        expected = weekly.weekly_report(con, week)
     assert sorted(preview.columns) == sorted(expected.columns)
     # The first rows of the report (a table sends tables.ROWS rows at a time).
     assert len(preview) == min(expected.height, tables.ROWS)
@@ -143,12 +143,12 @@ def test_weekly_report_download_is_byte_identical_to_the_cli(demo_warehouse, cat
                                                              capsys):
     """The page's bytes are to_csv(weekly_report(...)) for the filter's business units and
     teams; the CLI's are the same call. Compare them for a scoped, grouped report."""
-    from queries.cli import main as cli
+    from modelops.cli import main as cli
 
-    week = report.last_complete_week(datetime.now(UTC).replace(tzinfo=None))
+    week = weekly.last_complete_week(datetime.now(UTC).replace(tzinfo=None))
     bu = catalog["business_unit_id"][0]
     with reading(demo_warehouse) as con:
-        page_bytes = report.to_csv(report.weekly_report(
+        page_bytes = weekly.to_csv(weekly.weekly_report(
             con, week=week, business_units=(bu,), teams=(), group_by="team"))
     assert cli(["report", "weekly", "--week", week, "--business-unit", bu, "--group-by",
                 "team", "--out", "-", "--warehouse", str(demo_warehouse)]) == 0

@@ -26,8 +26,8 @@ import polars as pl
 import pytest
 from conftest import build_warehouse
 
-from queries import cli
-from queries.report import (
+from modelops import cli
+from modelops.reports.weekly import (
     COLUMNS,
     last_complete_week,
     parse_week,
@@ -36,8 +36,8 @@ from queries.report import (
     weekly_report,
     write_split,
 )
-from queries.schema import LATENCY_BUCKETS
-from queries.warehouse import WarehouseError, reading
+from modelops.warehouse import WarehouseError, reading
+from modelops.warehouse.schema import LATENCY_BUCKETS
 
 WEEK = "2026-W47"
 HEADER = (
@@ -551,7 +551,7 @@ def test_weekly_csv_covers_2000_models(tmp_path):
     """One row per model at the scale of a large company. (Its speed is measured by the
     benchmark, tests/bench/run.py, not asserted here.) The warehouse is filled with SQL
     straight into its tables: loading ~100k rows through ingest would dominate the test."""
-    from queries.warehouse import writing
+    from modelops.warehouse import writing
 
     path = tmp_path / "big.duckdb"
     buckets = ", ".join(f"(requests * {min(1.0, 0.3 + 0.07 * k)})::BIGINT"
@@ -733,7 +733,7 @@ def test_xlsx_split_by_business_unit_is_one_sheet_each_and_the_name_carries_the_
 
 
 def test_xlsx_file_name_carries_week_grouping_and_scope():
-    from queries.report import xlsx_file_name
+    from modelops.reports.weekly import xlsx_file_name
 
     assert xlsx_file_name("2026-w47", "team", ["retail"]) == \
         "modelops-weekly-2026-W47-team-retail.xlsx"

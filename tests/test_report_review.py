@@ -8,11 +8,11 @@ from datetime import date
 
 import pytest
 
+from modelops.cli import main as cli
+from modelops.reports.review import review_file
+from modelops.warehouse import UsageError, reading
 from queries import kpi
-from queries.cli import main as cli
 from queries.filters import Filter
-from queries.review import review_file
-from queries.warehouse import UsageError, reading
 
 HOSTILE_MODEL = "<script>alert(1)</script>"
 HOSTILE_TEAM = "Search | Ranking"

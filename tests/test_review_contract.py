@@ -6,15 +6,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from queries.ingest import load_frame
-from queries.warehouse import (
-    MIGRATIONS,
-    SCHEMA_VERSION,
-    connect,
-    migrate,
-    reading,
-    writing,
-)
+from modelops.warehouse import MIGRATIONS, SCHEMA_VERSION, migrate, reading, writing
+from modelops.warehouse.connect import connect
+from modelops.warehouse.ingest import load_frame
 
 ORG = {
     "business_units": [{"business_unit_id": "b1", "name": "North"}],

@@ -15,8 +15,8 @@ from pathlib import Path
 from importer_support import BASE, FIXTURES, rows
 from sync_support import FOCUS_HEADER, deployment, large_focus_exports
 
+from modelops.cli import main
 from modelops.sync.lock import source_lock
-from queries.cli import main
 
 
 def test_a_path_source_loads_each_file_once_by_content(make_warehouse, tmp_path, capsys):
@@ -98,7 +98,7 @@ def test_kill_9_mid_sync_keeps_whole_files_and_the_next_sync_converges(make_ware
     config = deployment(tmp_path, wh)
     per_day, days, first_day = 200, 60, date(2025, 1, 1)
     large_focus_exports(tmp_path / "exports", per_day, days, first_day)
-    command = [sys.executable, "-m", "queries.cli", "sync", "--config", str(config)]
+    command = [sys.executable, "-m", "modelops.cli", "sync", "--config", str(config)]
     # How long a whole sync takes on this machine (into a copy), so the kills fall inside it
     copy = tmp_path / "timing.duckdb"
     copy.write_bytes(wh.read_bytes())
@@ -135,7 +135,7 @@ def test_a_warehouse_that_cannot_be_opened_fails_each_source_with_one_line(make_
                                                                           tmp_path, capsys):
     import duckdb
 
-    from queries.warehouse import SCHEMA_VERSION
+    from modelops.warehouse import SCHEMA_VERSION
 
     wh = make_warehouse(BASE)
     con = duckdb.connect(str(wh))

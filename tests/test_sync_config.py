@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from importer_support import FIXTURES
 
+from modelops.cli import main
 from modelops.config import load_config, parse_duration
-from queries.cli import main
-from queries.warehouse import UsageError
+from modelops.warehouse import UsageError
 
 GOOD = """\
 # the deployment

@@ -80,11 +80,11 @@ def test_sigterm_finishes_the_file_in_hand_and_exits_cleanly(make_warehouse, tmp
     config = deployment(tmp_path, wh)
     per_day, days, first_day = 200, 60, date(2025, 1, 1)
     large_focus_exports(tmp_path / "exports", per_day, days, first_day)
-    command = [sys.executable, "-m", "queries.cli", "sync", "--loop", "--config", str(config)]
+    command = [sys.executable, "-m", "modelops.cli", "sync", "--loop", "--config", str(config)]
     copy = tmp_path / "timing.duckdb"
     copy.write_bytes(wh.read_bytes())
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "queries.cli", "sync", "--config", str(config),
+    subprocess.run([sys.executable, "-m", "modelops.cli", "sync", "--config", str(config),
                     "--warehouse", str(copy)], check=True, stdout=subprocess.DEVNULL)
     whole = time.monotonic() - started
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

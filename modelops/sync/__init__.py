@@ -10,7 +10,7 @@
     schedule.py  `--loop`: each source on its own interval, with jitter; exponential
                  backoff for a failing source; SIGTERM finishes the file in hand
 
-Everything a run loads goes through queries.importers.run.import_files, so a sync is an
+Everything a run loads goes through modelops.importers.run.import_files, so a sync is an
 import: the same validation, quarantine, upsert, load log and exit status, and a re-run
 changes nothing.
 """

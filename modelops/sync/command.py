@@ -12,13 +12,13 @@ import signal
 import threading
 from contextlib import ExitStack
 
+from modelops.backends import warehouse_location
 from modelops.config import Config, find_config, load_config
 from modelops.sync.lock import Busy, source_lock
 from modelops.sync.runner import Outcome
 from modelops.sync.schedule import run_loop
 from modelops.sync.target import Target
-from queries.db.connect import warehouse_location
-from queries.warehouse import UsageError, WarehouseError
+from modelops.warehouse import UsageError, WarehouseError
 
 
 def add_sync_parser(sub, add_warehouse) -> None:

@@ -14,7 +14,7 @@ loaded yet, one file at a time (see READ_TOGETHER); a file rewritten with new co
 loaded again, one unchanged is not even parsed. A file that is rejected is tried again at
 the next run (and its error shown) until it is fixed or removed.
 
-Either way the files go through queries.importers.run.import_files, one transaction per
+Either way the files go through modelops.importers.run.import_files, one transaction per
 file: a kill -9 leaves the warehouse as it was before the file in hand.
 """
 
@@ -28,13 +28,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from modelops.config import Source, expand_glob
+from modelops.importers.base import Options
+from modelops.importers.http import Client, FetchError
+from modelops.importers.run import FileReport, exit_status, import_files, source_module
 from modelops.sync.backoff import next_delay
 from modelops.sync.state import SourceState, read_state, write_state
-from queries.importers.base import Options
-from queries.importers.http import Client, FetchError
-from queries.importers.run import FileReport, exit_status, import_files, source_module
-from queries.ingest import file_sha256, one_line
-from queries.warehouse import UsageError, writing
+from modelops.warehouse import UsageError, writing
+from modelops.warehouse.ingest import file_sha256, one_line
 
 # Windows are cut on these boundaries (seconds), so no partial hour or day is read.
 GRAIN_S = {"prometheus": 3600, "opencost": 86400}

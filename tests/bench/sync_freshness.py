@@ -5,7 +5,7 @@
 
 Starts the tests' fake PagerDuty (tests/sync_support.py) and `modelops sync --loop` on a
 small warehouse, then, at random moments, adds a new incident at the fake and polls the
-warehouse (through the dashboard's own reader, `queries.warehouse.reading`) until the
+warehouse (through the dashboard's own reader, `modelops.warehouse.reading`) until the
 incident is there. A page shows it on its next run after that (the cache key is the
 warehouse's last change). The issue's target: at most the interval + 30 s. Figures, not
 pass/fail (not collected by pytest).
@@ -30,7 +30,7 @@ from importer_support import BASE, FIXTURES
 from sync_support import FakePagerDuty
 
 from modelops.config import parse_duration
-from queries.warehouse import WarehouseError, reading
+from modelops.warehouse import WarehouseError, reading
 
 
 def seen(wh: Path, incident: str) -> bool:
@@ -56,7 +56,7 @@ def main() -> None:
         config.write_text(f'warehouse = "{wh}"\n[sources.pd]\nkind = "pagerduty"\n'
                           f'url = "{pd.base}"\nmap = "{FIXTURES / "map.csv"}"\n'
                           f'every = "{args.every}"\nbackfill = "3650d"\n')
-        loop = subprocess.Popen([sys.executable, "-m", "queries.cli", "sync", "--loop",
+        loop = subprocess.Popen([sys.executable, "-m", "modelops.cli", "sync", "--loop",
                                  "--config", str(config)], cwd=ROOT,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:

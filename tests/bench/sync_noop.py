@@ -78,7 +78,7 @@ every = "1h"
                 inner.append(time.perf_counter() - started)
                 assert outcome.ok and outcome.rows == 0, outcome.lines
                 started = time.perf_counter()
-                subprocess.run([sys.executable, "-m", "queries.cli", "sync", name, "--config",
+                subprocess.run([sys.executable, "-m", "modelops.cli", "sync", name, "--config",
                                 str(config)], check=False, capture_output=True, cwd=ROOT)
                 outer.append(time.perf_counter() - started)
             print(f"{name:<10} {statistics.median(inner):>16.2f} s {max(inner):>5.2f} s"

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import duckdb
 from sync_support import FakePagerDuty, FakePrometheus
 
-from queries.demo import build_demo
+from modelops.demo import build_demo
 
 LES = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"]
 
@@ -71,7 +71,7 @@ def main() -> None:
                           'every = "5m"\nbackfill = "1d"\n')
         for name in ("pd", "prom"):
             started = time.perf_counter()
-            done = subprocess.run([sys.executable, "-m", "queries.cli", "sync", name,
+            done = subprocess.run([sys.executable, "-m", "modelops.cli", "sync", name,
                                    "--config", str(config)], cwd=ROOT, capture_output=True,
                                   text=True, check=False)
             took = time.perf_counter() - started
