@@ -319,3 +319,52 @@ def test_a_trusted_user_header_sent_twice_is_refused(tmp_path):
 
 def test_without_a_policy_nothing_is_refused():
     assert access.current_scope(headers(("X-Forwarded-Email", "a, b")), {}, {}) is access.OPEN
+
+
+# --- identity normalisation (issue 24, items 11 and 12) ---------------------------------
+
+@pytest.mark.parametrize("first, second", [
+    ('"alice@example.com" = ["retail"]', '"Alice@Example.com" = ["payments"]'),
+    ('"Alice@Example.com" = ["payments"]', '"alice@example.com" = ["retail"]'),
+])
+def test_a_user_granted_twice_in_different_case_fails_closed_naming_both_lines(
+        tmp_path, first, second):
+    path = write_policy(tmp_path, f"[grants]\n{first}\n'bob@example.com' = ['risk']\n{second}\n")
+    with pytest.raises(access.PolicyError) as error:
+        access.load_policy(path)
+    a, b = first.split(" = ")[0].strip('"'), second.split(" = ")[0].strip('"')
+    assert error.value.reason == (f"{a!r} (line 2) and {b!r} (line 4) are the same user; "
+                                  "keep one grant")
+
+
+def test_identities_are_compared_by_ascii_case_folding_only(tmp_path):
+    policy = access.load_policy(write_policy(tmp_path, """
+        admins = ["ops-lead@example.com"]
+        [grants]
+        "kate@example.com" = ["retail"]
+        "o'brien+ml@example.com" = ["risk"]
+    """))
+    assert access.scope_for(policy, "KATE@Example.COM").business_units == ("retail",)
+    assert access.scope_for(policy, "\tO'Brien+ML@example.com ").business_units == ("risk",)
+    assert access.scope_for(policy, " ops-lead@example.com").admin
+    kelvin = "\u212aate@example.com"  # KELVIN SIGN: str.lower() gives "kate@example.com"
+    assert kelvin.lower() == "kate@example.com"
+    for name in (kelvin, "ops-lead@example.com\u00a0", "\u2003ops-lead@example.com",
+                 "kate@exa\u0301mple.com", "kate@example.com\n"):
+        scope = access.scope_for(policy, name)
+        assert not scope.has_access and not scope.admin and scope.business_units == ()
+        assert scope.refused.startswith("Access refused: your user name holds characters")
+
+
+@pytest.mark.parametrize("text, reason", [
+    ('admins = ["ops-lead@example.com\u00a0"]',
+     ("the admin 'ops-lead@example.com\\xa0' (line 1) holds a character outside ASCII letters, "
+     "digits and . _ % + - ' @")),
+    ('[grants]\n"\u212aate@example.com" = ["retail"]',
+     ("the grant for '\u212aate@example.com' (line 2) holds a character outside ASCII letters, "
+     "digits and . _ % + - ' @")),
+])
+def test_a_policy_name_outside_the_allowed_characters_fails_closed(tmp_path, text, reason):
+    with pytest.raises(access.PolicyError) as error:
+        access.load_policy(write_policy(tmp_path, text))
+    assert error.value.reason == reason
