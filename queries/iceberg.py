@@ -52,6 +52,8 @@ from urllib.parse import parse_qsl, urlencode
 import duckdb
 import pyarrow as pa
 
+from queries.files import copy_file
+
 SCHEME = "iceberg+"
 NAMESPACE = "modelops"
 COMMITS = "modelops_commits"
@@ -486,11 +488,8 @@ def export_catalog_to_file(location: str, target: Path) -> Path:
     """The newest committed snapshot as a DuckDB warehouse file at `target`."""
     replica = open_warehouse(location).replica()
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(f"{target}.tmp")
-    shutil.copyfile(replica, tmp)
-    _drop_local(tmp, "iceberg_snapshot")
-    os.replace(tmp, target)
-    return target
+    return copy_file(replica, target, protected=(Path(replica), Path(f"{replica}.wal")),
+                     finish=lambda tmp: _drop_local(tmp, "iceberg_snapshot"))
 
 
 # --- the commands' writes ---------------------------------------------------------------------

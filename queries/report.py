@@ -37,6 +37,7 @@ from pathlib import Path
 
 import polars as pl
 
+from queries.files import warehouse_files, write_file
 from queries.warehouse import UsageError, WarehouseError, reading, run, warehouse_path
 
 GROUP_BY = ("model", "team", "business_unit")
@@ -330,7 +331,8 @@ def split_file_name(week: str, business_unit_id: str) -> str:
     return f"weekly-{week}-{safe}.csv"
 
 
-def write_split(frame: pl.DataFrame, out_dir: str | os.PathLike, week: str) -> list[Path]:
+def write_split(frame: pl.DataFrame, out_dir: str | os.PathLike, week: str,
+                warehouse: str | None = None) -> list[Path]:
     """One CSV per business unit present in `frame`, each holding only that unit's rows."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -339,16 +341,15 @@ def write_split(frame: pl.DataFrame, out_dir: str | os.PathLike, week: str) -> l
     for (business_unit_id,), part in frame.partition_by(
             "business_unit_id", as_dict=True, maintain_order=True).items():
         path = out_dir / split_file_name(label, business_unit_id)
-        _write_file(path, to_csv(part))
+        _write_file(path, to_csv(part), warehouse)
         written.append(path)
     return written
 
 
-def _write_file(path: Path, data: bytes) -> None:
-    """Write-then-rename, so a reader (or a failed run) never sees half a file."""
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_bytes(data)
-    os.replace(partial, path)
+def _write_file(path: Path, data: bytes, warehouse: str | None = None) -> None:
+    """Write-then-rename through an exclusive temporary file (queries/files.py), refusing
+    the warehouse's own files."""
+    write_file(path, data, protected=warehouse_files(warehouse))
 
 
 # --- CLI --------------------------------------------------------------------------------
@@ -427,15 +428,16 @@ def cmd_weekly(args: argparse.Namespace) -> int:
                 Path(args.out_dir).mkdir(parents=True, exist_ok=True)
             else:
                 path = Path(name if args.out in (None, "-") else args.out)
-            _write_file(path, to_xlsx(frame, args.group_by, bool(args.split_by)))
+            _write_file(path, to_xlsx(frame, args.group_by, bool(args.split_by)),
+                        args.warehouse)
             print(path)
         elif args.split_by:
-            for path in write_split(frame, args.out_dir, week):
+            for path in write_split(frame, args.out_dir, week, args.warehouse):
                 print(path)
         elif args.out in (None, "-"):
             _write_stdout(to_csv(frame))
         else:
-            _write_file(Path(args.out), to_csv(frame))
+            _write_file(Path(args.out), to_csv(frame), args.warehouse)
     except OSError as error:
         where = error.filename or args.out or args.out_dir
         raise UsageError(f"{where}: {error.strerror or error}") from None

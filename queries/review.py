@@ -199,7 +199,7 @@ def cmd_review(args: argparse.Namespace) -> int:
         if args.out in (None, "-"):
             _write_stdout(data)
         else:
-            _write_file(Path(args.out), data)
+            _write_file(Path(args.out), data, args.warehouse)
     except OSError as error:
         raise UsageError(f"{error.filename or args.out}: {error.strerror or error}") from None
     return 0

@@ -173,3 +173,22 @@ def test_bad_arguments_are_usage_errors(warehouse):
         review_file(warehouse, "last week")
     with pytest.raises(UsageError, match="format must be one of md, html"):
         review_file(warehouse, "2026-W20", (), "pdf")
+
+
+def test_review_out_follows_no_planted_link_and_is_never_the_warehouse(warehouse, tmp_path,
+                                                                       capsys):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (tmp_path / ".review.md.partial").symlink_to(victim)
+    out = tmp_path / "review.md"
+    assert cli(["report", "review", "--week", "2026-W20", "--out", str(out),
+                "--warehouse", str(warehouse)]) == 0
+    assert victim.read_text() == "precious"
+    assert out.read_bytes() == review_file(warehouse, "2026-W20")
+    before = warehouse.read_bytes()
+    capsys.readouterr()
+    assert cli(["report", "review", "--week", "2026-W20", "--out", str(warehouse),
+                "--warehouse", str(warehouse)]) == 2
+    assert capsys.readouterr().err == (f"modelops report: {warehouse}: this is the warehouse; "
+                                       "choose another output file\n")
+    assert warehouse.read_bytes() == before
