@@ -28,6 +28,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboard import identity
 from queries.filters import Filter
 from queries.schema import LOAD_ORDER
 
@@ -203,7 +204,7 @@ def empty_state(why: str) -> None:
     st.info(why, icon=":material/info:")
 
 
-@st.fragment
+@identity.fragment
 def lazy_tabs(key: str, sections: dict[str, Callable[[], None]]) -> None:
     """Sections a manager opens one at a time, as tabs of which only the open one is drawn
     and sent (`st.tabs(on_change="rerun")`, `.open`). `sections` maps each tab's label to

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import polars as pl
 import streamlit as st
 
-from dashboard import presentation
+from dashboard import identity, presentation
 
 ROWS = 100  # rows of a table sent to the browser at a time
 
@@ -121,7 +121,7 @@ def table(frame: pl.DataFrame, labels: dict[str, str] | None = None,
             label_visibility="collapsed", width=220)
         whole = frame.select(order)
         controls.download_button(
-            "All rows as CSV", lambda: csv_bytes(whole, config),
+            "All rows as CSV", identity.guarded(lambda: csv_bytes(whole, config)),
             file_name=f"{(key or 'table').removesuffix('_table')}.csv",
             mime="text/csv", icon=":material/download:", on_click="ignore",
             key=f"{name}_csv")

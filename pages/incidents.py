@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, loading, presentation, shell, tables, tiles
+from dashboard import charts, identity, loading, presentation, shell, tables, tiles
 from queries import kpi
 
 f = shell.current_filter()
@@ -60,7 +60,7 @@ if not current.get("incidents") and not current.get("resolved_incidents") \
 tiles.kpi_tiles(TILES, current, previous)
 
 # --- over time --------------------------------------------------------------------------
-@st.fragment
+@identity.fragment
 def incidents_over_time(f) -> None:
     """The section with its own control: choosing "Per" reruns only this section."""
     st.subheader("Incidents over time")

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import polars as pl
 import streamlit as st
 
-from dashboard import formats, loading, presentation, shell, tables
+from dashboard import formats, identity, loading, presentation, shell, tables
 from queries import kpi, report, review
 from queries.filters import Filter
 from queries.warehouse import UsageError, WarehouseError
@@ -165,7 +165,8 @@ for column, fmt, mime in ((left, "md", "text/markdown"), (right, "html", "text/h
     # The bytes are built when the button is clicked, by the CLI's own function.
     column.download_button(
         f"Download {'Markdown' if fmt == 'md' else 'HTML'}",
-        lambda fmt=fmt: review.review_file(path, week, units, fmt, teams=f.teams),
+        identity.guarded(
+            lambda fmt=fmt: review.review_file(path, week, units, fmt, teams=f.teams)),
         file_name=f"modelops-review-{week}.{fmt}", mime=mime, on_click="ignore",
         icon=":material/download:", key=f"review_download_{fmt}")
 command = ["modelops report review", f"--week {week}"]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
-from dashboard import loading, presentation, shell, tables
+from dashboard import identity, loading, presentation, shell, tables
 from queries import report
 from queries.warehouse import UsageError, WarehouseError
 
@@ -46,7 +46,7 @@ command += [f"--business-unit {b}" for b in f.business_units]
 command += [f"--team {t}" for t in f.teams]
 # The bytes are written when the button is clicked (a callable), not on every run.
 st.download_button(
-    "Download CSV", lambda: report.to_csv(frame),
+    "Download CSV", identity.guarded(lambda: report.to_csv(frame)),
     file_name=f"modelops-weekly-{week}-{group_by}.csv", mime="text/csv",
     on_click="ignore", icon=":material/download:", type="secondary",
 )
@@ -58,7 +58,7 @@ for_people = frame if group_by == "model" else loading.load(
 # a model count beside each grouped SLO-met count). Built when clicked.
 st.download_button(
     "Download spreadsheet (xlsx)",
-    lambda: report.to_xlsx(for_people, group_by),
+    identity.guarded(lambda: report.to_xlsx(for_people, group_by)),
     file_name=report.xlsx_file_name(week, group_by, f.business_units, f.teams),
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     on_click="ignore", icon=":material/table_view:", key="weekly_report_xlsx",

@@ -368,3 +368,69 @@ def test_a_policy_name_outside_the_allowed_characters_fails_closed(tmp_path, tex
     with pytest.raises(access.PolicyError) as error:
         access.load_policy(write_policy(tmp_path, text))
     assert error.value.reason == reason
+
+
+# --- revocation reaches fragments and downloads (issue 24, item 10) ---------------------
+
+def run_fragments_only(at, monkeypatch):
+    """Rerun only the fragments the page registered, as a click on a fragment's own control
+    does in the browser (AppTest's run() always reruns the whole script, app.py included)."""
+    import dataclasses
+
+    from streamlit.testing.v1 import local_script_runner
+
+    ids = list(at._fragment_storage._fragments)
+    assert ids, "the page registered no fragment"
+    real = local_script_runner.RerunData
+
+    def fragment_rerun(**kwargs):
+        return dataclasses.replace(real(**kwargs), fragment_id_queue=ids)
+
+    monkeypatch.setattr(local_script_runner, "RerunData", fragment_rerun)
+    try:
+        at.run()
+    finally:
+        monkeypatch.setattr(local_script_runner, "RerunData", real)
+    return at
+
+
+def revoke_alice(policy):
+    policy.write_text('admins = ["boss@example.com"]\n[grants]\n"bob@example.com" = ["x"]\n')
+
+
+@pytest.mark.parametrize("page, drawn_by_fragment", [
+    ("pages/incidents.py", lambda at: len(at.get("plotly_chart"))),
+    ("pages/reliability.py", lambda at: len(at.get("plotly_chart")) + len(at.dataframe)),
+    ("pages/cost_value.py", lambda at: len(at.get("plotly_chart")) + len(at.dataframe)),
+])
+def test_a_revoked_grant_stops_the_next_fragment_run(app, demo_warehouse, policy, monkeypatch,
+                                                      page, drawn_by_fragment):
+    at = scoped_app(app, demo_warehouse, "alice@example.com", page)
+    run_fragments_only(at, monkeypatch)  # with the grant: the fragments draw again
+    assert not at.exception and drawn_by_fragment(at) > 0
+    assert "No access" not in [t.value for t in at.title]
+    revoke_alice(policy)
+    run_fragments_only(at, monkeypatch)
+    assert not at.exception, [e.value for e in at.exception]
+    assert drawn_by_fragment(at) == 0
+    assert [t.value for t in at.title] == ["No access"]
+
+
+def test_a_revoked_grant_stops_the_review_download(app, demo_warehouse, policy, monkeypatch):
+    from dashboard import identity
+
+    built = {}
+    real = identity.guarded
+
+    def keep(build):
+        guarded = real(build)
+        built.setdefault("first", guarded)
+        return guarded
+
+    monkeypatch.setattr(identity, "guarded", keep)
+    scoped_app(app, demo_warehouse, "alice@example.com", "pages/week_in_review.py")
+    download = built["first"]  # the "Download Markdown" button's builder, as drawn
+    assert download().startswith(b"# Week in review")
+    revoke_alice(policy)
+    with pytest.raises(identity.AccessChanged):
+        download()
