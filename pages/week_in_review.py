@@ -13,6 +13,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import formats, identity, loading, presentation, shell, tables
+from dashboard.text import code, plain
 from queries import kpi, report, review
 from queries.filters import Filter
 from queries.warehouse import UsageError, WarehouseError
@@ -80,7 +81,7 @@ try:
     _, _, sections = loading.load(review.review_sections, week=week, business_units=units,
                                   teams=f.teams)
 except (WarehouseError, UsageError) as error:
-    shell.empty_state(f"No review: {error}. Widen the filters, or load data (see the Data "
+    shell.empty_state(f"No review: {plain(error)}. Widen the filters, or load data (see the Data "
                       "page).")
     st.stop()
 
@@ -172,4 +173,4 @@ for column, fmt, mime in ((left, "md", "text/markdown"), (right, "html", "text/h
 command = ["modelops report review", f"--week {week}"]
 command += [f"--business-unit {b}" for b in units if b]
 command += [f"--team {t}" for t in f.teams]
-st.caption("Same file from a scheduler: `" + " ".join(command) + " --format md|html`")
+st.caption("Same file from a scheduler: " + code(" ".join(command) + " --format md|html"))

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import streamlit as st
 
 from dashboard import identity, loading, presentation, shell, tables
+from dashboard.text import code, plain
 from queries import report
 from queries.warehouse import UsageError, WarehouseError
 
@@ -37,7 +38,7 @@ try:
     frame = loading.load(report.weekly_report, week=week, teams=f.teams, group_by=group_by,
                        business_units=f.effective_business_units)
 except (WarehouseError, UsageError) as error:
-    shell.empty_state(f"No report: {error}")
+    shell.empty_state(f"No report: {plain(error)}")
     st.stop()
 if frame.height == 0:
     shell.empty_state(f"No model existed in {week} within this scope, so the report is empty.")
@@ -50,7 +51,7 @@ st.download_button(
     file_name=f"modelops-weekly-{week}-{group_by}.csv", mime="text/csv",
     on_click="ignore", icon=":material/download:", type="secondary",
 )
-st.caption("Same file from a scheduler: `" + " ".join(command) + "`")
+st.caption("Same file from a scheduler: " + code(" ".join(command)))
 for_people = frame if group_by == "model" else loading.load(
     report.weekly_report, week=week, teams=f.teams, group_by=group_by,
     business_units=f.effective_business_units, with_model_counts=True)
@@ -63,7 +64,7 @@ st.download_button(
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     on_click="ignore", icon=":material/table_view:", key="weekly_report_xlsx",
 )
-st.caption("The spreadsheet: `" + " ".join(command) + " --format xlsx`")
+st.caption("The spreadsheet: " + code(" ".join(command) + " --format xlsx"))
 
 st.subheader(f"Preview · {frame.height} rows")
 # A preview of the CSV: its columns as the file has them (MTTR in minutes, as the
