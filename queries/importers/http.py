@@ -278,7 +278,7 @@ class Client:
                 return json.loads(raw.decode("utf-8-sig")), answer_headers
             except RecursionError:
                 raise FetchError(f"{method} {shown}: the answer nests deeper than modelops "
-                                 "reads; not loaded") from None
+                                 "reads") from None
             except ValueError as error:  # not UTF-8, not JSON, an integer of 4300+ digits
                 why = ("an integer with more digits than modelops reads"
                        if "digits" in str(error) else f"{raw[:60]!r}")
@@ -330,7 +330,7 @@ class Client:
         """The body, refused past `max_bytes` (announced by Content-Length or counted)."""
         limit = self.max_bytes if status < 300 else 300  # an error's first words suffice
         too_big = (f"{method} {shown}: the answer is larger than {_size(self.max_bytes)} "
-                   "(--max-answer-mb); not loaded")
+                   "(--max-answer-mb)")
         length = headers.get("content-length", "").strip()
         if status < 300 and length.isdigit() and int(length) > limit:
             raise FetchError(too_big)
@@ -432,8 +432,7 @@ class Client:
         try:
             text = json.dumps(page, ensure_ascii=False)
         except RecursionError:
-            raise FetchError(f"{name}: the answer nests deeper than modelops reads; "
-                             "not loaded") from None
+            raise FetchError(f"{name}: the answer nests deeper than modelops reads") from None
         try:
             with open(path, "x", encoding="utf-8") as out:
                 out.write(text)
