@@ -7,6 +7,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, identity, loading, presentation, shell, tables, tiles
+from dashboard.text import chart_text
 from queries import kpi
 
 f = shell.current_filter()
@@ -128,7 +129,7 @@ def incidents_over_time(f) -> None:
                 group = by_cause.filter(pl.col("root_cause") == cause).sort("period_start")
                 fig.add_bar(x=group["period_start"], y=group["incidents"],
                             name=cause.replace("_", " "), **partial(group["period_start"]),
-                            hovertemplate=f"{cause.replace('_', ' ')}: %{{y}}%{{customdata}}"
+                            hovertemplate=f"{chart_text(cause.replace('_', ' '))}: %{{y}}%{{customdata}}"
                                           "<extra></extra>")
             fig.update_layout(barmode="stack", legend=dict(orientation="v", x=1.02, xanchor="left",
                                                            y=1, yanchor="top", traceorder="normal"))
