@@ -18,7 +18,6 @@ product's layout names the folder pages/. So:
 
 from __future__ import annotations
 
-import re
 import threading
 import time as clock
 from collections.abc import Callable, Iterator
@@ -207,9 +206,6 @@ def every_words(seconds: int) -> str:
     return f"{seconds} s"
 
 
-def plain(text: str) -> str:
-    """Text from the data, escaped so Markdown draws it as it is."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", str(text))
 
 
 def _names(f: Filter) -> dict[str, dict[str, str]]:
