@@ -7,6 +7,7 @@ import time
 import streamlit as st
 
 from dashboard import filter_bar, identity, loading, shell
+from dashboard.text import plain
 from modelops.warehouse import WarehouseError
 
 started = time.perf_counter()
@@ -16,8 +17,8 @@ st.set_page_config(page_title="modelops", page_icon=":material/monitoring:", lay
 def no_access() -> None:
     """No grant, a refused request or an unreadable policy: modelops/access says which."""
     title, message = access.refusal
-    st.title(title)
-    st.error(message, icon=":material/lock:")
+    st.title(plain(title))
+    st.error(plain(message), icon=":material/lock:")  # it may name the user
 
 
 def pages(admin: bool) -> dict[str, list]:
@@ -63,7 +64,7 @@ with shell.app_shell():
     try:
         warehouse_file = loading.warehouse_path()
     except WarehouseError as error:  # an Iceberg catalog down, with no replica here yet
-        st.error(shell.as_text(str(error)), icon=":material/cloud_off:")
+        st.error(plain(str(error)), icon=":material/cloud_off:")
         st.stop()
     shell.ensure_warehouse(warehouse_file)
     scope = loading.visible_models(access)

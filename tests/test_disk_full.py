@@ -25,6 +25,7 @@ import pytest
 
 from modelops import warehouse
 from modelops.cli import main as cli
+from modelops.warehouse import ingest
 from modelops.warehouse.schema import LATENCY_BUCKETS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -168,9 +169,9 @@ def two_files(tmp_path):
 
 
 def failing_writes(monkeypatch, at: str, fail_calls: set[int]):
-    """Make calls number `fail_calls` (1-based) of warehouse.writing fail at `at`:
+    """Make calls number `fail_calls` (1-based) of ingest's `writing` fail at `at`:
     "open" (the connection cannot be opened), "close" (after the load), or a statement."""
-    real = warehouse.writing
+    real = ingest.writing
     calls = iter(range(1, 1000))
 
     @contextmanager
@@ -187,7 +188,7 @@ def failing_writes(monkeypatch, at: str, fail_calls: set[int]):
         if at == "close":
             raise duckdb.IOException("Could not checkpoint: No space left on device")
 
-    monkeypatch.setattr(warehouse, "writing", writing)
+    monkeypatch.setattr(ingest, "writing", writing)
 
 
 @pytest.mark.parametrize("at", [

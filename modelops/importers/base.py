@@ -14,7 +14,8 @@ Each source module defines:
     # and, for HTTP sources, optionally:
     def fetch(client: "modelops.importers.http.Client", options: Options) -> list[Path] | Iterator[...]
 
-`parse` yields `Row`, `Skipped` or `Bad` items, in source order. It never talks to the
+`parse` yields `Row`, `Skipped` or `Bad` items, in source order (and a `Count` per file
+when its rows are derived from several records each). It never talks to the
 warehouse except through `options.current` (read-only lookups such as the current row of a
 model, for partial updates like SLO files).
 """
@@ -60,10 +61,30 @@ class Row:
 @dataclass
 class Skipped:
     """A record that is not about a model by its nature (an infra alert with no model tag,
-    a preview deployment, OpenCost's __idle__): counted and reported, not quarantined."""
+    a preview deployment, OpenCost's __idle__): counted and reported, not quarantined.
+
+    `by_nature=False` marks a record skipped only because it is not what the importer reads
+    as configured (an OTLP metric of another name): a run in which every record is such,
+    and nothing loads, exits 2 with a line saying what to change (`run.nothing_loaded`),
+    instead of succeeding having loaded nothing."""
 
     reason: str
     origin: Origin
+    by_nature: bool = True
+    # with by_nature=False: what it was, for that line ("my.counter"; several: a tuple)
+    seen: str | tuple[str, ...] | None = None
+
+
+@dataclass
+class Count:
+    """How many records `file` holds, from a source whose contract rows are not one per
+    record: FOCUS sums its rows per (model, day, category, vendor), OpenCost spreads an
+    allocation over days and three categories. The report then says "read N records" with
+    N the records the file holds, and the rows derived from them apart. Sources that yield
+    one item per record need not yield it."""
+
+    file: str
+    records: int
 
 
 @dataclass
@@ -77,7 +98,7 @@ class Bad:
     raw: Any = None
 
 
-Item = Row | Skipped | Bad
+Item = Row | Skipped | Bad | Count
 
 
 @dataclass

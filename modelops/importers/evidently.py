@@ -11,9 +11,12 @@ Two shapes, told apart by content:
   stattest_threshold, drift_score, drift_detected, ...}}}}], timestamp}`; also
   `ColumnDriftMetric`. `timestamp` is naive local time ("YYYY-MM-DD HH:MM:SS") of the
   machine that ran the report: it is read in `--option tz=ZONE` (an IANA name), default
-  UTC. Other metrics (DatasetDriftMetric, ...) are skipped.
+  UTC. `Report.as_dict()` written as JSON has the same metrics and no timestamp: its time
+  is `--option at=T` (which also overrides a file's own timestamp), and without it the
+  file is refused saying so. Other metrics (DatasetDriftMetric, ...) are skipped.
 
-Neither names a model: `--model MODEL_ID` is required.
+Neither names a model: `--model MODEL_ID` is required. A run whose reports hold no
+per-column drift result at all loads nothing and exits 2 naming the metrics it saw.
 
 Scores. The contract alerts when score > threshold. Evidently's p-value tests (K-S,
 chi-square, Z, Anderson-Darling, Mann-Whitney, ...) detect drift when the p-value is
@@ -46,6 +49,8 @@ KEY = "model"
 ENTITIES = ("drift",)
 
 ENTITY = "drift"
+NOTHING_READ = ("it reads per-column drift results (ValueDrift in 0.7; DataDriftTable or "
+                "ColumnDriftMetric in legacy reports): run a report with DataDriftPreset")
 # name: (display name, "p" p-value test or "d" distance, drift rule, default threshold)
 STATTESTS = {
     "ks": ("K-S p_value", "p", "<=", 0.05),
@@ -117,19 +122,23 @@ def parse(files: list[Path], options: Options):
         legacy = "timestamp" in doc or any(isinstance(m, dict) and "metric" in m
                                            for m in doc["metrics"])
         if legacy:
-            yield from _legacy(path, doc, options.model, zone)
+            yield from _legacy(path, doc, options, zone)
         else:
             yield from _current(path, doc, options, zone)
 
 
+def _at(options: Options, zone: str) -> datetime | None:
+    """`--option at=T` (read in `--option tz`), or None when not given."""
+    if "at" not in options.extra:
+        return None
+    try:
+        return parse_time(options.extra["at"], zone=zone)
+    except ValueError as error:
+        raise UsageError(f"--option at: {error}") from None
+
+
 def _current(path: Path, doc: dict, options: Options, zone: str):
-    if "at" in options.extra:
-        try:
-            measured_at = parse_time(options.extra["at"], zone=zone)
-        except ValueError as error:
-            raise UsageError(f"--option at: {error}") from None
-    else:
-        measured_at = datetime.fromtimestamp(Path(path).stat().st_mtime, UTC)
+    measured_at = _at(options, zone) or datetime.fromtimestamp(Path(path).stat().st_mtime, UTC)
     for number, metric in enumerate(doc["metrics"], start=1):
         origin = Origin(str(path), number)
         if not isinstance(metric, dict):
@@ -139,7 +148,8 @@ def _current(path: Path, doc: dict, options: Options, zone: str):
         name = metric.get("metric_name", "")
         if not (kind.endswith(":ValueDrift") or str(name).startswith("ValueDrift(")):
             short = re.sub(r"\(.*", "", str(name)) or kind or "?"
-            yield Skipped(f"metric {short} is not a per-column drift result", origin)
+            yield Skipped(f"metric {short} is not a per-column drift result", origin,
+                          by_nature=False, seen=short)
             continue
         values = _row(options.model, config.get("column"), config.get("method"),
                       config.get("threshold"), metric.get("value"), None, measured_at)
@@ -149,11 +159,17 @@ def _current(path: Path, doc: dict, options: Options, zone: str):
             yield Row(ENTITY, values, origin, raw=metric)
 
 
-def _legacy(path: Path, doc: dict, model: str, zone: str):
-    try:
-        measured_at = parse_time(doc.get("timestamp"), zone=zone)
-    except ValueError as error:
-        raise Unreadable(path, f"timestamp: {error}") from None
+def _legacy(path: Path, doc: dict, options: Options, zone: str):
+    model = options.model
+    measured_at = _at(options, zone)
+    if measured_at is None:
+        if doc.get("timestamp") in (None, ""):
+            raise Unreadable(path, "the report has no timestamp (Report.as_dict() writes "
+                                   "none): give the time it was measured with --option at=T")
+        try:
+            measured_at = parse_time(doc.get("timestamp"), zone=zone)
+        except ValueError as error:
+            raise Unreadable(path, f"timestamp: {error}") from None
     number = 0
     for metric in doc["metrics"]:
         name = metric.get("metric") if isinstance(metric, dict) else None
@@ -165,7 +181,7 @@ def _legacy(path: Path, doc: dict, model: str, zone: str):
         else:
             number += 1
             yield Skipped(f"metric {name} is not a per-column drift result",
-                          Origin(str(path), number))
+                          Origin(str(path), number), by_nature=False, seen=str(name))
             continue
         for column in columns:
             number += 1

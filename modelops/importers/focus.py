@@ -8,7 +8,9 @@ Per FOCUS row (the spec's columns; `x_*` custom columns are ignored):
   no exchange-rate column and nothing is converted.
 - the model is the `model` key of `Tags` (a JSON object serialised as text; case-sensitive
   keys; `--option tag=NAME` for another key). It is the source key resolved by `--map`.
-  A row without that tag is untagged shared cost: skipped and counted in the report.
+  A row without that tag is untagged shared cost: skipped and counted in the report
+  (reported after the rows). When no row of the import has the tag, the key is wrong
+  rather than the costs shared: nothing loads and the run exits 2 naming the Tags keys seen.
 - category from `ServiceCategory`: Compute -> compute, Storage -> storage,
   AI and Machine Learning -> inference_api, anything else -> other.
 - vendor: `ServiceProviderName` (FOCUS 1.3), else `ProviderName` (1.0-1.2), lower-cased
@@ -16,12 +18,17 @@ Per FOCUS row (the spec's columns; `x_*` custom columns are ignored):
   of the warehouse or empty, so: `--option vendor.<slug>=<vendor_id>` names the vendor id
   for a provider; else the slug itself when it is a vendor id in the warehouse; else the
   vendor is left empty (the cost still loads, under vendor_id "").
-- day: `ChargePeriodStart`/`ChargePeriodEnd` ([start, end), UTC). A period is spread over
+- `NULL` (unquoted or quoted, as SQL dumps and the FOCUS project's own sample data write
+  it) is an empty value: a `Tags` of NULL is an untagged row, skipped, not malformed JSON.
+- day: `ChargePeriodStart`/`ChargePeriodEnd` ([start, end), UTC). FOCUS defines them as
+  UTC, so a time without an offset (`2024-09-18 22:00:00`, as the FOCUS sample data writes
+  them) is UTC, and BigQuery's CSV export's `2024-09-18 22:00:00 UTC` is read too. A period is spread over
   the UTC days it covers in proportion to its time in each (a month-long row -> an equal
   share per day; an hourly row -> its day). Amounts are summed per contract key
   (model, day, category, vendor_id) over all the files of one import, in decimal.
 Origin line = the CSV line (header = line 1) or the Parquet row number, of the first row
-that contributed to the contract row.
+that contributed to the contract row. The report counts the FOCUS rows each file holds
+(`base.Count`), and the contract rows summed from them apart.
 """
 
 from __future__ import annotations
@@ -36,7 +43,16 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from modelops.importers.base import Bad, Options, Origin, Row, Skipped, Unreadable, parse_time
+from modelops.importers.base import (
+    Bad,
+    Count,
+    Options,
+    Origin,
+    Row,
+    Skipped,
+    Unreadable,
+    parse_time,
+)
 
 SOURCE = "focus"
 KEY = "model tag"
@@ -48,6 +64,8 @@ REQUIRED = ("BillingCurrency", "EffectiveCost", "ChargePeriodStart", "ChargePeri
 CATEGORIES = {"Compute": "compute", "Storage": "storage",
               "AI and Machine Learning": "inference_api"}
 UNTAGGED = "no model tag (untagged shared cost)"
+NOTHING_READ = ("those are the keys of Tags, most frequent first: give --option tag=KEY "
+                "naming the one that holds your model ids (the default is model)")
 
 
 def spread_over_days(start: datetime, end: datetime, amount: Decimal) -> list[tuple[date,
@@ -129,14 +147,28 @@ def _model(tags, tag: str):
     return value
 
 
+def focus_time(value) -> datetime:
+    """A FOCUS date-time: UTC by the spec, so no offset means UTC; BigQuery's CSV export
+    appends " UTC" (`2024-09-18 22:00:00 UTC`)."""
+    if isinstance(value, str) and value.strip().upper().endswith(" UTC"):
+        value = value.strip()[:-4]
+    return parse_time(value, zone="UTC")
+
+
 def parse(files: list[Path], options: Options):
     tag = options.extra.get("tag", "model")
     totals: dict[tuple, Decimal] = defaultdict(Decimal)
     first: dict[tuple, tuple[Origin, dict]] = {}
     vendors: dict[str, str] = {}
+    held_by_file: dict[str, int] = {}
+    untagged: list[tuple[Origin, tuple]] = []  # (origin, the Tags keys it has)
     for path in files:
+        held = 0
         for line, record in _records(Path(path)):
+            held += 1
             origin = Origin(str(path), line)
+            record = {k: None if isinstance(v, str) and v.strip().upper() == "NULL" else v
+                      for k, v in record.items()}
             currency = (record.get("BillingCurrency") or "").strip()
             if currency != "USD":
                 yield Bad(ENTITY, f"currency {currency or '(none)'} is not USD", origin,
@@ -148,7 +180,7 @@ def parse(files: list[Path], options: Options):
                 yield Bad(ENTITY, str(error), origin, raw=record)
                 continue
             if model is None:
-                yield Skipped(UNTAGGED, origin)
+                untagged.append((origin, _keys(record.get("Tags"))))
                 continue
             try:
                 amount = Decimal(str(record.get("EffectiveCost")).strip())
@@ -159,8 +191,8 @@ def parse(files: list[Path], options: Options):
                                   f"{record.get('EffectiveCost')!r}", origin, raw=record)
                 continue
             try:
-                start = parse_time(record.get("ChargePeriodStart"))
-                end = parse_time(record.get("ChargePeriodEnd"))
+                start = focus_time(record.get("ChargePeriodStart"))
+                end = focus_time(record.get("ChargePeriodEnd"))
             except ValueError as error:
                 yield Bad(ENTITY, f"charge period: {error}", origin, raw=record)
                 continue
@@ -177,11 +209,28 @@ def parse(files: list[Path], options: Options):
                 key = (model, day, category, vendors[provider])
                 totals[key] += part
                 first.setdefault(key, (origin, record))
+        held_by_file[str(path)] = held
     for key in sorted(totals, key=lambda k: (first[k][0].file, first[k][0].line, k[1:])):
         model, day, category, vendor = key
         origin, record = first[key]
         yield Row(ENTITY, {"day": day, "category": category, "vendor_id": vendor,
                            "amount_usd": float(totals[key])}, origin, key=model, raw=record)
+    # untagged rows are shared cost by nature, unless no row had the tag at all
+    for origin, keys in untagged:
+        yield Skipped(UNTAGGED, origin, by_nature=bool(totals), seen=keys)
+    for file, held in held_by_file.items():
+        yield Count(file, held)
+
+
+def _keys(tags) -> tuple[str, ...]:
+    """The keys of a Tags value, for the line of a run in which no row had the tag."""
+    try:
+        value = json.loads(tags) if isinstance(tags, str) else tags
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, dict) or not value:
+        return ("(no Tags)",)
+    return tuple(repr(k) if k != k.strip() else k for k in map(str, value))
 
 
 def _vendor(provider: str, options: Options) -> str:

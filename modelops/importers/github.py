@@ -5,8 +5,12 @@ deployments) and status lists (`GET …/deployments/{id}/statuses`, JSON arrays 
 each status names its deployment in `deployment_url`, else the file name holds the id, as
 in `statuses/1234.json`).
 
-Source key: `payload.model_id` (payload is an object or a JSON string). Deployments
-without one — previews, transient environments, app deployments — are skipped and counted.
+Source key: `payload.model_id` (payload is an object or a JSON string). Most deployments
+carry no such payload (PyGithub's recorded answers: `{}` or `{"test": true}`), so without
+it the deployment is attributed through --map by, in this order, `OWNER/NAME@ENVIRONMENT`,
+the repository `OWNER/NAME` (from the deployment's `url`), then the environment name
+(`github,acme/churn-service,churn`). Deployments none of these attribute — previews,
+transient environments, app deployments — are skipped and counted.
 Outcome = the first terminal status in time: success → succeeded, failure / error →
 failed (`inactive` only means a later deployment superseded this one); deployed_at = that
 status's created_at. A deployment with no terminal status yet is skipped (import it again
@@ -62,7 +66,7 @@ def parse(files, options):
         if k.startswith("env.")}}
     for deployment, origin in deployments:
         yield _deployment(deployment, origin, statuses.get(str(deployment["id"])),
-                          environments)
+                          environments, options)
 
 
 def _deployment_of(status: dict, path: Path) -> str:
@@ -85,16 +89,38 @@ def _payload(raw) -> dict | str:
     return raw if isinstance(raw, dict) else f"payload is not a JSON object: {raw!r:.40}"
 
 
-def _deployment(d, origin, statuses, environments):
+def repository(d: dict) -> str | None:
+    """OWNER/NAME of a deployment, from its API URLs."""
+    for field in ("url", "statuses_url", "repository_url"):
+        match = re.search(r"/repos/([^/]+/[^/]+?)(?:/deployments\b|/?$)", str(d.get(field) or ""))
+        if match:
+            return match.group(1)
+    return None
+
+
+def _attributed(d: dict, environment: str, options) -> str | None:
+    """The first of OWNER/NAME@ENV, OWNER/NAME and ENV that names a model (through --map,
+    or as a model id), for a deployment without payload.model_id."""
+    repo = repository(d)
+    candidates = ([f"{repo}@{environment}", repo] if repo else []) + [environment]
+    return next((key for key in candidates
+                 if key and options.current("models", key) is not None), None)
+
+
+def _deployment(d, origin, statuses, environments, options):
     payload = _payload(d.get("payload"))
     if isinstance(payload, str):
         return Bad("deployments", payload, origin, raw=d)
     model = payload.get("model_id")
     environment = str(d.get("environment") or "")
     if not model:
+        model = _attributed(d, environment, options)
+    if not model:
         if d.get("transient_environment") or "preview" in environment.lower():
             return Skipped("preview/transient deployment without payload.model_id", origin)
-        return Skipped("deployment without payload.model_id (not about a model)", origin)
+        repo = repository(d) or "OWNER/NAME"
+        return Skipped("deployment without payload.model_id whose repository and environment "
+                       f"map to no model (--map github,{repo},MODEL_ID)", origin)
     target = environments.get(environment.lower())
     if target not in ("production", "staging", "shadow"):
         return Skipped(f"environment {environment!r} is not production, staging or shadow "
@@ -140,9 +166,13 @@ def fetch(client, options):
     for n, page in enumerate(client.pages_link(f"{base}/deployments", {"per_page": 100}),
                              start=1):
         files.append(client.save(f"deployments-{n:04d}.json", page))
-        ids += [d["id"] for d in page if isinstance(d, dict) and "id" in d]
-    for deployment in ids:
+        # Only integer ids (what GitHub sends) name a status request and its file: the
+        # parse reads the id back from the file name when the statuses lack deployment_url.
+        if isinstance(page, list):
+            ids += [d["id"] for d in page
+                    if isinstance(d, dict) and type(d.get("id")) is int and d["id"] >= 0]
+    for deployment in dict.fromkeys(ids):
         for n, page in enumerate(client.pages_link(
-                f"{base}/deployments/{deployment}/statuses", {"per_page": 100}), start=1):
-            files.append(client.save(f"statuses/{deployment}-{n:03d}.json", page))
+                f"{base}/deployments/{deployment:d}/statuses", {"per_page": 100}), start=1):
+            files.append(client.save(f"statuses/{deployment:d}-{n:03d}.json", page))
     return files

@@ -27,7 +27,9 @@ Query: `GET /allocation?window=...&aggregate=label:model&step=1d&accumulate=fals
 - vendor: `--option vendor=<vendor_id>` (the cluster's provider, one per import), else
   empty. Amounts are taken as USD: OpenCost's currency is configuration, not in the answer.
 Origin line = the 1-based number of the allocation in the file (steps in order, then the
-allocations of each step in file order).
+allocations of each step in file order). The report counts the allocations each file holds
+(`base.Count`), and the contract rows (day x category) made from them apart; a refused
+partial day names its category, one reason per contract row.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from pathlib import Path
 
 from modelops.importers.base import (
     Bad,
+    Count,
     Options,
     Origin,
     Row,
@@ -99,6 +102,7 @@ def parse(files: list[Path], options: Options):
     totals: dict[tuple, Decimal] = defaultdict(Decimal)
     first: dict[tuple, tuple[Origin, dict]] = {}
     windows: set[tuple[datetime, datetime]] = set()
+    held: dict[str, int] = {}  # allocations per file
     for path in files:
         number = 0
         for step in _steps(Path(path)):
@@ -125,17 +129,20 @@ def parse(files: list[Path], options: Options):
                         slot = (key, day, category)
                         totals[slot] += share
                         first.setdefault(slot, (origin, raw))
+        held[str(path)] = number
     covered = _covered_hours(windows)
     for slot in sorted(totals, key=lambda s: (first[s][0].file, first[s][0].line, s[1:])):
         key, day, category = slot
         origin, raw = first[slot]
         if covered.get(day, 0) < 24:
-            yield Bad(ENTITY, f"day {day} is only partly in the export ({covered[day]:g} h of "
-                              "24): a partial day would replace the whole day's cost",
-                      origin, raw=raw)
+            yield Bad(ENTITY, f"{category} cost of day {day} is only partly in the export "
+                              f"({covered[day]:g} h of 24): a partial day would replace the "
+                              "whole day's cost", origin, raw=raw)
             continue
         yield Row(ENTITY, {"day": day, "category": category, "vendor_id": vendor,
                            "amount_usd": float(totals[slot])}, origin, key=key, raw=raw)
+    for file, number in held.items():
+        yield Count(file, number)
 
 
 def _window(allocation) -> tuple[datetime, datetime] | str:

@@ -1,22 +1,31 @@
 """OpenSLO v1 → models.slo_availability, models.slo_latency_p95_ms.
 
-Reads YAML files of `apiVersion: openslo/v1` objects, several per file (`---`). `kind:
-SLO` objects give the values; `kind: SLI` objects are read for the SLOs that name them
-(`indicatorRef`); other kinds (Service, DataSource, AlertPolicy, …) are skipped.
+Reads YAML files of `apiVersion: openslo/v1` objects, several per file (`---`) or as one
+YAML list of objects (the form `oslo` and the OpenSLO Go SDK accept): each object is a
+record. `kind: SLO` objects give the values; `kind: SLI` objects are read for the SLOs
+that name them (`indicatorRef`); other kinds (Service, DataSource, AlertPolicy, …) are
+skipped. `openslo/v1alpha` SLOs (Sloth's OpenSLO input: `objectives[].ratioMetrics
+{good|bad, total}`, `target`) are read too.
 
-Source key: the SLO's `model` label (`metadata.labels.model`, a string or a one-element
-list), resolved with --map, else a model id. Only a model's two SLO columns change: its
-current row is re-emitted with them replaced (see modelops/importers/slo.py); an SLO for a
-model the warehouse does not hold is quarantined.
+Source key (modelops/importers/slo.py `source_key`): the SLO's `model` label
+(`metadata.labels.model`, a string or a one-element list), else `spec.service`, else
+`metadata.name`; resolved with --map, else a model id. OpenSLO's own examples carry no
+model label: `--map` on the service (`openslo,web-shop,churn`). Only a model's two SLO
+columns change: its current row is re-emitted with them replaced (see
+modelops/importers/slo.py); an SLO for a model the warehouse does not hold is quarantined.
 
 Per objective (`target` in [0, 1), or `targetPercent` / 100), with its SLI (inline
-`indicator`, or `indicatorRef`, on the SLO or on the objective):
-- a ratioMetric whose `good` query counts requests under a histogram bound `le="X"` with
-  target exactly 0.95 → slo_latency_p95_ms = X × 1000 (X in seconds, or as is for a
-  metric named in milliseconds); any other target on such an SLI is not a p95: skipped;
-- any other ratioMetric with `budgetingMethod: Occurrences` → slo_availability = target;
-  Timeslices / RatioTimeslices are skipped (not a request ratio);
-- a thresholdMetric is skipped (no unit, no bound to read).
+`indicator`, or `indicatorRef`, on the SLO or on the objective; v1alpha: the objective's
+own `ratioMetrics`), what the ratio measures is read from its queries (`slo.classify`):
+- a latency ratio (its queries read histogram buckets) whose target is exactly 0.95 and
+  whose `good` query counts requests under a bound `le="X"` → slo_latency_p95_ms = X ×
+  1000 (X in seconds, or as is for a metric named in milliseconds); any other target on
+  such an SLI is not a p95: skipped. A latency ratio never sets the availability target;
+- a ratio of requests by status or errors (`code!~"5.."`, `errors_total`) with
+  `budgetingMethod: Occurrences` → slo_availability = target; Timeslices /
+  RatioTimeslices are skipped (not a request ratio);
+- any other ratio (`up`, a bare duration) is skipped with the reason; a
+  thresholdMetric is skipped (no unit, no bound to read).
 Lost: time windows, alerting, composite weights, other percentiles.
 """
 
@@ -26,10 +35,12 @@ from modelops.importers.base import Bad, Origin, Skipped
 from modelops.importers.slo import (
     P95,
     Collector,
+    classify,
     latency_bound_ms,
     line_of,
     model_label,
     read_yaml,
+    source_key,
     strings,
 )
 
@@ -37,13 +48,16 @@ SOURCE = "openslo"
 KEY = "model label"
 ENTITIES = ("models",)
 API = "openslo/v1"
+APIS = (API, "openslo/v1alpha")
 
 
 def parse(files, options):
     documents = []
     for path in files:
         for document in read_yaml(path):
-            documents.append((document, Origin(str(path), line_of(document))))
+            # oslo's list form: one YAML document holding a list of objects
+            for item in document if isinstance(document, list) else [document]:
+                documents.append((item, Origin(str(path), line_of(item, line_of(document)))))
     slis = {}
     for document, _ in documents:
         if isinstance(document, dict) and document.get("kind") == "SLI":
@@ -62,9 +76,9 @@ def parse(files, options):
         if kind != "SLO":
             yield Skipped(f"{kind or 'a document without kind'} is not an SLO", origin)
             continue
-        if document.get("apiVersion") != API:
+        if document.get("apiVersion") not in APIS:
             yield Bad("models", f"SLO {name}: apiVersion {document.get('apiVersion')!r} is "
-                      f"not {API}", origin, raw=document)
+                      f"not {' or '.join(APIS)}", origin, raw=document)
             continue
         yield from _slo(document, name, origin, slis, collector)
     yield from collector.rows(options)
@@ -72,12 +86,12 @@ def parse(files, options):
 
 def _slo(document, name, origin, slis, collector):
     spec = document.get("spec") or {}
-    key = model_label((document.get("metadata") or {}).get("labels"))
-    if not isinstance(key, str) or not key:
-        reason = ("has no model label" if not key
-                  else f"has several model labels: {', '.join(map(str, key))}")
-        yield Bad("models", f"SLO {name} {reason}", origin, raw=document)
+    found = source_key(model_label((document.get("metadata") or {}).get("labels")),
+                       spec.get("service"), name)
+    if isinstance(found, str):
+        yield Bad("models", f"SLO {name} {found}", origin, raw=document)
         return
+    kind, key = found
     objectives = spec.get("objectives") or []
     if not objectives:
         yield Bad("models", f"SLO {name} has no objectives", origin, raw=document)
@@ -91,7 +105,10 @@ def _slo(document, name, origin, slis, collector):
             yield Bad("models", f"SLO {name}: objective has no numeric target", here,
                       raw=document)
             continue
-        sli = _indicator(objective, spec, slis)
+        if isinstance(objective.get("ratioMetrics"), dict):  # v1alpha: the ratio inline
+            sli = {"ratioMetric": objective["ratioMetrics"]}
+        else:
+            sli = _indicator(objective, spec, slis)
         if isinstance(sli, str):
             yield Bad("models", f"SLO {name}: {sli}", here, raw=document)
             continue
@@ -100,20 +117,25 @@ def _slo(document, name, origin, slis, collector):
             what = "thresholdMetric" if "thresholdMetric" in sli else "an indicator"
             yield Skipped(f"SLO {name}: {what} objective: no ratio to read", here)
             continue
-        bound = latency_bound_ms(strings(ratio.get("good")))
-        if bound is not None:
-            if target != P95:
-                yield Skipped(f"SLO {name}: latency objective at target {target:g} is not a "
-                              "p95 (only target 0.95 is)", here)
+        side = strings(ratio.get("good")) + strings(ratio.get("bad"))
+        measures = classify(side, strings(ratio.get("total")))
+        if measures == "latency":
+            bound = latency_bound_ms(strings(ratio.get("good")))
+            if target != P95 or bound is None:
+                what = (f"at target {target:g} is not a p95 (only target 0.95 is)"
+                        if target != P95 else 'has no bound (le="X") in its good query')
+                yield Skipped(f"SLO {name}: latency objective {what}", here)
                 continue
-            bad = collector.set(key, "slo_latency_p95_ms", bound, here)
+            bad = collector.set(key, "slo_latency_p95_ms", bound, here, kind)
+        elif spec.get("budgetingMethod") != "Occurrences":
+            yield Skipped(f"SLO {name}: budgetingMethod {spec.get('budgetingMethod')} is not "
+                          "an availability ratio (only Occurrences is)", here)
+            continue
+        elif measures == "availability":
+            bad = collector.set(key, "slo_availability", float(target), here, kind)
         else:
-            method = spec.get("budgetingMethod")
-            if method != "Occurrences":
-                yield Skipped(f"SLO {name}: budgetingMethod {method} is not an availability "
-                              "ratio (only Occurrences is)", here)
-                continue
-            bad = collector.set(key, "slo_availability", float(target), here)
+            yield Skipped(f"SLO {name}: {measures}", here)
+            continue
         if bad is not None:
             bad.raw = document
             yield bad

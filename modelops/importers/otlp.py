@@ -2,9 +2,11 @@
 exporter: one per line) -> metrics_hourly.
 
 Read: `resourceMetrics[].scopeMetrics[].metrics[]` named `http.server.request.duration`
-(`--option metric=NAME` for another) with an explicit-bucket `histogram`. The model is the
-resource attribute `service.name` (the source key resolved by `--map`). Other metrics are
-skipped, one report line per metric.
+(semconv, seconds) or, where a service has none, the older `http.server.duration` (semconv
+before 1.21, milliseconds) — `--option metric=NAME` for another — with an explicit-bucket
+`histogram`. The model is the resource attribute `service.name` (the source key resolved
+by `--map`). Other metrics are skipped, one report line per metric; a run in which no
+metric was one of these loads nothing and exits 2 naming the metrics it saw.
 
 How a data point becomes counts:
 - int64 fields (`count`, `bucketCounts`, `*TimeUnixNano`) are JSON strings (numbers are
@@ -17,6 +19,11 @@ How a data point becomes counts:
   SDK's default bounds in ms and the semconv advice bounds in s both contain all eleven.
 - errors: points whose attributes have `http.response.status_code` (or, before semconv
   1.21, `http.status_code`) >= 500, or an `error.type`; requests: all points.
+- errors counted apart, as their own monotonic Sum (`model.inference.errors` beside the
+  duration histogram): `--option errors=NAME` names it; without the option, a monotonic
+  Sum whose name says "error" is read as such (`--option errors=` reads none). Its points
+  are differenced per series with the same rules as the histogram's (below); for a service
+  with such a counter, errors are the counter's increments, not the status attributes.
 - a point flagged "no recorded value" (flags bit 1) is skipped.
 
 Time (per series = resource attributes (so each replica's `service.instance.id` apart),
@@ -54,6 +61,10 @@ KEY = "service"
 ENTITIES = ("metrics_hourly",)
 
 ENTITY = "metrics_hourly"
+# the semconv histogram (seconds), then its name before semconv 1.21 (milliseconds)
+METRICS = ("http.server.request.duration", "http.server.duration")
+NOTHING_READ = (f"it reads the histogram {' or '.join(METRICS)}: give --option metric=NAME "
+                "for the request-duration histogram your services export")
 HOUR_NS = 3600 * 10**9
 SCALE = {"s": 1000.0, "ms": 1.0}
 TEMPORALITY = {1: "delta", 2: "cumulative", "AGGREGATION_TEMPORALITY_DELTA": "delta",
@@ -129,14 +140,45 @@ def _point(point: dict, scale: float):
     return start, end, [count, *(cumulative[b] for b in LATENCY_BOUNDS_MS)]
 
 
+def _metrics(requests):
+    """(resource attributes, scope, metric) of every metric in the export requests."""
+    for request in requests:
+        for resource in request["resourceMetrics"]:
+            attrs = _attrs((resource.get("resource") or {}).get("attributes"))
+            for scope in resource.get("scopeMetrics") or []:
+                for metric in scope.get("metrics") or []:
+                    yield attrs, scope, metric
+
+
+def _error_counter(metric: dict, option: str | None) -> bool:
+    """Whether `metric` is the separate counter of failed requests."""
+    data = metric.get("sum")
+    if not isinstance(data, dict):
+        return False
+    if option is not None:
+        return metric.get("name") == option
+    return bool(data.get("isMonotonic")) and "error" in str(metric.get("name", "")).lower()
+
+
 def parse(files: list[Path], options: Options):
-    wanted = options.extra.get("metric", "http.server.request.duration")
+    wanted_option = options.extra.get("metric")
+    errors_option = options.extra.get("errors")
+    exports = [(path, [doc for _, doc in _requests(path)]) for path in files]
+    # which histogram each service is read from: the option's, else the newest name it has
+    names: dict = defaultdict(set)
+    for _, requests in exports:
+        for attrs, _, metric in _metrics(requests):
+            names[attrs.get("service.name")].add(metric.get("name"))
+    chosen = {service: wanted_option or next((m for m in METRICS if m in seen), METRICS[0])
+              for service, seen in names.items()}
+    wanted_text = wanted_option or " or ".join(METRICS)
     # series -> [(time, start, counts | reason, is_error, origin, raw)]
     series: dict[tuple, list] = defaultdict(list)
+    error_series: dict[tuple, list] = defaultdict(list)
     kinds: dict[tuple, str] = {}
-    for path in files:
+    for path, requests in exports:
         ordinal = 0
-        for _, request in _requests(path):
+        for request in requests:
             for resource in request["resourceMetrics"]:
                 resource_attrs = _attrs((resource.get("resource") or {}).get("attributes"))
                 service = resource_attrs.get("service.name")
@@ -152,8 +194,18 @@ def parse(files: list[Path], options: Options):
                         first = Origin(str(path), ordinal + 1)
                         ordinal += len(points)
                         name = metric.get("name")
-                        if name != wanted:
-                            yield Skipped(f"metric {name} is not {wanted}", first)
+                        if errors_option != "" and _error_counter(metric, errors_option):
+                            yield from _read_error_counter(
+                                metric, data, points, service, instance, scope, first,
+                                error_series, kinds)
+                            continue
+                        if name != chosen.get(service):
+                            reason = (f"metric {name} is not {wanted_text}"
+                                      if name not in METRICS or wanted_option else
+                                      f"metric {name}: {chosen.get(service)} of the same "
+                                      "service is read (semconv migration: both names)")
+                            yield Skipped(reason, first, seen=str(name),
+                                          by_nature=name in METRICS and not wanted_option)
                             continue
                         problem = _metric_problem(metric, service)
                         if problem:
@@ -177,6 +229,69 @@ def parse(files: list[Path], options: Options):
                             series[key].append((when, parsed, _is_error(attributes), origin,
                                                 {"service.name": service, **point}))
     hours: dict[tuple[str, int], dict] = {}
+    yield from _hours(series, kinds, hours)
+    counted = {key[0] for key in error_series}  # services whose errors come from a counter
+    counter_hours: dict[tuple[str, int], dict] = {}
+    yield from _hours(error_series, kinds, counter_hours)
+    for (service, hour), slot in counter_hours.items():
+        target = hours.get((service, hour))
+        if target is None:
+            yield Skipped("errors at an hour with no request-duration points: no row",
+                          slot["origin"])
+            continue
+        target["bad"] = target["bad"] or slot["bad"]
+        target["counted_errors"] = (slot["counts"] or [0])[0]
+    for (service, hour), slot in sorted(hours.items(),
+                                        key=lambda kv: (kv[1]["origin"].line, kv[0][1])):
+        when = datetime.fromtimestamp(hour * 3600, UTC)
+        if slot["bad"] is not None:
+            yield Bad(ENTITY, f"hour {when.isoformat()} of service {service} left out: its "
+                              f"data point {slot['bad'].line} was refused",
+                      slot["origin"], raw={"service.name": service, "hour": when.isoformat()})
+            continue
+        counts = slot["counts"]
+        errors = slot.get("counted_errors", 0) if service in counted else slot["errors"]
+        values = {"hour": when, "requests": counts[0], "errors": errors,
+                  **dict(zip(LATENCY_BUCKETS, counts[1:], strict=True))}
+        yield Row(ENTITY, values, slot["origin"], key=service,
+                  raw={"service.name": service, "hour": when.isoformat(), "counts": counts,
+                       "errors": errors})
+
+
+def _read_error_counter(metric, data, points, service, instance, scope, first,
+                        error_series, kinds):
+    """Put the points of the separate error counter into `error_series`, as the histogram's
+    go into theirs: (time, (start, end, [value]) or reason, False, origin, raw)."""
+    name = metric.get("name")
+    kind = TEMPORALITY.get(data.get("aggregationTemporality"))
+    if not service or kind is None:
+        yield Bad(ENTITY, f"error counter {name}: " + (
+            "resource has no service.name attribute" if not service else
+            f"aggregationTemporality {data.get('aggregationTemporality')!r} is neither "
+            "DELTA (1) nor CUMULATIVE (2)"), first, raw={"metric": name,
+                                                         "service.name": service})
+        return
+    for n, point in enumerate(points):
+        origin = Origin(first.file, first.line + n)
+        attributes = _attrs(point.get("attributes"))
+        key = (service, instance, (scope.get("scope") or {}).get("name"), name,
+               json.dumps(attributes, sort_keys=True, default=str))
+        kinds[key] = kind
+        try:
+            value = point.get("asInt", point.get("asDouble"))
+            count = _int(round(float(value))) if value is not None else None
+            parsed = (_int(point.get("startTimeUnixNano")), _int(point["timeUnixNano"]),
+                      [count]) if count is not None and count >= 0 else \
+                "malformed error counter point (no asInt/asDouble, or negative)"
+        except (KeyError, TypeError, ValueError):
+            parsed = "malformed error counter point (times or value are not numbers)"
+        error_series[key].append((_int_or(point.get("timeUnixNano"), 0), parsed, False,
+                                  origin, {"service.name": service, **point}))
+
+
+def _hours(series, kinds, hours):
+    """Difference each series (by `_increment`) and sum the increments per (service,
+    hour) into `hours`; yields the Skipped and Bad items of points that add nothing."""
     for key, points in series.items():
         service, previous = key[0], None
         for when, parsed, is_error, origin, raw in sorted(points, key=lambda p: p[0]):
@@ -201,20 +316,6 @@ def parse(files: list[Path], options: Options):
                 a + b for a, b in zip(slot["counts"], counts, strict=True)]
             if is_error:
                 slot["errors"] += counts[0]
-    for (service, hour), slot in sorted(hours.items(),
-                                        key=lambda kv: (kv[1]["origin"].line, kv[0][1])):
-        when = datetime.fromtimestamp(hour * 3600, UTC)
-        if slot["bad"] is not None:
-            yield Bad(ENTITY, f"hour {when.isoformat()} of service {service} left out: its "
-                              f"data point {slot['bad'].line} was refused",
-                      slot["origin"], raw={"service.name": service, "hour": when.isoformat()})
-            continue
-        counts = slot["counts"]
-        values = {"hour": when, "requests": counts[0], "errors": slot["errors"],
-                  **dict(zip(LATENCY_BUCKETS, counts[1:], strict=True))}
-        yield Row(ENTITY, values, slot["origin"], key=service,
-                  raw={"service.name": service, "hour": when.isoformat(), "counts": counts,
-                       "errors": slot["errors"]})
 
 
 def _start_of(raw: dict) -> int | None:

@@ -11,8 +11,11 @@ Reads, in any mix and order (each file is recognised by its shape):
   created_at + seconds_to_first_ack.
 
 Source key: the service id (`service.id`, analytics `service_id`), resolved with --map.
-Severity: priority P1..P5 → 1, 2, 3, 4, 4 (other priority names with
-`--option priority.NAME=N`); without a known priority, urgency high → 2, low → 4.
+Severity: a priority name carrying a number means that level: P1..P5 → 1, 2, 3, 4, 4, and
+as well `SEV-2`, `Sev 2`, `S2` → 2 (PagerDuty's own analytics example says "SEV-2"); other
+names with `--option priority.NAME=N`, else the incident is quarantined naming that option
+(never guessed from the urgency). Only an incident without a priority takes urgency high
+→ 2, low → 4.
 `acknowledgements` is emptied by PagerDuty once an incident is resolved, so for resolved
 incidents only the log entries (or analytics) give the acknowledgement time.
 started_at = detected_at = created_at (the true start of impact is not in PagerDuty).
@@ -31,6 +34,8 @@ incident's record, so it loads right after the incident. Assignments without an 
 
 from __future__ import annotations
 
+import re
+import urllib.parse
 from datetime import timedelta
 from pathlib import Path
 
@@ -43,6 +48,8 @@ ENTITIES = ("incidents", "oncall_pages")
 AUTH = "Token token={token}"
 PRIORITY = {"P1": 1, "P2": 2, "P3": 3, "P4": 4, "P5": 4}
 URGENCY = {"high": 2, "low": 4}
+# a priority name that carries its level: P2, SEV-2, Sev 2, S2, Priority 2, "P2 - High"
+NUMBERED = re.compile(r"\s*(?:p|sev|severity|s|priority)?[\s_-]*(\d+)(?:\b|$)", re.IGNORECASE)
 ACK_TYPES = ("acknowledge_log_entry", "acknowledgement_log_entry")
 PAGE_TYPES = ("assign_log_entry", "notify_log_entry")
 
@@ -171,13 +178,24 @@ def _priority_options(extra: dict[str, str]) -> dict[str, int]:
 
 
 def _severity(priority_name, urgency, priorities) -> int | str:
-    """The severity, or the reason there is none."""
+    """The severity, or the reason there is none.
+
+    Priority names are per account. A name the options map wins; else a name carrying a
+    number (`P2`, `SEV-2`, `Sev 2`, `S2`, `Priority 2`, `P2 - High`) means that severity
+    (0 and 1 → 1, 5 and up → 4, as P5 is); a name without one (`Critical`) is refused with
+    the option that maps it, never guessed from the urgency. Only an incident without a
+    priority takes its severity from the urgency."""
     if priority_name in priorities:
         return priorities[priority_name]
+    if isinstance(priority_name, str) and priority_name.strip():
+        match = NUMBERED.match(priority_name)
+        if match:
+            return min(max(int(match.group(1)), 1), 4)
+        return (f"severity: priority {priority_name!r} carries no number: map it with "
+                f"--option priority.{priority_name}=1..4")
     if urgency in URGENCY:
         return URGENCY[urgency]
-    return (f"severity: priority {priority_name!r} is not one of "
-            f"{', '.join(priorities)} and urgency {urgency!r} is not high or low")
+    return f"severity: no priority and urgency {urgency!r} is not high or low"
 
 
 def _incident(record, origin, acks, priorities, zone):
@@ -279,12 +297,16 @@ def fetch(client, options):
     for n, page in enumerate(client.pages_offset("/incidents", params, items="incidents"),
                              start=1):
         files.append(client.save(f"incidents-{n:04d}.json", page))
-        ids += [i.get("id") for i in page.get("incidents") or [] if isinstance(i, dict)]
-    for incident in dict.fromkeys(i for i in ids if i):
+        listed = page.get("incidents") if isinstance(page, dict) else None
+        ids += [i.get("id") for i in listed or [] if isinstance(i, dict)]
+    # The id goes into the request path quoted, and never into a file name: the log entries
+    # carry their incident's id, so the files are numbered.
+    for k, incident in enumerate(dict.fromkeys(i for i in ids if isinstance(i, str) and i),
+                                 start=1):
         for n, page in enumerate(client.pages_offset(
-                f"/incidents/{incident}/log_entries", {"time_zone": "UTC"},
-                items="log_entries"), start=1):
-            files.append(client.save(f"log_entries/{incident}-{n:03d}.json", page))
+                f"/incidents/{urllib.parse.quote(incident, safe='')}/log_entries",
+                {"time_zone": "UTC"}, items="log_entries"), start=1):
+            files.append(client.save(f"log_entries/{k:05d}-{n:03d}.json", page))
     return files
 
 

@@ -9,7 +9,11 @@ What the files are (decided from their content, never from their names):
   (A total-requests matrix is not read: `requests` is the `+Inf` bucket. Do not pass one,
   it would be taken for errors.)
 
-Both queries with `step=3600` and a `start` on the hour. The model is the `model` label
+Both queries with `step=3600` and a `start` on the hour. A file of raw counters (a range
+query over `http_request_duration_seconds_bucket` or `http_requests_total` without
+`increase()`: cumulative totals, recognised by the `__name__` label Prometheus keeps only
+on raw series, or, summed without it, by whole-number values that only grow over 3 points
+or more) is refused naming these two queries, never loaded as hourly counts. The model is the `model` label
 (`--option label=NAME` for another label); it is the source key resolved by `--map`.
 
 How a row is made, for one model and one evaluation time T:
@@ -45,6 +49,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 from modelops.importers.base import Bad, Options, Origin, Row, Skipped, Unreadable, read_json
@@ -116,7 +121,9 @@ def parse(files: list[Path], options: Options):
     errors: dict[tuple[str, float], float] = defaultdict(float)
     error_origins: dict[tuple[str, float], Origin] = {}
     for path in files:
-        for number, series in enumerate(_matrix(path), start=1):
+        matrix = _matrix(path)
+        _refuse_raw_counters(path, matrix, label)
+        for number, series in enumerate(matrix, start=1):
             origin = Origin(str(path), number)
             if not isinstance(series, dict):
                 series = {}
@@ -163,6 +170,47 @@ def parse(files: list[Path], options: Options):
             yield Bad(ENTITY, row, origins[key], raw=raw)
         else:
             yield Row(ENTITY, row, origins[key], key=model, raw=raw)
+
+
+def _refuse_raw_counters(path: Path, matrix: list, label: str) -> None:
+    """Refuse a file of raw counter series, naming the queries to run instead.
+
+    A range query over a bare counter (`http_request_duration_seconds_bucket`,
+    `http_requests_total`, no `increase()`) returns the running totals since each process
+    started: read as hourly counts they inflate every hour by all the hours before it.
+    Prometheus keeps the metric name (`__name__`) only on such raw series: any function or
+    aggregation drops it. A recording rule's series keep theirs too, but rule names hold a
+    colon (`job:http_requests:increase1h`), counters never do."""
+    for number, series in enumerate(matrix, start=1):
+        labels = (series.get("metric") or {}) if isinstance(series, dict) else {}
+        name = labels.get("__name__")
+        if isinstance(name, str) and name and ":" not in name:
+            what = f"the raw counter {name}"
+        elif _only_grows(series.get("values") if isinstance(series, dict) else None):
+            what = "whole numbers that only grow, as raw counters do"
+        else:
+            continue
+        raise Unreadable(path, (
+            f"series {number} is {what} (totals since the process started, not counts "
+            f"per hour): query {BUCKET_QUERY.format(label=label)} and "
+            f"{ERROR_QUERY.format(label=label)} with step=3600 instead"))
+
+
+def _only_grows(values) -> bool:
+    """Whether a series looks like a raw counter summed without `increase()` (which drops
+    `__name__`): at least 3 points, all whole numbers, never going down, starting above 0
+    and ending higher. `increase()` extrapolates to the window's edges, so its values are
+    almost never whole numbers; a quiet model's zeros do not start above 0."""
+    if not isinstance(values, list) or len(values) < 3:
+        return False
+    try:
+        numbers = [float(point[1]) for point in values]
+    except (TypeError, ValueError, IndexError):
+        return False
+    if not all(math.isfinite(n) and n == int(n) for n in numbers):
+        return False
+    return numbers[0] > 0 and numbers[-1] > numbers[0] and all(
+        b >= a for a, b in pairwise(numbers))
 
 
 def _row(model: str, moment: float, by_le: dict[float, float], error: float):

@@ -33,7 +33,7 @@ from typing import Any
 
 import polars as pl
 
-from modelops.importers.base import Bad, Options, Row, Skipped, Unreadable, utc
+from modelops.importers.base import Bad, Count, Options, Row, Skipped, Unreadable, utc
 from modelops.warehouse import UsageError, WarehouseError, reading, writing
 from modelops.warehouse.ingest import (
     LINE,
@@ -133,6 +133,10 @@ class FileReport:
     skip_reasons: Counter = field(default_factory=Counter)
     loads: list[LoadResult] = field(default_factory=list)
     rejected: str | None = None
+    counted: int | None = None  # records the file holds, when the source said (base.Count)
+    unread: Counter = field(default_factory=Counter)  # what the skips not by nature saw
+    unread_records: int = 0  # how many skips were not by nature
+    hint: str | None = None  # what to change when nothing of the kind read was found
 
     @property
     def loaded(self) -> int:
@@ -151,7 +155,10 @@ class FileReport:
         entities = ", ".join(
             f"{r.entity} {r.inserted} new, {r.updated} updated, {r.unchanged} unchanged"
             for r in self.loads if r.read)
-        head = (f"{self.file}: read {self.records} records, loaded {self.loaded} rows"
+        records = self.records if self.counted is None else self.counted
+        derived = "" if self.counted is None else \
+            f" ({sum(r.read for r in self.loads)} contract rows made from them)"
+        head = (f"{self.file}: read {records} records{derived}, loaded {self.loaded} rows"
                 f"{f' ({entities})' if entities else ''}, skipped {self.skipped}, "
                 f"quarantined {self.quarantined}")
         out = [head]
@@ -183,12 +190,15 @@ def import_files(warehouse: Path, source: str, paths: list[Path], *,
                  map_path: Path | None = None, model: str | None = None,
                  since: datetime | None = None, until: datetime | None = None,
                  extra: dict[str, str] | None = None,
-                 names: dict[Path, str] | None = None) -> list[FileReport]:
+                 names: dict[Path, str] | None = None,
+                 stop: Callable[[], bool] | None = None) -> list[FileReport]:
     """Import `paths` (files or directories) exported by `source` into the warehouse.
 
     `names` renames files in the load log and the report (fetched pages are saved under a
-    temporary directory but recorded by URL). Raises UsageError for a bad source, map or
-    path before anything is written."""
+    temporary directory but recorded by URL). `stop` is asked before each file's
+    transaction: once it says yes (`modelops sync` got SIGTERM), the files not yet begun
+    are left out of the reports and the warehouse. Raises UsageError for a bad source, map
+    or path before anything is written."""
     module = source_module(source)
     mapping = read_map(map_path, source) if map_path else {}
     files = expand(paths)
@@ -233,15 +243,26 @@ def import_files(warehouse: Path, source: str, paths: list[Path], *,
                for f in files}
     for file, reason in rejected.items():
         pending[file].report.rejected = reason
+    hint = getattr(module, "NOTHING_READ", None)
+    for todo in pending.values():
+        todo.report.hint = hint
     for item in items:
-        file = str(item.origin.file)
+        file = str(item.file if isinstance(item, Count) else item.origin.file)
         if file not in pending:  # a module naming its origin differently: keep it visible
-            pending[file] = _Pending(FileReport(file=display.get(file, file), source=source))
+            pending[file] = _Pending(FileReport(file=display.get(file, file), source=source,
+                                                hint=hint))
         target = pending[file]
+        if isinstance(item, Count):
+            target.report.counted = (target.report.counted or 0) + item.records
+            continue
         target.report.records += 1
         if isinstance(item, Skipped):
             target.report.skipped += 1
             target.report.skip_reasons[item.reason] += 1
+            if not item.by_nature:
+                seen = item.seen if isinstance(item.seen, tuple) else (item.seen or item.reason,)
+                target.report.unread.update(seen)
+                target.report.unread_records += 1
         elif isinstance(item, Bad):
             target.rows.setdefault(item.entity, []).append(
                 (item.origin.line, {}, item.reason, item.raw))
@@ -259,6 +280,8 @@ def import_files(warehouse: Path, source: str, paths: list[Path], *,
 
     reports = []
     for file, todo in pending.items():
+        if stop is not None and stop():
+            break
         report = todo.report
         reports.append(report)
         sha = file_sha256(Path(file)) if Path(file).is_file() else None
@@ -365,8 +388,35 @@ def _frame(entity: str, rows: list[tuple[int, dict, str | None, Any]]) -> pl.Dat
     )
 
 
+def nothing_loaded(reports: list[FileReport]) -> str | None:
+    """The last line of a run that loaded nothing because no record was of the kind the
+    importer reads as configured (every record a `Skipped(by_nature=False)`: an OTLP file
+    without the metric asked for), naming what was seen and what to change; else None.
+
+    A run that loads nothing because every record is, by nature, not about a model (infra
+    alerts only) or because the files hold no records is a success; this one is not: a
+    scheduled job must not report success having read the wrong thing."""
+    if not reports or any(r.rejected or r.loaded or r.quarantined for r in reports):
+        return None
+    unread = Counter()
+    for report in reports:
+        unread.update(report.unread)
+    if not unread or any(r.skipped > r.unread_records for r in reports):
+        return None
+    shown = 2 * MAX_REASONS
+    seen = ", ".join(what for what, _ in unread.most_common(shown))
+    more = f" and {len(unread) - shown} more" if len(unread) > shown else ""
+    hint = next((r.hint for r in reports if r.hint), None)
+    return (f"nothing loaded: no record is of the kind this importer reads (seen: {seen}"
+            f"{more})" + (f"; {hint}" if hint else ""))
+
+
 def exit_status(reports: list[FileReport]) -> int:
-    """0 every row loaded; 1 some rows quarantined; 2 a file (or an entity of it) rejected."""
+    """0 every row loaded; 1 some rows quarantined; 2 a file (or an entity of it) rejected,
+    or nothing loaded because no record was of the kind the importer reads
+    (`nothing_loaded`)."""
     if any(r.rejected or any(load.status == "rejected" for load in r.loads) for r in reports):
+        return 2
+    if nothing_loaded(reports):
         return 2
     return 1 if any(r.quarantined for r in reports) else 0

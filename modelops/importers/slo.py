@@ -21,6 +21,18 @@ from modelops.importers.base import Bad, Origin, Row, Unreadable, read_text
 P95 = 0.95
 # le="0.5", le = "0.5", le=~"0.5" in a PromQL selector
 _LE = re.compile(r'\ble\s*=~?\s*"([^"]*)"')
+# histogram_share(0.2, ...) (VictoriaMetrics MetricsQL): the share of values <= 0.2
+_SHARE = re.compile(r"\bhistogram_share\s*\(\s*([0-9.eE+-]+)\s*,")
+# What a latency SLI's queries read: histogram buckets and their bounds (Prometheus `le`,
+# VictoriaMetrics `vmrange`) or a histogram function.
+_LATENCY = re.compile(r"_bucket\b|\ble\s*=|\bvmrange\b|\bhistogram_\w+\s*\(")
+# What a query that counts failed requests names: a status-code selector (code=~"5..",
+# status_code!~"2..", grpc_code="Unavailable") or a metric/label naming errors or failures.
+_ERRORS = re.compile(r"\b\w*(code|status)\w*\s*(=~|!~|!=|=)|5\.\.|5xx|error|fail",
+                     re.IGNORECASE)
+# A duration or latency metric read without buckets (an average, a max): not a ratio of
+# requests, so neither an availability nor a p95.
+_DURATION = re.compile(r"duration|latency|_seconds\b|_seconds_(sum|max)\b", re.IGNORECASE)
 
 
 class LineDict(dict):
@@ -69,11 +81,37 @@ def strings(value) -> list[str]:
     return []
 
 
+def classify(error_side: list[str], total_side: list[str]) -> str:
+    """What an SLI measures, from its queries: "latency", "availability", or a reason.
+
+    Sloth's events and raw SLIs and OpenSLO's ratioMetric are generic ratios: the same
+    shape counts failed requests (availability) or slow ones (latency). So:
+    - latency when a query reads histogram buckets (`_bucket`, an `le` or `vmrange`
+      selector, a `histogram_*` function), whatever the objective;
+    - availability only when the error side (Sloth error_query / error_ratio_query,
+      OpenSLO good or bad) counts requests by status or errors (`code=~"5.."`,
+      `errors_total`, ...) and no query reads a duration without buckets;
+    - anything else (a satisfaction ratio, `up`, a bare duration) is not told apart: the
+      reason, so the SLO is skipped rather than stored as the availability target.
+    `error_side` for OpenSLO is the good or bad query: a good query excluding 5xx
+    (`code!~"5.."`) names the status code just the same."""
+    everything = error_side + total_side
+    if any(_LATENCY.search(q) for q in everything):
+        return "latency"
+    if any(_ERRORS.search(q) for q in error_side):
+        return "availability"
+    if any(_DURATION.search(q) for q in everything):
+        return "a duration without histogram buckets: not a ratio of requests"
+    return ("cannot tell whether it measures availability: its queries count no errors or "
+            "status codes")
+
+
 def latency_bound_ms(queries: list[str]) -> float | None:
-    """The X of `le="X"` in these queries, in milliseconds (Prometheus histograms are in
-    seconds unless the metric says milliseconds); None when no query has a finite bound."""
+    """The X of `le="X"` (or of VictoriaMetrics' `histogram_share(X, ...)`) in these
+    queries, in milliseconds (Prometheus histograms are in seconds unless the metric says
+    milliseconds); None when no query has a finite bound."""
     for query in queries:
-        match = _LE.search(query)
+        match = _LE.search(query) or _SHARE.search(query)
         if not match:
             continue
         try:
@@ -97,6 +135,23 @@ def model_label(labels) -> str | None | list:
     return None if value is None else str(value)
 
 
+def source_key(label, service, name) -> tuple[str, str] | str:
+    """(kind, key) an SLO is attached to a model by, or why it cannot be.
+
+    Neither Sloth's nor OpenSLO's own examples carry a `model` label: they name a service
+    (and the SLO a name). So the key is the `model` label when there is one, else the
+    service, else the SLO's name, in that order; --map maps whichever it is (`sloth,
+    myservice,churn`), and the reasons say which kind it was ("service myservice has no
+    model"). Several model labels are refused: one SLO cannot set two models."""
+    if isinstance(label, list):
+        return f"has several model labels: {', '.join(map(str, label))}"
+    for kind, value in (("model label", label), ("service", service), ("SLO", name)):
+        if isinstance(value, str | int | float) and not isinstance(value, bool) \
+                and str(value).strip():
+            return kind, str(value).strip()
+    return "has no model label, service or name"
+
+
 @dataclass
 class Changes:
     """The SLO columns one import sets per model, with where each came from."""
@@ -113,13 +168,16 @@ class Collector:
     def __init__(self, key_name: str):
         self.key_name = key_name
         self.models: dict[str, Changes] = {}
+        self.kinds: dict[str, str] = {}  # key -> what it is ("service", "model label", ...)
 
-    def set(self, key: str, column: str, value: float, origin: Origin) -> Bad | None:
+    def set(self, key: str, column: str, value: float, origin: Origin,
+            kind: str | None = None) -> Bad | None:
+        kind = self.kinds.setdefault(key, kind or self.key_name)
         changes = self.models.setdefault(key, Changes(origin))
         if column in changes.values and changes.values[column] != value:
             first = changes.where[column]
             where = f"line {first.line}" if first.file == origin.file else str(first)
-            return Bad("models", f"{self.key_name} {key}: {column} {value:g} conflicts with "
+            return Bad("models", f"{kind} {key}: {column} {value:g} conflicts with "
                        f"{changes.values[column]:g} at {where}", origin)
         changes.values[column] = value
         changes.where[column] = origin
@@ -130,7 +188,8 @@ class Collector:
         for key, changes in self.models.items():
             current = options.current("models", key)
             if current is None:
-                yield Bad("models", f"{self.key_name} {key} has no model", changes.origin,
+                kind = self.kinds.get(key, self.key_name)
+                yield Bad("models", f"{kind} {key} has no model", changes.origin,
                           raw={"model": key, **changes.values})
                 continue
             values = {**current, **changes.values}

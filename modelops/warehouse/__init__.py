@@ -1,21 +1,9 @@
-"""The warehouse: one DuckDB file, opened safely from many processes, and loaded.
+"""The warehouse layer's façade: what the rest of modelops imports.
 
-This __init__ is the façade the rest of modelops imports from.
-
-    errors.py      WarehouseError, UsageError
-    connect.py     the warehouse path; connect() with a bounded retry on lock conflicts,
-                   open_migrated() for a write
-    intent.py      a writer's intent file, held under flock while it means to write
-    reader.py      reading(): the process's one shared read-only connection, via cursors
-    writer.py      writing(): a migrated write connection, announced by an intent
-    migrations.py  the schema's migrations, frozen literal DDL, and migrate()
-    schema.py      the entities, their columns and checks (the data contract in code)
-    ingest.py      CSV/Parquet/JSON files -> validated rows, bad ones quarantined
-    latency.py     latency_quantile_ms, the UDF the KPI SQL calls
-
-Named SQL (run(), the macros refresh) is queries/named.py. This layer opens DuckDB files
-only; an Iceberg catalog is opened through modelops/backends, which gives the file (its
-replica). See README, "Ingest while the dashboard serves".
+The code lives in this package's modules (README, "Shape"): connecting with a bounded
+wait on another process's lock, writer intents, the shared reader, the migrations, the
+contract (schema.py), ingest. Named SQL is queries/named.py; an Iceberg catalog is opened
+through modelops/backends. See README, "Ingest while the dashboard serves".
 """
 
 from __future__ import annotations
@@ -29,6 +17,7 @@ from modelops.warehouse.connect import (
     READER_MEMORY,
     warehouse_path,
 )
+from modelops.warehouse.connect import last_change as _last_change
 from modelops.warehouse.errors import UsageError, WarehouseError
 from modelops.warehouse.migrations import MIGRATIONS, SCHEMA_VERSION, migrate, schema_version
 from modelops.warehouse.reader import READER_IDLE_S, reading
@@ -50,12 +39,4 @@ __all__ = [
 
 def last_change(path: Path | None = None) -> int:
     """A cheap token that changes whenever the warehouse is written (for cache keys)."""
-    path = warehouse_path(path)
-    token = 0
-    for p in (path, Path(f"{path}.wal")):
-        try:
-            st = p.stat()
-            token ^= hash((st.st_ino, st.st_mtime_ns, st.st_size))
-        except FileNotFoundError:
-            pass
-    return token
+    return _last_change(warehouse_path(path))

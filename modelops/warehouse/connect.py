@@ -37,6 +37,18 @@ def warehouse_path(explicit: str | os.PathLike | None = None) -> Path:
     return Path(location) if location else DEFAULT_WAREHOUSE
 
 
+def last_change(path: Path) -> int:
+    """A cheap token that changes whenever the file is written (for cache keys)."""
+    token = 0
+    for p in (path, Path(f"{path}.wal")):
+        try:
+            st = p.stat()
+            token ^= hash((st.st_ino, st.st_mtime_ns, st.st_size))
+        except FileNotFoundError:
+            pass
+    return token
+
+
 def is_lock_error(error: Exception) -> bool:
     text = str(error).lower()
     return "lock" in text and ("conflicting" in text or "could not set" in text)
