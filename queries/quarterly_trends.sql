@@ -63,13 +63,13 @@ WITH g AS (
                AS deployments_per_week,
            d.lead_time_median_minutes,
            coalesce(d.failed_changes, 0) AS failed_changes,
-           d.failed_changes / nullif(d.deployments, 0) AS change_failure_rate,
+           kpi_change_failure_rate(d.failed_changes, d.deployments) AS change_failure_rate,
            r.recovery_time_median_minutes,
            r.mttr_minutes,
            coalesce(s.requests, 0) AS requests,
-           (s.requests - s.errors) / nullif(s.requests, 0) AS availability,
+           kpi_availability(s.requests, s.errors) AS availability,
            coalesce(c.cost_usd, 0)::DOUBLE AS cost_usd,
-           (c.cost_usd * 1000)::DOUBLE / nullif(s.requests, 0) AS cost_per_1k_requests
+           kpi_cost_per_1k_requests(c.cost_usd, s.requests) AS cost_per_1k_requests
     FROM grid q
     LEFT JOIN deploys d ON d.group_id = q.group_id AND d.quarter_start = q.quarter_start
     LEFT JOIN resolved r ON r.group_id = q.group_id AND r.quarter_start = q.quarter_start
