@@ -159,12 +159,12 @@ def cmd_demo(args) -> int:
 
         write_through(location, lambda work: build_demo(
             work, models=args.models, days=args.days, seed=args.seed, end=end,
-            progress=lambda line: print(line, flush=True)), what="demo")
+            progress=lambda line: print(line, flush=True), force=args.force), what="demo")
         print(f"demo warehouse committed to {location}")
         return EXIT_OK
     path = warehouse_path(args.warehouse)
     build_demo(path, models=args.models, days=args.days, seed=args.seed, end=end,
-               progress=lambda line: print(line, flush=True))
+               progress=lambda line: print(line, flush=True), force=args.force)
     print(f"demo warehouse written to {path}")
     return EXIT_OK
 
@@ -245,6 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--days", type=int, default=365)
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--end", help="end of the data (default: now); ISO date or timestamp")
+    demo.add_argument("--force", action="store_true",
+                      help="replace the warehouse even when it holds loads that are not a "
+                      "demo build (never while a writer holds it)")
     _add_warehouse(demo)
     demo.set_defaults(func=cmd_demo)
 

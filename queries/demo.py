@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from queries.db import intent
 from queries.ingest import LoadResult, load_frame
 from queries.schema import (
     LATENCY_BOUNDS_MS,
@@ -45,7 +46,7 @@ from queries.schema import (
     ROOT_CAUSES,
     entity,
 )
-from queries.warehouse import writing
+from queries.warehouse import WarehouseError, connect, writing
 
 HOUR = 3600
 DAY = 86400
@@ -264,12 +265,18 @@ REVIEW_INTERVAL_DAYS = {"minimal": 365, "limited": 180, "high": 90}
 
 def build_demo(path, models: int = 200, days: int = 365, seed: int = 7,
                end: datetime | date | None = None,
-               progress: Callable[[str], None] | None = print) -> dict[str, LoadResult]:
+               progress: Callable[[str], None] | None = print,
+               force: bool = False) -> dict[str, LoadResult]:
     """Build a demo warehouse at `path` and return each entity's (merged) load result.
 
     Hourly metrics cover `[end - days, end)`; `end` is truncated to the hour and defaults to
     the last full hour before now (UTC). The warehouse is built in `path + ".tmp"` and moved
     into place when complete, so a reader never sees a half-built file.
+
+    A file already at `path` is replaced only when it holds nothing but a demo build (its
+    load log names demo loads only), or with `force`; never while a writer holds it or
+    waits for it (WarehouseError): checked before the build and again just before the
+    move, so loaded data is never replaced without being asked.
     """
     if models < 1 or days < 1:
         raise ValueError("models and days must be at least 1")
@@ -283,6 +290,7 @@ def build_demo(path, models: int = 200, days: int = 365, seed: int = 7,
     end = end.replace(minute=0, second=0, microsecond=0)
 
     path = Path(path)
+    check_replaceable(path, force)
     tmp = Path(f"{path}.tmp")
     for stale in (tmp, Path(f"{tmp}.wal")):
         stale.unlink(missing_ok=True)
@@ -306,6 +314,11 @@ def build_demo(path, models: int = 200, days: int = 365, seed: int = 7,
             partial.unlink(missing_ok=True)
         raise
     Path(f"{tmp}.wal").unlink(missing_ok=True)  # checkpointed above: nothing left in it
+    try:
+        check_replaceable(path, force)  # again: a load may have landed during the build
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     # A WAL left beside the old file (a killed writer) belongs to it; DuckDB would replay
     # it into the new file.
     Path(f"{path}.wal").unlink(missing_ok=True)
@@ -313,6 +326,47 @@ def build_demo(path, models: int = 200, days: int = 365, seed: int = 7,
     progress(f"demo: {models} models, {days} days to {end:%Y-%m-%d %H:%M} UTC "
              f"in {time.monotonic() - started:.1f} s")
     return results
+
+
+DEMO_SOURCE = "demo:"  # load_frame's source for every demo load (its load-log `file`)
+
+
+def check_replaceable(path: Path, force: bool = False) -> None:
+    """Raise WarehouseError unless the demo may replace `path`: no file there, or one whose
+    load log holds demo loads only (or anything, with `force`), and in either case no
+    writer holding or waiting for it (its rows would land in the file being replaced)."""
+    if not path.exists():
+        return
+    if intent.writer_waiting(path):
+        raise WarehouseError(f"{path}: a writer is using the warehouse; the demo does not "
+                             "replace it now (try again when it is done)")
+    try:
+        con = connect(path, read_only=True, timeout_s=1)
+    except WarehouseError as error:
+        if force and "locked" not in str(error):
+            return  # not a warehouse at all: --force replaces it
+        raise WarehouseError(f"{path}: the demo does not replace it: {error}") from None
+    try:
+        if force:
+            return
+        has_log = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'load_log'"
+        ).fetchall()[0][0]
+        if not has_log:
+            tables = con.execute("SELECT count(*) FROM information_schema.tables").fetchall()
+            if tables[0][0]:
+                raise WarehouseError(f"{path}: not a modelops warehouse; the demo does not "
+                                     "replace it (give --force to replace it)")
+            return
+        loads, first = con.execute(
+            "SELECT count(*), min(file) FROM load_log WHERE NOT starts_with(file, $demo)",
+            {"demo": DEMO_SOURCE}).fetchall()[0]
+    finally:
+        con.close()
+    if loads:
+        raise WarehouseError(
+            f"{path}: holds {loads} load(s) that are not a demo build (e.g. {first}); the "
+            "demo does not replace it (give --force to replace it)")
 
 
 def _load(con, seed: int, span: Span, models: Models, releases: Releases,
@@ -328,7 +382,7 @@ def _load(con, seed: int, span: Span, models: Models, releases: Releases,
     step_started = time.monotonic()
 
     def load(name: str, frame: pl.DataFrame) -> None:
-        results[name] = load_frame(con, name, frame, source=f"demo:{name}")
+        results[name] = load_frame(con, name, frame, source=f"{DEMO_SOURCE}{name}")
         report(name)
 
     def report(name: str) -> None:
