@@ -1,22 +1,26 @@
 """The `modelops` command line: demo, ingest, import, quarantine, report.
 
-Exit status: 0 success; 1 some rows were quarantined; 2 a file was rejected or the command
-could not run (bad arguments, no warehouse). Errors are one line on stderr, never a traceback.
+Exit status: 0 success; 1 some rows were quarantined (and nothing else means 1); 2 a file
+was rejected or the command could not run for a reason the user can fix (bad arguments,
+no warehouse, a catalog location without ?warehouse=): one line on stderr. 3 a bug: any
+other exception, with its full traceback on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from datetime import datetime
 from pathlib import Path
 
 from queries.db.connect import warehouse_location
+from queries.db.errors import UserError
 from queries.iceberg import is_iceberg
 from queries.report import add_report_parser
 from queries.warehouse import UsageError, WarehouseError, warehouse_path
 
-EXIT_OK, EXIT_QUARANTINED, EXIT_FAILED = 0, 1, 2
+EXIT_OK, EXIT_QUARANTINED, EXIT_FAILED, EXIT_BUG = 0, 1, 2, 3
 
 
 def _add_warehouse(parser: argparse.ArgumentParser) -> None:
@@ -267,10 +271,15 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (UsageError, WarehouseError, KeyError) as error:
+    except UserError as error:
         message = error.args[0] if error.args else str(error)
         print(f"modelops {args.command}: {message}", file=sys.stderr)
         return EXIT_FAILED
+    except Exception:  # noqa: BLE001 -- a bug: the whole traceback, and a code no user error has
+        traceback.print_exc()
+        print(f"modelops {args.command}: internal error (a bug: the traceback is above)",
+              file=sys.stderr)
+        return EXIT_BUG
 
 
 if __name__ == "__main__":

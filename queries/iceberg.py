@@ -52,6 +52,8 @@ from urllib.parse import parse_qsl, urlencode
 import duckdb
 import pyarrow as pa
 
+from queries.db.errors import UserError
+
 SCHEME = "iceberg+"
 NAMESPACE = "modelops"
 COMMITS = "modelops_commits"
@@ -67,7 +69,7 @@ def is_iceberg(location) -> bool:
     return isinstance(location, str) and location.startswith(SCHEME)
 
 
-class IcebergError(Exception):
+class IcebergError(UserError):
     """A problem with the catalog or its tables that the user must act on."""
 
 

@@ -1,6 +1,6 @@
 """The warehouse layer: one DuckDB file, opened safely from many processes.
 
-    errors.py      WarehouseError, UsageError
+    errors.py      UserError (what the user can fix), WarehouseError, UsageError
     connect.py     the warehouse path; connect() with a bounded retry on lock conflicts
     intent.py      a writer's intent file, held under flock while it means to write
     reader.py      reading(): the process's one shared read-only connection, via cursors
