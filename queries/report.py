@@ -172,7 +172,7 @@ def weekly_report(con, week: str, business_units: Iterable[str] = (),
         # its "SLO met" counts. From the per-model rows of the same query (the SQL's own
         # count of models is shadowed by a macro parameter of that name).
         keys = ["business_unit_id"] + (["team_id"] if group_by == "team" else [])
-        per_model = run(con, "weekly_report", week=label, start=start, end=end,
+        per_model = _run(con, "weekly_report", week=label, start=start, end=end,
                         business_units=business_units, teams=teams, group_by="model")
         counts = per_model.group_by(keys).agg(
             pl.col("availability_slo_met").is_not_null().sum().alias("models"))
