@@ -196,10 +196,8 @@ def cmd_export(args) -> int:
 
 
 def _parse_end(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text).replace(tzinfo=None)
-    except ValueError:
-        raise UsageError(f"--end: not an ISO date or timestamp: {text!r}") from None
+    """`--end` as naive UTC: an offset is converted (10:00+02:00 is 08:00), none is UTC."""
+    return _parse_moment(text, "--end").replace(tzinfo=None)
 
 
 def build_parser() -> argparse.ArgumentParser:
