@@ -33,11 +33,9 @@ WITH g AS (
 ), recovery AS (
     SELECT g.group_id,
            count(*) AS recovered_incidents,
-           median(epoch(i.resolved_at - i.started_at) / 60) AS recovery_time_median_minutes
-    FROM incidents i
-    JOIN g ON g.model_id = i.model_id
-    WHERE i.deployment_id IS NOT NULL
-      AND i.resolved_at >= $start AND i.resolved_at < $end
+           median(epoch(r.resolved_at - r.started_at) / 60) AS recovery_time_median_minutes
+    FROM recoveries_in($start, $end) r
+    JOIN g ON g.model_id = r.model_id
     GROUP BY g.group_id
 ), groups AS (
     SELECT DISTINCT group_id, group_name FROM g

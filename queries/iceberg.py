@@ -197,7 +197,7 @@ class IcebergWarehouse:
         seq, tables = head
         previous = self._previous_replica(seq)
         files = self.snapshot_files(head)
-        with writing(path) as con:  # schema and macros of this modelops
+        with writing(path) as con:  # the schema of this modelops
             local = _base_tables(con)
             if previous is not None:
                 con.execute(f"ATTACH '{_q(previous[0])}' AS prev (READ_ONLY)")

@@ -1,5 +1,7 @@
--- SQL helpers stored in the warehouse as macros, refreshed whenever this file changes
--- (see queries/db/sql.refresh_macros): readers share one connection and its cursors see them.
+-- SQL helpers for the named queries, written as DuckDB macros. They are never stored in
+-- the warehouse: queries/portable.py expands them into each statement before it runs
+-- (queries/db/sql.run), so a reader never writes and every version of modelops runs its
+-- own definitions.
 
 -- Prometheus histogram_quantile (METRICS.md, "latency percentiles").
 --   q:      the quantile, 0..1
@@ -133,6 +135,16 @@ CREATE OR REPLACE MACRO deployments_in(window_start, window_end) AS TABLE
                WHERE deployment_id IS NOT NULL
                GROUP BY deployment_id) n ON n.deployment_id = d.deployment_id
     WHERE d.deployed_at >= window_start AND d.deployed_at < window_end;
+
+-- DORA's failed deployment recovery time counts failures caused by a change to production:
+-- the incidents whose deployment_id names a deployment that exists and went to production
+-- (not staging or shadow, not an id no deployment has), resolved in [window_start,
+-- window_end) (METRICS.md, Releases).
+CREATE OR REPLACE MACRO recoveries_in(window_start, window_end) AS TABLE
+    SELECT i.incident_id, i.model_id, i.started_at, i.resolved_at
+    FROM incidents i
+    JOIN deployments d ON d.deployment_id = i.deployment_id AND d.environment = 'production'
+    WHERE i.resolved_at >= window_start AND i.resolved_at < window_end;
 
 -- One definition of the KPIs that the headline tiles (kpi_tiles.sql) and the weekly report
 -- (weekly_report.sql, through kpi_groups below) both show, so the two cannot disagree, in

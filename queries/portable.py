@@ -1,9 +1,9 @@
 """The named SQL, rendered for an engine other than the DuckDB file it is written for.
 
-The `*.sql` files stay the one definition of every KPI. DuckDB runs them as they are, with
-their `$name` parameters bound and the helpers of queries/macros.sql stored in the file.
-Other engines (Spark for batch) and other DuckDB databases (a replica's copy of an Iceberg
-snapshot, which has no stored macros) get the same statement rendered here:
+The `*.sql` files stay the one definition of every KPI. The warehouse runs them with the
+helpers of queries/macros.sql expanded and their `$name` parameters bound by DuckDB
+(`expanded`: nothing is stored in the file). Other engines (Spark for batch) get the same
+statement rendered here, with parameters as literals:
 
 - **macros expanded**: queries/macros.sql is parsed (every `CREATE [OR REPLACE] MACRO`,
   scalar or `AS TABLE`, whatever its name), and each call is replaced by the macro's body
@@ -612,6 +612,26 @@ def _render(name, engine, text, macro_text, key, params) -> str:
             _rendered.clear()
         _rendered[cache_key] = sql
     return sql
+
+
+def expanded(name: str) -> str:
+    """queries/<name>.sql as the warehouse runs it: the macros of queries/macros.sql
+    expanded, its `$name` parameters left for DuckDB to bind, latency_quantile_ms kept as
+    the UDF every connection registers. The macros live in the code, never in the
+    warehouse file: a reader needs no write to be current, and two versions of modelops
+    on one file each run their own definitions."""
+    return _expanded(_read(name), _read("macros"))
+
+
+def expanded_sql(text: str) -> str:
+    """An ad-hoc statement (tests, the benchmark) expanded like `expanded`."""
+    return _expanded(text, _read("macros"))
+
+
+@cache
+def _expanded(text: str, macro_text: str) -> str:
+    tree = expand_macros(_parse_query(text).copy(), _macros_of(macro_text))
+    return _duckdb_spellings(tree).sql(dialect="duckdb")
 
 
 def render_sql(text: str, engine: str = "duckdb", **params) -> str:

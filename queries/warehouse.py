@@ -20,7 +20,7 @@ from queries.db.connect import (
 from queries.db.errors import UsageError, WarehouseError
 from queries.db.migrations import MIGRATIONS, SCHEMA_VERSION, migrate, schema_version
 from queries.db.reader import READER_IDLE_S, reading
-from queries.db.sql import QUERY_DIR, run, sql_text
+from queries.db.sql import QUERY_DIR, query, run, sql_text
 from queries.db.sql import last_change as _last_change
 from queries.db.writer import writing
 
@@ -32,7 +32,7 @@ warnings.filterwarnings("ignore", message="Arrow output on a DB-API result",
 __all__ = [
     "DEFAULT_WAREHOUSE", "LOCK_TIMEOUT_S", "MIGRATIONS", "QUERY_DIR", "READER_IDLE_S",
     "READER_MEMORY", "SCHEMA_VERSION", "UsageError", "WarehouseError", "connect",
-    "last_change", "migrate", "reading", "run", "schema_version", "sql_text",
+    "last_change", "migrate", "query", "reading", "run", "schema_version", "sql_text",
     "warehouse_path", "writing",
 ]
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
+from warehouse_helpers import SERVING
 
-from queries.db import migrations, reader, sql
+from queries import kpi
+from queries.db import migrations, reader
+from queries.filters import Filter
 from queries.schema import ENTITIES, SQL_TYPES
 from queries.warehouse import SCHEMA_VERSION, WarehouseError, reading, writing
 
@@ -134,18 +138,27 @@ def test_a_failing_migration_rolls_back_whole_and_keeps_the_version(make_warehou
         assert con.execute("SELECT * FROM business_units").fetchall() == [("b1", "North")]
 
 
-def test_macros_are_refreshed_when_macros_sql_changes(make_warehouse, tmp_path,
-                                                      monkeypatch):
-    path = make_warehouse({})
+def test_a_reader_never_writes_and_runs_the_codes_macros(make_warehouse):
+    """The macros are the code's, expanded into each statement, never stored in the file
+    (issue 30, item 9). A file written by another version of modelops, holding its own
+    macros (here a wrong kpi_availability and another macros.sql's hash, as an older
+    modelops left them), is read as it is: not a byte of it changes, and the KPIs come from
+    this modelops's definitions. Before, a reader whose macros.sql differed took the write
+    lock to store its macros: two versions on one file overwrote each other's, and a
+    read-only mount could not be opened after an upgrade."""
+    path = make_warehouse(SERVING)
+    con = duckdb.connect(str(path))
+    con.execute("CREATE OR REPLACE MACRO kpi_availability(requests, errors) AS 42")
+    con.execute("CREATE OR REPLACE TABLE macro_version (sha256 VARCHAR NOT NULL)")
+    con.execute("INSERT INTO macro_version VALUES ('an older macros.sql')")
+    con.close()
+    before = path.read_bytes(), path.stat().st_mtime_ns
+    assert not Path(f"{path}.wal").exists()
+    reader.release(path)
+    f = Filter.for_days(date(2026, 1, 5), date(2026, 1, 5))
     with reading(path) as con:
-        assert con.execute("SELECT sha256 FROM macro_version").fetchall() == [
-            (sql.macros_wanted(),)]
-    changed = tmp_path / "macros.sql"
-    changed.write_text(sql.MACROS_PATH.read_text()
-                       + "\nCREATE OR REPLACE MACRO modelops_test_marker() AS 42;\n")
-    monkeypatch.setattr(sql, "MACROS_PATH", changed)
-    reader.release(path)  # as after an idle second: the next read opens the file afresh
-    with reading(path) as con:
-        assert con.execute("SELECT modelops_test_marker()").fetchall() == [(42,)]
-        assert con.execute("SELECT sha256 FROM macro_version").fetchall() == [
-            (sql.macros_wanted(),)]
+        tiles = kpi.kpi_tiles(con, f).row(0, named=True)
+    assert (tiles["requests"], tiles["availability"]) == (1000, 1.0)  # not 42
+    reader.release(path)
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+    assert not Path(f"{path}.wal").exists()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from queries.db import intent, migrations, reader, sql
+from queries.db import intent, migrations, reader
 from queries.db.connect import connect, warehouse_path
 
 
@@ -26,7 +26,6 @@ def writing(path: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         con = connect(path, read_only=False)
         try:
             migrations.migrate(con)
-            sql.refresh_macros(con)
             yield con
         finally:
             con.close()
