@@ -189,8 +189,29 @@ def shared(path: Path) -> SharedReader:
     key = path.resolve()
     with _readers_lock:
         if key not in _readers:
+            _forget_gone()
             _readers[key] = SharedReader(key)
         return _readers[key]
+
+
+def _forget_gone() -> None:  # with _readers_lock held
+    """Drop the readers of files that are gone and idle: each Iceberg snapshot is read
+    from its own replica file (queries/iceberg.py), and the cache removes old ones, so a
+    long-running dashboard would otherwise keep one entry per snapshot it ever read."""
+    for key, reader in list(_readers.items()):
+        if key.exists():
+            continue
+        # Never wait for a reader's lock while holding _readers_lock (a reader opening a file
+        # may be asking for _readers_lock): a busy one is dropped on a later pass.
+        if not reader.cond.acquire(blocking=False):
+            continue
+        try:
+            if reader.users:
+                continue  # a query still runs on it
+            reader._close()
+        finally:
+            reader.cond.release()
+        del _readers[key]
 
 
 def release(path: Path) -> None:
