@@ -61,8 +61,8 @@ def serving(con, f: Filter, by: str = "model") -> pl.DataFrame:
 
 
 def serving_series(con, f: Filter, by: str = "all") -> pl.DataFrame:
-    """Requests, errors, availability, budget consumed and latency per day, from the daily
-    rollup. Columns: day, group_id, group_name, requests, errors, availability,
+    """Requests, errors, availability, budget consumed and latency per UTC day, from the
+    daily rollup (a part day at either end of the window from its hours). Columns: day, group_id, group_name, requests, errors, availability,
     error_budget_allowed, error_budget_consumed, latency_p50/p95/p99_ms.
     """
     _choice(by, GROUPS, "by")
