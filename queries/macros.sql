@@ -1,6 +1,6 @@
 -- SQL helpers for the named queries, written as DuckDB macros. They are never stored in
--- the warehouse: queries/portable.py expands them into each statement before it runs
--- (queries/db/sql.run), so a reader never writes and every version of modelops runs its
+-- the warehouse: queries/expand.py expands them into each statement before it runs
+-- (queries/named.run), so a reader never writes and every version of modelops runs its
 -- own definitions.
 
 -- Prometheus histogram_quantile (METRICS.md, "latency percentiles").

@@ -14,15 +14,15 @@ import sys
 import pytest
 from warehouse_helpers import ROOT
 
-from queries import cli
-from queries.db.errors import UserError
-from queries.iceberg import IcebergError
-from queries.warehouse import UsageError, WarehouseError
+from modelops import cli
+from modelops.backends.iceberg import IcebergError
+from modelops.warehouse import UsageError, WarehouseError
+from modelops.warehouse.errors import UserError
 
 
 def _modelops(*args: str, cwd) -> subprocess.CompletedProcess:
     """The real process, as a shell runs it (its exit status, its stderr)."""
-    return subprocess.run([sys.executable, "-m", "queries.cli", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "modelops.cli", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=120, check=False,
                           env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT),
                                "HOME": str(cwd)})

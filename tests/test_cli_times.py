@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from queries import cli
-from queries.warehouse import reading
+from modelops import cli
+from modelops.warehouse import reading
 
 
 def _last_hour(path) -> datetime:

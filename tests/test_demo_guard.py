@@ -16,8 +16,8 @@ from pathlib import Path
 from conftest import build_warehouse
 from warehouse_helpers import ORG, ROOT
 
-from queries import cli
-from queries.warehouse import reading, writing
+from modelops import cli
+from modelops.warehouse import reading, writing
 
 TINY = ["--models", "3", "--days", "2", "--end", "2026-11-20T00:00"]
 
@@ -62,7 +62,7 @@ def test_no_demo_while_a_writer_holds_the_file(tmp_path, capsys):
     holder = subprocess.Popen(
         [sys.executable, "-c",
          ("import sys, time\n"
-         "from queries.warehouse import writing\n"
+         "from modelops.warehouse import writing\n"
          "with writing(sys.argv[1]):\n"
          "    print('holding', flush=True)\n"
          "    time.sleep(30)\n"), str(path)],

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from queries import cli
-from queries.ingest import ingest_files
-from queries.warehouse import reading
+from modelops import cli
+from modelops.warehouse import reading
+from modelops.warehouse.ingest import ingest_files
 
 
 def _write(path: Path, text: str) -> Path:

@@ -21,11 +21,11 @@ from conftest import build_warehouse
 from test_report import metrics
 
 from dashboard.filter_bar import PRESETS, last_24_hours, preset_days
+from modelops.reports.review import review_file
+from modelops.reports.weekly import to_csv, weekly_report
+from modelops.warehouse import reading
 from queries import kpi
 from queries.filters import Filter
-from queries.report import to_csv, weekly_report
-from queries.review import review_file
-from queries.warehouse import reading
 
 ORG = {
     "business_units": [{"business_unit_id": "b1", "name": "North"}],

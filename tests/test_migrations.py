@@ -10,11 +10,10 @@ import duckdb
 import pytest
 from warehouse_helpers import SERVING
 
+from modelops.warehouse import SCHEMA_VERSION, WarehouseError, migrations, reader, reading, writing
+from modelops.warehouse.schema import ENTITIES, SQL_TYPES
 from queries import kpi
-from queries.db import migrations, reader
 from queries.filters import Filter
-from queries.schema import ENTITIES, SQL_TYPES
-from queries.warehouse import SCHEMA_VERSION, WarehouseError, reading, writing
 
 FROZEN_V1 = json.loads((Path(__file__).parent / "data" / "schema_v1.json").read_text())
 

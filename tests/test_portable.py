@@ -12,10 +12,13 @@ import duckdb
 import numpy as np
 import polars as pl
 import pytest
+import sqlglot
 from portable_cases import assert_same, base_values, cases
 
-from queries import latency, portable, warehouse
-from queries.demo import build_demo
+from modelops import warehouse
+from modelops.demo import build_demo
+from modelops.engines import portable
+from modelops.warehouse import latency
 
 END = datetime(2026, 11, 23)
 
@@ -45,7 +48,7 @@ def _copy(path):
 def con(small_warehouse):
     """A copy with queries/macros.sql created as DuckDB's own macros and the UDF: the named
     SQL as written runs here, the oracle for every rendering (the warehouse file itself
-    holds no macros: queries/db/sql.py runs each statement expanded)."""
+    holds no macros: queries/named.py runs each statement expanded)."""
     con = _copy(small_warehouse)
     latency.register(con)
     con.execute(warehouse.QUERY_DIR.joinpath("macros.sql").read_text())
@@ -101,7 +104,7 @@ def test_the_spark_rendering_parses_for_every_query(con):
             assert banned not in sql.lower().replace("raise_error(", ""), (name, banned)
         # Spark takes every CTE to one level, where it refuses a name defined twice.
         ctes = [c.alias_or_name.lower()
-                for c in portable.sqlglot.parse_one(sql, read="spark").find_all(
+                for c in sqlglot.parse_one(sql, read="spark").find_all(
                     portable.exp.CTE)]
         assert len(ctes) == len(set(ctes)), (name, label, sorted(ctes))
 
@@ -166,7 +169,7 @@ def test_spark_spellings():
     sql = portable.render("dora", "spark", start=datetime(2026, 1, 1), end=datetime(2026, 2, 1),
                           business_units=[], teams=[], models=[], group_by="team")
     assert "UNIX_MICROS" in sql.upper() and "EPOCH" not in sql.upper()
-    tree = portable.sqlglot.parse_one(
+    tree = sqlglot.parse_one(
         "SELECT list(DISTINCT id ORDER BY id), 1.5 / 3, error('x') FROM t LIMIT NULL",
         read="duckdb")
     sql = portable._spark_spellings(tree).sql("spark")
@@ -200,7 +203,7 @@ def test_macros_are_parsed_generically():
     assert set(found) == {"twice", "pick"}
     assert found["pick"].table and found["pick"].params == ("a", "b")
     tree = portable.expand_macros(
-        portable.sqlglot.parse_one("SELECT twice(twice(y)) FROM pick(1, 'z') p", read="duckdb"),
+        sqlglot.parse_one("SELECT twice(twice(y)) FROM pick(1, 'z') p", read="duckdb"),
         found)
     sql = tree.sql("duckdb")
     assert "twice" not in sql.lower() and "pick" not in sql.lower()

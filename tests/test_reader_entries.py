@@ -10,8 +10,7 @@ import shutil
 from conftest import build_warehouse
 from warehouse_helpers import SERVING
 
-from queries.db import reader
-from queries.warehouse import reading
+from modelops.warehouse import reader, reading
 
 KEPT = 3  # replicas the cache keeps (IcebergWarehouse._prune)
 
