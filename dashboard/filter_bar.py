@@ -87,7 +87,7 @@ def _date_from_url(key: str, fallback: date) -> date:
         return fallback
 
 
-def _period(sidebar) -> tuple[date, date, str]:
+def _period(sidebar, disabled: bool = False) -> tuple[date, date, str]:
     # The link's period is the widget's initial index (seeding session_state instead makes
     # the browser send index 0 back on the next rerun).
     if "period_from_link" not in st.session_state:
@@ -95,7 +95,8 @@ def _period(sidebar) -> tuple[date, date, str]:
         st.session_state["period_from_link"] = asked if asked in PRESETS else DEFAULT_PRESET
     options = list(PRESETS)
     preset = sidebar.selectbox("Period", options, format_func=PRESETS.get, key="period",
-                               index=options.index(st.session_state["period_from_link"]))
+                               index=options.index(st.session_state["period_from_link"]),
+                               disabled=disabled)
     first, last = preset_days(preset, today())
     if preset == "custom":
         if "dates_from_link" not in st.session_state:
@@ -105,7 +106,7 @@ def _period(sidebar) -> tuple[date, date, str]:
             st.session_state["dates_note"] = note
             st.session_state["dates_from_link"] = (min(start, end), max(start, end))
         picked = sidebar.date_input("Dates (UTC)", st.session_state["dates_from_link"],
-                                    key="dates", max_value=today())
+                                    key="dates", max_value=today(), disabled=disabled)
         if st.session_state["dates_note"] and tuple(picked) == st.session_state["dates_from_link"]:
             sidebar.warning(st.session_state["dates_note"], icon=":material/link_off:")
         if isinstance(picked, (tuple, list)) and picked:
@@ -122,7 +123,8 @@ def _period(sidebar) -> tuple[date, date, str]:
     return first, last, preset
 
 
-def _narrowing_select(sidebar, scope: pl.DataFrame, column: str, key: str, label: str):
+def _narrowing_select(sidebar, scope: pl.DataFrame, column: str, key: str, label: str,
+                      disabled: bool = False):
     """A multiselect of the `<column>_id` values in `scope`, shown by their `<column>` name.
 
     Returns the ids chosen and `scope` narrowed to them (all of it when none is chosen),
@@ -132,24 +134,33 @@ def _narrowing_select(sidebar, scope: pl.DataFrame, column: str, key: str, label
     options = sorted(names, key=lambda i: names[i])
     _from_url(key, options, label.lower())
     chosen = sidebar.multiselect(label, options, key=key, format_func=lambda i: names.get(i, i),
-                                 placeholder=f"All {label.lower()}")
+                                 placeholder=f"All {label.lower()}", disabled=disabled)
     narrowed = scope.filter(pl.col(f"{column}_id").is_in(chosen)) if chosen else scope
     return chosen, narrowed
 
 
-def filter_bar(scope: pl.DataFrame, allowed: tuple[str, ...] | None = None) -> Filter:
+def filter_bar(scope: pl.DataFrame, allowed: tuple[str, ...] | None = None,
+               ignored: tuple[str, ...] = ()) -> Filter:
     """Draw the sidebar filters; return the Filter they describe.
 
     `scope` lists the models the user may see (model_id, model, team_id, team,
     business_unit_id, business_unit); BU -> team -> model choices narrow each other.
+    `ignored` names the filters the current page does not apply ("period", "model"): they
+    are drawn disabled, with a line saying so, and keep their value for the other pages
+    (a widget not drawn would lose it).
     """
     sidebar = st.sidebar
     sidebar.header("Filters")
-    first, last, preset = _period(sidebar)
+    if ignored:
+        words = {"period": "the period", "model": "the models"}
+        sidebar.caption("This page does not apply " + " or ".join(words[i] for i in ignored)
+                        + ": they are kept for the other pages.")
+    first, last, preset = _period(sidebar, disabled="period" in ignored)
 
     bus, in_bus = _narrowing_select(sidebar, scope, "business_unit", "bu", "Business units")
     teams, in_teams = _narrowing_select(sidebar, in_bus, "team", "team", "Teams")
-    models, _ = _narrowing_select(sidebar, in_teams, "model", "model", "Models")
+    models, _ = _narrowing_select(sidebar, in_teams, "model", "model", "Models",
+                                  disabled="model" in ignored)
 
     for key, values in (("bu", bus), ("team", teams), ("model", models)):
         _to_url(key, values)

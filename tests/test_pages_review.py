@@ -12,13 +12,13 @@ from urllib.parse import parse_qs, urlsplit
 import polars as pl
 import pytest
 
-from queries import kpi, report
+from queries import kpi, report, review
 from queries.cli import main as cli
 from queries.filters import Filter
 from queries.review import review_file
 from queries.warehouse import reading
 
-SECTIONS = [title for _, title, _ in kpi.REVIEW_SECTIONS]
+SECTIONS = [title for _, title, *_ in kpi.REVIEW_SECTIONS]
 
 
 def titles(at) -> list[str]:
@@ -44,42 +44,50 @@ def last_week() -> str:
 
 def test_week_in_review_is_the_landing_page_with_every_section(app, demo_warehouse):
     at = app(demo_warehouse)
-    assert titles(at) == ["Week in review"]
-    assert at.selectbox(key="review_week").value == last_week()
+    week = last_week()
+    assert titles(at) == [review.week_title(week)]        # the week's dates in the title
+    assert at.selectbox(key="review_week").value == week
+    assert at.query_params["week"] in (week, [week])       # always in the URL
     heads = subheaders(at)
     for title in SECTIONS:
         assert any(h.startswith(title) for h in heads), (title, heads)
     assert any(h == "The review as a file" for h in heads)
-    # each item links to its page with the filters and the reviewed week in the URL
-    items = [f for f in at.dataframe if "open" in f.value.columns]
+    # one counter per section above the sections, in the sections' order
+    counted = [c for _, _, c, *_ in kpi.REVIEW_SECTIONS]
+    assert [m.label.lower() for m in at.metric] == [c.lower() for c in counted]
+    # each row links to its model (or its incidents, its team) for the reviewed week
+    items = [f.value for f in at.dataframe if "open" in f.value.columns]
     assert items, "the demo's last week has something to review"
-    url = items[0].value["open"][0]
+    url = items[0]["open"][0]
     path, query = urlsplit(url).path, parse_qs(urlsplit(url).query)
-    assert path.startswith("/") and query["period"] == ["custom"]
-    start, _ = report.parse_week(last_week())
+    assert path == "/model" and query["id"][0].startswith("mdl-")
+    assert query["period"] == ["custom"]
+    start, _ = report.parse_week(week)
     assert query["start"] == [start.date().isoformat()]
     assert len(at.get("download_button")) == 2
     assert not at.warning
 
 
-def test_the_week_follows_a_custom_period_and_a_link_picks_one(app, demo_warehouse):
+def test_a_link_picks_the_week_and_the_period_does_not_move_it(app, demo_warehouse):
     from datetime import timedelta
     today = datetime.now(UTC).date()
-    # A custom period ending on a Wednesday: the last full week before it.
-    wednesday = today - timedelta(days=today.weekday() + 26)
-    at = app(demo_warehouse, period="custom", start=(wednesday - timedelta(days=20)).isoformat(),
-             end=wednesday.isoformat())
-    monday = wednesday - timedelta(days=wednesday.weekday() + 7)
-    year, week, _ = monday.isocalendar()
-    assert at.selectbox(key="review_week").value == f"{year}-W{week:02d}"
+    # The sidebar's period does not apply here (its widgets are disabled): the last week.
+    at = app(demo_warehouse, period="custom",
+             start=(today - timedelta(days=60)).isoformat(),
+             end=(today - timedelta(days=40)).isoformat())
+    assert at.selectbox(key="review_week").value == last_week()
+    assert at.selectbox(key="period").disabled and at.multiselect(key="model").disabled
+    assert not at.multiselect(key="bu").disabled
     # ?week= opens that week; another week picked goes into the URL.
     picked = report.last_complete_week(datetime.now(UTC) - timedelta(weeks=3))
     at = app(demo_warehouse, week=picked.lower())
     assert at.selectbox(key="review_week").value == picked
+    assert titles(at) == [review.week_title(picked)]
     at.selectbox(key="review_week").set_value(last_week()).run()
-    assert "week" not in at.query_params, "the default week stays out of the URL"
-    at.selectbox(key="review_week").set_value(picked).run()
-    assert at.query_params["week"] in (picked, [picked])
+    assert at.query_params["week"] in (last_week(), [last_week()])
+    # on another page the period is a filter again
+    at.switch_page("pages/overview.py").run()
+    assert not at.selectbox(key="period").disabled
 
 
 def test_week_in_review_links_keep_the_filter_bar_choices(app, demo_warehouse):
@@ -100,16 +108,15 @@ def test_overdue_follow_ups_story_shows_in_the_overdue_section(app, demo_warehou
     story = items.filter(pl.col("closed") == 0).sort("n", descending=True).row(0, named=True)
     assert story["n"] >= 3
     at = app(demo_warehouse)
-    overdue = table_with(at, "owner")
+    overdue = table_with(at, "days_overdue")                  # the items behind the owners
     assert story["model"] in set(overdue["model"]), overdue
-    owners = [f.value for f in at.dataframe if "what" in f.value.columns
-              and f.value["what"].str.contains("overdue follow-ups").any()]
-    assert owners, "owners with overdue follow-ups are listed"
+    owners = table_with(at, "owner")
+    assert set(overdue["owner"]) <= set(owners["owner"]), "owners with overdue follow-ups"
 
 
 def test_week_in_review_on_an_empty_warehouse_says_why(app, empty_warehouse):
     at = app(empty_warehouse)
-    assert titles(at) == ["Week in review"]
+    assert titles(at) == [review.week_title(last_week())]
     assert at.info and "no models" in at.info[0].value
     assert not at.exception
 
@@ -121,11 +128,17 @@ def test_an_empty_section_says_so_in_one_line(app, make_warehouse):
         "models": [{"model_id": "m1", "name": "Ranker", "team_id": "t1",
                     "risk_tier": "limited", "lifecycle_stage": "staging",
                     "created_at": "2025-01-01T00:00:00Z"}],
+        # reviewed, next review far off: nothing overdue or due
+        "risk_assessments": [{"assessment_id": "r1", "model_id": "m1",
+                              "assessed_at": "2025-01-01T00:00:00Z", "risk_tier": "limited",
+                              "assessor": "Eve", "outcome": "approved",
+                              "next_review_due": "2099-01-01"}],
     })
     at = app(path)
     nothing = [s.value for s in at.success]
-    for _, _, line in kpi.REVIEW_SECTIONS:
+    for _, _, _, line, _ in kpi.REVIEW_SECTIONS:
         assert line in nothing
+    assert [m.value for m in at.metric] == ["0"] * len(kpi.REVIEW_SECTIONS)
     assert at.markdown[0].value.startswith("**Nothing needs a decision")
 
 
@@ -145,7 +158,9 @@ def test_the_page_download_has_the_cli_bytes(demo_warehouse, tmp_path, fmt):
     assert cli(["report", "review", "--week", week, "--business-unit", unit, "--team", team,
                 "--format", fmt, "--out", str(out), "--warehouse", str(demo_warehouse)]) == 0
     assert out.read_bytes() == page
-    assert f"teams: {team}".encode() in page
+    with reading(demo_warehouse) as con:
+        name = con.execute("SELECT name FROM teams WHERE team_id = ?", [team]).fetchone()[0]
+    assert f"Teams: {name}".encode() in page                   # names, not ids
 
 
 # --- Team -------------------------------------------------------------------------------
