@@ -47,7 +47,8 @@ command += [f"--team {t}" for t in f.teams]
 # The bytes are written when the button is clicked (a callable), not on every run.
 st.download_button(
     "Download CSV", lambda: report.to_csv(frame),
-    file_name=f"modelops-weekly-{week}-{group_by}.csv", mime="text/csv",
+    file_name=report.xlsx_file_name(week, group_by, f.business_units, f.teams, "csv"),
+    mime="text/csv",
     on_click="ignore", icon=":material/download:", type="secondary",
 )
 st.caption("Same file from a scheduler: `" + " ".join(command) + "`")
