@@ -142,7 +142,7 @@ def test_the_weekly_download_is_the_reports_csv(demo_warehouse, tmp_path):
         wait_for_app(page)
         with page.expect_download(timeout=30_000) as download:
             page.get_by_role("button", name="Download CSV").click()
-        assert download.value.suggested_filename == f"modelops-weekly-{week}-model.csv"
+        assert download.value.suggested_filename == f"modelops-weekly-{week}-model-all.csv"
         assert Path(download.value.path()).read_bytes() == expected
 
 
