@@ -66,8 +66,9 @@ def table(frame: pl.DataFrame, labels: dict[str, str] | None = None,
     presentation.is_detail) go last and are hidden until picked in the table's "Columns"
     menu, so a table fits the page; they are sent to the browser only when picked.
 
-    A table longer than ROWS is sent ROWS rows at a time, with a picker of the row range
-    and an "All rows as CSV" button (the whole table, built when clicked: `csv_bytes`).
+    A table longer than ROWS is sent ROWS rows at a time, with a picker of the row range,
+    a "Sort whole table by" picker (the grid's header sort only sees the rows sent) and an
+    "All rows as CSV" button (the whole table, built when clicked: `csv_bytes`).
 
     A duration kept in minutes and shown in hours (`*_minutes`, unit "hours") is shown
     as `*_hours`, its value in hours: a column's name never says another unit than its
@@ -114,6 +115,17 @@ def table(frame: pl.DataFrame, labels: dict[str, str] | None = None,
     # The whole table (every row, the columns shown) is one click away as CSV.
     first = 0
     if frame.height > ROWS:
+        # The grid's own header sort orders only the rows sent; this orders the whole table
+        # here, before the rows are cut (the byte savings of paging stay).
+        by_label = {config[n]["label"]: n for n in order}
+        picked = controls.selectbox(
+            "Sort whole table by", ["as listed", *by_label], key=f"{name}_sort",
+            width=200, help="Sorts every row, not only the ones shown (clicking a "
+                            "column header sorts the rows shown)")
+        if picked != "as listed":
+            descending = controls.toggle("Descending", key=f"{name}_desc", value=True)
+            frame = frame.sort(by_label[picked], descending=descending, nulls_last=True,
+                               maintain_order=True)
         first = controls.selectbox(
             "Rows", range(0, frame.height, ROWS), key=f"{name}_rows",
             format_func=lambda i: f"rows {i + 1:,}–{min(i + ROWS, frame.height):,} "

@@ -86,6 +86,22 @@ def test_a_long_table_is_sent_a_hundred_rows_at_a_time_and_downloads_whole():
     assert at.get("download_button")
 
 
+def test_sorting_a_long_table_orders_every_row_not_only_those_shown():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(long_table_app, default_timeout=30)
+    at.run()
+    sort = at.selectbox(key="long_sort")
+    assert sort.value == "as listed"
+    sort.select("availability").run()                 # descending by default
+    shown = at.dataframe[0].value
+    # The highest availability sits in row 250 as listed: sorting brings it to the top.
+    assert shown["model"].iloc[0] == "=model 249"
+    assert list(shown["availability"]) == sorted(shown["availability"], reverse=True)
+    at.toggle(key="long_desc").set_value(False).run()
+    assert at.dataframe[0].value["model"].iloc[0] == "=model 0"
+
+
 def test_a_table_downloads_with_its_labels_and_formulas_guarded():
     frame = pl.DataFrame({"model": ["=cmd", "a,b"], "availability": [0.5, None]})
     config = {"model": {"label": "model"}, "availability": {"label": "Availability"}}
