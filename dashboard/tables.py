@@ -10,6 +10,10 @@ import streamlit as st
 from dashboard import presentation
 
 ROWS = 100  # rows of a table sent to the browser at a time
+# A missing number or date is drawn as this, not the grid's grey "None"; a column that has
+# one says what it means in its help.
+MISSING = "–"
+MISSING_HELP = "“–”: no value for this row (not defined or no data; see the definitions)."
 
 
 def _config(label: str, unit: str, help: str | None):
@@ -92,8 +96,11 @@ def table(frame: pl.DataFrame, labels: dict[str, str] | None = None,
             frame = frame.with_columns((pl.col(column) * factor).alias(column)).rename(
                 {column: name})
         shown_names[name] = column
+        help_text = shown.help or ""
+        if frame[name].null_count():
+            help_text = f"{help_text} {MISSING_HELP}".strip()
         config[name] = _config(labels.get(column, _in_a_header(shown.label)), unit,
-                               shown.help or None)
+                               help_text or None)
     leading = [n for c in (lead or []) for n, o in shown_names.items() if o == c]
     names = leading + [n for n in shown_names if n not in leading]
     main = [n for n in names if not presentation.is_detail(shown_names[n])]
@@ -145,13 +152,14 @@ def table(frame: pl.DataFrame, labels: dict[str, str] | None = None,
     # pandas first (a third of a table's time).
     if "detail" not in frame.columns:
         st.dataframe(sent.to_arrow(), column_config={n: config[n] for n in order},
-                     hide_index=True, height=height, key=key)
+                     hide_index=True, height=height, key=key, placeholder=MISSING)
         return
     # A table of models: picking a row opens that model's detail page in this tab, with the
     # filters kept (the `detail` link column, which Streamlit opens in a new tab, keeps
     # them too).
     picked = st.dataframe(sent.to_arrow(), column_config={n: config[n] for n in order},
-                          hide_index=True, height=height, key=key, on_select="rerun",
+                          hide_index=True, height=height, key=key, placeholder=MISSING,
+                          on_select="rerun",
                           selection_mode="single-row")
     rows = picked.selection.rows if picked is not None else []
     if rows and rows[0] < shown.height and shown["detail"][rows[0]]:

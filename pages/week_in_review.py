@@ -111,6 +111,7 @@ def section_table(s: kpi.ReviewSection) -> None:
                                                  help="The page that shows this item, "
                                                  "for the reviewed week")
     st.dataframe(frame.to_arrow(), column_config=config, hide_index=True,
+                 placeholder=tables.MISSING,
                  height=min(35 * (frame.height + 1) + 3, 420), key=f"review_{s.name}_table")
 
 

@@ -107,3 +107,26 @@ def test_a_table_downloads_with_its_labels_and_formulas_guarded():
     config = {"model": {"label": "model"}, "availability": {"label": "Availability"}}
     assert tables.csv_bytes(frame, config) == (
         b"model,Availability\n'=cmd,0.5\n\"a,b\",\n")
+
+
+def gap_table_app():
+    import polars as pl
+
+    from dashboard import tables
+
+    tables.table(pl.DataFrame({"model": ["a", "b"], "availability": [0.5, None],
+                               "requests": [1, 2]}), key="gaps")
+
+
+def test_a_missing_number_is_an_explained_dash_not_none():
+    import json
+
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(gap_table_app, default_timeout=30)
+    at.run()
+    proto = at.dataframe[0].proto
+    assert proto.placeholder == tables.MISSING == "–"
+    config = json.loads(proto.columns)
+    assert tables.MISSING_HELP in config["availability"]["help"]      # the column with a gap
+    assert tables.MISSING_HELP not in (config["requests"].get("help") or "")
