@@ -344,9 +344,12 @@ BOOL_WORDS: dict[str, tuple[str, str]] = {
     "open": ("open", "resolved"),
     "live_in_production": ("✓ live", "no"),
     "never_assessed": ("✗ never", "no"),
-    **{gap: ("✗ gap", "✓ ok") for gap in (
+    # A gap column is headed by what a model should have (pages/governance.py, "owner",
+    # "runbook"), so its cells answer yes or no, never a double negative ("no runbook ✓ ok").
+    **{gap: ("✗ no", "✓ yes") for gap in (
         "no_owner", "no_runbook", "no_passed_validation", "no_risk_assessment",
-        "high_risk_not_approved", "live_without_digest")},
+        "high_risk_not_approved")},
+    "live_without_digest": ("✗ no digest", "✓ has digest"),
 }
 # Columns a reader rarely needs (ids, hashes, commits, digests, storage paths): a table
 # hides them until chosen in its column picker, and lists them last.

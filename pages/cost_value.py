@@ -68,7 +68,10 @@ def where_the_cost_goes(f) -> None:
     else:
         label = DIMENSIONS[dimension].lower()
         # Cost rows that name no vendor form one group with an empty id: say so in words.
-        shown = breakdown.with_columns(pl.col("group_name").fill_null(pl.lit(f"(no {label})")))
+        names = pl.col("group_name")
+        if dimension == "category":  # a contract code ("inference_api") read as words
+            names = names.str.replace_all("_", " ")
+        shown = breakdown.with_columns(names.fill_null(pl.lit(f"(no {label})")))
         left, right = st.columns([3, 2])
         with left:
             bars = shown.sort("cost_usd")  # largest at the top of a horizontal bar chart

@@ -121,6 +121,14 @@ GAP_LABELS = {
     "no_risk_assessment": "no risk assessment",
     "high_risk_not_approved": "high risk, not approved",
 }
+# The table's columns ask what a model should have, so a cell reads yes or no.
+GAP_CHECKS = {
+    "no_owner": "owner named",
+    "no_runbook": "runbook",
+    "no_passed_validation": "deployed version validated",
+    "no_risk_assessment": "risk assessed",
+    "high_risk_not_approved": "approved if high risk",
+}
 if data.gaps.height == 0:
     shell.empty_state("None of the filtered models is in production, so no compliance gaps "
                    "are checked.")
@@ -140,7 +148,7 @@ else:
         fig.update_layout(hovermode="closest", showlegend=False)
         charts.plot(fig, key="governance_gaps_chart")
         st.caption("Deployed version = the latest succeeded production deployment by today. "
-                   "✗ gap marks a gap.")
+                   "Each check says whether the model has what it should; ✗ no marks a gap.")
         # Runbook URLs are free text in the contract: link only http(s) ones.
         open_gaps = open_gaps.with_columns(
             pl.when(pl.col("runbook_url").str.contains(r"(?i)^https?://"))
@@ -148,7 +156,7 @@ else:
         tables.table(tables.with_detail_link(open_gaps).select(
             "model", "team", "gaps", *GAP_LABELS, "owner", "risk_tier", "deployed_version",
             "last_outcome", "runbook_url", "detail"),
-            {**GAP_LABELS, "last_outcome": "last assessment", "runbook_url": "runbook"},
+            {**GAP_CHECKS, "last_outcome": "last assessment", "runbook_url": "runbook link"},
             height=360, key="governance_gaps_table")
 
 # --- runbook health ---------------------------------------------------------------------

@@ -27,6 +27,7 @@ left, right = st.columns(2)
 week = left.selectbox("ISO week", weeks, index=weeks.index(latest), key="report_week",
                       bind="query-params")
 group_by = right.segmented_control("Group by", report.GROUP_BY, default="model",
+                                   format_func=lambda g: g.replace("_", " "),
                                    key="report_group_by", bind="query-params") or "model"
 start, end = report.parse_week(week)
 st.caption(f"{start:%a %d %b %Y} – {end - timedelta(days=1):%a %d %b %Y} UTC, the ISO week "
