@@ -41,7 +41,7 @@ st.query_params["week"] = week
 start, end = report.parse_week(week)
 
 shell.page_header(
-    review.week_title(week),
+    f"Week in review · {review.week_dates(week)}",
     "What needs a decision, for one ISO week (Monday to Sunday, UTC) against the week "
     "before.", presentation.WEEK_IN_REVIEW, scope=None)
 units = f.effective_business_units
@@ -50,7 +50,7 @@ st.caption(f"Scope: {shell.scope_line(f, with_period=False)}"
               and not f.business_units else "")
            + ". The sidebar's period and models do not apply: this page reviews the week "
            "picked here.")
-left, _ = st.columns([1, 2])
+left, _ = st.columns([3, 2])
 left.selectbox("ISO week", weeks, key="review_week",
                format_func=lambda w: review.week_title(w).removeprefix("Week in review ")
                + (" (last full week)" if w == latest else ""))
@@ -69,9 +69,9 @@ st.markdown(f"**{len(needing)} of {len(sections)} sections have something to act
             if needing else "**Nothing needs a decision this week.**")
 counters = st.container(horizontal=True)
 for s in sections:
-    with counters.container(border=True, width=170):
-        st.metric(s.counted[0].upper() + s.counted[1:], f"{s.count:,}")
-        st.markdown(f"[{'See the list' if s.count else 'Details'} ↓](#{review.anchor(s)})")
+    # The label is the link to the section (one click), the value what to act on.
+    counters.metric(f"[{s.counted[0].upper() + s.counted[1:]}](#{review.anchor(s)})",
+                    f"{s.count:,}", border=True, width=215)
 
 
 # --- the sections ------------------------------------------------------------------------
@@ -116,8 +116,10 @@ def section_table(s: kpi.ReviewSection) -> None:
 
 
 for s in sections:
-    st.subheader(f"{s.title} · {s.count:,} {s.counted}" if s.count else s.title,
-                 anchor=review.anchor(s))
+    st.subheader(f"{s.title} · {s.count:,}" if s.count else s.title, anchor=review.anchor(s))
+    if s.count and s.count != len(s.items):  # the count is not the rows: say what it counts
+        st.caption(f"{s.count:,} {s.counted}, of the {len(s.items):,} listed below."
+                   if s.count < len(s.items) else f"{s.count:,} {s.counted}.")
     if s.figures:
         st.caption(" · ".join(review.figure_text(fig) for fig in s.figures))
     if not s.items:

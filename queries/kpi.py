@@ -420,7 +420,7 @@ REVIEW_SECTIONS = (
               ("latency_p95_ms", "p95 latency", "ms"), ("slo_latency_p95_ms", "p95 SLO", "ms"),
               ("error_budget_consumed", "Error budget used", "share"),
               ("error_budget_change", "Budget used vs week before", "pp"))),
-    ("incidents", "New sev 1-2 incidents", "incidents needing follow-up",
+    ("incidents", "New sev 1-2 incidents", "incidents to follow up",
      "No new sev 1-2 incident.",
      _columns(("incident_id", "Incident", "text"), ("severity", "Severity", "text"),
               ("model", "Model", "text"), ("title", "Title", "text"),

@@ -73,11 +73,15 @@ def review_sections(con, week: str, business_units: Iterable[str] = (),
 
 
 def week_title(week: str) -> str:
-    """`Week in review 2026-W20 · Mon 11 May – Sun 17 May 2026`: the page's and the file's
-    title, the dates spelled out."""
+    """`Week in review 2026-W20 · Mon 11 May – Sun 17 May 2026`: the file's title, the
+    dates spelled out."""
+    return f"Week in review {week_label(week)} · {week_dates(week)}"
+
+
+def week_dates(week: str) -> str:
+    """`Mon 11 May – Sun 17 May 2026`: the days of an ISO week (UTC)."""
     start, end = parse_week(week)
-    last = end - timedelta(days=1)
-    return f"Week in review {week_label(week)} · {start:%a %d %b} – {last:%a %d %b %Y}"
+    return f"{start:%a %d %b} – {end - timedelta(days=1):%a %d %b %Y}"
 
 
 def file_name(week: str, business_units: Iterable[str] = (), teams: Iterable[str] = (),

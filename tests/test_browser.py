@@ -202,7 +202,7 @@ def open_at_once(chromium, url: str, links: dict[str, str], headers: dict[str, s
 def settled(page, title: str) -> None:
     page.wait_for_function(
         "t => [...document.querySelectorAll('[data-testid=stMain] h1')]"
-        ".some(h => h.innerText.trim() === t)", arg=title, timeout=180_000)
+        ".some(h => h.innerText.trim().split(' · ')[0] === t)", arg=title, timeout=180_000)
     wait_for_app(page, timeout_ms=180_000)
 
 
@@ -316,3 +316,54 @@ def test_tables_fit_the_page_and_definitions_read_as_text(demo_warehouse, tmp_pa
         titles = page.locator("[data-testid=stMain] h1").all_inner_texts()
         assert [t.strip() for t in titles] == ["KPI definitions"]
         assert "reference vectors" not in page.locator("[data-testid=stMain]").inner_text()
+
+
+def test_the_week_in_review_as_a_manager_uses_it(demo_warehouse, tmp_path):
+    """Issue 28, what only a browser shows: the tab names the page; a counter's link lands
+    on its section; one click on a row's "open" (after the pointer is over it, as a
+    person's is) opens that model's page for the reviewed week; at 390 px the page does not
+    scroll sideways."""
+    import time
+    from urllib.parse import parse_qs, urlsplit
+
+    from queries import report, review
+
+    require_browser()
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(demo_warehouse, warehouse)
+    week = report.last_complete_week()
+    start, _ = report.parse_week(week)
+    with streamlit_server(warehouse) as url, browser_page() as page:
+        page.goto(url)
+        wait_for_app(page)
+        assert page.title() == "Week in review · modelops"
+        assert parse_qs(urlsplit(page.url).query)["week"] == [week]
+        heading = page.locator("h1").first.inner_text()
+        assert heading == f"Week in review · {review.week_dates(week)}"
+        # A counter's label is the link to its section.
+        page.get_by_role("link", name="SLOs missed").first.click()
+        page.wait_for_function("() => location.hash === '#slos-missed'")
+        section = page.locator("[id=slos-missed]")
+        assert section.is_visible() and section.bounding_box()["y"] < 300
+        # One click on "open" (the first column of the first row) opens the model.
+        grid = page.locator("[data-testid=stDataFrame]").first
+        grid.scroll_into_view_if_needed()
+        box = grid.bounding_box()
+        x, y = box["x"] + 25, box["y"] + 35 + 17
+        page.mouse.move(x - 5, y)
+        page.mouse.move(x, y)
+        time.sleep(0.5)
+        with page.context.expect_page(timeout=10_000) as opened:
+            page.mouse.click(x, y)
+        target = urlsplit(opened.value.url)
+        query = parse_qs(target.query)
+        assert target.path == "/model" and query["id"][0].startswith("mdl-")
+        assert query["period"] == ["custom"] and query["start"] == [start.date().isoformat()]
+        opened.value.close()
+        page.goto(f"{url}/incidents")
+        wait_for_app(page)
+        assert page.title() == "Incidents · modelops"
+    with streamlit_server(warehouse) as url, browser_page(width=390, height=844) as page:
+        page.goto(url)
+        wait_for_app(page)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390

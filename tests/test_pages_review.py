@@ -45,16 +45,21 @@ def last_week() -> str:
 def test_week_in_review_is_the_landing_page_with_every_section(app, demo_warehouse):
     at = app(demo_warehouse)
     week = last_week()
-    assert titles(at) == [review.week_title(week)]        # the week's dates in the title
+    assert titles(at) == [f"Week in review · {review.week_dates(week)}"]  # the week's dates
     assert at.selectbox(key="review_week").value == week
     assert at.query_params["week"] in (week, [week])       # always in the URL
     heads = subheaders(at)
     for title in SECTIONS:
         assert any(h.startswith(title) for h in heads), (title, heads)
     assert any(h == "The review as a file" for h in heads)
-    # one counter per section above the sections, in the sections' order
-    counted = [c for _, _, c, *_ in kpi.REVIEW_SECTIONS]
-    assert [m.label.lower() for m in at.metric] == [c.lower() for c in counted]
+    # one counter per section above the sections, in their order, each linking to it
+    with reading(demo_warehouse) as con:
+        _, _, sections = review.review_sections(con, week)
+    assert [(m.label, m.value) for m in at.metric] == [
+        (f"[{s.counted[0].upper() + s.counted[1:]}](#{review.anchor(s)})", f"{s.count:,}")
+        for s in sections]
+    anchors = {h.proto.anchor for h in at.subheader}
+    assert {review.anchor(s) for s in sections} <= anchors
     # each row links to its model (or its incidents, its team) for the reviewed week
     items = [f.value for f in at.dataframe if "open" in f.value.columns]
     assert items, "the demo's last week has something to review"
@@ -82,7 +87,7 @@ def test_a_link_picks_the_week_and_the_period_does_not_move_it(app, demo_warehou
     picked = report.last_complete_week(datetime.now(UTC) - timedelta(weeks=3))
     at = app(demo_warehouse, week=picked.lower())
     assert at.selectbox(key="review_week").value == picked
-    assert titles(at) == [review.week_title(picked)]
+    assert titles(at) == [f"Week in review · {review.week_dates(picked)}"]
     at.selectbox(key="review_week").set_value(last_week()).run()
     assert at.query_params["week"] in (last_week(), [last_week()])
     # on another page the period is a filter again
@@ -116,7 +121,7 @@ def test_overdue_follow_ups_story_shows_in_the_overdue_section(app, demo_warehou
 
 def test_week_in_review_on_an_empty_warehouse_says_why(app, empty_warehouse):
     at = app(empty_warehouse)
-    assert titles(at) == [review.week_title(last_week())]
+    assert titles(at) == [f"Week in review · {review.week_dates(last_week())}"]
     assert at.info and "no models" in at.info[0].value
     assert not at.exception
 
