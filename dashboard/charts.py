@@ -19,10 +19,16 @@ import streamlit as st
 # plotly_white is ~10 kB that every figure copied and sent along for nothing (it was most
 # of a small chart's cost).
 pio.templates.default = "none"
+# The title sits at the top of the figure and pushes the plot down (automargin); the legend
+# sits at the bottom of the figure, under the axis: a legend at the top right was drawn over
+# a long title, and over any title at 390 px.
 _LAYOUT = {
-    "title": {"x": 0, "xanchor": "left"}, "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
+    "title": {"x": 0, "xanchor": "left", "yref": "container", "y": 1, "yanchor": "top",
+              "pad": {"t": 12}, "automargin": True},
+    "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
     "hovermode": "x unified",
-    "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
+    "legend": {"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0,
+               "xanchor": "left", "x": 0},
 }
 
 
@@ -204,8 +210,13 @@ def _merge(into: dict, props: dict) -> None:
 
 
 def figure(title: str, y_title: str, x_title: str = "", height: int = 360) -> Chart:
+    """A chart titled `title`; what follows its first " · " (the scope, a note) goes on a
+    subtitle line, so a long title is not clipped in a half-width column or at 390 px."""
     layout = copy.deepcopy(_LAYOUT)
-    layout["title"]["text"] = title
+    head, _, rest = title.partition(" · ")
+    layout["title"]["text"] = head
+    if rest:
+        layout["title"]["subtitle"] = {"text": rest}
     return Chart({**layout, "height": height, "yaxis": {"title": {"text": y_title}},
                   "xaxis": {"title": {"text": x_title}}})
 
@@ -227,8 +238,8 @@ def event_markers(deployments: pl.DataFrame | None = None,
     (and cost the browser a point each). `everything=True` (a toggle on the page) marks
     them all, red where failed or severe.
 
-    Up to EVENT_MARKERS marked events each get a marker whose hover shows the id, model,
-    version and outcome or severity; more than that get one marker per day whose hover
+    Up to EVENT_MARKERS marked events each get a marker whose hover shows the model's name,
+    the version and outcome (a deployment) or the severity and incident id; more than that get one marker per day whose hover
     counts them, with that day's total of all events.
     """
     traces = []
@@ -240,8 +251,9 @@ def event_markers(deployments: pl.DataFrame | None = None,
         if marked.height <= EVENT_MARKERS:
             marks = marked.select(
                 pl.col("deployed_at").alias("x"), bad.alias("bad"),
-                pl.format("deployment {} · {} v{} · {}", "deployment_id", "model_id",
-                          "version", "outcome").alias("text"))
+                pl.format("{} v{} · {} · {}", _name(deployments),
+                          "version", pl.col("outcome").str.replace_all("_", " "),
+                          pl.col("deployed_at").dt.strftime("%d %b %H:%M")).alias("text"))
         else:
             marks = _per_day(deployments, "deployed_at", bad, "deployments",
                              "failed or rolled back, or named by an incident", everything)
@@ -254,8 +266,8 @@ def event_markers(deployments: pl.DataFrame | None = None,
         if marked.height <= EVENT_MARKERS:
             marks = marked.select(
                 pl.col("started_at").alias("x"), severe.alias("bad"),
-                pl.format("incident {} · {} · sev {}", "incident_id", "model_id",
-                          "severity").alias("text"))
+                pl.format("Sev {} incident {} on {}", "severity", "incident_id",
+                          _name(incidents)).alias("text"))
         else:
             marks = _per_day(incidents, "started_at", severe, "incidents", "sev 1-2",
                              everything)
@@ -263,6 +275,11 @@ def event_markers(deployments: pl.DataFrame | None = None,
             traces.append(_markers(marks, "incident" if everything else "sev 1-2 incident",
                                    "x", 0.09, "#f59e0b"))
     return traces
+
+
+def _name(events: pl.DataFrame) -> pl.Expr:
+    """The model's name for a hover (its id only when a frame has no name)."""
+    return pl.col("model" if "model" in events.columns else "model_id")
 
 
 def mark_events(fig: Chart, markers: list[dict]) -> Chart:

@@ -94,8 +94,9 @@ else:
         fig.update_layout(hovermode="closest", showlegend=False)
         fig.update_xaxes(tickformat=".0%", range=[0, 2.05 if any(clip_labels) else None])
         if any(clip_labels):
-            fig.update_layout(title_text=fig.layout["title"]["text"]
-                              + " · bars clipped at 200% (▶ real value)")
+            subtitle = fig.layout["title"].get("subtitle", {}).get("text", "")
+            fig.update_layout(title={"subtitle": {"text": " · ".join(
+                filter(None, [subtitle, "bars clipped at 200% (▶ real value)"]))}})
         fig.update_yaxes(autorange="reversed", title="")
         charts.plot(fig, key="reliability_budget_chart", models=[top["model_id"].to_list()])
     with right:

@@ -130,3 +130,28 @@ def test_a_missing_number_is_an_explained_dash_not_none():
     config = json.loads(proto.columns)
     assert tables.MISSING_HELP in config["availability"]["help"]      # the column with a gap
     assert tables.MISSING_HELP not in (config["requests"].get("help") or "")
+
+
+def test_charts_keep_titles_and_legends_apart_and_hover_names():
+    """Issue 28 item 14: what follows a title's first " · " is a subtitle line (a long
+    title is not clipped); the legend sits under the plot, never over the title; an event's
+    hover names the model, not its id."""
+    from datetime import datetime
+
+    fig = charts.figure("Error budget per model · the 25 highest of 176", "")
+    title = fig.to_dict()["layout"]["title"]
+    assert title["text"] == "Error budget per model"
+    assert title["subtitle"] == {"text": "the 25 highest of 176"} and title["automargin"]
+    legend = fig.to_dict()["layout"]["legend"]
+    assert (legend["yref"], legend["y"], legend["yanchor"]) == ("container", 0, "bottom")
+    deployments = pl.DataFrame({
+        "deployment_id": ["dep-004855"], "model_id": ["mdl-0074"], "model": ["Ranker"],
+        "version": ["1.2"], "outcome": ["rolled_back"],
+        "deployed_at": [datetime(2026, 12, 1, 9, 30)]})
+    incidents = pl.DataFrame({"incident_id": ["INC-7"], "model_id": ["mdl-0074"],
+                              "model": ["Ranker"], "severity": [1],
+                              "started_at": [datetime(2026, 12, 1, 10)]})
+    marks = charts.event_markers(deployments, incidents)
+    hovers = [t for m in marks for t in m["hovertext"]]
+    assert hovers == ["Ranker v1.2 · rolled back · 01 Dec 09:30", "Sev 1 incident INC-7 on Ranker"]
+    assert not any("mdl-" in h or "dep-" in h for h in hovers)
