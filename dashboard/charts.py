@@ -306,10 +306,14 @@ def _per_day(events: pl.DataFrame, at: str, bad: pl.Expr, what: str, bad_means: 
 
 
 def _markers(marks: pl.DataFrame, name: str, symbol: str, y: float, colour: str) -> dict:
+    """A failed or severe event is red and filled, the others their colour and open: the
+    shape tells them apart where the colour cannot (colour blindness, a grey print)."""
     colours = marks.select(pl.when("bad").then(pl.lit("#dc2626")).otherwise(pl.lit(colour)))
+    symbols = marks.select(pl.when("bad").then(pl.lit(symbol))
+                           .otherwise(pl.lit(f"{symbol}-open")))
     return {"type": "scatter", "x": _plain(marks["x"]), "y": [y] * marks.height,
             "yaxis": "y2", "mode": "markers", "name": name,
-            "marker": {"symbol": symbol, "size": 9,
+            "marker": {"symbol": symbols.to_series().to_list(), "size": 9,
                        "color": colours.to_series().to_list()},
             "hovertext": marks["text"].to_list(), "hoverinfo": "text"}
 

@@ -174,10 +174,10 @@ def vendor_scorecard(data) -> None:
                        "period.")
     else:
         scorecard = data.vendors.with_columns(
-            pl.when(pl.col("sla_met")).then(pl.lit("🟢 met"))
-            .when(~pl.col("sla_met")).then(pl.lit("🔴 missed"))
-            .when(pl.col("sla_availability").is_null()).then(pl.lit("⚪ no SLA"))
-            .otherwise(pl.lit("⚪ no traffic")).alias("SLA")
+            pl.when(pl.col("sla_met")).then(pl.lit("✓ met"))
+            .when(~pl.col("sla_met")).then(pl.lit("✗ missed"))
+            .when(pl.col("sla_availability").is_null()).then(pl.lit("– no SLA"))
+            .otherwise(pl.lit("– no traffic")).alias("SLA")
         )
         measured = scorecard.filter(pl.col("measured_availability").is_not_null()
                                     | pl.col("sla_availability").is_not_null())

@@ -155,3 +155,22 @@ def test_charts_keep_titles_and_legends_apart_and_hover_names():
     hovers = [t for m in marks for t in m["hovertext"]]
     assert hovers == ["Ranker v1.2 · rolled back · 01 Dec 09:30", "Sev 1 incident INC-7 on Ranker"]
     assert not any("mdl-" in h or "dep-" in h for h in hovers)
+
+
+def test_an_events_status_is_its_shape_too():
+    """Issue 28 item 13: a failed deployment is a filled red triangle, a good one an open
+    green one; status never rests on colour alone (nor on an emoji a browser may lack)."""
+    from datetime import datetime
+
+    deployments = pl.DataFrame({
+        "deployment_id": ["d1", "d2"], "model_id": ["m", "m"], "model": ["M", "M"],
+        "version": ["1", "2"], "outcome": ["failed", "succeeded"],
+        "deployed_at": [datetime(2026, 12, 1), datetime(2026, 12, 2)]})
+    (marks,) = charts.event_markers(deployments, everything=True)
+    assert marks["marker"]["symbol"] == ["triangle-up", "triangle-up-open"]
+    assert marks["marker"]["color"][0] == "#dc2626"
+    import pathlib
+    emoji = "🔴🟠🟡🟢⚪✅❌"
+    root = pathlib.Path(__file__).resolve().parents[1]
+    for path in [*root.glob("pages/*.py"), *root.glob("dashboard/*.py")]:
+        assert not set(emoji) & set(path.read_text()), path
