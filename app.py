@@ -63,6 +63,7 @@ with shell.app_shell():
     page = st.navigation(pages(access.admin), expanded=True)
     # The browser tab names the page: "Week in review · modelops".
     st.set_page_config(page_title=f"{page.title} · {shell.TITLE}")
+    shell.focus_style()
     shell.ensure_warehouse(loading.warehouse_path())
     scope = loading.visible_models(access)
     st.session_state["filter"] = filter_bar.filter_bar(

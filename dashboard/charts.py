@@ -343,15 +343,21 @@ def cost_against_value(daily, money: str = "$%{y:,.0f}", net: bool = False) -> C
 VALIDATE_CHARTS = os.environ.get("MODELOPS_VALIDATE_CHARTS") == "1"
 
 
+# No Plotly mode bar: its eight buttons were eight Tab stops per chart (about 40 Tabs to get
+# past Overview's charts). Streamlit's own toolbar keeps full screen; hover, click-to-open
+# and drag-to-zoom (double click resets) work without it.
+CONFIG = {"displaylogo": False, "displayModeBar": False}
+
+
 def plot(fig: Chart, key: str | None = None,
          models: list[list[str] | None] | None = None) -> None:
     """Draw `fig`. With `models` (per trace, the model id of each point; None for a trace
     that is not per model), clicking a point opens that model's detail page."""
     figure = go.Figure(fig.to_dict(), _validate=VALIDATE_CHARTS)
     if not models:
-        st.plotly_chart(figure, key=key, config={"displaylogo": False})
+        st.plotly_chart(figure, key=key, config=CONFIG)
         return
-    picked = st.plotly_chart(figure, key=key, config={"displaylogo": False},
+    picked = st.plotly_chart(figure, key=key, config=CONFIG,
                              on_select="rerun", selection_mode="points")
     for point in (picked.selection.points if picked is not None else []):
         ids = models[point["curve_number"]] if point["curve_number"] < len(models) else None

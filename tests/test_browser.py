@@ -367,3 +367,25 @@ def test_the_week_in_review_as_a_manager_uses_it(demo_warehouse, tmp_path):
         page.goto(url)
         wait_for_app(page)
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+
+
+def test_keyboard_focus_is_visible_and_charts_do_not_trap_tab(demo_warehouse, tmp_path):
+    """Issue 28 item 16: no chart adds Tab stops (Plotly's mode bar added 8 each); the
+    element the keyboard reaches shows a 3 px outline, the sidebar's links included."""
+    require_browser()
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(demo_warehouse, warehouse)
+    with streamlit_server(warehouse) as url, browser_page() as page:
+        page.goto(f"{url}/overview")
+        wait_for_app(page)
+        page.wait_for_selector("[data-testid=stPlotlyChart] .main-svg", timeout=60_000)
+        stops = page.evaluate("""() => [...document.querySelectorAll(
+            '[data-testid=stPlotlyChart]')].map(c => c.querySelectorAll(
+            'a[href], button, input, [tabindex]:not([tabindex="-1"])').length)""")
+        assert stops and set(stops) == {0}, stops
+        page.keyboard.press("Tab")
+        link = page.locator("[data-testid=stSidebarNavLink]").nth(1)
+        link.focus()
+        outline = page.evaluate("""() => { const s = getComputedStyle(document.activeElement);
+            return [s.outlineStyle, s.outlineWidth]; }""")
+        assert outline == ["solid", "3px"], outline
