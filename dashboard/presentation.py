@@ -406,13 +406,22 @@ TABLE_FORMATS = {
 METRICS_MD = Path(__file__).resolve().parents[1] / "docs" / "METRICS.md"
 
 
+# "(`team_load.sql`, `responder_load.sql`)": where a definition lives in the code, for
+# engineers reading docs/METRICS.md; the Definitions page is read by managers.
+_SQL_FILES = re.compile(r"\s*\((?:`[\w.]+\.sql`(?:,\s*)?)+\)")
+
+
 def definitions_markdown() -> str:
     """What the Definitions page renders: docs/METRICS.md without its own `# ` title (the
-    page has its title already; two would repeat it)."""
-    lines = METRICS_MD.read_text().splitlines()
-    if lines and lines[0].startswith("# "):
-        lines = lines[1:]
-    return "\n".join(lines).lstrip("\n") + "\n"
+    page has its title already; two would repeat it), and without the lists of SQL files
+    behind a definition (headings keep their words: links point at their ids)."""
+    text = METRICS_MD.read_text()
+    if text.startswith("# "):
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+    out = []
+    for chunk in re.split(r"(^#.*$)", text, flags=re.MULTILINE):
+        out.append(chunk if chunk.startswith("#") else _SQL_FILES.sub("", chunk))
+    return "".join(out).lstrip("\n").rstrip("\n") + "\n"
 
 
 # --- METRICS.md anchors -------------------------------------------------------------------
