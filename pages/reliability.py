@@ -231,9 +231,11 @@ def slo_history(history: pl.DataFrame) -> None:
                 if row is None:
                     return "no metrics"
                 return (f"{row['model']} · {row['month_label']} ({row['days']} days)<br>"
-                        f"{row['status']}<br>availability {formats.pct(row['availability'], 3)} "
+                        f"{row['status']}<br>availability "
+                        f"{formats.pct_against(row['availability'], row['slo_availability'], 3)} "
                         f"(SLO {formats.pct(row['slo_availability'])})<br>p95 "
-                        f"{formats.ms(row['latency_p95_ms'])} (SLO {formats.ms(row['slo_latency_p95_ms'])})"
+                        f"{formats.ms_against(row['latency_p95_ms'], row['slo_latency_p95_ms'])}"
+                        f" (SLO {formats.ms(row['slo_latency_p95_ms'])})"
                         f"<br>budget consumed {formats.pct(row['error_budget_consumed'], 1)}")
 
             grid = [[cells.get((m, month)) for month in months] for m in names["model_id"]]

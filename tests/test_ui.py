@@ -174,3 +174,14 @@ def test_an_events_status_is_its_shape_too():
     root = pathlib.Path(__file__).resolve().parents[1]
     for path in [*root.glob("pages/*.py"), *root.glob("dashboard/*.py")]:
         assert not set(emoji) & set(path.read_text()), path
+
+
+def test_near_a_target_a_miss_never_reads_as_equal():
+    """Issue 28 item 11: "99.5% vs SLO 99.5% ✗ missed" and "200 ms vs 200 ms" no more."""
+    from dashboard import formats
+
+    assert formats.pct_against(0.99496, 0.995) == "99.496%"
+    assert formats.pct(0.995) == "99.50%"
+    assert formats.pct_against(0.9, 0.995) == "90.00%"        # far off: the usual digits
+    assert formats.ms_against(200.5, 200) == "200.5 ms"
+    assert formats.ms_against(None, 200) == "–"
