@@ -77,8 +77,9 @@ for s in sections:
 # --- the sections ------------------------------------------------------------------------
 def _format(column: kpi.ReviewColumn, digits: int | None):
     label, unit = column.label, column.unit
-    if unit == "text":
-        return st.column_config.TextColumn(label)
+    if unit == "text":  # an incident's title gets the room to be read whole
+        return st.column_config.TextColumn(label, width="large" if column.name == "title"
+                                           else None)
     if unit == "date":
         return st.column_config.DateColumn(label, format="YYYY-MM-DD")
     if unit == "datetime":

@@ -255,3 +255,34 @@ def test_governance_shows_runbook_health(app, demo_warehouse):
     assert len(listed) == health["without_runbook"] + health["runbook_stale"]
     assert set(listed["problem"]) <= {"no runbook", "never reviewed",
                                       "not reviewed in 180 days"}
+
+
+def test_the_page_shows_the_hand_worked_week(app, tmp_path):
+    """The week of tests/test_report_review.py (2026-W20, worked out by hand there) as the
+    page draws it: a counter per section with what to act on, each section in its own
+    columns, overdue reviews before due ones, the on-call flag, and a share near its target
+    with the decimals that tell them apart."""
+    from conftest import build_warehouse
+    from test_report_review import TABLES
+
+    path = build_warehouse(tmp_path / "wh.duckdb", TABLES)
+    at = app(path, week="2026-W20")
+    assert not at.exception
+    assert titles(at) == ["Week in review · Mon 11 May – Sun 17 May 2026"]
+    counters = {m.label.split("](")[0].lstrip("["): m.value for m in at.metric}
+    assert counters == {"SLOs missed": "1", "Incidents to follow up": "1",
+                        "Failed changes": "1", "Cost or value moves": "1",
+                        "People overloaded on call": "1", "Reviews overdue or due": "2",
+                        "Overdue follow-ups": "1"}
+    assert at.markdown[0].value == "**7 of 7 sections have something to act on.**"
+    due = table_with(at, "status")
+    assert list(due["status"]) == ["overdue by 17 days", "due in 7 days"]
+    oncall = table_with(at, "sleep_hour_pages")
+    assert list(oncall["responder"]) == ["Owl"] and list(oncall["sleep_hour_pages"]) == [3]
+    slo = next(f for f in at.dataframe if "error_budget_consumed" in f.value.columns)
+    config = json.loads(slo.proto.columns)
+    assert config["availability"]["label"] == "Availability"
+    assert slo.value["availability"][0] == pytest.approx(98.0)      # percent, a number
+    assert slo.value["error_budget_change"][0] == pytest.approx(150)  # +150 pp
+    moves = table_with(at, "reading")
+    assert list(moves["reading"]) == ["better"] and moves["change_share"][0] == 50
