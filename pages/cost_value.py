@@ -193,7 +193,10 @@ def vendor_scorecard(data) -> None:
                             hovertemplate="SLA target %{x:.3%}<extra>%{y}</extra>")
             fig.add_scatter(x=measured["measured_availability"], y=measured["vendor"],
                             mode="markers", name="measured",
-                            marker={"size": 12, "color": met_colour},
+                            # the shape says it too: ● met, ✕ missed, ○ no SLA or traffic
+                            marker={"size": 12, "color": met_colour, "symbol": [
+                                "circle" if met else "x" if met is False else "circle-open"
+                                for met in measured["sla_met"]]},
                             customdata=measured.select("requests", "errors").to_numpy(),
                             hovertemplate="measured %{x:.3%} (%{customdata[1]:,} errors in "
                                           "%{customdata[0]:,} requests)<extra>%{y}</extra>")

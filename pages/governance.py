@@ -73,7 +73,9 @@ if data.tiers.height == 0:
 # --- risk tiers -------------------------------------------------------------------------
 st.subheader("Risk tiers")
 TIER_ORDER = ["high", "limited", "minimal"]
-TIER_COLOURS = {"high": "#dc2626", "limited": "#f59e0b", "minimal": "#16a34a"}
+# Colour-blind-safe (Okabe-Ito) and a fill pattern per tier: a tier never rests on colour.
+TIER_COLOURS = {"high": "#D55E00", "limited": "#E69F00", "minimal": "#009E73"}
+TIER_PATTERNS = {"high": "x", "limited": "/", "minimal": ""}
 if data.by_unit.height == 0:
     shell.empty_state("No models match the filters.")
 else:
@@ -86,7 +88,8 @@ else:
                 t for t in tiers_present if t not in TIER_ORDER):
             rows = data.by_unit.filter(pl.col("risk_tier") == tier)
             fig.add_bar(x=rows["models"], y=rows["group_name"], orientation="h", name=tier,
-                        marker_color=TIER_COLOURS.get(tier, "#6b7280"),
+                        marker={"color": TIER_COLOURS.get(tier, "#6b7280"),
+                                "pattern": {"shape": TIER_PATTERNS.get(tier, ".")}},
                         customdata=rows["production_models"],
                         hovertemplate=f"{tier}: " + "%{x} models, %{customdata} in production"
                                       "<extra>%{y}</extra>")
