@@ -610,7 +610,7 @@ def _oncall_items(con, f):
         f"oncall:{r['team_id']}:{r['responder']}",
         (r["responder"], r["team"], r["pages"], r["out_of_hours_pages"],
          r["sleep_hour_pages"],
-         ", ".join(f"{_LIMIT_WORDS[c]} >= {ONCALL_LIMITS[c]}" for c in r["over"])),
+         ", ".join(f"{_LIMIT_WORDS[c]} ≥ {ONCALL_LIMITS[c]}" for c in r["over"])),
         f"/team?team={r['team_id']}") for r in load.iter_rows(named=True)]
     return items, len(items), ()
 

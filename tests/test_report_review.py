@@ -146,7 +146,7 @@ def test_week_in_review_sections_hold_hand_worked_items(warehouse):
     (owl,) = cells(sections["oncall"])                               # Day: 2 pages, no flag
     assert (owl["responder"], owl["pages"], owl["out_of_hours_pages"],
             owl["sleep_hour_pages"]) == ("Owl", 3, 3, 3)
-    assert owl["over"] == "sleep-hour pages >= 3"
+    assert owl["over"] == "sleep-hour pages ≥ 3"
     overdue, due = cells(sections["due"])                            # overdue first
     assert (overdue["model"], overdue["status"]) == ("Late model", "overdue by 17 days")
     assert (due["model"], due["status"], due["due"]) == (
