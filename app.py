@@ -10,7 +10,7 @@ from dashboard import filter_bar, identity, loading, shell
 
 started = time.perf_counter()
 st.set_page_config(page_title=shell.TITLE, page_icon=":material/monitoring:", layout="wide")
-# Filters a page does not apply, by page title: drawn disabled there (filter_bar).
+# Filters a page does not apply, by page title: folded away there (filter_bar).
 IGNORED_FILTERS = {"Week in review": ("period", "model")}
 
 

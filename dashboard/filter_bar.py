@@ -87,7 +87,7 @@ def _date_from_url(key: str, fallback: date) -> date:
         return fallback
 
 
-def _period(sidebar, disabled: bool = False) -> tuple[date, date, str]:
+def _period(sidebar) -> tuple[date, date, str]:
     # The link's period is the widget's initial index (seeding session_state instead makes
     # the browser send index 0 back on the next rerun).
     if "period_from_link" not in st.session_state:
@@ -95,8 +95,7 @@ def _period(sidebar, disabled: bool = False) -> tuple[date, date, str]:
         st.session_state["period_from_link"] = asked if asked in PRESETS else DEFAULT_PRESET
     options = list(PRESETS)
     preset = sidebar.selectbox("Period", options, format_func=PRESETS.get, key="period",
-                               index=options.index(st.session_state["period_from_link"]),
-                               disabled=disabled)
+                               index=options.index(st.session_state["period_from_link"]))
     first, last = preset_days(preset, today())
     if preset == "custom":
         if "dates_from_link" not in st.session_state:
@@ -106,7 +105,7 @@ def _period(sidebar, disabled: bool = False) -> tuple[date, date, str]:
             st.session_state["dates_note"] = note
             st.session_state["dates_from_link"] = (min(start, end), max(start, end))
         picked = sidebar.date_input("Dates (UTC)", st.session_state["dates_from_link"],
-                                    key="dates", max_value=today(), disabled=disabled)
+                                    key="dates", max_value=today())
         if st.session_state["dates_note"] and tuple(picked) == st.session_state["dates_from_link"]:
             sidebar.warning(st.session_state["dates_note"], icon=":material/link_off:")
         if isinstance(picked, (tuple, list)) and picked:
@@ -123,8 +122,7 @@ def _period(sidebar, disabled: bool = False) -> tuple[date, date, str]:
     return first, last, preset
 
 
-def _narrowing_select(sidebar, scope: pl.DataFrame, column: str, key: str, label: str,
-                      disabled: bool = False):
+def _narrowing_select(sidebar, scope: pl.DataFrame, column: str, key: str, label: str):
     """A multiselect of the `<column>_id` values in `scope`, shown by their `<column>` name.
 
     Returns the ids chosen and `scope` narrowed to them (all of it when none is chosen),
@@ -134,7 +132,7 @@ def _narrowing_select(sidebar, scope: pl.DataFrame, column: str, key: str, label
     options = sorted(names, key=lambda i: names[i])
     _from_url(key, options, label.lower())
     chosen = sidebar.multiselect(label, options, key=key, format_func=lambda i: names.get(i, i),
-                                 placeholder=f"All {label.lower()}", disabled=disabled)
+                                 placeholder=f"All {label.lower()}")
     narrowed = scope.filter(pl.col(f"{column}_id").is_in(chosen)) if chosen else scope
     return chosen, narrowed
 
@@ -146,21 +144,29 @@ def filter_bar(scope: pl.DataFrame, allowed: tuple[str, ...] | None = None,
     `scope` lists the models the user may see (model_id, model, team_id, team,
     business_unit_id, business_unit); BU -> team -> model choices narrow each other.
     `ignored` names the filters the current page does not apply ("period", "model"): they
-    are drawn disabled, with a line saying so, and keep their value for the other pages
-    (a widget not drawn would lose it).
+    are drawn last, in a folded expander that says so, and keep their values for the other
+    pages.
     """
     sidebar = st.sidebar
     sidebar.header("Filters")
+    # The filters the page ignores go last, folded away in an expander: out of sight, yet
+    # drawn, so they keep their values for the other pages (a widget not drawn loses its
+    # state at the end of the run).
+    aside = sidebar
     if ignored:
-        words = {"period": "the period", "model": "the models"}
-        sidebar.caption("This page does not apply " + " or ".join(words[i] for i in ignored)
-                        + ": they are kept for the other pages.")
-    first, last, preset = _period(sidebar, disabled="period" in ignored)
+        words = {"period": "Period", "model": "models"}
+        aside = sidebar.expander(" and ".join(words[i] for i in ignored)
+                                 + ": not used on this page", expanded=False)
+        aside.caption("Kept for the other pages.")
+    if "period" not in ignored:
+        first, last, preset = _period(sidebar)
 
     bus, in_bus = _narrowing_select(sidebar, scope, "business_unit", "bu", "Business units")
     teams, in_teams = _narrowing_select(sidebar, in_bus, "team", "team", "Teams")
-    models, _ = _narrowing_select(sidebar, in_teams, "model", "model", "Models",
-                                  disabled="model" in ignored)
+    if "period" in ignored:
+        first, last, preset = _period(aside)
+    models, _ = _narrowing_select(aside if "model" in ignored else sidebar, in_teams,
+                                  "model", "model", "Models")
 
     for key, values in (("bu", bus), ("team", teams), ("model", models)):
         _to_url(key, values)

@@ -76,13 +76,26 @@ def test_week_in_review_is_the_landing_page_with_every_section(app, demo_warehou
 def test_a_link_picks_the_week_and_the_period_does_not_move_it(app, demo_warehouse):
     from datetime import timedelta
     today = datetime.now(UTC).date()
-    # The sidebar's period does not apply here (its widgets are disabled): the last week.
+    # The sidebar's period does not apply here (folded away with the models): the last week.
     at = app(demo_warehouse, period="custom",
              start=(today - timedelta(days=60)).isoformat(),
              end=(today - timedelta(days=40)).isoformat())
     assert at.selectbox(key="review_week").value == last_week()
-    assert at.selectbox(key="period").disabled and at.multiselect(key="model").disabled
-    assert not at.multiselect(key="bu").disabled
+    (aside,) = at.sidebar.expander
+    assert aside.label == "Period and models: not used on this page"
+    assert aside.selectbox(key="period").value == "custom"          # kept, out of sight
+    assert aside.multiselect(key="model") is not None
+    assert at.sidebar.multiselect(key="bu") is not None
+    # on another page the period is a filter again, with the value it kept
+    at.switch_page("pages/overview.py").run()
+    assert not at.sidebar.expander and at.selectbox(key="period").value == "custom"
+    assert at.date_input(key="dates").value == (today - timedelta(days=60),
+                                                today - timedelta(days=40))
+    # and back: a period picked on Overview survives a visit to the review
+    at.selectbox(key="period").set_value("7d").run()
+    at.switch_page("pages/week_in_review.py").run()
+    at.switch_page("pages/overview.py").run()
+    assert at.selectbox(key="period").value == "7d"
     # ?week= opens that week; another week picked goes into the URL.
     picked = report.last_complete_week(datetime.now(UTC) - timedelta(weeks=3))
     at = app(demo_warehouse, week=picked.lower())
@@ -90,9 +103,6 @@ def test_a_link_picks_the_week_and_the_period_does_not_move_it(app, demo_warehou
     assert titles(at) == [f"Week in review · {review.week_dates(picked)}"]
     at.selectbox(key="review_week").set_value(last_week()).run()
     assert at.query_params["week"] in (last_week(), [last_week()])
-    # on another page the period is a filter again
-    at.switch_page("pages/overview.py").run()
-    assert not at.selectbox(key="period").disabled
 
 
 def test_week_in_review_links_keep_the_filter_bar_choices(app, demo_warehouse):
