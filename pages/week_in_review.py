@@ -5,7 +5,7 @@ about.
 
 The sections are `queries/review.review_sections` for one ISO week (always in the URL,
 `?week=2026-W47`) and the filter bar's business units and teams; the period and models
-filters do not apply (their widgets are disabled here). The download is
+filters do not apply (folded away in the sidebar here). The download is
 `queries/review.review_file` with the same arguments, so it holds the CLI's bytes.
 """
 
