@@ -152,17 +152,17 @@ def filter_bar(scope: pl.DataFrame, allowed: tuple[str, ...] | None = None,
     # The filters the page ignores go last, folded away in an expander: out of sight, yet
     # drawn, so they keep their values for the other pages (a widget not drawn loses its
     # state at the end of the run).
+    if "period" not in ignored:
+        first, last, preset = _period(sidebar)
+
+    bus, in_bus = _narrowing_select(sidebar, scope, "business_unit", "bu", "Business units")
+    teams, in_teams = _narrowing_select(sidebar, in_bus, "team", "team", "Teams")
     aside = sidebar
     if ignored:
         words = {"period": "Period", "model": "models"}
         aside = sidebar.expander(" and ".join(words[i] for i in ignored)
                                  + ": not used on this page", expanded=False)
         aside.caption("Kept for the other pages.")
-    if "period" not in ignored:
-        first, last, preset = _period(sidebar)
-
-    bus, in_bus = _narrowing_select(sidebar, scope, "business_unit", "bu", "Business units")
-    teams, in_teams = _narrowing_select(sidebar, in_bus, "team", "team", "Teams")
     if "period" in ignored:
         first, last, preset = _period(aside)
     models, _ = _narrowing_select(aside if "model" in ignored else sidebar, in_teams,
