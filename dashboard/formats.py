@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from queries.labels import digits_apart
+from modelops.reports.labels import digits_apart
 
 
 def missing(x) -> bool:

@@ -3,10 +3,10 @@ one per section and linking to it, then each section as its own table (own colum
 changes against the week before), each row linking to the model, incidents or team it is
 about.
 
-The sections are `queries/review.review_sections` for one ISO week (always in the URL,
-`?week=2026-W47`) and the filter bar's business units and teams; the period and models
+The sections are `modelops/reports/review.review_sections` for one ISO week (always in the
+URL, `?week=2026-W47`) and the filter bar's business units and teams; the period and models
 filters do not apply (folded away in the sidebar here). The download is
-`queries/review.review_file` with the same arguments, so it holds the CLI's bytes.
+`modelops/reports/review.review_file` with the same arguments, so it holds the CLI's bytes.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -14,21 +14,23 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import streamlit as st
 
-from dashboard import loading, presentation, shell, tables
-from queries import kpi, report, review
+from dashboard import identity, loading, presentation, shell, tables
+from dashboard.text import code, plain
+from modelops.reports import review, weekly
+from modelops.reports.labels import digits_apart
+from modelops.warehouse import UsageError, WarehouseError
+from queries import kpi
 from queries.filters import Filter
-from queries.labels import digits_apart
-from queries.warehouse import UsageError, WarehouseError
 
 f = shell.current_filter()
 
 # --- the week: always in the URL, so a shared link shows the same week next Monday -------
 now = datetime.now(UTC).replace(tzinfo=None)
-latest = report.last_complete_week(now)
-weeks = [report.last_complete_week(now - timedelta(weeks=n)) for n in range(52)]
+latest = weekly.last_complete_week(now)
+weeks = [weekly.last_complete_week(now - timedelta(weeks=n)) for n in range(52)]
 if "review_week" not in st.session_state:  # a session's first run: the link's week
     try:
-        asked = report.week_label(st.query_params.get("week", ""))
+        asked = weekly.week_label(st.query_params.get("week", ""))
     except UsageError:
         asked = latest
     if asked not in weeks:  # a week further back than the picker's year
@@ -38,7 +40,7 @@ elif st.session_state["review_week"] not in weeks:
     weeks.append(st.session_state["review_week"])
 week = st.session_state["review_week"]
 st.query_params["week"] = week
-start, end = report.parse_week(week)
+start, end = weekly.parse_week(week)
 
 shell.page_header(
     f"Week in review · {review.week_dates(week)}",
@@ -59,7 +61,7 @@ try:
     _, _, sections = loading.load(review.review_sections, week=week, business_units=units,
                                   teams=f.teams)
 except (WarehouseError, UsageError) as error:
-    shell.empty_state(f"No review: {error}. Widen the filters, or load data (see the Data "
+    shell.empty_state(f"No review: {plain(error)}. Widen the filters, or load data (see the Data "
                       "page).")
     st.stop()
 
@@ -157,7 +159,7 @@ path = loading.warehouse_path()
 try:
     review.base_url()
 except UsageError as error:
-    st.warning(f"{error}. The file's rows show page paths instead of links.",
+    st.warning(f"{plain(error)}. The file's rows show page paths instead of links.",
                icon=":material/link_off:")
     base = ""
 else:
@@ -167,11 +169,13 @@ for column, fmt, mime in ((left, "md", "text/markdown"), (right, "html", "text/h
     # The bytes are built when the button is clicked, by the CLI's own function.
     column.download_button(
         f"Download {'Markdown' if fmt == 'md' else 'HTML'}",
-        lambda fmt=fmt: review.review_file(path, week, units, fmt, teams=f.teams, base=base),
+        identity.guarded(lambda fmt=fmt: review.review_file(path, week, units, fmt,
+                                                            teams=f.teams, base=base)),
         file_name=review.file_name(week, units, f.teams, fmt), mime=mime, on_click="ignore",
         icon=":material/download:", key=f"review_download_{fmt}")
 command = ["modelops report review", f"--week {week}"]
 command += [f"--business-unit {b}" for b in units if b]
 command += [f"--team {t}" for t in f.teams]
-st.caption("Same file from a scheduler: `" + " ".join(command) + " --format md|html`. "
+st.caption("Same file from a scheduler: " + code(" ".join(command) + " --format md|html")
+           + ". "
            f"Rows link to the dashboard when {review.BASE_URL_ENV} gives its address.")

@@ -12,11 +12,13 @@ from urllib.parse import parse_qs, urlsplit
 import polars as pl
 import pytest
 
-from queries import kpi, report, review
-from queries.cli import main as cli
+from modelops.cli import main as cli
+from modelops.reports import review, weekly
+from modelops.reports import weekly as report
+from modelops.reports.review import review_file
+from modelops.warehouse import reading
+from queries import kpi
 from queries.filters import Filter
-from queries.review import review_file
-from queries.warehouse import reading
 
 SECTIONS = [title for _, title, *_ in kpi.REVIEW_SECTIONS]
 
@@ -37,7 +39,7 @@ def table_with(at, column: str):
 
 
 def last_week() -> str:
-    return report.last_complete_week(datetime.now(UTC))
+    return weekly.last_complete_week(datetime.now(UTC))
 
 
 # --- Week in review ---------------------------------------------------------------------
@@ -97,7 +99,7 @@ def test_a_link_picks_the_week_and_the_period_does_not_move_it(app, demo_warehou
     at.switch_page("pages/overview.py").run()
     assert at.selectbox(key="period").value == "7d"
     # ?week= opens that week; another week picked goes into the URL.
-    picked = report.last_complete_week(datetime.now(UTC) - timedelta(weeks=3))
+    picked = weekly.last_complete_week(datetime.now(UTC) - timedelta(weeks=3))
     at = app(demo_warehouse, week=picked.lower())
     assert at.selectbox(key="review_week").value == picked
     assert titles(at) == [f"Week in review · {review.week_dates(picked)}"]
@@ -165,7 +167,7 @@ def test_the_page_download_has_the_cli_bytes(demo_warehouse, tmp_path, fmt):
         team, unit = con.execute("SELECT team_id, business_unit_id FROM teams ORDER BY 1"
                              " LIMIT 1").fetchone()
     week = last_week()
-    scoped = Filter.for_days(*(d.date() for d in report.parse_week(week)),
+    scoped = Filter.for_days(*(d.date() for d in weekly.parse_week(week)),
                              business_units=[unit], teams=[team])
     page = review_file(demo_warehouse, week, scoped.effective_business_units, fmt,
                        teams=scoped.teams)
