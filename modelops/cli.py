@@ -1,4 +1,4 @@
-"""The `modelops` command line: demo, ingest, import, quarantine, report.
+"""The `modelops` command line: demo, ingest, import, quarantine, report, deliver.
 
 Exit status: 0 success; 1 some rows were quarantined; 2 a file was rejected or the command
 could not run (bad arguments, no warehouse). Errors are one line on stderr, never a traceback.
@@ -15,6 +15,7 @@ from pathlib import Path
 
 from modelops.backends import iceberg, open_backend, read_path, warehouse_location
 from modelops.backends.iceberg import is_iceberg
+from modelops.delivery.run import add_deliver_parser
 from modelops.demo import build_demo
 from modelops.importers.base import Options
 from modelops.importers.http import Client, FetchError
@@ -240,6 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
     kinds = report.add_subparsers(dest="report", required=True)
     add_weekly_parser(kinds, _add_warehouse)
     add_review_parser(kinds, _add_warehouse)
+
+    add_deliver_parser(sub, _add_warehouse)
     return parser
 
 
