@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from test_report_review import HOSTILE_MODEL, TABLES
 
 from modelops.cli import main as cli
 from modelops.delivery.run import deliver
 from modelops.delivery.subscriptions import load_subscriptions
-from test_report_review import HOSTILE_MODEL, TABLES
 
 WEEK = "2026-W20"
 FAST = (0.01, 0.01, 0.01)

@@ -149,3 +149,35 @@ def test_macros_are_refreshed_when_macros_sql_changes(make_warehouse, tmp_path,
         assert con.execute("SELECT modelops_test_marker()").fetchall() == [(42,)]
         assert con.execute("SELECT sha256 FROM macro_version").fetchall() == [
             (sql.macros_wanted(),)]
+
+
+def _delivery_migration():
+    """Found by name, so the test holds when the lead renumbers it on a merge."""
+    (entry,) = [(v, m) for v, m in migrations.MIGRATIONS
+                if any("CREATE TABLE IF NOT EXISTS delivery_log" in s for s in m())]
+    return entry
+
+
+def test_the_delivery_log_migration_adds_its_table_to_a_file_of_the_version_before(
+        tmp_path):
+    """Issue 29: a file at the version before gets an empty delivery_log and keeps its
+    rows; a row of the log holds what `modelops deliver` writes."""
+    version, _ = _delivery_migration()
+    before = [(v, m) for v, m in migrations.MIGRATIONS if v < version]
+    path = tmp_path / "before.duckdb"
+    con = duckdb.connect(str(path))
+    try:
+        migrations.migrate(con, before)
+        con.execute("INSERT INTO business_units VALUES ('b1', 'North')")
+        assert "delivery_log" not in _columns(con)
+        migrations.migrate(con, [(v, m) for v, m in migrations.MIGRATIONS if v <= version])
+        assert _columns(con)["delivery_log"] == [
+            ["subscription", "VARCHAR", False], ["recipient", "VARCHAR", False],
+            ["week", "VARCHAR", False], ["status", "VARCHAR", False],
+            ["scope", "VARCHAR", True], ["detail", "VARCHAR", True],
+            ["attempts", "BIGINT", False], ["logged_at", "TIMESTAMP", False]]
+        assert con.execute("SELECT count(*) FROM delivery_log").fetchall() == [(0,)]
+        assert con.execute("SELECT * FROM business_units").fetchall() == [("b1", "North")]
+        assert migrations.schema_version(con) == version
+    finally:
+        con.close()
