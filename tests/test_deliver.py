@@ -274,3 +274,28 @@ def test_a_broken_policy_sends_nothing(warehouse, setup, smtp, tmp_path, capsys)
                       "--warehouse", str(warehouse)])
     assert status == 2 and smtp.messages == []
     assert "`admins` must be a list" in capsys.readouterr().err
+
+
+def test_the_loop_sends_once_its_time_has_come_and_never_twice(warehouse, setup, smtp):
+    from datetime import UTC, datetime
+
+    from modelops.delivery.run import loop
+    config, env = setup
+    config.write_text(config.read_text() + 'every = "monday 08:00 Europe/Berlin"\n')
+    subs = list(load_subscriptions(config).values())
+    moments = iter([datetime(2026, 5, 18, 5, 59, tzinfo=UTC)] * 2
+                   + [datetime(2026, 5, 18, 6, 0, tzinfo=UTC)] * 2
+                   + [datetime(2026, 5, 18, 6, 1, tzinfo=UTC)] * 2)
+    lines = []
+    loop(subs, str(warehouse), env, lines.append, sleep=lambda s: None,
+         now=lambda: next(moments), rounds=3)
+    assert [(r.week, r.recipient, r.status) for r in lines] == [
+        ("2026-W20", "alice@example.com", "sent"), ("2026-W20", "carol@example.com", "no-grant"),
+        ("2026-W20", "bob@example.com", "sent")]
+    assert len(smtp.messages) == 2
+    # a restart the same week: the log answers, nothing is built or sent again
+    lines.clear()
+    loop(subs, str(warehouse), env, lines.append, sleep=lambda s: None,
+         now=lambda: datetime(2026, 5, 19, 9, 0, tzinfo=UTC), rounds=2)
+    assert [r.status for r in lines] == ["already", "no-grant", "already"]
+    assert len(smtp.messages) == 2

@@ -17,6 +17,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -123,9 +124,11 @@ def deliver(subs: list[Subscription], week: str, warehouse: str | None = None, *
         sent_before = set() if dry_run is not None or resend else \
             log.delivered(path, sub.name, week)
         contents: dict[tuple[str, ...], Content | str] = {}
-        with reading(path) as con:
-            for _, units, _ in plan:
-                if units is not None and units not in contents:
+        wanted = {units for recipient, units, _ in plan
+                  if units is not None and recipient not in sent_before}
+        with reading(path) if wanted else nullcontext() as con:
+            for units in sorted(wanted):
+                if units not in contents:
                     try:
                         contents[units] = build_content(con, sub, week, units)
                     except UsageError as error:  # e.g. a granted unit the data lacks
@@ -222,14 +225,19 @@ def due_week(sub: Subscription, now: datetime) -> str | None:
 
 def loop(subs, warehouse, env, emit, sleep=time.sleep, now=lambda: datetime.now(UTC),
          rounds: int | None = None) -> None:
-    """The built-in scheduler: once a minute, deliver each subscription that is due."""
+    """The built-in scheduler: once a minute, deliver each subscription that is due.
+
+    A subscription's week is attempted once per loop: a recipient that failed is tried
+    again by the next `modelops deliver` or loop start (the log skips the others)."""
     n = 0
+    attempted: set[tuple[str, str]] = set()
     while rounds is None or n < rounds:
         n += 1
         moment = now()
         for sub in subs:
             week = due_week(sub, moment)
-            if week:
+            if week and (sub.name, week) not in attempted:
+                attempted.add((sub.name, week))
                 try:
                     deliver([sub], week, warehouse, env=env, emit=emit)
                 except (UsageError, WarehouseError) as error:
