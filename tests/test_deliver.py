@@ -299,3 +299,52 @@ def test_the_loop_sends_once_its_time_has_come_and_never_twice(warehouse, setup,
          now=lambda: datetime(2026, 5, 19, 9, 0, tzinfo=UTC), rounds=2)
     assert [r.status for r in lines] == ["already", "no-grant", "already"]
     assert len(smtp.messages) == 2
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1 (openssl), trusted through SSL_CERT_FILE."""
+    import subprocess
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_starttls_and_implicit_tls_with_a_login(warehouse, tmp_path, certificate, security,
+                                                monkeypatch):
+    import ssl
+
+    from aiosmtpd.smtp import AuthResult
+    cert, key = certificate
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, data):
+        logins.append((data.login, data.password))
+        return AuthResult(success=data.login == b"ops" and data.password == b"s3cret")
+
+    box, port = Mailbox(), free_port()
+    tls = ({"tls_context": context, "require_starttls": True} if security == "starttls"
+           else {"ssl_context": context})
+    # aiosmtpd does not count an implicit-TLS socket as TLS for AUTH: only STARTTLS needs it
+    controller = Controller(box, hostname="127.0.0.1", port=port, authenticator=authenticator,
+                            auth_require_tls=security == "starttls", **tls)
+    controller.start()
+    try:
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        config = write(tmp_path / "modelops.toml",
+                       '[subscriptions.s]\nto = ["alice@example.com"]\nsend = ["review"]\n')
+        env = {"MODELOPS_SMTP_HOST": "127.0.0.1", "MODELOPS_SMTP_PORT": str(port),
+               "MODELOPS_SMTP_SECURITY": security, "MODELOPS_MAIL_FROM": "ops@example.com",
+               "MODELOPS_SMTP_USER": "ops", "MODELOPS_SMTP_PASSWORD": "s3cret"}
+        (result,) = deliver(list(load_subscriptions(config).values()), WEEK, str(warehouse),
+                            env=env, backoff_s=FAST)
+    finally:
+        controller.stop()
+    assert result.status == "sent", result.detail
+    assert logins == [(b"ops", b"s3cret")] and len(box.to("alice@example.com")) == 1
