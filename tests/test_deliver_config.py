@@ -48,6 +48,8 @@ def test_a_subscription_is_read_with_its_defaults(tmp_path):
      ":6: subscriptions.managers.sned: unknown key (known: to, send,"),
     (("to = [\"alice@example.com\"]", "to = [\"alice@example.com\\nBcc: x@evil.com\"]"),
      ":4: subscriptions.managers.to: 'alice@example.com\\nBcc: x@evil.com' is not an e-mail"),
+    (("to = [\"alice@example.com\"]", "to = [\"alice@example.com\", \"Alice@example.com\"]"),
+     ":4: subscriptions.managers.to: Alice@example.com is listed twice"),
     (("monday 08:00 Europe/Berlin", "monday 8h Europe/Berlin"),
      ":6: subscriptions.managers.every: 'monday 8h Europe/Berlin': expected like"),
     (("monday 08:00 Europe/Berlin", "monday 08:00 Mars/Olympus"),

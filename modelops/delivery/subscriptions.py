@@ -120,9 +120,13 @@ def _subscription(name: str, table, fail) -> Subscription:
         if key not in SUBSCRIPTION_KEYS:
             fail((*at, key), f"unknown key (known: {', '.join(SUBSCRIPTION_KEYS)})")
     to = _strings(table.get("to", []), (*at, "to"), fail, "e-mail addresses")
+    seen: set[str] = set()
     for address in to:
         if not _ADDRESS.fullmatch(address):
             fail((*at, "to"), f"{address!r} is not an e-mail address")
+        if address.lower() in seen:
+            fail((*at, "to"), f"{address} is listed twice (it would get the week twice)")
+        seen.add(address.lower())
     send = _strings(table.get("send", ["review", "csv"]), (*at, "send"), fail,
                     f"what to send ({', '.join(SEND)})")
     for item in send:
