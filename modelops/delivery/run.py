@@ -133,38 +133,39 @@ def deliver(subs: list[Subscription], week: str, warehouse: str | None = None, *
                         contents[units] = build_content(con, sub, week, units)
                     except UsageError as error:  # e.g. a granted unit the data lacks
                         contents[units] = str(error)
-        for recipient, units, hook in plan:
-            if units is None:
-                done(Result(sub.name, recipient, week, "no-grant",
-                            "no business unit granted in the access policy: nothing sent"))
-                continue
-            if recipient in sent_before:
-                done(Result(sub.name, recipient, week, "already",
-                            "sent before (use --resend to send again)"))
-                continue
-            content = contents[units]
-            if isinstance(content, str):
-                done(_logged(path, dry_run, sub, recipient, week, units,
-                             transport.Outcome(False, content, 0)))
-                continue
-            if dry_run is not None:
-                done(_write_dry(dry_run, sub, recipient, week, units, content, hook, smtp))
-                continue
-            if hook is None:
-                outcome = transport.send_mail(
-                    smtp, mail(content, smtp.sender, recipient), backoff_s=backoff_s)
-            else:
-                outcome = _send_webhook(hook, content, env, sub, backoff_s)
-            done(_logged(path, dry_run, sub, recipient, week, units, outcome))
+        with log.Recorder(path) as recorder:  # --dry-run records nothing
+            for recipient, units, hook in plan:
+                if units is None:
+                    done(Result(sub.name, recipient, week, "no-grant",
+                                "no business unit granted in the access policy: nothing sent"))
+                    continue
+                if recipient in sent_before:
+                    done(Result(sub.name, recipient, week, "already",
+                                "sent before (use --resend to send again)"))
+                    continue
+                content = contents[units]
+                if isinstance(content, str):
+                    done(_logged(recorder, dry_run, sub, recipient, week, units,
+                                 transport.Outcome(False, content, 0)))
+                    continue
+                if dry_run is not None:
+                    done(_write_dry(dry_run, sub, recipient, week, units, content, hook, smtp))
+                    continue
+                if hook is None:
+                    outcome = transport.send_mail(
+                        smtp, mail(content, smtp.sender, recipient), backoff_s=backoff_s)
+                else:
+                    outcome = _send_webhook(hook, content, env, sub, backoff_s)
+                done(_logged(recorder, dry_run, sub, recipient, week, units, outcome))
     return results
 
 
-def _logged(path, dry_run, sub, recipient, week, units, outcome) -> Result:
+def _logged(recorder, dry_run, sub, recipient, week, units, outcome) -> Result:
     status = "sent" if outcome.sent else "failed"
     detail = f"{scope_text(units)}; {outcome.detail}"
     if dry_run is None:
-        log.record(path, sub.name, recipient, week, status, scope_text(units),
-                   outcome.detail, outcome.attempts)
+        recorder.record(sub.name, recipient, week, status, scope_text(units),
+                        outcome.detail, outcome.attempts)
     return Result(sub.name, recipient, week, status, detail)
 
 
