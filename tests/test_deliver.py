@@ -348,3 +348,35 @@ def test_starttls_and_implicit_tls_with_a_login(warehouse, tmp_path, certificate
         controller.stop()
     assert result.status == "sent", result.detail
     assert logins == [(b"ops", b"s3cret")] and len(box.to("alice@example.com")) == 1
+
+
+def test_a_channel_without_its_url_fails_in_one_line_and_the_next_is_served(
+        warehouse, tmp_path, hook, monkeypatch, capsys):
+    config = write(tmp_path / "modelops.toml", """\
+[subscriptions.chat]
+send = ["review"]
+
+[[subscriptions.chat.webhooks]]
+kind = "teams"
+url_env = "UNSET_TEAMS_URL"
+business_units = ["*"]
+
+[[subscriptions.chat.webhooks]]
+kind = "teams"
+url_env = "OPS_TEAMS"
+business_units = ["b2"]
+""")
+    monkeypatch.delenv("MODELOPS_ACCESS_POLICY", raising=False)
+    monkeypatch.delenv("UNSET_TEAMS_URL", raising=False)
+    monkeypatch.setenv("OPS_TEAMS", hook.url)
+    hook.statuses.append(503)   # a temporary failure: the CLI's first backoff (2 s), then sent
+    status = cli(["deliver", "--config", str(config), "--week", WEEK,
+                  "--warehouse", str(warehouse)])
+    out = capsys.readouterr().out.splitlines()
+    assert status == 2
+    assert out == [
+        "chat\twebhook:teams:UNSET_TEAMS_URL\t2026-W20\tfailed\tall business units; "
+        "UNSET_TEAMS_URL is not set (the webhook's URL)",
+        "chat\twebhook:teams:OPS_TEAMS\t2026-W20\tsent\tb2; sent in 1 message(s)"]
+    (body,) = hook.received
+    assert "Business units: b2" in body["text"] and "\\<script\\>" not in body["text"]
