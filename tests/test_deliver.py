@@ -375,8 +375,8 @@ business_units = ["b2"]
     out = capsys.readouterr().out.splitlines()
     assert status == 2
     assert out == [
-        "chat\twebhook:teams:UNSET_TEAMS_URL\t2026-W20\tfailed\tall business units; "
-        "UNSET_TEAMS_URL is not set (the webhook's URL)",
+        ("chat\twebhook:teams:UNSET_TEAMS_URL\t2026-W20\tfailed\tall business units; "
+         "UNSET_TEAMS_URL is not set (the webhook's URL)"),
         "chat\twebhook:teams:OPS_TEAMS\t2026-W20\tsent\tb2; sent in 1 message(s)"]
     (body,) = hook.received
     assert "Business units: b2" in body["text"] and "\\<script\\>" not in body["text"]
