@@ -162,6 +162,7 @@ def test_a_scoped_manager_receives_only_their_units(warehouse, setup, smtp):
     assert html.index("Summary") < html.index("<h2>")
     assert '<a href="https://modelops.example.com">' in html
     assert "<script" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "src=" not in html and "@import" not in html and "url(" not in html
     name, data = attachment(alice)
     assert name == "modelops-weekly-2026-W20-model-b1.csv"
     rows = list(csv.DictReader(io.StringIO(data.decode() if isinstance(data, bytes)
