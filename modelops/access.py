@@ -15,6 +15,14 @@ past it. Policy file (TOML, UTF-8; a leading byte order mark is accepted):
     [grants]
     "alice@example.com" = ["retail", "payments"]
 
+User names are compared after one exact normalisation (`identity`): spaces and tabs at
+either end are removed and ASCII letters are lower-cased, nothing else. A name holding any
+character outside ASCII letters, digits and `. _ % + - ' @` is refused: in the policy (the
+file fails closed) and from a request (that user gets "Access refused"), so no Unicode
+case-folding or space-stripping can make one name match another (the Kelvin sign U+212A is
+not a `k`, and a trailing no-break space is not nothing). Two policy lines naming the same
+user in different case are refused, naming both lines.
+
 The file is read on every run of the page and parsed again when its bytes changed, so a
 revoked grant applies on the user's next interaction. Anything that keeps the policy from
 being used (set but empty, missing, unreadable, not TOML, wrong types) fails closed: every
@@ -26,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import tomllib
 from collections.abc import Mapping
@@ -34,6 +43,19 @@ from pathlib import Path
 
 ENV = "MODELOPS_ACCESS_POLICY"
 log = logging.getLogger("modelops.access")
+# What a user name in the policy and from a request may hold (an e-mail address or a login).
+NAME = re.compile(r"[A-Za-z0-9._%+'@-]{1,254}")
+ALLOWED = "ASCII letters, digits and . _ % + - ' @"
+
+
+def identity(name: str) -> str | None:
+    """The name as compared: spaces/tabs at the ends removed, ASCII letters lower-cased;
+    None when it holds anything else (no Unicode folding: U+212A KELVIN SIGN would lower to
+    `k`, and str.strip() would drop a no-break space)."""
+    name = name.strip(" \t")
+    if not NAME.fullmatch(name):
+        return None
+    return name.lower()  # only ASCII is left, so this is ASCII case-folding
 
 
 class PolicyError(Exception):
@@ -140,11 +162,37 @@ def parse_policy(raw: bytes, path: str | os.PathLike = "<policy>") -> Policy:
         raise bad("`grants` must map each user to a list of business unit ids")
     if header is not None and (not isinstance(header, str) or not header.strip()):
         raise bad("`header` must be a header name")
-    return Policy(
-        admins=frozenset(a.strip().lower() for a in admins),
-        grants={u.strip().lower(): tuple(sorted(set(v))) for u, v in grants.items()},
-        header=header.strip() if header else None,
-    )
+    admin_names = set()
+    for name in admins:
+        folded = identity(name)
+        if folded is None:
+            raise bad(f"the admin {name!r} ({_line_of(text, name)}) holds a character outside "
+                      f"{ALLOWED}")
+        admin_names.add(folded)
+    granted: dict[str, tuple[str, ...]] = {}
+    first: dict[str, str] = {}
+    for name, units in grants.items():
+        folded = identity(name)
+        if folded is None:
+            raise bad(f"the grant for {name!r} ({_line_of(text, name)}) holds a character "
+                      f"outside {ALLOWED}")
+        if folded in first:  # TOML refuses exact duplicates; this is the same user anyway
+            raise bad(f"{first[folded]!r} ({_line_of(text, first[folded])}) and {name!r} "
+                      f"({_line_of(text, name)}) are the same user; keep one grant")
+        first[folded] = name
+        granted[folded] = tuple(sorted(set(units)))
+    return Policy(admins=frozenset(admin_names), grants=granted,
+                  header=header.strip() if header else None)
+
+
+def _line_of(text: str, key: str) -> str:
+    """'line N' of the first line that names `key` quoted (or bare), for the message."""
+    for n, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        quoted = f'"{key}"' in line or f"'{key}'" in line
+        if quoted or stripped.startswith((f"{key} ", f"{key}=")):
+            return f"line {n}"
+    return "line ?"
 
 
 # The last bytes read and what they gave, per path. Reading a small file on every run costs
@@ -193,9 +241,13 @@ def _describe(outcome: Policy | PolicyError) -> object:
 def scope_for(policy: Policy | None, user: str | None) -> Scope:
     if policy is None:
         return OPEN
-    name = (user or "").strip().lower()
-    if not name:
+    if not (user or "").strip(" \t"):
         return Scope(user=None, business_units=())
+    name = identity(user)
+    if name is None:
+        log.warning("refused a user name with characters outside %s: %r", ALLOWED, user)
+        return refused("Access refused: your user name holds characters the access policy "
+                       "does not allow; the details are in the server log.")
     if name in policy.admins:
         return Scope(user=name, business_units=None, admin=True)
     return Scope(user=name, business_units=policy.grants.get(name, ()))

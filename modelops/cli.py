@@ -1,4 +1,4 @@
-"""The `modelops` command line: demo, ingest, import, quarantine, report, deliver.
+"""The `modelops` command line: demo, ingest, import, sync, quarantine, report, deliver.
 
 Exit status: 0 success; 1 some rows were quarantined; 2 a file was rejected or the command
 could not run (bad arguments, no warehouse). Errors are one line on stderr, never a traceback.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ from modelops.backends.iceberg import is_iceberg
 from modelops.delivery.run import add_deliver_parser
 from modelops.demo import build_demo
 from modelops.importers.base import Options
-from modelops.importers.http import Client, FetchError
+from modelops.importers.http import DEFAULT_MAX_MB, DEFAULT_TIMEOUT_S, Client, FetchError
 from modelops.importers.run import (
     SOURCES,
     exit_status,
@@ -28,6 +29,7 @@ from modelops.importers.run import (
 )
 from modelops.reports.review import add_review_parser
 from modelops.reports.weekly import add_weekly_parser
+from modelops.sync.command import add_sync_parser
 from modelops.warehouse import UsageError, WarehouseError, reading
 from queries.catalog import quarantined_rows
 
@@ -81,13 +83,12 @@ def cmd_import(args) -> int:
             raise UsageError(f"source {args.source!r} reads files only (no --url)")
         auth = None
         if args.token_env:
-            token = os.environ.get(args.token_env)
-            if not token:
-                raise UsageError(f"--token-env {args.token_env}: the variable is not set")
+            token = _token(args.token_env)
             auth = getattr(module, "AUTH", "Bearer {token}").format(token=token)
         with tempfile.TemporaryDirectory(prefix=f"modelops-{args.source}-") as tmp:
-            client = Client(args.url, Path(tmp), auth=auth, timeout_s=args.timeout)
             try:
+                client = Client(args.url, Path(tmp), auth=auth, timeout_s=args.timeout,
+                                max_mb=args.max_answer_mb)
                 files = list(module.fetch(client, Options(
                     model=args.model, since=since, until=until, extra=extra)))
             except FetchError as error:
@@ -110,15 +111,33 @@ def cmd_import(args) -> int:
     return exit_status(reports)
 
 
+def _token(variable: str) -> str:
+    """The API token from the environment, without the newline `echo`/`$(cat)` leave; a
+    value an HTTP header cannot carry is refused without showing it."""
+    token = os.environ.get(variable, "").strip(" \t\r\n")
+    if not token:
+        raise UsageError(f"--token-env {variable}: the variable is not set")
+    if not re.fullmatch(r"[\x21-\x7e]+( [\x21-\x7e]+)*", token):
+        raise UsageError(f"--token-env {variable}: the value holds a character an HTTP header "
+                         "cannot carry (a control character, a newline inside, or non-ASCII); "
+                         "the value is not shown")
+    return token
+
+
 def _parse_moment(text: str | None, flag: str):
-    """An ISO date or timestamp as an aware UTC datetime (no offset = UTC)."""
+    """An ISO date or timestamp as an aware UTC datetime (no offset = UTC), within
+    1970..2100 (the APIs' windows; years 1 and 9999 overflow once a zone is applied)."""
     if not text:
         return None
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        moment = (moment.replace(tzinfo=UTC) if moment.tzinfo is None
+                  else moment.astimezone(UTC))
+    except (ValueError, OverflowError):
         raise UsageError(f"{flag}: not an ISO date or timestamp: {text!r}") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if not 1970 <= moment.year <= 2100:
+        raise UsageError(f"{flag}: {text!r} is outside the years 1970 to 2100")
+    return moment
 
 
 def _parse_options(pairs: list[str] | None) -> dict[str, str]:
@@ -209,8 +228,12 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--until", metavar="T", help="--url: up to this ISO time")
     imp.add_argument("--token-env", metavar="VAR",
                      help="--url: the environment variable holding the API token")
-    imp.add_argument("--timeout", type=float, default=30.0, metavar="S",
-                     help="--url: seconds to wait for an answer (default 30)")
+    imp.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S,
+                     metavar="S", help="--url: seconds one request may take in all: "
+                     f"connecting, headers and body (default {DEFAULT_TIMEOUT_S:g})")
+    imp.add_argument("--max-answer-mb", type=float,
+                     default=DEFAULT_MAX_MB, metavar="MB",
+                     help=f"--url: largest answer (one page) read (default {DEFAULT_MAX_MB:g})")
     imp.add_argument("--option", action="append", metavar="KEY=VALUE",
                      help="a source-specific setting (see README); repeatable")
     _add_warehouse(imp)
@@ -241,7 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     kinds = report.add_subparsers(dest="report", required=True)
     add_weekly_parser(kinds, _add_warehouse)
     add_review_parser(kinds, _add_warehouse)
-
+    add_sync_parser(sub, _add_warehouse)
     add_deliver_parser(sub, _add_warehouse)
     return parser
 

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, loading, presentation, shell, tables, tiles
+from dashboard import charts, identity, loading, presentation, shell, tables, tiles
 from queries import kpi
 
 f = shell.current_filter()
@@ -12,7 +12,7 @@ shell.page_header(
     "Cost, business value, net value (value - cost) and ROI ((value - cost) / cost) of the "
     "filtered models over the period; cost per 1k requests = cost / requests × 1000. A "
     "model's cost counts wholly to its team and that team's business unit.",
-    presentation.COST,
+    presentation.COST, reads=("costs_daily", "business_value_daily", "metrics_hourly"),
 )
 
 # --- KPI tiles --------------------------------------------------------------------------
@@ -41,7 +41,7 @@ DIMENSIONS = {"team": "Team", "business_unit": "Business unit", "vendor": "Vendo
               "category": "Cost category"}
 
 
-@st.fragment
+@identity.fragment
 def where_the_cost_goes(f) -> None:
     """The section with its own control: "Break the cost down by" reruns only this
     section."""

@@ -7,6 +7,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, filter_bar, loading, presentation, shell, tables, tiles
+from dashboard.text import chart_text
 from queries import kpi
 
 f = shell.current_filter()
@@ -17,6 +18,7 @@ shell.page_header(
     "risk assessment's next review is before today (UTC) or that were never assessed; "
     "compliance gaps per production model; and the registry's audit trail of versions.",
     presentation.GOVERNANCE,
+    reads=("models", "risk_assessments", "model_versions", "validations"),
 )
 # Reviews and gaps are a state on a day, not a sum over the window: compare today's state
 # with the state one period-length earlier.
@@ -88,7 +90,7 @@ else:
             fig.add_bar(x=rows["models"], y=rows["group_name"], orientation="h", name=tier,
                         marker_color=TIER_COLOURS.get(tier, "#6b7280"),
                         customdata=rows["production_models"],
-                        hovertemplate=f"{tier}: " + "%{x} models, %{customdata} in production"
+                        hovertemplate=f"{chart_text(tier)}: " + "%{x} models, %{customdata} in production"
                                       "<extra>%{y}</extra>")
         fig.update_layout(barmode="stack", hovermode="closest")
         charts.plot(fig, key="governance_tiers_chart")

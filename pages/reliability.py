@@ -7,6 +7,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, formats, loading, presentation, shell, tables, tiles
+from dashboard.text import chart_text
 from queries import kpi
 
 f = shell.current_filter()
@@ -15,7 +16,7 @@ shell.page_header(
     "Availability (1 - errors / requests) and latency p95 (merged histogram) against each "
     "model's SLO; error budget consumed = errors / ((1 - SLO) × requests), summed over "
     "models for a group; burn rate = error rate / (1 - SLO).",
-    presentation.SERVING,
+    presentation.SERVING, reads=("metrics_hourly", "deployments", "incidents"),
 )
 
 # "Now" for the burn rates: the end of the latest complete hour of serving metrics in
@@ -229,7 +230,8 @@ def slo_history(history: pl.DataFrame) -> None:
             def hover(row) -> str:
                 if row is None:
                     return "no metrics"
-                return (f"{row['model']} · {row['month_label']} ({row['days']} days)<br>"
+                return (f"{chart_text(row['model'])} · {row['month_label']} "
+                        f"({row['days']} days)<br>"
                         f"{row['status']}<br>availability {formats.pct(row['availability'], 3)} "
                         f"(SLO {formats.pct(row['slo_availability'])})<br>p95 "
                         f"{formats.ms(row['latency_p95_ms'])} (SLO {formats.ms(row['slo_latency_p95_ms'])})"

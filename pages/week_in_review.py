@@ -12,7 +12,8 @@ from urllib.parse import urlencode
 import polars as pl
 import streamlit as st
 
-from dashboard import formats, loading, presentation, shell, tables
+from dashboard import formats, identity, loading, presentation, shell, tables
+from dashboard.text import code, plain
 from modelops.reports import review, weekly
 from modelops.warehouse import UsageError, WarehouseError
 from queries import kpi
@@ -81,7 +82,7 @@ try:
     _, _, sections = loading.load(review.review_sections, week=week, business_units=units,
                                   teams=f.teams)
 except (WarehouseError, UsageError) as error:
-    shell.empty_state(f"No review: {error}. Widen the filters, or load data (see the Data "
+    shell.empty_state(f"No review: {plain(error)}. Widen the filters, or load data (see the Data "
                       "page).")
     st.stop()
 
@@ -166,10 +167,11 @@ for column, fmt, mime in ((left, "md", "text/markdown"), (right, "html", "text/h
     # The bytes are built when the button is clicked, by the CLI's own function.
     column.download_button(
         f"Download {'Markdown' if fmt == 'md' else 'HTML'}",
-        lambda fmt=fmt: review.review_file(path, week, units, fmt, teams=f.teams),
+        identity.guarded(
+            lambda fmt=fmt: review.review_file(path, week, units, fmt, teams=f.teams)),
         file_name=f"modelops-review-{week}.{fmt}", mime=mime, on_click="ignore",
         icon=":material/download:", key=f"review_download_{fmt}")
 command = ["modelops report review", f"--week {week}"]
 command += [f"--business-unit {b}" for b in units if b]
 command += [f"--team {t}" for t in f.teams]
-st.caption("Same file from a scheduler: `" + " ".join(command) + " --format md|html`")
+st.caption("Same file from a scheduler: " + code(" ".join(command) + " --format md|html"))

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
-from dashboard import loading, presentation, shell, tables
+from dashboard import identity, loading, presentation, shell, tables
+from dashboard.text import code, plain
 from modelops.reports import weekly
 from modelops.warehouse import UsageError, WarehouseError
 
@@ -37,7 +38,7 @@ try:
     frame = loading.load(weekly.weekly_report, week=week, teams=f.teams, group_by=group_by,
                        business_units=f.effective_business_units)
 except (WarehouseError, UsageError) as error:
-    shell.empty_state(f"No report: {error}")
+    shell.empty_state(f"No report: {plain(error)}")
     st.stop()
 if frame.height == 0:
     shell.empty_state(f"No model existed in {week} within this scope, so the report is empty.")
@@ -46,11 +47,11 @@ command += [f"--business-unit {b}" for b in f.business_units]
 command += [f"--team {t}" for t in f.teams]
 # The bytes are written when the button is clicked (a callable), not on every run.
 st.download_button(
-    "Download CSV", lambda: weekly.to_csv(frame),
+    "Download CSV", identity.guarded(lambda: weekly.to_csv(frame)),
     file_name=f"modelops-weekly-{week}-{group_by}.csv", mime="text/csv",
     on_click="ignore", icon=":material/download:", type="secondary",
 )
-st.caption("Same file from a scheduler: `" + " ".join(command) + "`")
+st.caption("Same file from a scheduler: " + code(" ".join(command)))
 for_people = frame if group_by == "model" else loading.load(
     weekly.weekly_report, week=week, teams=f.teams, group_by=group_by,
     business_units=f.effective_business_units, with_model_counts=True)
@@ -58,12 +59,12 @@ for_people = frame if group_by == "model" else loading.load(
 # a model count beside each grouped SLO-met count). Built when clicked.
 st.download_button(
     "Download spreadsheet (xlsx)",
-    lambda: weekly.to_xlsx(for_people, group_by),
+    identity.guarded(lambda: weekly.to_xlsx(for_people, group_by)),
     file_name=weekly.xlsx_file_name(week, group_by, f.business_units, f.teams),
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     on_click="ignore", icon=":material/table_view:", key="weekly_report_xlsx",
 )
-st.caption("The spreadsheet: `" + " ".join(command) + " --format xlsx`")
+st.caption("The spreadsheet: " + code(" ".join(command) + " --format xlsx"))
 
 st.subheader(f"Preview · {frame.height} rows")
 # A preview of the CSV: its columns as the file has them (MTTR in minutes, as the

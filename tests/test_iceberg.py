@@ -124,8 +124,12 @@ def test_weekly_csv_and_export_back_to_a_file(demo_pair, tmp_path):
                  "--out", str(out)]) == 0
     assert out.read_bytes() == expected
     back = tmp_path / "back.duckdb"
+    victim = tmp_path / "victim.txt"  # issue 24: a planted fixed temporary name is ignored
+    victim.write_text("precious")
+    Path(f"{back}.tmp").symlink_to(victim)
     assert main(["export", "--to", "file", str(back), "--warehouse", catalog]) == 0
     assert weekly_csv(week, path=back) == expected
+    assert victim.read_text() == "precious" and not back.is_symlink()
 
 
 _INGEST = """

@@ -747,3 +747,36 @@ def test_the_csv_is_unchanged_by_the_xlsx_option(warehouse, capsysbinary):
                               str(warehouse)], capsysbinary)
     assert plain == explicit
     assert plain.decode().splitlines()[0] == HEADER
+
+
+# --- files it writes (issue 24, items 13 and 14) ------------------------------------------
+
+def test_a_planted_partial_symlink_is_not_followed(warehouse, tmp_path, capsysbinary):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    target = tmp_path / "weekly.csv"
+    planted = tmp_path / ".weekly.csv.partial"  # the name the write used to take
+    planted.symlink_to(victim)
+    status, _out, err = run_cli(["--week", WEEK, "--out", str(target),
+                                "--warehouse", str(warehouse)], capsysbinary)
+    assert (status, err) == (0, "")
+    assert victim.read_text() == "precious"
+    assert target.read_bytes() == to_csv(report(warehouse)) and not target.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".weekly.csv.partial", "victim.txt", "weekly.csv"]
+
+
+def test_out_may_not_be_the_warehouse_or_its_wal(warehouse, tmp_path, capsysbinary):
+    before = warehouse.read_bytes()
+    link = tmp_path / "report.csv"
+    link.symlink_to(warehouse)
+    for out, what in ((warehouse, "the warehouse"), (f"{warehouse}.wal", "its write-ahead log"),
+                      (link, "the warehouse")):
+        for fmt in ("csv", "xlsx"):
+            status, stdout, err = run_cli(["--week", WEEK, "--format", fmt, "--out", str(out),
+                                           "--warehouse", str(warehouse)], capsysbinary)
+            assert (status, stdout) == (2, b"")
+            assert err == (f"modelops report: {out}: this is {what}; choose another "
+                           "output file\n")
+    assert warehouse.read_bytes() == before
+    assert not Path(f"{warehouse}.wal").exists() and link.is_symlink()

@@ -52,11 +52,11 @@ from urllib.parse import parse_qsl, urlencode
 import duckdb
 import pyarrow as pa
 
-from modelops.warehouse import ingest, reading, writing
-from modelops.warehouse.schema import ENTITIES
-
 # pyiceberg is imported where it is used: a process that only reads a DuckDB file (the
 # dashboard on the default backend) does not pay for loading it.
+from modelops.outputs import copy_file
+from modelops.warehouse import ingest, reading, writing
+from modelops.warehouse.schema import ENTITIES
 
 SCHEME = "iceberg+"
 NAMESPACE = "modelops"
@@ -501,11 +501,8 @@ def export_catalog_to_file(location: str, target: Path) -> Path:
     """The newest committed snapshot as a DuckDB warehouse file at `target`."""
     replica = open_warehouse(location).replica()
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(f"{target}.tmp")
-    shutil.copyfile(replica, tmp)
-    _drop_local(tmp, "iceberg_snapshot")
-    os.replace(tmp, target)
-    return target
+    return copy_file(replica, target, protected=(Path(replica), Path(f"{replica}.wal")),
+                     finish=lambda tmp: _drop_local(tmp, "iceberg_snapshot"))
 
 
 # --- the commands' writes ---------------------------------------------------------------------

@@ -26,15 +26,13 @@ from modelops.access import ENV as POLICY_ENV
 from modelops.access import Policy, PolicyError, load_policy
 from modelops.backends import read_path, warehouse_location
 from modelops.backends.iceberg import is_iceberg
+from modelops.config import find_config
 from modelops.delivery import log, transport
 from modelops.delivery.message import Content, build_content, mail, scope_text, slack_text
 from modelops.delivery.subscriptions import Subscription, Webhook, load_subscriptions
 from modelops.reports.files import write_file
 from modelops.reports.weekly import last_complete_week, parse_week, week_label
 from modelops.warehouse import UsageError, WarehouseError, reading
-
-CONFIG_ENV = "MODELOPS_CONFIG"
-DEFAULT_CONFIG = Path("modelops.toml")
 
 
 @dataclass(frozen=True)
@@ -279,7 +277,7 @@ def select(subs: dict[str, Subscription], names: list[str]) -> list[Subscription
 
 
 def cmd_deliver(args: argparse.Namespace) -> int:
-    config = Path(args.config or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+    config = find_config(args.config)
     subs = select(load_subscriptions(config), args.names)
     if not subs:
         raise UsageError(f"{config}: no [subscriptions.NAME] to deliver")

@@ -192,6 +192,8 @@ def _webhook(hook, at, fail) -> Webhook:
 
 
 # --- lines of keys (as modelops/config.py finds them) -------------------------------------
+# A copy of config.py's, not an import: config.py is to check these tables through
+# parse_subscriptions when the whole file is read, and importing it here would be a cycle.
 
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 _KEY = re.compile(r"^\s*((?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_-]+)"

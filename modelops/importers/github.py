@@ -166,9 +166,13 @@ def fetch(client, options):
     for n, page in enumerate(client.pages_link(f"{base}/deployments", {"per_page": 100}),
                              start=1):
         files.append(client.save(f"deployments-{n:04d}.json", page))
-        ids += [d["id"] for d in page if isinstance(d, dict) and "id" in d]
-    for deployment in ids:
+        # Only integer ids (what GitHub sends) name a status request and its file: the
+        # parse reads the id back from the file name when the statuses lack deployment_url.
+        if isinstance(page, list):
+            ids += [d["id"] for d in page
+                    if isinstance(d, dict) and type(d.get("id")) is int and d["id"] >= 0]
+    for deployment in dict.fromkeys(ids):
         for n, page in enumerate(client.pages_link(
-                f"{base}/deployments/{deployment}/statuses", {"per_page": 100}), start=1):
-            files.append(client.save(f"statuses/{deployment}-{n:03d}.json", page))
+                f"{base}/deployments/{deployment:d}/statuses", {"per_page": 100}), start=1):
+            files.append(client.save(f"statuses/{deployment:d}-{n:03d}.json", page))
     return files

@@ -96,8 +96,14 @@ def fetch(client, options):
     params = {"limit": 100, "sort": "createdAt", "order": "asc",
               "query": " AND ".join(query) or None}
     files = []
-    pages = client.pages_next_url("/v2/alerts", params,
-                                  next_url=lambda page: (page.get("paging") or {}).get("next"))
+    pages = client.pages_next_url("/v2/alerts", params, next_url=_next_page)
     for n, page in enumerate(pages, start=1):
         files.append(client.save(f"alerts-{n:04d}.json", page))
     return files
+
+
+def _next_page(page) -> str | None:
+    """`paging.next` (the client refuses it unless it is on the --url origin)."""
+    paging = page.get("paging") if isinstance(page, dict) else None
+    following = paging.get("next") if isinstance(paging, dict) else None
+    return following if isinstance(following, str) else None

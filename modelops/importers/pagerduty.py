@@ -35,6 +35,7 @@ incident's record, so it loads right after the incident. Assignments without an 
 from __future__ import annotations
 
 import re
+import urllib.parse
 from datetime import timedelta
 from pathlib import Path
 
@@ -296,12 +297,16 @@ def fetch(client, options):
     for n, page in enumerate(client.pages_offset("/incidents", params, items="incidents"),
                              start=1):
         files.append(client.save(f"incidents-{n:04d}.json", page))
-        ids += [i.get("id") for i in page.get("incidents") or [] if isinstance(i, dict)]
-    for incident in dict.fromkeys(i for i in ids if i):
+        listed = page.get("incidents") if isinstance(page, dict) else None
+        ids += [i.get("id") for i in listed or [] if isinstance(i, dict)]
+    # The id goes into the request path quoted, and never into a file name: the log entries
+    # carry their incident's id, so the files are numbered.
+    for k, incident in enumerate(dict.fromkeys(i for i in ids if isinstance(i, str) and i),
+                                 start=1):
         for n, page in enumerate(client.pages_offset(
-                f"/incidents/{incident}/log_entries", {"time_zone": "UTC"},
-                items="log_entries"), start=1):
-            files.append(client.save(f"log_entries/{incident}-{n:03d}.json", page))
+                f"/incidents/{urllib.parse.quote(incident, safe='')}/log_entries",
+                {"time_zone": "UTC"}, items="log_entries"), start=1):
+            files.append(client.save(f"log_entries/{k:05d}-{n:03d}.json", page))
     return files
 
 

@@ -1,4 +1,5 @@
-"""What every report file shares: the one guarded writer (write-then-rename, or stdout) and
+"""What every report file shares: the one guarded writer (modelops/outputs.py's exclusive
+write-then-rename that never replaces the warehouse, or stdout) and
 the guard against a text cell that a spreadsheet would run as a formula (OWASP, "CSV
 Injection"). The weekly CSV/XLSX (weekly.py) and the week in review (review.py) both use
 these, so a file never appears half-written and a name from the data is never a formula.
@@ -11,6 +12,9 @@ import re
 import sys
 from pathlib import Path
 
+from modelops import outputs
+from modelops.backends import warehouse_location
+
 # OWASP's list (line feed added in its current page) and the full-width forms.
 FORMULA_START = "^[=+\\-@\t\r\n\uff1d\uff0b\uff0d\uff20]"
 _FORMULA = re.compile(FORMULA_START)
@@ -21,11 +25,12 @@ def defused(text: str) -> str:
     return "'" + text if _FORMULA.match(text) else text
 
 
-def write_file(path: Path, data: bytes) -> None:
-    """Write-then-rename, so a reader (or a failed run) never sees half a file."""
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_bytes(data)
-    os.replace(partial, path)
+def write_file(path: Path, data: bytes, warehouse: str | os.PathLike | None = None) -> None:
+    """Write-then-rename through an exclusive temporary file, so a reader (or a failed run)
+    never sees half a file, a planted link is not followed, and the warehouse (`--warehouse`,
+    else the configured one) and its WAL are never replaced."""
+    outputs.write_file(path, data,
+                       protected=outputs.warehouse_files(warehouse_location(warehouse)))
 
 
 def write_stdout(data: bytes) -> None:

@@ -7,7 +7,10 @@ open), or its one line when it has nothing. Two formats:
 
 - `md`: CommonMark / GitHub tables. Text cells escape `\\`, `|`, `*`, `_`, `` ` ``, `[`,
   `]`, `<`, `>` and `#` with a backslash and turn line breaks into spaces, so a name
-  cannot break a table, make a link or inject HTML.
+  cannot break a table, make a link or inject HTML. Nor can it become an autolink in a
+  GitHub-flavoured renderer: the `:` of `://` is escaped (`https\\://…` is no URL), so
+  is the `.` of `www.`, and an `@` is escaped and followed by an invisible WORD JOINER (U+2060),
+  because cmark-gfm links e-mail addresses after undoing escapes (tested with cmarkgfm).
 - `html`: one self-contained document (inline CSS, no scripts, images, fonts or links to
   fetch); every text is HTML-escaped.
 
@@ -35,6 +38,9 @@ from queries.filters import Filter
 
 FORMATS = ("md", "html")
 _MARKDOWN_SPECIAL = re.compile(r"([\\|*_`\[\]<>#])")
+_WWW = re.compile(r"(?i)(?<![0-9a-z])(www)\.")
+_SCHEME = re.compile(r":(?=//)")
+WORD_JOINER = "\u2060"
 
 
 def review_sections(con, week: str, business_units: Iterable[str] = (),
@@ -109,7 +115,10 @@ def _scope_line(units: tuple[str, ...], teams: tuple[str, ...] = ()) -> str:
 def _md(text: str) -> str:
     text = defused(text)
     text = re.sub(r"[\r\n\t]+", " ", text)
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    text = _SCHEME.sub(r"\\:", text)  # no https:// autolink
+    text = _WWW.sub(r"\1\\.", text)  # no www. autolink
+    return text.replace("@", "\\@" + WORD_JOINER)  # no e-mail autolink
 
 
 def _markdown(label: str, units: tuple[str, ...], sections, teams: tuple[str, ...] = ()
@@ -189,7 +198,7 @@ def cmd_review(args: argparse.Namespace) -> int:
         if args.out in (None, "-"):
             write_stdout(data)
         else:
-            write_file(Path(args.out), data)
+            write_file(Path(args.out), data, args.warehouse)
     except OSError as error:
         raise UsageError(f"{error.filename or args.out}: {error.strerror or error}") from None
     return 0

@@ -329,7 +329,8 @@ def split_file_name(week: str, business_unit_id: str) -> str:
     return f"weekly-{week}-{safe}.csv"
 
 
-def write_split(frame: pl.DataFrame, out_dir: str | os.PathLike, week: str) -> list[Path]:
+def write_split(frame: pl.DataFrame, out_dir: str | os.PathLike, week: str,
+                warehouse: str | None = None) -> list[Path]:
     """One CSV per business unit present in `frame`, each holding only that unit's rows."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -338,7 +339,7 @@ def write_split(frame: pl.DataFrame, out_dir: str | os.PathLike, week: str) -> l
     for (business_unit_id,), part in frame.partition_by(
             "business_unit_id", as_dict=True, maintain_order=True).items():
         path = out_dir / split_file_name(label, business_unit_id)
-        write_file(path, to_csv(part))
+        write_file(path, to_csv(part), warehouse)
         written.append(path)
     return written
 
@@ -412,15 +413,15 @@ def cmd_weekly(args: argparse.Namespace) -> int:
                 Path(args.out_dir).mkdir(parents=True, exist_ok=True)
             else:
                 path = Path(name if args.out in (None, "-") else args.out)
-            write_file(path, to_xlsx(frame, args.group_by, bool(args.split_by)))
+            write_file(path, to_xlsx(frame, args.group_by, bool(args.split_by)), args.warehouse)
             print(path)
         elif args.split_by:
-            for path in write_split(frame, args.out_dir, week):
+            for path in write_split(frame, args.out_dir, week, args.warehouse):
                 print(path)
         elif args.out in (None, "-"):
             write_stdout(to_csv(frame))
         else:
-            write_file(Path(args.out), to_csv(frame))
+            write_file(Path(args.out), to_csv(frame), args.warehouse)
     except OSError as error:
         where = error.filename or args.out or args.out_dir
         raise UsageError(f"{where}: {error.strerror or error}") from None
