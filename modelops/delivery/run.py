@@ -26,7 +26,7 @@ from modelops.access import ENV as POLICY_ENV
 from modelops.access import Policy, PolicyError, load_policy
 from modelops.backends import read_path, warehouse_location
 from modelops.backends.iceberg import is_iceberg
-from modelops.config import find_config
+from modelops.config import file_warehouse, find_config
 from modelops.delivery import log, transport
 from modelops.delivery.message import Content, build_content, mail, scope_text, slack_text
 from modelops.delivery.subscriptions import Subscription, Webhook, load_subscriptions
@@ -281,6 +281,9 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     subs = select(load_subscriptions(config), args.names)
     if not subs:
         raise UsageError(f"{config}: no [subscriptions.NAME] to deliver")
+    # --warehouse, else the file's `warehouse`, else MODELOPS_WAREHOUSE, else the default,
+    # as `modelops sync` picks it.
+    warehouse = args.warehouse or file_warehouse(config)
 
     def emit(result: Result) -> None:
         print(result.line(), flush=True)
@@ -292,9 +295,9 @@ def cmd_deliver(args: argparse.Namespace) -> int:
         missing = [s.name for s in subs if s.every is None]
         if missing:
             raise UsageError(f"{config}: subscriptions.{missing[0]}: no `every` for --loop")
-        loop(subs, args.warehouse, os.environ, emit)
+        loop(subs, warehouse, os.environ, emit)
         return 0
     week = week_label(args.week) if args.week else last_complete_week()
-    results = deliver(subs, week, args.warehouse, dry_run=Path(args.dry_run)
+    results = deliver(subs, week, warehouse, dry_run=Path(args.dry_run)
                       if args.dry_run else None, resend=args.resend, emit=emit)
     return 2 if any(r.status == "failed" for r in results) else 0

@@ -23,15 +23,13 @@ A webhook URL is read from its variable when sending, never written in the file.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from modelops.delivery.schedule import Schedule, parse_every
 from modelops.reports.weekly import GROUP_BY
-from modelops.warehouse import UsageError
+from modelops.toml_file import failer, read_toml
 
-MAX_CONFIG_BYTES = 1_000_000
 SUBSCRIPTION_KEYS = ("to", "send", "business_units", "teams", "group_by", "every",
                      "dashboard_url", "subject", "webhooks")
 WEBHOOK_KEYS = ("kind", "url_env", "business_units")
@@ -68,34 +66,12 @@ def load_subscriptions(path: Path) -> dict[str, Subscription]:
     """The checked `[subscriptions.*]` of the deployment file; other top-level keys are
     config.py's to check."""
     path = Path(path)
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_CONFIG_BYTES + 1)
-    except OSError as error:
-        raise UsageError(f"{path}: cannot read the configuration "
-                         f"({error.strerror or error})") from None
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise UsageError(f"{path}: larger than {MAX_CONFIG_BYTES:,} bytes; not a "
-                         "configuration file")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: not UTF-8 text") from None
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        message = str(error)
-        match = re.search(r"\(at line (\d+), column \d+\)", message)
-        line = match.group(1) if match else "1"
-        reason = re.sub(r"\s*\(at line.*\)", "", message) or "syntax error"
-        raise UsageError(f"{path}:{line}: not valid TOML: {reason}") from None
+    text, doc = read_toml(path)
     return parse_subscriptions(path, text, doc)
 
 
 def parse_subscriptions(path: Path, text: str, doc: dict) -> dict[str, Subscription]:
-    def fail(keys: tuple, reason: str):
-        raise UsageError(f"{path}:{_line_of(text, tuple(str(k) for k in keys))}: "
-                         f"{'.'.join(str(k) for k in keys)}: {reason}")
+    fail = failer(path, text)
 
     tables = doc.get("subscriptions", {})
     if not isinstance(tables, dict):
@@ -192,36 +168,3 @@ def _webhook(hook, at, fail) -> Webhook:
 
 
 # --- lines of keys (as modelops/config.py finds them) -------------------------------------
-# A copy of config.py's, not an import: config.py is to check these tables through
-# parse_subscriptions when the whole file is read, and importing it here would be a cycle.
-
-_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"^\s*((?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_-]+)"
-                  r"(?:\s*\.\s*(?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_-]+))*)\s*=")
-
-
-def _dotted(text: str) -> tuple[str, ...]:
-    parts = re.findall(r"\"([^\"]*)\"|'([^']*)'|([A-Za-z0-9_-]+)", text)
-    return tuple(next(p for p in part if p) if any(part) else "" for part in parts)
-
-
-def _line_of(text: str, keys: tuple[str, ...]) -> int:
-    """The 1-based line where `keys` (a.b.c) is written: as a table header, as a key in
-    its table, or as a dotted key; else the line of its nearest written parent; else 1."""
-    best: dict[tuple[str, ...], int] = {}
-    table: tuple[str, ...] = ()
-    for number, line in enumerate(text.splitlines(), start=1):
-        header = _HEADER.match(line)
-        if header and not line.lstrip().startswith("#"):
-            table = _dotted(header.group(1))
-            best.setdefault(table, number)
-            continue
-        key = _KEY.match(line)
-        if key:
-            full = table + _dotted(key.group(1))
-            for n in range(1, len(full) + 1):
-                best.setdefault(full[:n], number)
-    for n in range(len(keys), 0, -1):
-        if keys[:n] in best:
-            return best[keys[:n]]
-    return 1
