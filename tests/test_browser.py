@@ -226,6 +226,17 @@ def open_at_once(chromium, url: str, links: dict[str, str]):
     return pages
 
 
+def screens_of(page) -> list[dict]:
+    """What WATCH_SCREEN noted. Checked first: the assertions on every screen would pass on
+    none if the browser stopped running init scripts before the page's own, or observing
+    its mutations."""
+    screens = page.evaluate("() => window.__screens")
+    missing = ("the browser ran no init script (Playwright add_init_script) or its "
+               "MutationObserver saw no change: no screen was recorded")
+    assert screens, (missing, page.url)
+    return screens
+
+
 def settled(page, title: str) -> None:
     page.wait_for_function(
         "t => [...document.querySelectorAll('[data-testid=stMain] h1')]"
@@ -275,7 +286,7 @@ def test_many_first_visits_on_a_fresh_server_all_get_the_app_shell(demo_warehous
             if user:
                 through_the_proxy(proxy_of[user], page)
             assert page.locator("[data-testid=stException]").count() == 0, (user, path)
-            screens = page.evaluate("() => window.__screens")
+            screens = screens_of(page)
             for screen in screens:
                 legacy_list = not set(screen["nav"]) <= TITLES  # pages/ files, for a moment
                 assert not (legacy_list and (screen["h1"] or screen["progress"])), (
@@ -312,7 +323,7 @@ def test_first_visits_during_the_demo_build_see_the_shell_and_its_progress(tmp_p
         pages = open_at_once(chromium, url, links)
         for path, page in pages.items():
             settled(page, links[path])
-            screens = page.evaluate("() => window.__screens")
+            screens = screens_of(page)
             assert any(s["h1"] == ["modelops"] and s["progress"] for s in screens), (path,
                                                                                     screens)
             for screen in screens:
