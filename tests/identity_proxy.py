@@ -33,12 +33,14 @@ MAX_HEAD = 64 * 1024  # a request head larger than this is refused, never buffer
 
 @dataclass
 class Seen:
-    """One request as forwarded: its request line and the identity values sent upstream."""
+    """One request as forwarded: its request line, the identity values the client sent and
+    those sent upstream."""
 
     method: str
     path: str
     upgrade: bool
     identity: list[str]
+    from_client: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -56,6 +58,8 @@ def rewrite_head(head: bytes, header: str, value: str, mode: str) -> tuple[bytes
     lines = head.decode("latin-1").split("\r\n")
     request_line, fields = lines[0], [line for line in lines[1:] if line]
     name = header.lower()
+    from_client = [f.split(":", 1)[1].strip() for f in fields
+                   if f.split(":", 1)[0].strip().lower() == name]
     if mode in ("set", "duplicate"):
         fields = [f for f in fields if f.split(":", 1)[0].strip().lower() != name]
     fields += [f"{header}: {value}"] * (2 if mode == "duplicate" else 1)
@@ -66,7 +70,8 @@ def rewrite_head(head: bytes, header: str, value: str, mode: str) -> tuple[bytes
                 upgrade="upgrade" in lowered.get("connection", "")
                 and lowered.get("upgrade") == "websocket",
                 identity=[f.split(":", 1)[1].strip() for f in fields
-                          if f.split(":", 1)[0].strip().lower() == name])
+                          if f.split(":", 1)[0].strip().lower() == name],
+                from_client=from_client)
     return ("\r\n".join([request_line, *fields]) + "\r\n\r\n").encode("latin-1"), seen
 
 

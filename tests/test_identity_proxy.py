@@ -99,6 +99,7 @@ def test_every_request_of_a_connection_and_the_upgrade_carry_the_header(mode, ex
     assert upstream.bodies[1] == b"hello world"
     assert [r.path for r in proxy.log.upgrades()] == ["/_stcore/stream"]
     assert proxy.log.upgrades()[0].identity == expected
+    assert proxy.log.upgrades()[0].from_client == ["mallory@example.com"]
 
 
 def test_an_unknown_mode_is_refused():
