@@ -129,9 +129,10 @@ def with_every_column(at):
 # The browser files, whose tests are long (up to minutes each), are spread over the workers
 # one test at a time (a module-scoped server is then started once per worker); every other
 # file runs whole on one worker, so its module-scoped fixtures (warehouses, the Spark
-# session) are built once. Files in SLOW_FIRST start first, so the last minutes are not one long file alone.
+# session) are built once. Files in SLOW_FIRST start first (Spark's file is the longest unit
+# that cannot be split), so the last minutes are not one long file alone.
 SPREAD_FILES = {"test_browser.py", "test_browser_screens.py"}
-SLOW_FIRST = ["test_browser.py", "test_browser_screens.py", "test_spark.py"]
+SLOW_FIRST = ["test_spark.py", "test_browser.py", "test_browser_screens.py"]
 
 
 @pytest.hookimpl(optionalhook=True)
