@@ -9,9 +9,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from queries.ingest import load_frame
-from queries.schema import ENTITIES, LOAD_ORDER
-from queries.warehouse import writing
+from modelops.warehouse import writing
+from modelops.warehouse.ingest import load_frame
+from modelops.warehouse.schema import ENTITIES, LOAD_ORDER
 
 # Every chart a test draws is checked against Plotly's schema (dashboard/charts.py skips that check
 # when serving, for speed); set before any page module is imported.
@@ -61,7 +61,7 @@ def demo_warehouse(tmp_path_factory) -> Path:
     ("last 30 days") has data. Built once per test session."""
     from datetime import datetime, time
 
-    from queries.demo import build_demo
+    from modelops.demo import build_demo
 
     path = tmp_path_factory.mktemp("demo") / "warehouse.duckdb"
     end = datetime.combine(datetime.now(UTC).date(), time())
@@ -126,13 +126,14 @@ def with_every_column(at):
 
 # --- running in parallel (pytest-xdist: `-n 2` in pyproject's addopts) ---------------------
 
-# The browser files, whose tests are long (up to minutes each), are spread over the workers
-# one test at a time (a module-scoped server is then started once per worker); every other
-# file runs whole on one worker, so its module-scoped fixtures (warehouses, the Spark
-# session) are built once. Files in SLOW_FIRST start first (Spark's file is the longest unit
-# that cannot be split), so the last minutes are not one long file alone.
-SPREAD_FILES = {"test_browser.py", "test_browser_screens.py"}
-SLOW_FIRST = ["test_spark.py", "test_browser.py", "test_browser_screens.py"]
+# The browser files (test_browser*.py), whose tests are long (up to minutes each), are
+# spread over the workers one test at a time (a module-scoped server is then started once
+# per worker); every other file runs whole on one worker, so its module-scoped fixtures
+# (warehouses, the Spark session) are built once. Spark's file (the longest unit that
+# cannot be split) starts first, then the browser tests, so the last minutes are not one
+# long file alone.
+SPREAD_PREFIX = "test_browser"
+SLOW_FIRST = ["test_spark.py", SPREAD_PREFIX]
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -141,16 +142,18 @@ def pytest_xdist_make_scheduler(config, log):
     ids under pytest 9, so grouping is done here, by file name)."""
     from xdist.scheduler import LoadScopeScheduling
 
-    def file_of(nodeid: str) -> str:
-        return nodeid.split("::", 1)[0]
+    def file_name(nodeid: str) -> str:
+        return Path(nodeid.split("::", 1)[0]).name
 
     def rank(nodeid: str) -> int:
-        name = Path(file_of(nodeid)).name
-        return SLOW_FIRST.index(name) if name in SLOW_FIRST else len(SLOW_FIRST)
+        name = file_name(nodeid)
+        return next((i for i, first in enumerate(SLOW_FIRST) if name.startswith(first)),
+                    len(SLOW_FIRST))
 
     class ByFile(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return nodeid if Path(file_of(nodeid)).name in SPREAD_FILES else file_of(nodeid)
+            spread = file_name(nodeid).startswith(SPREAD_PREFIX)
+            return nodeid if spread else nodeid.split("::", 1)[0]
 
         def _assign_work_unit(self, node) -> None:
             if not getattr(self, "_slow_first", False):  # the queue is complete: reorder once
