@@ -1,4 +1,4 @@
-"""The `modelops` command line: demo, ingest, import, quarantine, report.
+"""The `modelops` command line: demo, ingest, import, sync, quarantine, report, deliver.
 
 Exit status: 0 success; 1 some rows were quarantined (and nothing else means 1); 2 a file
 was rejected or the command could not run for a reason the user can fix (bad arguments,
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from modelops.backends import iceberg, open_backend, read_path, warehouse_location
 from modelops.backends.iceberg import is_iceberg
+from modelops.delivery.run import add_deliver_parser
 from modelops.demo import build_demo
 from modelops.importers.base import Options
 from modelops.importers.http import DEFAULT_MAX_MB, DEFAULT_TIMEOUT_S, Client, FetchError
@@ -31,6 +32,7 @@ from modelops.importers.run import (
 )
 from modelops.reports.review import add_review_parser
 from modelops.reports.weekly import add_weekly_parser
+from modelops.sync.command import add_sync_parser
 from modelops.warehouse import UsageError, WarehouseError, reading
 from modelops.warehouse.errors import UserError
 from queries.catalog import quarantined_rows
@@ -267,6 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
     kinds = report.add_subparsers(dest="report", required=True)
     add_weekly_parser(kinds, _add_warehouse)
     add_review_parser(kinds, _add_warehouse)
+    add_sync_parser(sub, _add_warehouse)
+    add_deliver_parser(sub, _add_warehouse)
     return parser
 
 

@@ -260,10 +260,51 @@ def _v3() -> list[str]:
     ]
 
 
+def _v4() -> list[str]:
+    """Issue 27, `modelops sync`: one row per configured source, kept in the warehouse so
+    the cursor commits with the warehouse it describes and the dashboard can show each
+    source's freshness. `cursor` is the end of the last interval loaded whole (url
+    sources); `every_s` is copied from modelops.toml at each run so the dashboard, which
+    does not read that file, can tell a source that is behind."""
+    return [
+        """CREATE TABLE IF NOT EXISTS sync_sources (
+    name VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    every_s BIGINT NOT NULL,
+    cursor TIMESTAMP,
+    last_attempt TIMESTAMP,
+    last_success TIMESTAMP,
+    last_rows BIGINT,
+    next_run TIMESTAMP,
+    last_error VARCHAR,
+    failures BIGINT NOT NULL DEFAULT 0
+)""",
+    ]
+
+
+def _v5() -> list[str]:
+    """Issue 29, `modelops deliver`: what was sent to whom for which week, so a re-run or a
+    restart never sends the same week twice (modelops/delivery/log.py)."""
+    return [
+        """CREATE TABLE IF NOT EXISTS delivery_log (
+    subscription VARCHAR NOT NULL,
+    recipient VARCHAR NOT NULL,
+    week VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,
+    scope VARCHAR,
+    detail VARCHAR,
+    attempts BIGINT NOT NULL,
+    logged_at TIMESTAMP NOT NULL
+)""",
+    ]
+
+
 MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
     (1, _v1),
     (2, _v2),
     (3, _v3),
+    (4, _v4),
+    (5, _v5),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
