@@ -156,10 +156,12 @@ def test_a_scoped_manager_receives_only_their_units(warehouse, setup, smtp):
     assert alice.get_content_type() == "multipart/mixed"
     text = alice.get_body(("plain",)).get_content()
     html = alice.get_body(("html",)).get_content()
-    # The summary first: b1 has one SLO miss, the incident count and i1 (2 items).
-    assert "- SLOs missed and budgets burning: 1" in text
-    assert "<li>New sev 1-2 incidents and their follow-ups: 2</li>" in html
-    assert html.index("Summary") < html.index("<h2>")
+    # The summary first (the review's counters): b1 has one SLO miss and one incident
+    # to follow up (i1).
+    assert "- SLOs missed: 1 SLOs missed" in text
+    assert ('<li><a href="#new-sev-1-2-incidents">New sev 1-2 incidents</a>: 1 incidents to '
+            "follow up</li>") in html
+    assert html.index("<h2>Summary</h2>") < html.index("<h2 id=")
     assert '<a href="https://modelops.example.com">' in html
     assert "<script" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "src=" not in html and "@import" not in html and "url(" not in html
@@ -167,12 +169,13 @@ def test_a_scoped_manager_receives_only_their_units(warehouse, setup, smtp):
     assert name == "modelops-weekly-2026-W20-model-b1.csv"
     rows = list(csv.DictReader(io.StringIO(data.decode() if isinstance(data, bytes)
                                            else data)))
-    assert [(r["business_unit_id"], r["model_id"]) for r in rows] == [("b1", "m1")]
+    # b1's models only (m2 is the model whose review is late), none of b2's
+    assert [(r["business_unit_id"], r["model_id"]) for r in rows] == [("b1", "m1"), ("b1", "m2")]
     (bob,) = smtp.to("bob@example.com")
     name, data = attachment(bob)
     assert name == "modelops-weekly-2026-W20-model-b2.csv"
     assert HOSTILE_MODEL not in bob.get_body(("plain",)).get_content()
-    assert "- SLOs missed and budgets burning: 0" in bob.get_body(("plain",)).get_content()
+    assert "- SLOs missed: 0 SLOs missed" in bob.get_body(("plain",)).get_content()
 
 
 def test_a_second_run_sends_nothing_and_resend_says_so(warehouse, setup, smtp):
@@ -230,8 +233,8 @@ business_units = ["b1"]
     assert result.status == "sent" and result.recipient == "webhook:slack:OPS_SLACK"
     (body,) = hook.received
     text = body["text"]
-    assert text.startswith("# Week in review 2026-W20\n")
-    assert "Business units: b1" in text
+    assert text.startswith("# Week in review 2026-W20 · Mon 11 May – Sun 17 May 2026\n")
+    assert "Business units: North" in text
     # <script> neither a Slack link nor HTML; | cannot break the table
     assert "<" not in text and "\\&lt;script\\&gt;alert(1)\\&lt;/script\\&gt;" in text
     assert "Search \\| Ranking" in text
@@ -380,4 +383,4 @@ business_units = ["b2"]
          "UNSET_TEAMS_URL is not set (the webhook's URL)"),
         "chat\twebhook:teams:OPS_TEAMS\t2026-W20\tsent\tb2; sent in 1 message(s)"]
     (body,) = hook.received
-    assert "Business units: b2" in body["text"] and "\\<script\\>" not in body["text"]
+    assert "Business units: South" in body["text"] and "\\<script\\>" not in body["text"]

@@ -46,7 +46,15 @@ def build_content(con, sub: Subscription, week: str, units: tuple[str, ...]) -> 
     business unit or team (the caller reports it for the recipients of that scope)."""
     label, units, sections = review.review_sections(con, week, units, sub.teams)
     teams = tuple(sorted(set(sub.teams)))
-    summary = tuple((s.title, len(s.items)) for s in sections)
+    scope = review.scope_line(*review.scope_names(con, units, teams))
+    # The subscription's dashboard address, else the deployment's (MODELOPS_BASE_URL).
+    base = review.base_url(sub.dashboard_url)
+
+    def url(link: str) -> str:
+        return review.item_url(link, label, units, teams, base)
+
+    link = url if base else None
+    summary = tuple((s.title, s.count) for s in sections)
     subject = f"{sub.subject} {label} ({scope_text(units)})"
     subject = re.sub(r"[\r\n\t]+", " ", subject)[:250]
     attachment = None
@@ -59,61 +67,59 @@ def build_content(con, sub: Subscription, week: str, units: tuple[str, ...]) -> 
     with_review = "review" in sub.send
     return Content(
         subject=subject,
-        html=_html(label, units, teams, sections, summary, sub.dashboard_url, with_review),
-        text=_text(label, units, teams, sections, summary, sub.dashboard_url, with_review),
-        markdown=_markdown(label, units, teams, sections, summary, sub.dashboard_url,
-                           with_review),
+        html=_html(label, scope, sections, link, base, with_review),
+        text=_text(label, scope, sections, link, base, with_review),
+        markdown=_markdown(label, scope, sections, link, base, with_review),
         attachment=attachment, summary=summary)
 
 
-def _summary_line(summary) -> str:
-    return " · ".join(f"{title}: {count}" for title, count in summary)
-
-
-def _html(label, units, teams, sections, summary, url, with_review) -> str:
-    page = review._html(label, units, sections, teams)
-    head = ['<p class="summary"><strong>Summary:</strong></p><ul>']
-    head += [f"<li>{html.escape(t)}: {n}</li>" for t, n in summary]
-    head.append("</ul>")
-    if url:
-        head.append(f'<p><a href="{html.escape(url, quote=True)}">Open the dashboard</a>'
-                    "</p>")
+def _html(label, scope, sections, url, base, with_review) -> str:
+    """The review's HTML (its summary of counters first); without the review, the summary
+    alone. A link to the dashboard under the scope line when its address is set."""
+    page = review.render_html(label, scope, sections, url)
     if not with_review:  # the report alone: the summary and the scope, no tables
-        page = page[:page.index("<h2>")] + "</body>\n</html>\n" if "<h2>" in page else page
-    return page.replace("</h1>\n", "</h1>\n" + "\n".join(head) + "\n", 1)
+        cut = page.find("<h2 id=")
+        page = page[:cut] + "</body>\n</html>\n" if cut >= 0 else page
+    if base:
+        scope_html = f"<p>{html.escape(scope, quote=True)}</p>\n"
+        page = page.replace(scope_html, scope_html + f'<p><a href="{html.escape(base, quote=True)}'
+                            '">Open the dashboard</a></p>\n', 1)
+    return page
 
 
-def _text(label, units, teams, sections, summary, url, with_review) -> str:
+def _text(label, scope, sections, url, base, with_review) -> str:
     """The plain-text part: what a client without HTML shows. Names are written as they
-    are (plain text runs nothing), after the review's formula guard."""
-    out = [f"Week in review {label}", review._scope_line(units, teams), ""]
-    out += [f"- {t}: {n}" for t, n in summary]
-    if url:
-        out += ["", f"Dashboard: {url}"]
+    are (plain text runs nothing)."""
+    out = [review.week_title(label), scope, "", "Summary"]
+    out += [f"- {s.title}: {s.count} {s.counted}" for s in sections]
+    if base:
+        out += ["", f"Dashboard: {base}"]
     if with_review:
         for s in sections:
             out += ["", s.title, "-" * len(s.title)]
+            if s.figures:
+                out.append(" · ".join(review.figure_text(f) for f in s.figures))
             if not s.items:
                 out.append(s.nothing)
             for i in s.items:
-                number = review._number(i.number, i.unit)
-                change = review._change(i.change, i.unit)
-                text = re.sub(r"[\r\n\t]+", " ", review.defused(i.text))
-                link = f"{url.rstrip('/')}{i.page}" if url else i.page
-                out.append(f"* {text}: {number}" + (f" ({change})" if change else "")
-                           + f" — {link}")
+                cells = " · ".join(f"{c.label}: {v}" for c, v in
+                                   zip(s.columns, review.row_cells(s, i), strict=True))
+                where = url(i.link) if url else i.link.partition("?")[0]
+                out.append(re.sub(r"[\r\n\t]+", " ", f"* {cells} — {where}"))
     return "\n".join(out) + "\n"
 
 
-def _markdown(label, units, teams, sections, summary, url, with_review) -> str:
-    body = review._markdown(label, units, sections, teams)
+def _markdown(label, scope, sections, url, base, with_review) -> str:
+    """The review's Markdown for chat; without the review, down to its summary."""
+    body = review.render_markdown(label, scope, sections, url)
     lines = body.split("\n")
-    head = ["**Summary:** " + review._md(_summary_line(summary))]
-    if url:
-        head.append(f"[Open the dashboard]({url})")
     if not with_review:
-        lines = lines[:3]
-    return "\n".join(lines[:3] + head + [""] + lines[3:]).rstrip("\n") + "\n"
+        end = next((n for n, line in enumerate(lines) if n and line.startswith("## ")
+                    and line != "## Summary"), len(lines))
+        lines = lines[:end]
+    if base:
+        lines[3:3] = [f"[Open the dashboard]({base})", ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def slack_text(markdown: str) -> str:

@@ -217,13 +217,14 @@ def review_file(source, week: str, business_units: Iterable[str] = (),
     def url(link: str) -> str:
         return item_url(link, label, units, team_ids, base)
 
-    render = _markdown if fmt == "md" else _html
+    render = render_markdown if fmt == "md" else render_html
     return render(label, scope_line(*names), sections, url if base else None).encode("utf-8")
 
 
 # --- Markdown ---------------------------------------------------------------------------
 
-def _md(text: str) -> str:
+def md_escape(text: str) -> str:
+    """Text from the data as inert Markdown (see the module docstring)."""
     text = re.sub(r"[\r\n\t]+", " ", text)
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
     text = _SCHEME.sub(r"\\:", text)  # no https:// autolink
@@ -231,25 +232,27 @@ def _md(text: str) -> str:
     return text.replace("@", "\\@" + WORD_JOINER)  # no e-mail autolink
 
 
-def _markdown(label: str, scope: str, sections, url) -> str:
-    out = [f"# {_md(week_title(label))}", "", _md(scope), "", "## Summary", ""]
+def render_markdown(label: str, scope: str, sections, url) -> str:
+    """The review as Markdown; `url(link)` makes a row's absolute link (None: the path as
+    text)."""
+    out = [f"# {md_escape(week_title(label))}", "", md_escape(scope), "", "## Summary", ""]
     for s in sections:
-        out.append(f"- [{_md(s.title)}](#{anchor(s)}): {s.count} {_md(s.counted)}")
+        out.append(f"- [{md_escape(s.title)}](#{anchor(s)}): {s.count} {md_escape(s.counted)}")
     out.append("")
     for s in sections:
-        out += [f"## {_md(s.title)}", ""]
+        out += [f"## {md_escape(s.title)}", ""]
         if s.figures:
-            out += [_md(" · ".join(figure_text(f) for f in s.figures)), ""]
+            out += [md_escape(" · ".join(figure_text(f) for f in s.figures)), ""]
         if not s.items:
-            out += [_md(s.nothing), ""]
+            out += [md_escape(s.nothing), ""]
             continue
         heads = [c.label for c in s.columns] + ["Link" if url else "Page"]
         right = [c.unit not in ("text", "date", "datetime") for c in s.columns] + [False]
-        out.append("| " + " | ".join(_md(h) for h in heads) + " |")
+        out.append("| " + " | ".join(md_escape(h) for h in heads) + " |")
         out.append("|" + "|".join("---:" if r else "---" for r in right) + "|")
         for i in s.items:
-            link = f"[open]({url(i.link)})" if url else _md(i.link.partition("?")[0])
-            out.append("| " + " | ".join(_md(c) for c in row_cells(s, i)) + f" | {link} |")
+            link = f"[open]({url(i.link)})" if url else md_escape(i.link.partition("?")[0])
+            out.append("| " + " | ".join(md_escape(c) for c in row_cells(s, i)) + f" | {link} |")
         out.append("")
     if not url:
         out += [f"Set {BASE_URL_ENV} to the dashboard's address to make the pages links.", ""]
@@ -269,7 +272,8 @@ def _h(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def _html(label: str, scope: str, sections, url) -> str:
+def render_html(label: str, scope: str, sections, url) -> str:
+    """The review as one self-contained HTML document; `url` as for `render_markdown`."""
     title = _h(week_title(label))
     out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
            f"<title>{title}</title>", f"<style>{_STYLE}</style>",
