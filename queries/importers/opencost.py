@@ -48,7 +48,7 @@ from queries.importers.base import (
     parse_time,
     read_json,
 )
-from queries.importers.focus import spread_over_days
+from queries.importers.focus import period_problem, spread_over_days
 
 SOURCE = "opencost"
 KEY = "model label"
@@ -149,6 +149,9 @@ def _window(allocation) -> tuple[datetime, datetime] | str:
         return f"window: {error}"
     if end <= start:
         return "window end is not after its start"
+    problem = period_problem(start, end)
+    if problem:
+        return f"window: {problem}"
     return start, end
 
 

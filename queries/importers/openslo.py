@@ -26,6 +26,7 @@ from queries.importers.base import Bad, Origin, Skipped
 from queries.importers.slo import (
     P95,
     Collector,
+    Refused,
     latency_bound_ms,
     line_of,
     model_label,
@@ -43,7 +44,8 @@ def parse(files, options):
     documents = []
     for path in files:
         for document in read_yaml(path):
-            documents.append((document, Origin(str(path), line_of(document))))
+            line = document.line if isinstance(document, Refused) else line_of(document)
+            documents.append((document, Origin(str(path), line)))
     slis = {}
     for document, _ in documents:
         if isinstance(document, dict) and document.get("kind") == "SLI":
@@ -52,6 +54,9 @@ def parse(files, options):
 
     collector = Collector(KEY)
     for document, origin in documents:
+        if isinstance(document, Refused):
+            yield Bad("models", document.reason, origin, raw=document.text)
+            continue
         if not isinstance(document, dict):
             yield Bad("models", "a YAML document that is not a mapping", origin, raw=document)
             continue

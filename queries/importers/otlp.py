@@ -46,8 +46,21 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from queries.importers.base import Bad, Options, Origin, Row, Skipped, Unreadable
-from queries.schema import LATENCY_BOUNDS_MS, LATENCY_BUCKETS
+import ijson
+
+from queries.importers.base import (
+    FIRST,
+    PAST_LAST,
+    Bad,
+    Options,
+    Origin,
+    Row,
+    Skipped,
+    Unreadable,
+    check_nesting,
+    open_file,
+)
+from queries.schema import EARLIEST, LATENCY_BOUNDS_MS, LATENCY_BUCKETS, LATEST_DAY
 
 SOURCE = "otlp"
 KEY = "service"
@@ -55,32 +68,44 @@ ENTITIES = ("metrics_hourly",)
 
 ENTITY = "metrics_hourly"
 HOUR_NS = 3600 * 10**9
+FIRST_NS, PAST_NS = (int(t.timestamp()) * 10**9 for t in (FIRST, PAST_LAST))
 SCALE = {"s": 1000.0, "ms": 1.0}
 TEMPORALITY = {1: "delta", 2: "cumulative", "AGGREGATION_TEMPORALITY_DELTA": "delta",
                "AGGREGATION_TEMPORALITY_CUMULATIVE": "cumulative"}
 
 
-def _requests(path: Path) -> list[tuple[int, dict]]:
-    """The export requests in the file: one JSON document, or JSON Lines."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise Unreadable(path, f"cannot read the file: {error}") from None
-    try:
-        docs = [(1, json.loads(text))]
-    except json.JSONDecodeError:
-        docs = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                docs.append((number, json.loads(line)))
-            except json.JSONDecodeError as error:
-                raise Unreadable(path, f"not valid JSON ({error.msg})", line=number) from None
-    for number, doc in docs:
-        if not isinstance(doc, dict) or not isinstance(doc.get("resourceMetrics"), list):
-            raise Unreadable(path, "not OTLP/JSON metrics (no resourceMetrics)", line=number)
-    return docs
+def _resources(path: Path):
+    """Each `resourceMetrics` entry of the file, as a stream: one JSON document or JSON
+    Lines (the collector's file exporter: one request per line). Parsed with ijson, so
+    memory holds one resource at a time, not the file (a 256 MB file is not 2 GB of
+    objects); each entry is checked for nesting past MAX_NESTING."""
+    found = 0
+    with open_file(path) as handle:
+        try:
+            for resource in ijson.items(handle, "resourceMetrics.item", use_float=True,
+                                        multiple_values=True):
+                found += 1
+                check_nesting(resource, path)
+                yield resource if isinstance(resource, dict) else {}
+            if not found and not _has_resource_metrics(handle):
+                raise Unreadable(path, "not OTLP/JSON metrics (no resourceMetrics)")
+        except ijson.JSONError as error:
+            raise Unreadable(path, f"not valid JSON ({_first_line(error)})") from None
+        except (ValueError, RecursionError) as error:  # e.g. an integer of 5,000 digits
+            raise Unreadable(path, f"not readable JSON ({_first_line(error)})") from None
+
+
+def _has_resource_metrics(handle) -> bool:
+    """Whether some document of the file has a top-level `resourceMetrics` key (an export
+    with no resources is an empty export, not another kind of file)."""
+    handle.seek(0)
+    return any(prefix == "" and event == "map_key" and value == "resourceMetrics"
+               for prefix, event, value in ijson.parse(handle, multiple_values=True))
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return (text.splitlines()[0] if text else type(error).__name__)[:200]
 
 
 def _attrs(items) -> dict:
@@ -117,6 +142,9 @@ def _point(point: dict, scale: float):
         bounds = [float(b) for b in point.get("explicitBounds") or []]
     except (KeyError, TypeError, ValueError):
         return "malformed data point (times, count or buckets are not integers)"
+    if not (0 <= start <= end and FIRST_NS <= end < PAST_NS):
+        return (f"time {end} ns (start {start}) is outside {EARLIEST} .. "
+                f"{LATEST_DAY} or before its start")
     if len(buckets) != len(bounds) + 1:
         return f"{len(buckets)} bucket counts for {len(bounds)} bounds (expected bounds + 1)"
     if any(c < 0 for c in buckets) or sum(buckets) != count:
@@ -139,8 +167,8 @@ def parse(files: list[Path], options: Options):
     kinds: dict[tuple, str] = {}
     for path in files:
         ordinal = 0
-        for _, request in _requests(path):
-            for resource in request["resourceMetrics"]:
+        if True:  # one loop level less than before: resources come from the stream
+            for resource in _resources(path):
                 resource_attrs = _attrs((resource.get("resource") or {}).get("attributes"))
                 service = resource_attrs.get("service.name")
                 # one series per resource (service.instance.id, host...), scope, metric and
@@ -177,8 +205,13 @@ def parse(files: list[Path], options: Options):
                             kinds[key] = kind
                             parsed = _point(point, scale)
                             when = _int_or(point.get("timeUnixNano"), 0)
+                            # kept until the file ends: the fields that name the point,
+                            # not the point (its buckets and attributes are in `parsed`)
+                            raw = {"service.name": service, **{
+                                k: point[k] for k in ("startTimeUnixNano", "timeUnixNano",
+                                                      "count") if k in point}}
                             series[key].append((when, parsed, _is_error(attributes), origin,
-                                                {"service.name": service, **point}))
+                                                raw))
     hours: dict[tuple[str, int], dict] = {}
     for key, points in series.items():
         service, previous = key[0], None
@@ -189,6 +222,9 @@ def parse(files: list[Path], options: Options):
                 else parsed
             if outcome[0] == "skip":
                 yield Skipped(outcome[1], origin)
+                continue
+            if outcome[0] == "bad" and not FIRST_NS <= outcome[2] < PAST_NS:
+                yield Bad(ENTITY, outcome[1], origin, raw=raw)  # no hour it could spoil
                 continue
             slot = hours.setdefault((service, outcome[2] // HOUR_NS),
                                     {"origin": origin, "bad": None, "counts": None,

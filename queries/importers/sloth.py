@@ -26,6 +26,7 @@ from queries.importers.base import Bad, Origin, Skipped, Unreadable
 from queries.importers.slo import (
     P95,
     Collector,
+    Refused,
     latency_bound_ms,
     line_of,
     model_label,
@@ -43,6 +44,10 @@ def parse(files, options):
     for path in files:
         documents = read_yaml(path)
         for document in documents:
+            if isinstance(document, Refused):
+                yield Bad("models", document.reason, Origin(str(path), document.line),
+                          raw=document.text)
+                continue
             body = _body(document)
             if body is None:
                 raise Unreadable(path, "not a Sloth spec: expected version: prometheus/v1 "
