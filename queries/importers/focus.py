@@ -218,7 +218,7 @@ def parse(files: list[Path], options: Options):
                                   f"{str(record.get('EffectiveCost'))[:60]!r}", origin,
                           raw=record)
                 continue
-            if abs(amount) > MAX_AMOUNT:
+            if amount.copy_abs() > MAX_AMOUNT:  # abs() would round, and overflow
                 yield Bad(ENTITY, f"EffectiveCost {str(record.get('EffectiveCost'))[:60]} is "
                                   f"past ±{MAX_AMOUNT:.0e} USD", origin, raw=record)
                 continue
