@@ -98,9 +98,12 @@ def _resources(path: Path):
 def _check_depth(handle, path: Path) -> None:
     """Unreadable when objects/arrays nest deeper than MAX_NESTING anywhere in the file.
     A first pass of ijson's events (linear, and fast: about 3 s for 256 MB), because
-    building a value 100,000 levels deep costs ijson time quadratic in the depth."""
+    building a value 100,000 levels deep costs ijson time quadratic in the depth.
+    `use_float` everywhere: an integer past 64 bits is then a parse error ("integer
+    overflow"; OTLP writes 64-bit integers as strings), where ijson's C backend converting
+    it to a Python int fails with a SystemError (and crashed the process next)."""
     depth = 0
-    for event, _ in ijson.basic_parse(handle, multiple_values=True):
+    for event, _ in ijson.basic_parse(handle, multiple_values=True, use_float=True):
         if event in ("start_map", "start_array"):
             depth += 1
             if depth > MAX_NESTING:
@@ -115,11 +118,13 @@ def _has_resource_metrics(handle) -> bool:
     with no resources is an empty export, not another kind of file)."""
     handle.seek(0)
     return any(prefix == "" and event == "map_key" and value == "resourceMetrics"
-               for prefix, event, value in ijson.parse(handle, multiple_values=True))
+               for prefix, event, value in ijson.parse(handle, multiple_values=True,
+                                                            use_float=True))
 
 
 def _first_line(error: Exception) -> str:
-    text = str(error).strip()
+    arg = error.args[0] if error.args else None  # ijson's C backend gives bytes
+    text = (arg.decode("utf-8", "replace") if isinstance(arg, bytes) else str(error)).strip()
     return (text.splitlines()[0] if text else type(error).__name__)[:200]
 
 
