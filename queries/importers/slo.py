@@ -146,8 +146,14 @@ def read_yaml(path: Path) -> list:
             problem = _expansion(node)
             if problem is None:
                 loader.repeated = []
-                document = loader.construct_document(node)
-                problem = "; ".join(loader.repeated[:3]) or None
+                try:
+                    document = loader.construct_document(node)
+                    problem = "; ".join(loader.repeated[:3]) or None
+                except (ValueError, OverflowError) as error:  # an int of 5,000 digits
+                    problem = f"a value cannot be read ({str(error)[:120]})"
+                    # what construct_document resets when it ends normally
+                    loader.constructed_objects, loader.recursive_objects = {}, {}
+                    loader.state_generators, loader.deep_construct = [], False
             if problem is not None:
                 out.append(Refused(line, f"YAML document refused: {problem}", written))
             elif document is not None:
