@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from queries import ingest
-from queries.ingest import one_line
 from queries.schema import EARLIEST, END
 
 
@@ -118,7 +117,7 @@ class Unreadable(Exception):
 
 
 # Bounds on what an import reads (docs/DATA_CONTRACT.md, "Bounds of an import"). Formats
-# read as a stream (CSV, gzip, Parquet, JSON Lines, OTLP's resourceMetrics) have no size
+# read as a stream (CSV, gzip, Parquet, OTLP/JSON a resource at a time) have no size
 # bound: their memory does not grow with the file. A document that must be read whole (an
 # API page in JSON, a YAML spec) is refused past these sizes before it is parsed.
 MAX_DOCUMENT_BYTES = 128 * 2**20  # an API page of these tools is a few MB
@@ -222,7 +221,8 @@ def raw_text(raw: Any, limit: int = MAX_RAW_CHARS) -> str | None:
             if size > limit:
                 return "".join(out)[:limit - 1] + "\u2026"
     except (TypeError, ValueError, RecursionError):
-        return json.dumps(one_line(str(type(raw).__name__) + " not shown"))
+        # a value json cannot encode even with default=str: say what it was, not a traceback
+        return json.dumps(f"({type(raw).__name__} that cannot be shown as JSON)")
     return "".join(out)
 
 

@@ -5,6 +5,11 @@
 
 1. The source module (`queries.importers.<source>`) turns the files into `Row`, `Skipped`
    and `Bad` items (`parse(files, options)`); directories are expanded to their files.
+   Only regular files reach it (a FIFO or a device is refused by name first), and no
+   warehouse connection is open while it parses: what it may look up (models, vendors) is
+   read before, in one short read-only connection. Skipped items are counted as they come,
+   not kept; a source record is kept cut to `base.MAX_RAW_CHARS` (docs/DATA_CONTRACT.md,
+   "Bounds of an import").
 2. Each `Row.key` is resolved: through the map (CSV `source,key,model_id`; rows of other
    sources are ignored) first, else to itself when it is a model id in the warehouse, else
    the row is quarantined with the reason "<KEY> <key> has no model" (never dropped).
@@ -386,7 +391,8 @@ def _text(value: Any) -> str | None:
 def _frame(entity: str, rows: list[tuple[int, dict, str | None, Any]]) -> pl.DataFrame:
     """One frame for load_frame: contract columns as text, LINE unique per row, the source
     line in ORIGIN_LINE, a preset reason (unresolved key, Bad item) in PARSE_ERROR and the
-    source record in ROW_AS_READ."""
+    source record in ROW_AS_READ (its JSON text, cut to MAX_RAW_CHARS; text is taken as
+    already encoded)."""
     spec = ENTITIES[entity]
     present = {c for _, values, _, _ in rows for c in values}
     columns = [c for c in spec.column_names if c in present or c in spec.required_columns]
