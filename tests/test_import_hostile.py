@@ -74,8 +74,8 @@ def billion_laughs(levels: int = 9) -> str:
 
 def test_a_gzip_bomb_of_untagged_rows_is_read_as_a_stream(make_warehouse, tmp_path):
     """4 MB of untagged rows from a 15 kB file: before, the file was inflated whole and one
-    Skipped object kept per row (traced peak 38 MB here); now the rows are counted as they
-    stream by (traced peak 1 MB)."""
+    Skipped object kept per row (traced peak 36.4 MB); now the rows are counted as they
+    stream by (traced peak 1.1 MB)."""
     wh = make_warehouse(BASE)
     bomb = tmp_path / "focus.csv.gz"
     count = focus_bomb(bomb, 4)
@@ -96,7 +96,8 @@ def test_a_gzip_bomb_of_untagged_rows_is_read_as_a_stream(make_warehouse, tmp_pa
 
 
 def test_otlp_is_read_a_resource_at_a_time(make_warehouse, tmp_path):
-    """An OTLP export of 400 resources: the parse holds one resource, not the document."""
+    """An OTLP export of 400 resources (8 MB): the parse holds one resource, not the
+    document (traced peak before: 23.3 MB)."""
     wh = make_warehouse(BASE)
     point = {"startTimeUnixNano": str(1_794_873_600 * 10**9),
              "timeUnixNano": str(1_794_877_200 * 10**9), "count": "1",
