@@ -237,16 +237,26 @@ def import_files(warehouse: Path, source: str, paths: list[Path], *,
     pending = _parse_all(module, source, files, refused, options, display, mapping,
                          lookups.models)
 
-    reports = []
+    reports, refusals = [], []
+
+    def record_refusals() -> None:
+        # consecutive refused files share one connection: a directory of 40 files that are
+        # not this tool's export opens the warehouse once for them, not 40 times
+        if refusals:
+            with writing(warehouse) as con:
+                for refused_report in refusals:
+                    _reject(con, LoadResult(file=refused_report.file, entity=None,
+                                            source=source), refused_report.rejected)
+            refusals.clear()
+
     for file, todo in pending.items():
         report = todo.report
         reports.append(report)
-        sha = file_sha256(Path(file)) if Path(file).is_file() else None
         if report.rejected:
-            with writing(warehouse) as con:
-                _reject(con, LoadResult(file=report.file, entity=None, source=source),
-                        report.rejected)
+            refusals.append(report)
             continue
+        record_refusals()
+        sha = file_sha256(Path(file)) if Path(file).is_file() else None
         entities = sorted(todo.rows, key=_order)
         if not entities and report.skipped:
             entities = [module.ENTITIES[0]]  # the load log still records what was skipped
@@ -263,6 +273,7 @@ def import_files(warehouse: Path, source: str, paths: list[Path], *,
             raise
         except WRITE_ERRORS as error:  # a full disk: one line, as `modelops ingest` says it
             report.rejected = write_failure(error)
+    record_refusals()
     return reports
 
 
