@@ -7,16 +7,17 @@ import time
 import streamlit as st
 
 from dashboard import filter_bar, identity, loading, shell
+from dashboard.text import plain
 
 started = time.perf_counter()
 st.set_page_config(page_title="modelops", page_icon=":material/monitoring:", layout="wide")
 
 
 def no_access() -> None:
-    """No grant, a refused request or an unreadable policy: queries/access says which."""
+    """No grant, a refused request or an unreadable policy: modelops/access says which."""
     title, message = access.refusal
-    st.title(title)
-    st.error(message, icon=":material/lock:")
+    st.title(plain(title))
+    st.error(plain(message), icon=":material/lock:")  # it may name the user
 
 
 def pages(admin: bool) -> dict[str, list]:

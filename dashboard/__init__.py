@@ -1,3 +1,3 @@
 """The dashboard's Streamlit pieces, which pages/ draws with: the app shell, the filter bar,
 cached reads, number formats, KPI tiles, tables and charts. Pages hold no SQL and these
-modules no KPI math; they draw what the warehouse layer (queries/) returns."""
+modules no KPI math; they draw what the KPI layer (queries/) returns."""

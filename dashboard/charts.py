@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import os
 
+import numpy as np
+
 # Imported whole before any chart is drawn: Plotly looks pandas up in sys.modules without
 # importing it, so while one session's first table imports pandas, another session's chart
 # met the half-imported module ("partially initialized module 'pandas'") on a fresh server
@@ -14,6 +16,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import polars as pl
 import streamlit as st
+
+from dashboard.text import chart_text
 
 # No Plotly template: st.plotly_chart draws with Streamlit's theme, and a template such as
 # plotly_white is ~10 kB that every figure copied and sent along for nothing (it was most
@@ -241,7 +245,8 @@ def event_markers(deployments: pl.DataFrame | None = None,
             marks = marked.select(
                 pl.col("deployed_at").alias("x"), bad.alias("bad"),
                 pl.format("deployment {} · {} v{} · {}", "deployment_id", "model_id",
-                          "version", "outcome").alias("text"))
+                          "version", "outcome").map_elements(chart_text, return_dtype=pl.String)
+                .alias("text"))
         else:
             marks = _per_day(deployments, "deployed_at", bad, "deployments",
                              "failed or rolled back, or named by an incident", everything)
@@ -255,7 +260,8 @@ def event_markers(deployments: pl.DataFrame | None = None,
             marks = marked.select(
                 pl.col("started_at").alias("x"), severe.alias("bad"),
                 pl.format("incident {} · {} · sev {}", "incident_id", "model_id",
-                          "severity").alias("text"))
+                          "severity").map_elements(chart_text, return_dtype=pl.String)
+                .alias("text"))
         else:
             marks = _per_day(incidents, "started_at", severe, "incidents", "sev 1-2",
                              everything)
@@ -315,6 +321,31 @@ def cost_against_value(daily, money: str = "$%{y:,.0f}", net: bool = False) -> C
     return fig
 
 
+# The properties of a trace that hold data (categories, names, labels, custom data): shown by
+# Plotly in axes, legends, bars and hovers. Hover texts and templates are built in code, with
+# their data parts escaped where they are built (event_markers, the reliability heatmap).
+DATA_PROPERTIES = ("x", "y", "z", "text", "name", "customdata", "labels", "legendgroup")
+
+
+def _as_text(figure: dict) -> dict:
+    """Every string of the traces' data escaped for Plotly (dashboard/text.chart_text): a
+    name holding `<a href=...>` is shown as written, never as a link or markup."""
+    traces = [{k: _escaped(v) if k in DATA_PROPERTIES else v for k, v in trace.items()}
+              for trace in figure.get("data", [])]
+    return {**figure, "data": traces}  # new dicts: the Chart (maybe cached) stays as built
+
+
+def _escaped(value):
+    if isinstance(value, str):
+        return chart_text(value)
+    if isinstance(value, np.ndarray):
+        return value if value.dtype.kind in "biufcmM" else np.vectorize(
+            _escaped, otypes=[object])(value) if value.size else value
+    if isinstance(value, list | tuple):
+        return [_escaped(v) for v in value]
+    return value
+
+
 # Plotly checks every property of a figure against its schema, which costs about as much as
 # the rest of drawing the chart (13 ms for the 30 traces of the drift chart). The tests,
 # which draw every page, run with the check on (tests/conftest.py sets this), so a wrong
@@ -326,7 +357,7 @@ def plot(fig: Chart, key: str | None = None,
          models: list[list[str] | None] | None = None) -> None:
     """Draw `fig`. With `models` (per trace, the model id of each point; None for a trace
     that is not per model), clicking a point opens that model's detail page."""
-    figure = go.Figure(fig.to_dict(), _validate=VALIDATE_CHARTS)
+    figure = go.Figure(_as_text(fig.to_dict()), _validate=VALIDATE_CHARTS)
     if not models:
         st.plotly_chart(figure, key=key, config={"displaylogo": False})
         return

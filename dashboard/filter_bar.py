@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import polars as pl
 import streamlit as st
 
+from dashboard.text import plain
 from queries.filters import Filter, clamp_days
 
 PRESETS = {
@@ -67,7 +68,7 @@ def _from_url(key: str, options: list[str], what: str) -> None:
         if unknown:
             shown = ", ".join(repr(v[:40]) for v in unknown[:5])
             more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
-            st.sidebar.warning(f"The link named unknown {what}, ignored: {shown}{more}",
+            st.sidebar.warning(f"The link named unknown {what}, ignored: {plain(shown)}{more}",
                                icon=":material/link_off:")
     else:
         st.session_state[key] = [v for v in st.session_state[key] if v in options]

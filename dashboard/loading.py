@@ -20,12 +20,14 @@ import polars as pl
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from queries import access, catalog, warehouse
+from modelops import access, backends, warehouse
+from queries import catalog
 from queries.filters import Filter
 
 
 def warehouse_path():
-    return warehouse.warehouse_path(os.environ.get("MODELOPS_WAREHOUSE"))
+    """The DuckDB file to read: MODELOPS_WAREHOUSE's file, or its Iceberg replica."""
+    return backends.read_path(os.environ.get("MODELOPS_WAREHOUSE"))
 
 
 # cache_resource, not cache_data: a hit returns the stored frame itself instead of

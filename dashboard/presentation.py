@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from dashboard import formats
-from queries import labels
+from modelops.reports import labels
 
 Direction = Literal["higher", "lower"] | None
 
@@ -298,7 +298,7 @@ def unit_for(column: str, dtype=None) -> str:
 
 
 def label_for(column: str) -> str:
-    """A column's label: its measure's, else the report's header for it (queries/labels.py,
+    """A column's label: its measure's, else the report's header for it (modelops/reports/labels.py,
     shared with the spreadsheet), else its name without the unit suffix, in words."""
     if column in MEASURES:
         return MEASURES[column].label

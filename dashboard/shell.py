@@ -28,8 +28,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboard import identity
+from dashboard.text import plain
+from modelops.warehouse.schema import LOAD_ORDER
 from queries.filters import Filter
-from queries.schema import LOAD_ORDER
 
 DEFINITIONS = "/definitions"
 TITLE = "modelops"
@@ -117,24 +119,24 @@ def ensure_warehouse(path: Path, build=None, poll_s: float = 0.25) -> None:
     and meanwhile show every session that arrives the app's title and a progress bar of the
     build's steps (no page is drawn until the warehouse exists).
 
-    `build(path, progress=...)` defaults to queries.demo.build_demo, which writes the file
+    `build(path, progress=...)` defaults to modelops.demo.build_demo, which writes the file
     under another name and moves it into place when complete.
     """
     if path.exists():
         return
     if build is None:
-        from queries.demo import build_demo as build
+        from modelops.demo import build_demo as build
     first = _first_build(str(path))
     first.start(path, build)
     screen = st.empty()
     with screen.container():
         st.title(TITLE)
-        st.caption(f"First start: building a year of demo data in {path}. The dashboard "
+        st.caption(f"First start: building a year of demo data in {plain(path)}. The dashboard "
                    "opens when it is ready.")
         bar = st.progress(0.0, text="Starting the demo data build ...")
     while not path.exists():
         if first.error is not None:
-            st.error(f"Building the demo data failed: {first.error}. Reload the page to "
+            st.error(f"Building the demo data failed: {plain(first.error)}. Reload the page to "
                      "try again.", icon=":material/error:")
             st.stop()
         if first.steps:
@@ -173,13 +175,14 @@ def _names(f: Filter) -> dict[str, dict[str, str]]:
 
 def scope_line(f: Filter, with_period: bool = True) -> str:
     """`Period: 01 Nov – 30 Nov 2026 UTC · Business units: Retail · Teams: all · Models: all`,
-    names not ids; "all" when a dimension is not filtered (within the user's access)."""
+    names not ids; "all" when a dimension is not filtered (within the user's access). A line
+    of Markdown: the names (and ids shown for want of a name) are text (dashboard/text.py)."""
     names = _names(f)
 
     def listed(kind: str, ids: tuple[str, ...]) -> str:
         if not ids:
             return "all"
-        shown = [names[kind].get(i, i) for i in ids]
+        shown = [plain(names[kind].get(i, i)) for i in ids]
         return ", ".join(shown[:5]) + (f" and {len(shown) - 5} more" if len(shown) > 5 else "")
 
     parts = [f"Period: {window_caption(f)}"] if with_period else []
@@ -203,7 +206,7 @@ def empty_state(why: str) -> None:
     st.info(why, icon=":material/info:")
 
 
-@st.fragment
+@identity.fragment
 def lazy_tabs(key: str, sections: dict[str, Callable[[], None]]) -> None:
     """Sections a manager opens one at a time, as tabs of which only the open one is drawn
     and sent (`st.tabs(on_change="rerun")`, `.open`). `sections` maps each tab's label to

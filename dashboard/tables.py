@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import polars as pl
 import streamlit as st
 
-from dashboard import presentation
+from dashboard import identity, presentation
 
 ROWS = 100  # rows of a table sent to the browser at a time
 
@@ -121,7 +121,7 @@ def table(frame: pl.DataFrame, labels: dict[str, str] | None = None,
             label_visibility="collapsed", width=220)
         whole = frame.select(order)
         controls.download_button(
-            "All rows as CSV", lambda: csv_bytes(whole, config),
+            "All rows as CSV", identity.guarded(lambda: csv_bytes(whole, config)),
             file_name=f"{(key or 'table').removesuffix('_table')}.csv",
             mime="text/csv", icon=":material/download:", on_click="ignore",
             key=f"{name}_csv")
@@ -149,7 +149,7 @@ def table(frame: pl.DataFrame, labels: dict[str, str] | None = None,
 def csv_bytes(frame: pl.DataFrame, config: dict) -> bytes:
     """A table as its CSV download: the columns shown, headed by their labels, cells as
     the table shows them, text guarded against formulas as the weekly CSV is."""
-    from queries.report import to_csv
+    from modelops.reports.weekly import to_csv
 
     labels = [config[c]["label"] for c in frame.columns]
     if len(set(labels)) == len(labels):
@@ -176,9 +176,13 @@ def with_detail_link(frame: pl.DataFrame, column: str = "model_id") -> pl.DataFr
     """Add a `detail` link to the model-detail page, carrying the model id and the current
     filters in the URL."""
     kept = urlencode([(k, v) for k, values in filter_params().items() for v in values])
+    # The id percent-encoded where a query string would read it otherwise: an id holding
+    # `&bu=...`, `#` or `+` stays one value of `id` (vectorised: tables run to 2,000 rows).
+    model_id = pl.col(column)
+    for char in "%&#+ ":
+        model_id = model_id.str.replace_all(char, f"%{ord(char):02X}", literal=True)
     return frame.with_columns(
-        (pl.lit("/model?id=") + pl.col(column) + pl.lit(f"&{kept}" if kept else ""))
-        .alias("detail"))
+        (pl.lit("/model?id=") + model_id + pl.lit(f"&{kept}" if kept else "")).alias("detail"))
 
 
 def open_detail(model_id: str) -> None:

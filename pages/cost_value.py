@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, loading, presentation, shell, tables, tiles
+from dashboard import charts, identity, loading, presentation, shell, tables, tiles
 from queries import kpi
 
 f = shell.current_filter()
@@ -41,7 +41,7 @@ DIMENSIONS = {"team": "Team", "business_unit": "Business unit", "vendor": "Vendo
               "category": "Cost category"}
 
 
-@st.fragment
+@identity.fragment
 def where_the_cost_goes(f) -> None:
     """The section with its own control: "Break the cost down by" reruns only this
     section."""

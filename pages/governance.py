@@ -7,6 +7,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, filter_bar, loading, presentation, shell, tables, tiles
+from dashboard.text import chart_text
 from queries import kpi
 
 f = shell.current_filter()
@@ -88,7 +89,7 @@ else:
             fig.add_bar(x=rows["models"], y=rows["group_name"], orientation="h", name=tier,
                         marker_color=TIER_COLOURS.get(tier, "#6b7280"),
                         customdata=rows["production_models"],
-                        hovertemplate=f"{tier}: " + "%{x} models, %{customdata} in production"
+                        hovertemplate=f"{chart_text(tier)}: " + "%{x} models, %{customdata} in production"
                                       "<extra>%{y}</extra>")
         fig.update_layout(barmode="stack", hovermode="closest")
         charts.plot(fig, key="governance_tiers_chart")

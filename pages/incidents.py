@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, loading, presentation, shell, tables, tiles
+from dashboard import charts, identity, loading, presentation, shell, tables, tiles
+from dashboard.text import chart_text
 from queries import kpi
 
 f = shell.current_filter()
@@ -60,7 +61,7 @@ if not current.get("incidents") and not current.get("resolved_incidents") \
 tiles.kpi_tiles(TILES, current, previous)
 
 # --- over time --------------------------------------------------------------------------
-@st.fragment
+@identity.fragment
 def incidents_over_time(f) -> None:
     """The section with its own control: choosing "Per" reruns only this section."""
     st.subheader("Incidents over time")
@@ -128,7 +129,7 @@ def incidents_over_time(f) -> None:
                 group = by_cause.filter(pl.col("root_cause") == cause).sort("period_start")
                 fig.add_bar(x=group["period_start"], y=group["incidents"],
                             name=cause.replace("_", " "), **partial(group["period_start"]),
-                            hovertemplate=f"{cause.replace('_', ' ')}: %{{y}}%{{customdata}}"
+                            hovertemplate=f"{chart_text(cause.replace('_', ' '))}: %{{y}}%{{customdata}}"
                                           "<extra></extra>")
             fig.update_layout(barmode="stack", legend=dict(orientation="v", x=1.02, xanchor="left",
                                                            y=1, yanchor="top", traceorder="normal"))

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, formats, loading, presentation, shell, tables, tiles
+from dashboard import charts, formats, identity, loading, presentation, shell, tables, tiles
 from queries import kpi
 
 f = shell.current_filter()
@@ -112,7 +112,7 @@ else:
         height=420, key="releases_log_table")
 
 # --- live at a moment -------------------------------------------------------------------
-@st.fragment
+@identity.fragment
 def live_at_a_moment(f) -> None:
     """The section with its own control: picking a moment reruns only this section."""
     st.subheader("Which version was live in production")

@@ -7,6 +7,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, formats, loading, presentation, shell, tables, tiles
+from dashboard.text import chart_text
 from queries import kpi
 
 f = shell.current_filter()
@@ -229,7 +230,8 @@ def slo_history(history: pl.DataFrame) -> None:
             def hover(row) -> str:
                 if row is None:
                     return "no metrics"
-                return (f"{row['model']} · {row['month_label']} ({row['days']} days)<br>"
+                return (f"{chart_text(row['model'])} · {row['month_label']} "
+                        f"({row['days']} days)<br>"
                         f"{row['status']}<br>availability {formats.pct(row['availability'], 3)} "
                         f"(SLO {formats.pct(row['slo_availability'])})<br>p95 "
                         f"{formats.ms(row['latency_p95_ms'])} (SLO {formats.ms(row['slo_latency_p95_ms'])})"

@@ -1,8 +1,8 @@
 """Week in review: what needs a decision this week, one line per item, each with its
 number, its change against the week before and a link to the page that explains it.
 
-The sections are `queries/review.review_sections` for one ISO week and the filter bar's
-business units and teams; the download is `queries/review.review_file` with the same
+The sections are `modelops/reports/review.review_sections` for one ISO week and the filter bar's
+business units and teams; the download is `modelops/reports/review.review_file` with the same
 arguments, so it holds the same bytes as `modelops report review`.
 """
 
@@ -12,10 +12,12 @@ from urllib.parse import urlencode
 import polars as pl
 import streamlit as st
 
-from dashboard import formats, loading, presentation, shell, tables
-from queries import kpi, report, review
+from dashboard import formats, identity, loading, presentation, shell, tables
+from dashboard.text import code, plain
+from modelops.reports import review, weekly
+from modelops.warehouse import UsageError, WarehouseError
+from queries import kpi
 from queries.filters import Filter
-from queries.warehouse import UsageError, WarehouseError
 
 f = shell.current_filter()
 shell.page_header(
@@ -32,16 +34,16 @@ shell.page_header(
 # a custom period picked in the sidebar moves it to the last full week of that period.
 # The picker below chooses any other week; `?week=` in a link opens that week.
 now = datetime.now(UTC).replace(tzinfo=None)
-default = report.last_complete_week(f.end)
-latest = report.last_complete_week(now)
-weeks = [report.last_complete_week(now - timedelta(weeks=n)) for n in range(52)]
+default = weekly.last_complete_week(f.end)
+latest = weekly.last_complete_week(now)
+weeks = [weekly.last_complete_week(now - timedelta(weeks=n)) for n in range(52)]
 if default not in weeks:  # a custom period long ago
-    weeks = [report.last_complete_week(f.end - timedelta(weeks=n)) for n in range(52)]
+    weeks = [weekly.last_complete_week(f.end - timedelta(weeks=n)) for n in range(52)]
 if st.session_state.get("review_week_default") != default or "review_week" not in st.session_state:
     asked = None
     if "review_week_default" not in st.session_state:  # a session's first run: the link
         try:
-            asked = report.week_label(st.query_params.get("week", ""))
+            asked = weekly.week_label(st.query_params.get("week", ""))
         except UsageError:
             asked = None
     st.session_state["review_week_default"] = default
@@ -49,7 +51,7 @@ if st.session_state.get("review_week_default") != default or "review_week" not i
 
 
 def week_text(week: str) -> str:
-    start, end = report.parse_week(week)
+    start, end = weekly.parse_week(week)
     return f"{week} · {start:%a %d %b} – {end - timedelta(days=1):%a %d %b %Y}"
 
 
@@ -59,7 +61,7 @@ if week != default:
     st.query_params["week"] = week
 elif "week" in st.query_params:
     del st.query_params["week"]
-start, end = report.parse_week(week)
+start, end = weekly.parse_week(week)
 monday, sunday = start.date(), (end - timedelta(days=1)).date()
 
 units = f.effective_business_units
@@ -80,7 +82,7 @@ try:
     _, _, sections = loading.load(review.review_sections, week=week, business_units=units,
                                   teams=f.teams)
 except (WarehouseError, UsageError) as error:
-    shell.empty_state(f"No review: {error}. Widen the filters, or load data (see the Data "
+    shell.empty_state(f"No review: {plain(error)}. Widen the filters, or load data (see the Data "
                       "page).")
     st.stop()
 
@@ -165,10 +167,11 @@ for column, fmt, mime in ((left, "md", "text/markdown"), (right, "html", "text/h
     # The bytes are built when the button is clicked, by the CLI's own function.
     column.download_button(
         f"Download {'Markdown' if fmt == 'md' else 'HTML'}",
-        lambda fmt=fmt: review.review_file(path, week, units, fmt, teams=f.teams),
+        identity.guarded(
+            lambda fmt=fmt: review.review_file(path, week, units, fmt, teams=f.teams)),
         file_name=f"modelops-review-{week}.{fmt}", mime=mime, on_click="ignore",
         icon=":material/download:", key=f"review_download_{fmt}")
 command = ["modelops report review", f"--week {week}"]
 command += [f"--business-unit {b}" for b in units if b]
 command += [f"--team {t}" for t in f.teams]
-st.caption("Same file from a scheduler: `" + " ".join(command) + " --format md|html`")
+st.caption("Same file from a scheduler: " + code(" ".join(command) + " --format md|html"))

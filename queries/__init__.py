@@ -1,1 +1,2 @@
-"""The warehouse layer of modelops: connect, ingest, named SQL, reports and the CLI."""
+"""The KPI layer of modelops: the named SQL files and their macros, the KPI API the pages
+and reports call (kpi.py), the filter, the catalog queries, and named.py that runs them."""

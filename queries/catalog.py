@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from queries.schema import ENTITIES
-from queries.warehouse import run
+from modelops.warehouse.schema import ENTITIES
+from queries.named import run
 
 
 def model_catalog(con, business_units: tuple[str, ...] = ()) -> pl.DataFrame:

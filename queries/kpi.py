@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 import polars as pl
 
 from queries.filters import Filter
-from queries.warehouse import run
+from queries.named import run
 
 GROUPS = ("model", "team", "business_unit", "all")
 COST_DIMENSIONS = ("team", "business_unit", "vendor", "category")

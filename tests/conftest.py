@@ -9,9 +9,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from queries.ingest import load_frame
-from queries.schema import ENTITIES, LOAD_ORDER
-from queries.warehouse import writing
+from modelops.warehouse import writing
+from modelops.warehouse.ingest import load_frame
+from modelops.warehouse.schema import ENTITIES, LOAD_ORDER
 
 # Every chart a test draws is checked against Plotly's schema (dashboard/charts.py skips that check
 # when serving, for speed); set before any page module is imported.
@@ -61,7 +61,7 @@ def demo_warehouse(tmp_path_factory) -> Path:
     ("last 30 days") has data. Built once per test session."""
     from datetime import datetime, time
 
-    from queries.demo import build_demo
+    from modelops.demo import build_demo
 
     path = tmp_path_factory.mktemp("demo") / "warehouse.duckdb"
     end = datetime.combine(datetime.now(UTC).date(), time())

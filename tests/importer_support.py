@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from queries.ingest import ingest_files
+from modelops.warehouse.ingest import ingest_files
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
 
-from queries import access
+from dashboard.text import WORD_JOINER
+from modelops import access
+from modelops.warehouse import reading
 from queries.catalog import model_catalog
 from queries.filters import Filter
-from queries.warehouse import reading
 
 PAGES = [
     "pages/overview.py", "pages/reliability.py", "pages/incidents.py", "pages/releases.py",
@@ -169,11 +171,13 @@ def test_without_a_policy_the_app_is_open(app, demo_warehouse, monkeypatch, unit
 # --- policy changes and broken policies (issues 11.2, 18.2, 18.3) --------------------------
 
 def page_text(at) -> str:
-    """Every text the page shows: titles, alerts, markdown, captions, exceptions."""
+    """Every text the page shows: titles, alerts, markdown, captions, exceptions, as a reader
+    sees them (the Markdown escapes and word joiners of dashboard.text.plain undone)."""
     parts = [e.value for e in at.title] + [e.value for e in at.error]
     parts += [e.value for e in at.warning] + [e.value for e in at.markdown]
     parts += [e.value for e in at.caption] + [e.value for e in at.exception]
-    return "\n".join(str(p) for p in parts)
+    text = "\n".join(str(p) for p in parts)
+    return re.sub(r"\\(.)", r"\1", text).replace(WORD_JOINER, "")
 
 
 def test_a_policy_change_applies_on_the_next_rerun(app, demo_warehouse, policy, units):
@@ -319,3 +323,118 @@ def test_a_trusted_user_header_sent_twice_is_refused(tmp_path):
 
 def test_without_a_policy_nothing_is_refused():
     assert access.current_scope(headers(("X-Forwarded-Email", "a, b")), {}, {}) is access.OPEN
+
+
+# --- identity normalisation (issue 24, items 11 and 12) ---------------------------------
+
+@pytest.mark.parametrize("first, second", [
+    ('"alice@example.com" = ["retail"]', '"Alice@Example.com" = ["payments"]'),
+    ('"Alice@Example.com" = ["payments"]', '"alice@example.com" = ["retail"]'),
+])
+def test_a_user_granted_twice_in_different_case_fails_closed_naming_both_lines(
+        tmp_path, first, second):
+    path = write_policy(tmp_path, f"[grants]\n{first}\n'bob@example.com' = ['risk']\n{second}\n")
+    with pytest.raises(access.PolicyError) as error:
+        access.load_policy(path)
+    a, b = first.split(" = ")[0].strip('"'), second.split(" = ")[0].strip('"')
+    assert error.value.reason == (f"{a!r} (line 2) and {b!r} (line 4) are the same user; "
+                                  "keep one grant")
+
+
+def test_identities_are_compared_by_ascii_case_folding_only(tmp_path):
+    policy = access.load_policy(write_policy(tmp_path, """
+        admins = ["ops-lead@example.com"]
+        [grants]
+        "kate@example.com" = ["retail"]
+        "o'brien+ml@example.com" = ["risk"]
+    """))
+    assert access.scope_for(policy, "KATE@Example.COM").business_units == ("retail",)
+    assert access.scope_for(policy, "\tO'Brien+ML@example.com ").business_units == ("risk",)
+    assert access.scope_for(policy, " ops-lead@example.com").admin
+    kelvin = "\u212aate@example.com"  # KELVIN SIGN: str.lower() gives "kate@example.com"
+    assert kelvin.lower() == "kate@example.com"
+    for name in (kelvin, "ops-lead@example.com\u00a0", "\u2003ops-lead@example.com",
+                 "kate@exa\u0301mple.com", "kate@example.com\n"):
+        scope = access.scope_for(policy, name)
+        assert not scope.has_access and not scope.admin and scope.business_units == ()
+        assert scope.refused.startswith("Access refused: your user name holds characters")
+
+
+@pytest.mark.parametrize("text, reason", [
+    ('admins = ["ops-lead@example.com\u00a0"]',
+     ("the admin 'ops-lead@example.com\\xa0' (line 1) holds a character outside ASCII letters, "
+     "digits and . _ % + - ' @")),
+    ('[grants]\n"\u212aate@example.com" = ["retail"]',
+     ("the grant for '\u212aate@example.com' (line 2) holds a character outside ASCII letters, "
+     "digits and . _ % + - ' @")),
+])
+def test_a_policy_name_outside_the_allowed_characters_fails_closed(tmp_path, text, reason):
+    with pytest.raises(access.PolicyError) as error:
+        access.load_policy(write_policy(tmp_path, text))
+    assert error.value.reason == reason
+
+
+# --- revocation reaches fragments and downloads (issue 24, item 10) ---------------------
+
+def run_fragments_only(at, monkeypatch):
+    """Rerun only the fragments the page registered, as a click on a fragment's own control
+    does in the browser (AppTest's run() always reruns the whole script, app.py included)."""
+    import dataclasses
+
+    from streamlit.testing.v1 import local_script_runner
+
+    ids = list(at._fragment_storage._fragments)
+    assert ids, "the page registered no fragment"
+    real = local_script_runner.RerunData
+
+    def fragment_rerun(**kwargs):
+        return dataclasses.replace(real(**kwargs), fragment_id_queue=ids)
+
+    monkeypatch.setattr(local_script_runner, "RerunData", fragment_rerun)
+    try:
+        at.run()
+    finally:
+        monkeypatch.setattr(local_script_runner, "RerunData", real)
+    return at
+
+
+def revoke_alice(policy):
+    policy.write_text('admins = ["boss@example.com"]\n[grants]\n"bob@example.com" = ["x"]\n')
+
+
+@pytest.mark.parametrize("page, drawn_by_fragment", [
+    ("pages/incidents.py", lambda at: len(at.get("plotly_chart"))),
+    ("pages/reliability.py", lambda at: len(at.get("plotly_chart")) + len(at.dataframe)),
+    ("pages/cost_value.py", lambda at: len(at.get("plotly_chart")) + len(at.dataframe)),
+])
+def test_a_revoked_grant_stops_the_next_fragment_run(app, demo_warehouse, policy, monkeypatch,
+                                                      page, drawn_by_fragment):
+    at = scoped_app(app, demo_warehouse, "alice@example.com", page)
+    run_fragments_only(at, monkeypatch)  # with the grant: the fragments draw again
+    assert not at.exception and drawn_by_fragment(at) > 0
+    assert "No access" not in [t.value for t in at.title]
+    revoke_alice(policy)
+    run_fragments_only(at, monkeypatch)
+    assert not at.exception, [e.value for e in at.exception]
+    assert drawn_by_fragment(at) == 0
+    assert [t.value for t in at.title] == ["No access"]
+
+
+def test_a_revoked_grant_stops_the_review_download(app, demo_warehouse, policy, monkeypatch):
+    from dashboard import identity
+
+    built = {}
+    real = identity.guarded
+
+    def keep(build):
+        guarded = real(build)
+        built.setdefault("first", guarded)
+        return guarded
+
+    monkeypatch.setattr(identity, "guarded", keep)
+    scoped_app(app, demo_warehouse, "alice@example.com", "pages/week_in_review.py")
+    download = built["first"]  # the "Download Markdown" button's builder, as drawn
+    assert download().startswith(b"# Week in review")
+    revoke_alice(policy)
+    with pytest.raises(identity.AccessChanged):
+        download()

@@ -11,10 +11,10 @@ import pytest
 from conftest import with_every_column
 
 from dashboard import tables
-from queries import report
+from modelops.reports import weekly
+from modelops.warehouse import reading, writing
+from modelops.warehouse.ingest import ingest_file
 from queries.catalog import model_catalog
-from queries.ingest import ingest_file
-from queries.warehouse import reading, writing
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +75,8 @@ def test_unknown_ids_in_the_url_are_dropped_with_a_note(app, demo_warehouse):
     # The note is drawn on the run that reads the link, the landing page's.
     at = app(demo_warehouse, bu=["nope", "' OR 1=1 --"], model="x" * 500)
     notes = [w.value for w in at.sidebar.warning]
-    assert any("unknown business units" in n and "'nope'" in n for n in notes)
+    # the ids are text: Markdown-escaped (dashboard/text.plain), shown as 'nope'
+    assert any("unknown business units" in n and "\\'nope\\'" in n for n in notes)
     assert any("unknown models" in n for n in notes)
     assert at.sidebar.multiselect(key="bu").value == []
     at.switch_page(OVERVIEW).run()
@@ -128,10 +129,10 @@ def test_weekly_report_page_previews_the_cli_report(app, demo_warehouse, catalog
     at = app(demo_warehouse, "pages/weekly_report.py")
     assert at.title[0].value == "Weekly report"
     week = at.selectbox(key="report_week").value
-    assert week == report.last_complete_week(datetime.now(UTC).replace(tzinfo=None))
+    assert week == weekly.last_complete_week(datetime.now(UTC).replace(tzinfo=None))
     preview = with_every_column(at).dataframe[0].value
     with reading(demo_warehouse) as con:
-        expected = report.weekly_report(con, week)
+        expected = weekly.weekly_report(con, week)
     assert sorted(preview.columns) == sorted(expected.columns)
     # The first rows of the report (a table sends tables.ROWS rows at a time).
     assert len(preview) == min(expected.height, tables.ROWS)
@@ -143,12 +144,12 @@ def test_weekly_report_download_is_byte_identical_to_the_cli(demo_warehouse, cat
                                                              capsys):
     """The page's bytes are to_csv(weekly_report(...)) for the filter's business units and
     teams; the CLI's are the same call. Compare them for a scoped, grouped report."""
-    from queries.cli import main as cli
+    from modelops.cli import main as cli
 
-    week = report.last_complete_week(datetime.now(UTC).replace(tzinfo=None))
+    week = weekly.last_complete_week(datetime.now(UTC).replace(tzinfo=None))
     bu = catalog["business_unit_id"][0]
     with reading(demo_warehouse) as con:
-        page_bytes = report.to_csv(report.weekly_report(
+        page_bytes = weekly.to_csv(weekly.weekly_report(
             con, week=week, business_units=(bu,), teams=(), group_by="team"))
     assert cli(["report", "weekly", "--week", week, "--business-unit", bu, "--group-by",
                 "team", "--out", "-", "--warehouse", str(demo_warehouse)]) == 0

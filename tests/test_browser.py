@@ -11,8 +11,8 @@ import pytest
 from browser import browser_page, metric_value, require_browser, streamlit_server, wait_for_app
 
 from dashboard.filter_bar import preset_days, today
+from modelops.warehouse import reading
 from queries.catalog import model_catalog
-from queries.warehouse import reading
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -71,8 +71,8 @@ def test_text_from_the_data_never_runs_as_html(demo_warehouse, tmp_path):
     import csv
     from datetime import datetime, timedelta
 
-    from queries.ingest import ingest_file
-    from queries.warehouse import writing
+    from modelops.warehouse import writing
+    from modelops.warehouse.ingest import ingest_file
 
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(demo_warehouse, warehouse)
@@ -129,14 +129,14 @@ def test_the_weekly_download_is_the_reports_csv(demo_warehouse, tmp_path):
     browser receives is to_csv(weekly_report(...)), the CLI's bytes."""
     from datetime import datetime
 
-    from queries import report
+    from modelops.reports import weekly
 
     require_browser()
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(demo_warehouse, warehouse)
-    week = report.last_complete_week(datetime.now(UTC).replace(tzinfo=None))
+    week = weekly.last_complete_week(datetime.now(UTC).replace(tzinfo=None))
     with reading(warehouse) as con:
-        expected = report.to_csv(report.weekly_report(con, week))
+        expected = weekly.to_csv(weekly.weekly_report(con, week))
     with streamlit_server(warehouse) as url, browser_page() as page:
         page.goto(f"{url}/weekly_report")
         wait_for_app(page)

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from browser import browser_page, require_browser, streamlit_server, wait_for_app
 
+from modelops.warehouse import reading
 from queries.catalog import model_catalog
-from queries.warehouse import reading
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"

@@ -16,10 +16,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from queries.demo import build_demo
-from queries.ingest import entity_from_path, ingest_file
-from queries.schema import ENTITIES, LOAD_ORDER
-from queries.warehouse import reading, writing
+from modelops.demo import build_demo
+from modelops.warehouse import reading, writing
+from modelops.warehouse.ingest import entity_from_path, ingest_file
+from modelops.warehouse.schema import ENTITIES, LOAD_ORDER
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 END = datetime(2026, 11, 25, 13)

@@ -23,9 +23,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from queries import warehouse
-from queries.cli import main as cli
-from queries.schema import LATENCY_BUCKETS
+from modelops import warehouse
+from modelops.cli import main as cli
+from modelops.warehouse import ingest
+from modelops.warehouse.schema import LATENCY_BUCKETS
 
 ROOT = Path(__file__).resolve().parents[1]
 NO_SPACE = "cannot write to the warehouse: no space left on the device"
@@ -118,7 +119,7 @@ def test_ingest_until_the_disk_is_full(small_disk, tmp_path, rows):
     files = metric_files(tmp_path, count=24 if rows == 20_000 else 8, rows=rows)
 
     done = subprocess.run(
-        [sys.executable, "-m", "queries.cli", "ingest", *map(str, files), "--warehouse", str(wh)],
+        [sys.executable, "-m", "modelops.cli", "ingest", *map(str, files), "--warehouse", str(wh)],
         capture_output=True, text=True, cwd=ROOT, timeout=600, check=False)
 
     assert done.returncode == 2, done.stdout + done.stderr
@@ -168,9 +169,9 @@ def two_files(tmp_path):
 
 
 def failing_writes(monkeypatch, at: str, fail_calls: set[int]):
-    """Make calls number `fail_calls` (1-based) of warehouse.writing fail at `at`:
+    """Make calls number `fail_calls` (1-based) of ingest's `writing` fail at `at`:
     "open" (the connection cannot be opened), "close" (after the load), or a statement."""
-    real = warehouse.writing
+    real = ingest.writing
     calls = iter(range(1, 1000))
 
     @contextmanager
@@ -187,7 +188,7 @@ def failing_writes(monkeypatch, at: str, fail_calls: set[int]):
         if at == "close":
             raise duckdb.IOException("Could not checkpoint: No space left on device")
 
-    monkeypatch.setattr(warehouse, "writing", writing)
+    monkeypatch.setattr(ingest, "writing", writing)
 
 
 @pytest.mark.parametrize("at", [

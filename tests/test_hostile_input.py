@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from queries.ingest import ingest_file
-from queries.schema import ENTITIES, LATENCY_BUCKETS
-from queries.warehouse import reading, writing
+from modelops.warehouse import reading, writing
+from modelops.warehouse.ingest import ingest_file
+from modelops.warehouse.schema import ENTITIES, LATENCY_BUCKETS
 
 # Derandomized: CI runs the same examples every time (a new random failure would block a
 # landing for a reason unrelated to the change). Explore further by hand with

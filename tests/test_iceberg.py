@@ -1,4 +1,4 @@
-"""The warehouse as Iceberg tables (queries/iceberg.py): ingest through the CLI, the pages
+"""The warehouse as Iceberg tables (modelops/backends/iceberg.py): ingest through the CLI, the pages
 and the weekly CSV read the same numbers as from a DuckDB file, two ingests from two
 processes both land, and a reader sees one committed snapshot or the next, never a mix."""
 
@@ -15,10 +15,11 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from queries import iceberg
-from queries.cli import main
-from queries.demo import build_demo
-from queries.report import last_complete_week, weekly_csv
+from modelops.backends import FileBackend, iceberg, open_backend
+from modelops.cli import main
+from modelops.demo import build_demo
+from modelops.reports.weekly import last_complete_week, weekly_csv
+from modelops.warehouse import WarehouseError, reading
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
@@ -123,13 +124,17 @@ def test_weekly_csv_and_export_back_to_a_file(demo_pair, tmp_path):
                  "--out", str(out)]) == 0
     assert out.read_bytes() == expected
     back = tmp_path / "back.duckdb"
+    victim = tmp_path / "victim.txt"  # issue 24: a planted fixed temporary name is ignored
+    victim.write_text("precious")
+    Path(f"{back}.tmp").symlink_to(victim)
     assert main(["export", "--to", "file", str(back), "--warehouse", catalog]) == 0
     assert weekly_csv(week, path=back) == expected
+    assert victim.read_text() == "precious" and not back.is_symlink()
 
 
 _INGEST = """
 import sys
-from queries.cli import main
+from modelops.cli import main
 sys.exit(main(["ingest", *sys.argv[2:], "--warehouse", sys.argv[1]]))
 """
 
@@ -223,3 +228,19 @@ def test_only_a_missing_commits_table_reads_as_nothing_committed(catalog, monkey
 
     monkeypatch.setattr(warehouse, "_table", missing)
     assert warehouse.head() == (0, {})
+
+
+def test_the_location_picks_the_backend_and_the_file_layer_refuses_a_catalog(
+        catalog, tmp_path, monkeypatch):
+    """modelops/backends picks Iceberg for an `iceberg+` location, the file otherwise; the
+    file layer, which knows no backend, refuses a catalog location in one line instead of
+    creating a file named after it."""
+    monkeypatch.chdir(tmp_path)
+    backend = open_backend(str(tmp_path / "w.duckdb"))
+    assert isinstance(backend, FileBackend) and backend.read_path() == tmp_path / "w.duckdb"
+    assert isinstance(open_backend(catalog), iceberg.IcebergWarehouse)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with (pytest.raises(WarehouseError, match="an Iceberg catalog, not a DuckDB file"),
+          reading(catalog)):
+        pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from importer_support import BASE, FIXTURES
 
+from modelops.cli import main
+from modelops.warehouse import reading
 from queries import catalog
-from queries.cli import main
-from queries.warehouse import reading
 
 OG = FIXTURES / "opsgenie"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from importer_support import quarantine, rows, samples_warehouse
 
-from queries.cli import main
-from queries.importers import evidently
-from queries.importers.base import Bad, Options, Row, Unreadable
-from queries.warehouse import UsageError
+from modelops.cli import main
+from modelops.importers import evidently
+from modelops.importers.base import Bad, Options, Row, Unreadable
+from modelops.warehouse import UsageError
 
 FIX = Path(__file__).parent / "fixtures" / "importers" / "evidently"
 M = "chargeback-predictor-us"

@@ -7,9 +7,9 @@ from datetime import datetime
 import pytest
 from importer_support import BASE, FIXTURES, quarantine, rows
 
-from queries.cli import main
-from queries.importers import github
-from queries.importers.base import Options, Skipped
+from modelops.cli import main
+from modelops.importers import github
+from modelops.importers.base import Options, Skipped
 
 GH = FIXTURES / "github"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from importer_support import quarantine, rows, samples_warehouse
 
-from queries.cli import main
-from queries.importers import gx
-from queries.importers.base import Bad, Options, Row, Unreadable
-from queries.warehouse import UsageError
+from modelops.cli import main
+from modelops.importers import gx
+from modelops.importers.base import Bad, Options, Row, Unreadable
+from modelops.warehouse import UsageError
 
 FIX = Path(__file__).parent / "fixtures" / "importers" / "gx"
 M = "fraud-detector-eu"

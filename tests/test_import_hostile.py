@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from importer_support import BASE, FIXTURES, quarantine, rows
 
-from queries.importers import run
+from modelops.importers import run
 
 ROOT = Path(__file__).resolve().parents[1]
 FOCUS_HEADER = ("BillingCurrency,EffectiveCost,ChargePeriodStart,ChargePeriodEnd,"
@@ -32,7 +32,7 @@ DEEP = 100_000
 
 def cli(*args, timeout: float = 60) -> subprocess.CompletedProcess:
     """`modelops ...` in its own process: a hang or a MemoryError fails the test only."""
-    return subprocess.run([sys.executable, "-m", "queries.cli", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "modelops.cli", *map(str, args)],
                           capture_output=True, text=True, timeout=timeout, cwd=ROOT,
                           check=False)
 
@@ -418,8 +418,8 @@ def hostile_files(folder: Path) -> Path:
 
 SWEEP = """
 import contextlib, io, json, sys
-from queries.cli import main
-from queries.importers.run import SOURCES
+from modelops.cli import main
+from modelops.importers.run import SOURCES
 wh, folders, failures = sys.argv[1], sys.argv[2:], []
 for source in SOURCES:
     model = ["--model", "churn"] if source in ("gx", "evidently") else []

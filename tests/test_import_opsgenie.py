@@ -6,7 +6,7 @@ from datetime import datetime
 
 from importer_support import BASE, FIXTURES, quarantine, rows
 
-from queries.cli import main
+from modelops.cli import main
 
 OG = FIXTURES / "opsgenie"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from importer_support import MAP, quarantine, rows, samples_warehouse
 
-from queries.cli import main
-from queries.importers import prometheus
-from queries.importers.base import Bad, Options, Row, Skipped, Unreadable
-from queries.importers.http import Client
+from modelops.cli import main
+from modelops.importers import prometheus
+from modelops.importers.base import Bad, Options, Row, Skipped, Unreadable
+from modelops.importers.http import Client
 
 FIX = Path(__file__).parent / "fixtures" / "importers" / "prometheus"
 LAT, ERR = FIX / "latency_1h.json", FIX / "errors_1h.json"

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 import duckdb
 import pytest
 
-from queries.importers import run
-from queries.importers.base import Bad, Origin, Row, Skipped, Unreadable, read_json
-from queries.warehouse import UsageError
+from modelops.importers import run
+from modelops.importers.base import Bad, Origin, Row, Skipped, Unreadable, read_json
+from modelops.warehouse import UsageError
 
 BASE = {
     "business_units": [{"business_unit_id": "bu", "name": "BU"}],
@@ -188,7 +188,8 @@ def test_naive_times_from_a_module_are_refused_not_guessed():
 
 
 def test_a_v1_warehouse_migrates_and_its_old_loads_read_as_ingest(tmp_path):
-    from queries.warehouse import MIGRATIONS, connect, migrate, writing
+    from modelops.warehouse import MIGRATIONS, migrate, writing
+    from modelops.warehouse.connect import connect
 
     path = tmp_path / "old.duckdb"
     con = connect(path, read_only=False)
@@ -203,7 +204,7 @@ def test_a_v1_warehouse_migrates_and_its_old_loads_read_as_ingest(tmp_path):
 
 
 def test_the_cli_names_sources_not_in_this_build_and_bad_times(tmp_path, capsys):
-    from queries.cli import main
+    from modelops.cli import main
 
     page = write(tmp_path / "p.json", [])
     code = main(["import", "opsgenie", str(page), "--since", "last tuesday",

@@ -14,11 +14,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from queries import ingest
-from queries.cli import main as cli
-from queries.ingest import ingest_file
-from queries.schema import LATENCY_BUCKETS
-from queries.warehouse import reading, writing
+from modelops.cli import main as cli
+from modelops.warehouse import ingest, reading, writing
+from modelops.warehouse.ingest import ingest_file
+from modelops.warehouse.schema import LATENCY_BUCKETS
 
 BU = "business_unit_id,name\nbu1,Retail\n"
 TEAMS = "team_id,name,business_unit_id\nt1,Search,bu1\n"
@@ -399,7 +398,7 @@ def test_kill_9_at_random_points_keeps_exactly_the_files_that_finished(base, tmp
     chance = random.Random(20261125)
     for _ in range(4):
         proc = subprocess.Popen(
-            [sys.executable, "-m", "queries.cli", "ingest", *map(str, files),
+            [sys.executable, "-m", "modelops.cli", "ingest", *map(str, files),
              "--warehouse", str(base)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(chance.uniform(0.2, 3.0))
         proc.send_signal(signal.SIGKILL)

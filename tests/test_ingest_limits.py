@@ -17,10 +17,9 @@ import polars as pl
 import pytest
 from test_ingest import BU, METRICS_HEADER, MODELS, TEAMS, VENDORS, load, metrics_row, table
 
-from queries import ingest
-from queries.cli import main as cli
-from queries.ingest import ingest_file
-from queries.warehouse import writing
+from modelops.cli import main as cli
+from modelops.warehouse import ingest, writing
+from modelops.warehouse.ingest import ingest_file
 
 TEAMS_HEADER = "team_id,name,business_unit_id"
 INT64_MAX = 9223372036854775807
@@ -50,7 +49,7 @@ def write(folder: Path, name: str, text: str) -> Path:
 
 def run_cli(*args: str | Path, timeout: float = 60) -> subprocess.CompletedProcess:
     """`modelops ...` in its own process, so a hang fails the test instead of the suite."""
-    return subprocess.run([sys.executable, "-m", "queries.cli", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "modelops.cli", *map(str, args)],
                           capture_output=True, text=True, timeout=timeout, cwd=ROOT,
                           check=False)
 

@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 
 from browser import browser_page, metric_value, require_browser, streamlit_server, wait_for_app
 
+from modelops.warehouse import reading
 from queries.catalog import model_catalog
-from queries.warehouse import reading
 
 INGESTS = 4
 NEW_PER_INGEST = 5
@@ -49,7 +49,7 @@ def test_ingest_succeeds_while_the_dashboard_serves(demo_warehouse, tmp_path):
         for path in files:
             started = time.monotonic()
             done = subprocess.run(
-                [sys.executable, "-m", "queries.cli", "ingest", str(path),
+                [sys.executable, "-m", "modelops.cli", "ingest", str(path),
                  "--warehouse", str(warehouse)],
                 capture_output=True, text=True, timeout=120, check=False)
             outcomes.append((done.returncode, time.monotonic() - started, done.stderr))

@@ -21,10 +21,10 @@ import pytest
 from conftest import build_warehouse
 from test_report import TABLES, WEEK, metrics
 
+from modelops.reports.weekly import weekly_report
+from modelops.warehouse import reading
 from queries import kpi
 from queries.filters import Filter
-from queries.report import weekly_report
-from queries.warehouse import reading
 
 GONE = {"m6", "m7"}
 EXTRA = {

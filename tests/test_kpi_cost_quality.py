@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
+from modelops.warehouse import reading
+from modelops.warehouse.schema import LATENCY_BOUNDS_MS
 from queries import kpi
 from queries.filters import Filter
-from queries.schema import LATENCY_BOUNDS_MS
-from queries.warehouse import reading
 
 JUNE = Filter.for_days(date(2026, 6, 1), date(2026, 6, 30))
 

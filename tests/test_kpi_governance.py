@@ -6,9 +6,9 @@ from datetime import date, datetime
 
 import pytest
 
+from modelops.warehouse import reading
 from queries import kpi
 from queries.filters import Filter
-from queries.warehouse import reading
 
 JUNE = Filter.for_days(date(2026, 6, 1), date(2026, 6, 30))
 ORG = {

@@ -6,9 +6,9 @@ from datetime import date, datetime
 
 import pytest
 
+from modelops.warehouse import reading
 from queries import kpi
 from queries.filters import Filter
-from queries.warehouse import reading
 
 ORG = {
     "business_units": [{"business_unit_id": "b1", "name": "North"},

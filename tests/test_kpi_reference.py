@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from modelops.warehouse import reading
+from modelops.warehouse.schema import LATENCY_BOUNDS_MS
 from queries import kpi
 from queries.filters import Filter
-from queries.schema import LATENCY_BOUNDS_MS
-from queries.warehouse import reading
 
 ORG = {
     "business_units": [{"business_unit_id": "bu", "name": "Unit"}],
@@ -87,7 +87,7 @@ def test_merged_histogram_p95_is_not_the_mean_of_p95s(con):
 
 
 def test_latency_quantile_ms_agrees_with_histogram_quantile(make_warehouse):
-    """The KPI queries use latency_quantile_ms (queries/latency.py) for speed; it must give
+    """The KPI queries use latency_quantile_ms (modelops/warehouse/latency.py) for speed; it must give
     exactly what histogram_quantile gives over the contract's buckets."""
     with reading(make_warehouse(ORG)) as con:
 

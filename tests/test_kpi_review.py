@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
+from modelops.warehouse import reading
 from queries import kpi
 from queries.filters import Filter
-from queries.warehouse import reading
 
 LATENCY = ("latency_le_5ms", "latency_le_10ms", "latency_le_25ms", "latency_le_50ms",
            "latency_le_100ms", "latency_le_250ms", "latency_le_500ms", "latency_le_1000ms",

@@ -7,10 +7,10 @@ from datetime import date, datetime
 import duckdb
 import pytest
 
+from modelops.warehouse import reading, run
+from modelops.warehouse.schema import LATENCY_BOUNDS_MS
 from queries import kpi
 from queries.filters import Filter
-from queries.schema import LATENCY_BOUNDS_MS
-from queries.warehouse import reading, run
 
 ORG = {
     "business_units": [{"business_unit_id": "b1", "name": "North"},

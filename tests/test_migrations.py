@@ -8,9 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from queries.db import migrations, reader, sql
-from queries.schema import ENTITIES, SQL_TYPES
-from queries.warehouse import SCHEMA_VERSION, WarehouseError, reading, writing
+from modelops.warehouse import SCHEMA_VERSION, WarehouseError, migrations, reader, reading, writing
+from modelops.warehouse.schema import ENTITIES, SQL_TYPES
+from queries import named as sql
 
 FROZEN_V1 = json.loads((Path(__file__).parent / "data" / "schema_v1.json").read_text())
 

@@ -15,8 +15,8 @@ import polars as pl
 import pytest
 from conftest import with_every_column
 
+from modelops.warehouse import reading
 from queries.catalog import model_catalog
-from queries.warehouse import reading
 
 PAGES = {
     "pages/cost_value.py": "Cost & value",

@@ -18,10 +18,10 @@ import pytest
 from conftest import with_every_column
 
 from dashboard import formats
+from modelops.warehouse import reading
 from queries import kpi
 from queries.catalog import model_catalog
 from queries.filters import Filter
-from queries.warehouse import reading
 
 PAGES = {
     "pages/reliability.py": "Reliability",

@@ -12,11 +12,12 @@ from urllib.parse import parse_qs, urlsplit
 import polars as pl
 import pytest
 
-from queries import kpi, report
-from queries.cli import main as cli
+from modelops.cli import main as cli
+from modelops.reports import weekly
+from modelops.reports.review import review_file
+from modelops.warehouse import reading
+from queries import kpi
 from queries.filters import Filter
-from queries.review import review_file
-from queries.warehouse import reading
 
 SECTIONS = [title for _, title, _ in kpi.REVIEW_SECTIONS]
 
@@ -37,7 +38,7 @@ def table_with(at, column: str):
 
 
 def last_week() -> str:
-    return report.last_complete_week(datetime.now(UTC))
+    return weekly.last_complete_week(datetime.now(UTC))
 
 
 # --- Week in review ---------------------------------------------------------------------
@@ -56,7 +57,7 @@ def test_week_in_review_is_the_landing_page_with_every_section(app, demo_warehou
     url = items[0].value["open"][0]
     path, query = urlsplit(url).path, parse_qs(urlsplit(url).query)
     assert path.startswith("/") and query["period"] == ["custom"]
-    start, _ = report.parse_week(last_week())
+    start, _ = weekly.parse_week(last_week())
     assert query["start"] == [start.date().isoformat()]
     assert len(at.get("download_button")) == 2
     assert not at.warning
@@ -73,7 +74,7 @@ def test_the_week_follows_a_custom_period_and_a_link_picks_one(app, demo_warehou
     year, week, _ = monday.isocalendar()
     assert at.selectbox(key="review_week").value == f"{year}-W{week:02d}"
     # ?week= opens that week; another week picked goes into the URL.
-    picked = report.last_complete_week(datetime.now(UTC) - timedelta(weeks=3))
+    picked = weekly.last_complete_week(datetime.now(UTC) - timedelta(weeks=3))
     at = app(demo_warehouse, week=picked.lower())
     assert at.selectbox(key="review_week").value == picked
     at.selectbox(key="review_week").set_value(last_week()).run()
@@ -137,7 +138,7 @@ def test_the_page_download_has_the_cli_bytes(demo_warehouse, tmp_path, fmt):
         team, unit = con.execute("SELECT team_id, business_unit_id FROM teams ORDER BY 1"
                              " LIMIT 1").fetchone()
     week = last_week()
-    scoped = Filter.for_days(*(d.date() for d in report.parse_week(week)),
+    scoped = Filter.for_days(*(d.date() for d in weekly.parse_week(week)),
                              business_units=[unit], teams=[team])
     page = review_file(demo_warehouse, week, scoped.effective_business_units, fmt,
                        teams=scoped.teams)

@@ -14,8 +14,11 @@ import polars as pl
 import pytest
 from portable_cases import assert_same, base_values, cases
 
-from queries import latency, portable, warehouse
-from queries.demo import build_demo
+from modelops import warehouse
+from modelops.demo import build_demo
+from modelops.engines import portable
+from modelops.warehouse import latency
+from modelops.warehouse.connect import connect
 
 END = datetime(2026, 11, 23)
 
@@ -29,7 +32,7 @@ def small_warehouse(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def con(small_warehouse):
-    con = warehouse.connect(small_warehouse, read_only=True)
+    con = connect(small_warehouse, read_only=True)
     yield con
     con.close()
 

@@ -66,8 +66,8 @@ def test_every_page_header_links_a_heading_of_metrics_md():
 
 
 def test_report_headers_are_the_registrys_labels():
-    """queries/labels.py (the spreadsheet's headers) names each KPI as the dashboard does."""
-    from queries import labels
+    """modelops/reports/labels.py (the spreadsheet's headers) names each KPI as the dashboard does."""
+    from modelops.reports import labels
 
     for column, (header, _) in labels.REPORT.items():
         if column in MEASURES and column not in ("availability_slo_met", "latency_slo_met"):
@@ -154,8 +154,8 @@ def test_the_same_kpi_reads_the_same_on_every_page(tiles_per_page):
 
 
 def test_tables_show_minutes_as_hours_under_an_honest_name(app, demo_warehouse):
+    from modelops.warehouse import reading
     from queries import kpi
-    from queries.warehouse import reading
 
     at = app(demo_warehouse, page="pages/incidents.py")
     teams = next(d for d in at.dataframe if "mttr_hours" in d.value.columns)

@@ -26,8 +26,8 @@ import polars as pl
 import pytest
 from conftest import build_warehouse
 
-from queries import cli
-from queries.report import (
+from modelops import cli
+from modelops.reports.weekly import (
     COLUMNS,
     last_complete_week,
     parse_week,
@@ -36,8 +36,8 @@ from queries.report import (
     weekly_report,
     write_split,
 )
-from queries.schema import LATENCY_BUCKETS
-from queries.warehouse import WarehouseError, reading
+from modelops.warehouse import WarehouseError, reading
+from modelops.warehouse.schema import LATENCY_BUCKETS
 
 WEEK = "2026-W47"
 HEADER = (
@@ -551,7 +551,7 @@ def test_weekly_csv_covers_2000_models(tmp_path):
     """One row per model at the scale of a large company. (Its speed is measured by the
     benchmark, tests/bench/run.py, not asserted here.) The warehouse is filled with SQL
     straight into its tables: loading ~100k rows through ingest would dominate the test."""
-    from queries.warehouse import writing
+    from modelops.warehouse import writing
 
     path = tmp_path / "big.duckdb"
     buckets = ", ".join(f"(requests * {min(1.0, 0.3 + 0.07 * k)})::BIGINT"
@@ -733,7 +733,7 @@ def test_xlsx_split_by_business_unit_is_one_sheet_each_and_the_name_carries_the_
 
 
 def test_xlsx_file_name_carries_week_grouping_and_scope():
-    from queries.report import xlsx_file_name
+    from modelops.reports.weekly import xlsx_file_name
 
     assert xlsx_file_name("2026-w47", "team", ["retail"]) == \
         "modelops-weekly-2026-W47-team-retail.xlsx"
@@ -747,3 +747,36 @@ def test_the_csv_is_unchanged_by_the_xlsx_option(warehouse, capsysbinary):
                               str(warehouse)], capsysbinary)
     assert plain == explicit
     assert plain.decode().splitlines()[0] == HEADER
+
+
+# --- files it writes (issue 24, items 13 and 14) ------------------------------------------
+
+def test_a_planted_partial_symlink_is_not_followed(warehouse, tmp_path, capsysbinary):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    target = tmp_path / "weekly.csv"
+    planted = tmp_path / ".weekly.csv.partial"  # the name the write used to take
+    planted.symlink_to(victim)
+    status, _out, err = run_cli(["--week", WEEK, "--out", str(target),
+                                "--warehouse", str(warehouse)], capsysbinary)
+    assert (status, err) == (0, "")
+    assert victim.read_text() == "precious"
+    assert target.read_bytes() == to_csv(report(warehouse)) and not target.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".weekly.csv.partial", "victim.txt", "weekly.csv"]
+
+
+def test_out_may_not_be_the_warehouse_or_its_wal(warehouse, tmp_path, capsysbinary):
+    before = warehouse.read_bytes()
+    link = tmp_path / "report.csv"
+    link.symlink_to(warehouse)
+    for out, what in ((warehouse, "the warehouse"), (f"{warehouse}.wal", "its write-ahead log"),
+                      (link, "the warehouse")):
+        for fmt in ("csv", "xlsx"):
+            status, stdout, err = run_cli(["--week", WEEK, "--format", fmt, "--out", str(out),
+                                           "--warehouse", str(warehouse)], capsysbinary)
+            assert (status, stdout) == (2, b"")
+            assert err == (f"modelops report: {out}: this is {what}; choose another "
+                           "output file\n")
+    assert warehouse.read_bytes() == before
+    assert not Path(f"{warehouse}.wal").exists() and link.is_symlink()

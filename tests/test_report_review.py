@@ -8,11 +8,11 @@ from datetime import date
 
 import pytest
 
+from modelops.cli import main as cli
+from modelops.reports.review import review_file
+from modelops.warehouse import UsageError, reading
 from queries import kpi
-from queries.cli import main as cli
 from queries.filters import Filter
-from queries.review import review_file
-from queries.warehouse import UsageError, reading
 
 HOSTILE_MODEL = "<script>alert(1)</script>"
 HOSTILE_TEAM = "Search | Ranking"
@@ -173,3 +173,44 @@ def test_bad_arguments_are_usage_errors(warehouse):
         review_file(warehouse, "last week")
     with pytest.raises(UsageError, match="format must be one of md, html"):
         review_file(warehouse, "2026-W20", (), "pdf")
+
+
+def test_review_out_follows_no_planted_link_and_is_never_the_warehouse(warehouse, tmp_path,
+                                                                       capsys):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (tmp_path / ".review.md.partial").symlink_to(victim)
+    out = tmp_path / "review.md"
+    assert cli(["report", "review", "--week", "2026-W20", "--out", str(out),
+                "--warehouse", str(warehouse)]) == 0
+    assert victim.read_text() == "precious"
+    assert out.read_bytes() == review_file(warehouse, "2026-W20")
+    before = warehouse.read_bytes()
+    capsys.readouterr()
+    assert cli(["report", "review", "--week", "2026-W20", "--out", str(warehouse),
+                "--warehouse", str(warehouse)]) == 2
+    assert capsys.readouterr().err == (f"modelops report: {warehouse}: this is the warehouse; "
+                                       "choose another output file\n")
+    assert warehouse.read_bytes() == before
+
+
+def test_markdown_makes_no_autolink_of_urls_addresses_or_www_names(tmp_path):
+    """GitHub's own renderer (cmark-gfm) turns bare URLs, www. names and e-mail addresses
+    into links (the autolink extension); the review's Markdown must not let it."""
+    import cmarkgfm
+    from conftest import build_warehouse
+
+    bait = "see https://evil.example/x, WWW.evil.example and bob.ops@evil.example now"
+    tables = {**TABLES,
+              "incidents": [{**TABLES["incidents"][0], "title": bait}],
+              "teams": [{**TABLES["teams"][0], "name": "mailto:eve@evil.example"},
+                        TABLES["teams"][1]]}
+    warehouse = build_warehouse(tmp_path / "wh.duckdb", tables)
+    text = review_file(warehouse, "2026-W20", (), "md").decode()
+    rendered = cmarkgfm.github_flavored_markdown_to_html(text)
+    assert "<a " not in rendered and "href" not in rendered
+    # what a reader sees is the text as written (and a word joiner after each @)
+    shown = rendered.replace("\u2060", "")
+    assert "see https://evil.example/x, WWW.evil.example and bob.ops@evil.example now" in shown
+    # the same renderer does link the unescaped text: the test can fail
+    assert "<a href" in cmarkgfm.github_flavored_markdown_to_html(bait)

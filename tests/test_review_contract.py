@@ -6,8 +6,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from queries.ingest import load_frame
-from queries.warehouse import MIGRATIONS, connect, migrate, reading, writing
+from modelops.warehouse import MIGRATIONS, migrate, reading, writing
+from modelops.warehouse.connect import connect
+from modelops.warehouse.ingest import load_frame
 
 ORG = {
     "business_units": [{"business_unit_id": "b1", "name": "North"}],

@@ -16,7 +16,7 @@ import pytest
 from conftest import open_app, with_every_column
 
 from dashboard import charts, presentation, tables, tiles
-from queries.warehouse import reading
+from modelops.warehouse import reading
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["pages/overview.py", "pages/reliability.py", "pages/incidents.py",

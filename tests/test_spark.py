@@ -17,16 +17,18 @@ from pathlib import Path
 import pytest
 from portable_cases import assert_same, base_values, cases
 
-from queries import engines, portable, warehouse
-from queries.cli import main
-from queries.demo import build_demo
-from queries.report import last_complete_week, weekly_csv
+from modelops import warehouse
+from modelops.cli import main
+from modelops.demo import build_demo
+from modelops.engines import portable
+from modelops.engines.spark import SparkEngine, export_parquet, spark_missing
+from modelops.reports.weekly import last_complete_week, weekly_csv
 
 END = datetime(2026, 11, 23)
 
 
 def require_spark() -> None:
-    reason = engines.spark_missing()
+    reason = spark_missing()
     if reason:
         if os.environ.get("CI") == "true":
             pytest.fail(f"Spark is required in CI but cannot run: {reason}")
@@ -44,8 +46,8 @@ def small_warehouse(tmp_path_factory) -> Path:
 def spark(small_warehouse, tmp_path_factory):
     require_spark()
     with warehouse.reading(small_warehouse) as con:
-        tables = engines.export_parquet(con, tmp_path_factory.mktemp("parquet"))
-    engine = engines.SparkEngine(tables)
+        tables = export_parquet(con, tmp_path_factory.mktemp("parquet"))
+    engine = SparkEngine(tables)
     yield engine
     engine.close()
 

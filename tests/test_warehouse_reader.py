@@ -24,9 +24,9 @@ from warehouse_helpers import (
     write_from_another_process,
 )
 
-from queries import kpi, latency
+from modelops.warehouse import READER_IDLE_S, latency, reading
+from queries import kpi
 from queries.filters import Filter
-from queries.warehouse import READER_IDLE_S, reading
 
 JAN_5 = Filter.for_days(date(2026, 1, 5), date(2026, 1, 5))
 # A waiting writer gets the file once the queries in flight finish (milliseconds here) and
@@ -105,7 +105,7 @@ def test_a_file_replaced_by_rename_is_read_at_once(make_warehouse):
 
 INGEST_LOOP = """
 import json, subprocess, sys, time
-from queries.cli import main
+from modelops.cli import main
 path, source, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
 outcomes = []
 for n in range(rounds):

@@ -16,9 +16,8 @@ import time
 import pytest
 from warehouse_helpers import ORG, write_from_another_process
 
-from queries.cli import main
-from queries.db import connect, intent, reader
-from queries.warehouse import reading
+from modelops.cli import main
+from modelops.warehouse import connect, intent, reader, reading
 
 # Reading with a stale intent present must not wait for it; well under the lock timeout.
 NO_WAIT_S = 2.0

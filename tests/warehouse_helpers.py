@@ -52,7 +52,7 @@ def open_files(path: Path) -> list[str]:
 
 WRITER = """
 import json, sys, time
-from queries.warehouse import writing
+from modelops.warehouse import writing
 started = time.monotonic()
 with writing(sys.argv[1]) as con:
     con.execute("INSERT INTO business_units VALUES (?, 'written')", [sys.argv[2]])

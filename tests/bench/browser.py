@@ -411,7 +411,7 @@ def build(models: int, days: int, directory: Path, reuse: bool, log) -> tuple[Pa
     if wh.exists():
         wh.unlink()
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "queries.cli", "demo", "--models", str(models),
+    subprocess.run([sys.executable, "-m", "modelops.cli", "demo", "--models", str(models),
                     "--days", str(days), "--warehouse", str(wh)], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
     seconds = time.perf_counter() - started
@@ -466,8 +466,8 @@ def main() -> None:
            "scales": {}}
     for models in args.models:
         wh, build_s = build(models, args.days, args.dir, args.reuse, log)
+        from modelops.warehouse import reading
         from queries.catalog import model_catalog
-        from queries.warehouse import reading
 
         with reading(wh) as con:
             catalog = model_catalog(con)

@@ -96,7 +96,7 @@ def warehouse(folder: Path) -> tuple[Path, Path]:
     wh = folder / "wh.duckdb"
     if wh.exists():
         wh.unlink()
-    subprocess.run([sys.executable, "-m", "queries.cli", "ingest", *sorted(
+    subprocess.run([sys.executable, "-m", "modelops.cli", "ingest", *sorted(
         str(p) for p in inputs.iterdir()), "--warehouse", str(wh)], cwd=ROOT, check=True,
         capture_output=True)
     return wh, mapping
@@ -104,7 +104,7 @@ def warehouse(folder: Path) -> tuple[Path, Path]:
 
 def measure(args: list[str], limit_gb: float | None) -> dict:
     """Run `modelops ARGS` in a child; its wall time, exit status, peak RSS and last lines."""
-    command = ["/usr/bin/time", "-f", "PEAK_KB %M", sys.executable, "-m", "queries.cli",
+    command = ["/usr/bin/time", "-f", "PEAK_KB %M", sys.executable, "-m", "modelops.cli",
                *args]
     if limit_gb:
         command = ["bash", "-c", f"ulimit -v {int(limit_gb * 2**20)}; exec \"$@\"", "-",

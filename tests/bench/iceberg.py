@@ -15,8 +15,8 @@ from pathlib import Path
 models = int(sys.argv[1]); root = Path(sys.argv[2] if len(sys.argv) > 2 else f"/tmp/modelops-iceberg-bench-{models}")
 shutil.rmtree(root, ignore_errors=True); root.mkdir(parents=True)
 os.environ["MODELOPS_ICEBERG_CACHE"] = str(root / "cache")
-from queries import iceberg
-from queries.demo import build_demo
+from modelops.backends import iceberg
+from modelops.demo import build_demo
 
 loc = f"iceberg+sqlite:///{root}/catalog.db?warehouse={root}/wh"
 f = root / "file.duckdb"
@@ -35,7 +35,7 @@ day = root / "metrics_hourly.parquet"
 con.execute(f"COPY (SELECT * FROM metrics_hourly WHERE hour >= (SELECT max(hour) FROM metrics_hourly) - INTERVAL 23 HOUR) TO '{day}' (FORMAT parquet)")
 out["day_rows"] = con.execute(f"SELECT count(*) FROM '{day}'").fetchone()[0]
 con.close()
-from queries.iceberg import ingest_files
+from modelops.backends.iceberg import ingest_files
 
 t = time.time(); list(ingest_files(loc, [day])); out["ingest_one_day_commit_s"] = time.time() - t
 # another replica (cold cache, incremental from previous)

@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import numpy as np
 import polars as pl
 
-from queries import warehouse
+from modelops import warehouse
 
 PAGES = [
     "pages/overview.py", "pages/reliability.py", "pages/incidents.py", "pages/releases.py",
@@ -62,12 +62,12 @@ def _recording_run(con, name, **params):
 
 def _patch_run() -> None:
     """Route every module's `run` through the recorder (they import it by name)."""
+    import modelops.reports.weekly
     import queries.catalog
     import queries.kpi
-    import queries.report
 
     warehouse.run = _recording_run
-    for module in (queries.kpi, queries.catalog, queries.report):
+    for module in (queries.kpi, queries.catalog, modelops.reports.weekly):
         module.run = _recording_run
 
 
@@ -136,18 +136,18 @@ def page_times(wh: Path, bu_a: str, bu_b: str, model_id: str) -> list[dict]:
 # --- report, ingest, memory -------------------------------------------------------------
 
 def report_times(wh: Path) -> dict:
-    from queries import report
+    from modelops.reports import weekly
 
-    week = report.last_complete_week(datetime.now(UTC).replace(tzinfo=None))
+    week = weekly.last_complete_week(datetime.now(UTC).replace(tzinfo=None))
     times, split_times = [], []
     with tempfile.TemporaryDirectory() as out:
         for _ in range(REPEAT):
             started = time.perf_counter()
-            data = report.weekly_csv(week, path=wh)
+            data = weekly.weekly_csv(week, path=wh)
             times.append(time.perf_counter() - started)
             started = time.perf_counter()
             code = subprocess.run(
-                [sys.executable, "-m", "queries.cli", "report", "weekly", "--week", week,
+                [sys.executable, "-m", "modelops.cli", "report", "weekly", "--week", week,
                  "--split-by", "business_unit", "--out-dir", out, "--warehouse", str(wh)],
                 capture_output=True, cwd=ROOT, check=False).returncode
             split_times.append(time.perf_counter() - started)
@@ -158,8 +158,8 @@ def report_times(wh: Path) -> dict:
 
 
 def ingest_throughput(rows: int = 1_000_000) -> dict:
-    from queries.ingest import ingest_file
-    from queries.schema import LATENCY_BUCKETS
+    from modelops.warehouse.ingest import ingest_file
+    from modelops.warehouse.schema import LATENCY_BUCKETS
 
     out = {}
     with tempfile.TemporaryDirectory() as folder:
@@ -229,7 +229,7 @@ def main() -> None:
                "models": args.models, "days": args.days}
     if not (args.reuse and wh.exists()):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "queries.cli", "demo", "--models",
+        subprocess.run([sys.executable, "-m", "modelops.cli", "demo", "--models",
                         str(args.models), "--days", str(args.days), "--warehouse", str(wh)],
                        check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
         figures["demo_build_s"] = time.perf_counter() - started

@@ -41,7 +41,7 @@ DONE = "[data-testid=stApp][data-test-script-state=notRunning]"
 
 
 def build_demo(warehouse: Path, models: int) -> None:
-    subprocess.run([sys.executable, "-m", "queries.cli", "demo", "--models", str(models),
+    subprocess.run([sys.executable, "-m", "modelops.cli", "demo", "--models", str(models),
                     "--warehouse", str(warehouse)], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
 
@@ -68,7 +68,7 @@ def ingest_loop(warehouse: Path, folder: Path, model_id: str, stop: threading.Ev
             for k in range(2)))
         started = time.monotonic()
         done = subprocess.run(
-            [sys.executable, "-m", "queries.cli", "ingest", str(path), "--warehouse",
+            [sys.executable, "-m", "modelops.cli", "ingest", str(path), "--warehouse",
              str(warehouse)], cwd=ROOT, capture_output=True, text=True, check=False)
         outcomes.append({"exit": done.returncode, "seconds": time.monotonic() - started,
                          "stderr": done.stderr.strip()[-300:]})
