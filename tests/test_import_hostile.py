@@ -231,8 +231,8 @@ def test_a_fifo_or_dev_zero_is_refused_at_once_and_named_in_a_directory(make_war
 
     assert (done.returncode, done.stderr) == (2, "")
     assert done.stdout.splitlines() == [
-        (f"{good}: read 1 records, loaded 1 rows (costs_daily 1 new, 0 updated, 0 unchanged),"
-        " skipped 0, quarantined 0"),
+        (f"{good}: read 1 records (1 contract rows made from them), loaded 1 rows "
+         "(costs_daily 1 new, 0 updated, 0 unchanged), skipped 0, quarantined 0"),
         (f"{folder / 'pipe.csv'}: REJECTED, nothing loaded: not a regular file (a named pipe "
         "(FIFO)); only regular files are read"),
         (f"{folder / 'zero.csv'}: REJECTED, nothing loaded: not a regular file (a character "
