@@ -23,7 +23,7 @@ import time as clock
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 import streamlit as st
@@ -31,6 +31,7 @@ import streamlit as st
 from dashboard import identity
 from dashboard.text import plain
 from modelops.warehouse.schema import LOAD_ORDER
+from queries import catalog
 from queries.filters import Filter
 
 DEFINITIONS = "/definitions"
@@ -147,17 +148,64 @@ def ensure_warehouse(path: Path, build=None, poll_s: float = 0.25) -> None:
 
 # --- page pieces ------------------------------------------------------------------------
 
-def page_header(title: str, what: str, anchor: str = "", scope: str = "period") -> None:
+def page_header(title: str, what: str, anchor: str = "", scope: str = "period",
+                reads: tuple[str, ...] = ()) -> None:
     """Title, the one line that says what the page shows and how it is defined, and the
     scope it shows: `scope="period"` the filter bar's period, business units, teams and
     models; "units" only the business units and teams (a page with its own dates); None
-    nothing (a page the filter bar does not apply to)."""
+    nothing (a page the filter bar does not apply to). Then how fresh the data is: the
+    newest load of the entities the page `reads` (default: any), and a warning for each
+    sync source that is behind or failed."""
     st.title(title)
     link = f"{DEFINITIONS}#{anchor}" if anchor else DEFINITIONS
     st.caption(f"{what} [How the numbers are defined]({link})")
     f = st.session_state.get("filter")
     if scope and f is not None:
         st.caption(scope_line(f, with_period=scope == "period"))
+    freshness(reads)
+
+
+def freshness(reads: tuple[str, ...] = (), now: datetime | None = None) -> None:
+    """"Data as of 14:05 UTC", and a visible warning naming each `modelops sync` source
+    whose last success is older than twice its interval or whose last run failed (the
+    Data page has the errors). Read at most once a minute per page (the cache key)."""
+    from dashboard import loading
+
+    now = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
+    newest = loading.load(catalog.data_as_of, entities=tuple(reads))
+    if newest is not None:
+        when = (f"{newest:%H:%M} UTC" if newest.date() == now.date()
+                else f"{newest:%d %b %Y %H:%M} UTC")
+        st.caption(f"Data as of {when}")
+    sources = loading.load(catalog.sync_status, at=now)
+    late = [sync_warning(row) for row in sources.iter_rows(named=True)
+            if row["behind"] or row["failed"]]
+    if late:
+        st.warning("  \n".join(late), icon=":material/schedule:")
+
+
+def sync_warning(row: dict) -> str:
+    """One source's line of the header warning, as Markdown-safe text."""
+    name = plain(row["source"])
+    if row["failed"]:
+        at = row["last_attempt_at"]
+        return (f"Source {name}: the last sync failed"
+                f"{f' ({at:%d %b %H:%M} UTC)' if at else ''}; the data from it may be "
+                "stale. See the Data page.")
+    last = row["last_success_at"]
+    since = f"last success {last:%d %b %H:%M} UTC" if last else "never synced successfully"
+    return (f"Source {name} is behind: {since}, expected every "
+            f"{every_words(row['every_s'])}.")
+
+
+def every_words(seconds: int) -> str:
+    """300 -> "5 min", 3600 -> "1 h", 90 -> "90 s", 86400 -> "1 d"."""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
+
+
 
 
 def _names(f: Filter) -> dict[str, dict[str, str]]:

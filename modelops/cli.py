@@ -1,4 +1,4 @@
-"""The `modelops` command line: demo, ingest, import, quarantine, report.
+"""The `modelops` command line: demo, ingest, import, sync, quarantine, report.
 
 Exit status: 0 success; 1 some rows were quarantined; 2 a file was rejected or the command
 could not run (bad arguments, no warehouse). Errors are one line on stderr, never a traceback.
@@ -28,6 +28,7 @@ from modelops.importers.run import (
 )
 from modelops.reports.review import add_review_parser
 from modelops.reports.weekly import add_weekly_parser
+from modelops.sync.command import add_sync_parser
 from modelops.warehouse import UsageError, WarehouseError, reading
 from queries.catalog import quarantined_rows
 
@@ -262,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     kinds = report.add_subparsers(dest="report", required=True)
     add_weekly_parser(kinds, _add_warehouse)
     add_review_parser(kinds, _add_warehouse)
+    add_sync_parser(sub, _add_warehouse)
     return parser
 
 

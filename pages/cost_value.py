@@ -12,7 +12,7 @@ shell.page_header(
     "Cost, business value, net value (value - cost) and ROI ((value - cost) / cost) of the "
     "filtered models over the period; cost per 1k requests = cost / requests × 1000. A "
     "model's cost counts wholly to its team and that team's business unit.",
-    presentation.COST,
+    presentation.COST, reads=("costs_daily", "business_value_daily", "metrics_hourly"),
 )
 
 # --- KPI tiles --------------------------------------------------------------------------

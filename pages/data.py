@@ -1,5 +1,7 @@
 """Data: what is loaded, how fresh it is, the load history and the quarantine."""
 
+from datetime import UTC, datetime
+
 import streamlit as st
 
 from dashboard import loading, shell, tables
@@ -8,8 +10,8 @@ from queries import catalog
 shell.require_app_shell()
 shell.page_header(
     "Data",
-    "Rows and freshness per entity, every file loaded by `modelops ingest`, and the rows it "
-    "refused with the reason.", scope=None,
+    "Rows and freshness per entity, each `modelops sync` source, every file loaded, and "
+    "the rows refused with the reason.", scope=None,
 )
 st.caption("The sidebar filters do not apply to this page: it shows every load and every "
            "entity, whatever the period, business units or teams chosen.")
@@ -24,7 +26,19 @@ data = loading.load_many(
     history=(catalog.load_history, None, {}),
     quarantine=(catalog.quarantined_rows, None, {}),
     sources=(catalog.loads_by_source, None, {}),
+    sync=(catalog.sync_status, None,
+          {"at": datetime.now(UTC).replace(second=0, microsecond=0)}),
 )
+
+st.subheader("Sync sources")
+if data.sync.height:
+    st.caption("Each source of modelops.toml that `modelops sync` has run: its last attempt "
+               "and success, the rows its last run added or changed, when it runs next and "
+               "its last error. Behind: no success for more than twice its interval.")
+    tables.table(data.sync, labels={"every_s": "every (seconds)"}, key="sync_sources")
+else:
+    shell.empty_state("No source is synced yet: list sources in modelops.toml and run "
+                      "`modelops sync` (README, 'Keep the warehouse fresh').")
 
 st.subheader("What is loaded")
 tables.table(data.status)

@@ -18,6 +18,7 @@ shell.page_header(
     "risk assessment's next review is before today (UTC) or that were never assessed; "
     "compliance gaps per production model; and the registry's audit trail of versions.",
     presentation.GOVERNANCE,
+    reads=("models", "risk_assessments", "model_versions", "validations"),
 )
 # Reviews and gaps are a state on a day, not a sum over the window: compare today's state
 # with the state one period-length earlier.

@@ -16,7 +16,7 @@ shell.page_header(
     "Incidents count in the period they started in. MTTD = mean(detected - started), MTTA "
     "= mean(acknowledged - detected) over those incidents; MTTR = mean(resolved - started) "
     "over incidents resolved in the period — open incidents never get a made-up time.",
-    presentation.INCIDENTS,
+    presentation.INCIDENTS, reads=("incidents", "action_items"),
 )
 
 # "Open now" is judged at the current time (UTC, whole minutes, so reruns reuse the cached

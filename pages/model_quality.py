@@ -12,7 +12,7 @@ shell.page_header(
     "Drift alerts = drift results with score > threshold; data-quality pass rate = checks "
     "passed / checks run (a warning is not a pass); validation coverage = production models "
     "whose current version has a passed post-deployment validation / production models.",
-    presentation.QUALITY,
+    presentation.QUALITY, reads=("drift", "data_quality", "validations"),
 )
 
 # --- KPI tiles --------------------------------------------------------------------------

@@ -16,7 +16,7 @@ shell.page_header(
     "= median(deployed - committed) of successful ones; change failure rate = failed "
     "changes (failed, rolled back or named by an incident) / deployments; recovery time = "
     "median(resolved - started) of deployment-caused incidents.",
-    presentation.RELEASES,
+    presentation.RELEASES, reads=("deployments", "incidents"),
 )
 
 # Everything the page draws, fetched together: the queries not cached yet run side by side.

@@ -16,7 +16,7 @@ shell.page_header(
     "Availability (1 - errors / requests) and latency p95 (merged histogram) against each "
     "model's SLO; error budget consumed = errors / ((1 - SLO) × requests), summed over "
     "models for a group; burn rate = error rate / (1 - SLO).",
-    presentation.SERVING,
+    presentation.SERVING, reads=("metrics_hourly", "deployments", "incidents"),
 )
 
 # "Now" for the burn rates: the end of the latest complete hour of serving metrics in

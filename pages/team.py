@@ -13,7 +13,7 @@ shell.page_header(
     "On-call load per team (pages, the share outside 08:00–18:00 in the team's time zone, "
     "time to acknowledge, pages per on-call week), how evenly it falls on people, "
     "postmortem follow-ups by team and owner, and the quarter-over-quarter trends.",
-    presentation.TEAM_LOAD,
+    presentation.TEAM_LOAD, reads=("oncall_pages", "action_items", "incidents"),
 )
 st.caption(shell.window_caption(f))
 

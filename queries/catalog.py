@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import polars as pl
 
 from modelops.warehouse.schema import ENTITIES
@@ -43,3 +45,31 @@ def loads_by_source(con) -> pl.DataFrame:
 
 def quarantined_rows(con, entity: str | None = None, limit: int = 1000) -> pl.DataFrame:
     return run(con, "quarantine_rows", entity=entity, limit=limit)
+
+
+def sync_status(con, at: datetime) -> pl.DataFrame:
+    """Per source of `modelops sync` (table sync_sources): last attempt and success, rows
+    new or changed by the last run, next run, last error; `behind` when its last success
+    is older than twice its interval at `at` (or it never succeeded), `failed` when its
+    last run failed. Why twice: one interval late is a slow run, two is a stalled one."""
+    return con.sql("""
+        SELECT name AS source, kind, every_s, last_success AS last_success_at, last_error,
+               last_attempt AS last_attempt_at, next_run AS next_run_at,
+               last_rows AS rows_changed,
+               coalesce(date_diff('second', last_success, $at::TIMESTAMP) > 2 * every_s,
+                        true) AS behind,
+               last_error IS NOT NULL AS failed
+        FROM sync_sources
+        ORDER BY name
+    """, params={"at": at.astimezone(UTC).replace(tzinfo=None)}).pl()
+
+
+def data_as_of(con, entities: tuple[str, ...] = ()) -> datetime | None:
+    """When the newest load (not a rejected one) of `entities` (default: any) committed,
+    in UTC: what a page header calls "data as of"."""
+    where, params = "", []
+    if entities:
+        where, params = " AND list_contains(?, entity)", [list(entities)]
+    value = con.execute(f"SELECT max(loaded_at) FROM load_log WHERE status <> 'rejected'"
+                        f"{where}", params).fetchall()[0][0]
+    return value.replace(tzinfo=UTC) if value is not None else None

@@ -15,7 +15,7 @@ import pytest
 
 from modelops.importers import run
 from modelops.importers.base import Bad, Origin, Row, Skipped, Unreadable, read_json
-from modelops.warehouse import UsageError
+from modelops.warehouse import SCHEMA_VERSION, UsageError
 
 BASE = {
     "business_units": [{"business_unit_id": "bu", "name": "BU"}],
@@ -169,7 +169,7 @@ def test_map_errors_name_the_line(tmp_path):
 def test_ingest_records_its_source_and_old_warehouses_migrate(make_warehouse):
     wh = make_warehouse(BASE)
     assert rows(wh, "SELECT DISTINCT source, skipped FROM load_log") == [("ingest", 0)]
-    assert rows(wh, "SELECT max(version) FROM schema_version") == [(3,)]
+    assert rows(wh, "SELECT max(version) FROM schema_version") == [(SCHEMA_VERSION,)]
 
 
 def test_unknown_source_and_missing_path_are_usage_errors(tmp_path):
@@ -200,7 +200,7 @@ def test_a_v1_warehouse_migrates_and_its_old_loads_read_as_ingest(tmp_path):
     with writing(path):
         pass
     assert rows(path, "SELECT file, source, skipped FROM load_log") == [("old.csv", "ingest", 0)]
-    assert rows(path, "SELECT max(version) FROM schema_version") == [(3,)]
+    assert rows(path, "SELECT max(version) FROM schema_version") == [(SCHEMA_VERSION,)]
 
 
 def test_the_cli_names_sources_not_in_this_build_and_bad_times(tmp_path, capsys):

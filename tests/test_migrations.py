@@ -149,3 +149,23 @@ def test_macros_are_refreshed_when_macros_sql_changes(make_warehouse, tmp_path,
         assert con.execute("SELECT modelops_test_marker()").fetchall() == [(42,)]
         assert con.execute("SELECT sha256 FROM macro_version").fetchall() == [
             (sql.macros_wanted(),)]
+
+
+def test_v4_adds_the_sync_state_table_to_a_v3_file_and_keeps_its_rows(tmp_path):
+    """Issue 27: a warehouse written before `modelops sync` gets an empty sync_sources."""
+    path = tmp_path / "v3.duckdb"
+    con = duckdb.connect(str(path))
+    migrations.migrate(con, migrations.MIGRATIONS[:3])
+    con.execute("INSERT INTO business_units VALUES ('b1', 'North')")
+    con.close()
+    with writing(path):
+        pass
+    with reading(path) as con:
+        assert con.execute("SELECT * FROM business_units").fetchall() == [("b1", "North")]
+        assert con.execute("SELECT count(*) FROM sync_sources").fetchall() == [(0,)]
+        assert [c for (c,) in con.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_name = 'sync_sources' ORDER BY ordinal_position").fetchall()] == [
+            "name", "kind", "every_s", "cursor", "last_attempt", "last_success",
+            "last_rows", "next_run", "last_error", "failures"]
+    assert _version_rows(path) == [1, 2, 3, 4]

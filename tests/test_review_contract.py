@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from modelops.warehouse import MIGRATIONS, migrate, reading, writing
+from modelops.warehouse import MIGRATIONS, SCHEMA_VERSION, migrate, reading, writing
 from modelops.warehouse.connect import connect
 from modelops.warehouse.ingest import load_frame
 
@@ -94,7 +94,8 @@ def test_a_v2_warehouse_migrates_to_v3_and_keeps_its_rows(tmp_path):
     with writing(path):
         pass
     with reading(path) as con:
-        assert con.execute("SELECT max(version) FROM schema_version").fetchall() == [(3,)]
+        assert con.execute("SELECT max(version) FROM schema_version").fetchall() == [
+            (SCHEMA_VERSION,)]
         assert con.execute("SELECT team_id, time_zone FROM teams").fetchall() == [("t1", "UTC")]
         assert con.execute("SELECT count(*) FROM action_items").fetchall() == [(0,)]
         assert con.execute("SELECT count(*) FROM oncall_pages").fetchall() == [(0,)]

@@ -219,12 +219,15 @@ def import_files(warehouse: Path, source: str, paths: list[Path], *,
                  map_path: Path | None = None, model: str | None = None,
                  since: datetime | None = None, until: datetime | None = None,
                  extra: dict[str, str] | None = None,
-                 names: dict[Path, str] | None = None) -> list[FileReport]:
+                 names: dict[Path, str] | None = None,
+                 stop: Callable[[], bool] | None = None) -> list[FileReport]:
     """Import `paths` (files or directories) exported by `source` into the warehouse.
 
     `names` renames files in the load log and the report (fetched pages are saved under a
-    temporary directory but recorded by URL). Raises UsageError for a bad source, map or
-    path before anything is written."""
+    temporary directory but recorded by URL). `stop` is asked before each file's
+    transaction: once it says yes (`modelops sync` got SIGTERM), the files not yet begun
+    are left out of the reports and the warehouse. Raises UsageError for a bad source, map
+    or path before anything is written."""
     module = source_module(source)
     mapping = read_map(map_path, source) if map_path else {}
     files = expand(paths)
@@ -256,6 +259,8 @@ def import_files(warehouse: Path, source: str, paths: list[Path], *,
             refusals.clear()
 
     for file, todo in pending.items():
+        if stop is not None and stop():
+            break
         report = todo.report
         reports.append(report)
         if report.rejected:

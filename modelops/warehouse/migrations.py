@@ -260,10 +260,33 @@ def _v3() -> list[str]:
     ]
 
 
+def _v4() -> list[str]:
+    """Issue 27, `modelops sync`: one row per configured source, kept in the warehouse so
+    the cursor commits with the warehouse it describes and the dashboard can show each
+    source's freshness. `cursor` is the end of the last interval loaded whole (url
+    sources); `every_s` is copied from modelops.toml at each run so the dashboard, which
+    does not read that file, can tell a source that is behind."""
+    return [
+        """CREATE TABLE IF NOT EXISTS sync_sources (
+    name VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    every_s BIGINT NOT NULL,
+    cursor TIMESTAMP,
+    last_attempt TIMESTAMP,
+    last_success TIMESTAMP,
+    last_rows BIGINT,
+    next_run TIMESTAMP,
+    last_error VARCHAR,
+    failures BIGINT NOT NULL DEFAULT 0
+)""",
+    ]
+
+
 MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
     (1, _v1),
     (2, _v2),
     (3, _v3),
+    (4, _v4),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
