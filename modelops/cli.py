@@ -1,4 +1,4 @@
-"""The `modelops` command line: demo, ingest, import, sync, quarantine, report.
+"""The `modelops` command line: demo, ingest, import, sync, quarantine, report, deliver.
 
 Exit status: 0 success; 1 some rows were quarantined; 2 a file was rejected or the command
 could not run (bad arguments, no warehouse). Errors are one line on stderr, never a traceback.
@@ -16,6 +16,7 @@ from pathlib import Path
 
 from modelops.backends import iceberg, open_backend, read_path, warehouse_location
 from modelops.backends.iceberg import is_iceberg
+from modelops.delivery.run import add_deliver_parser
 from modelops.demo import build_demo
 from modelops.importers.base import Options
 from modelops.importers.http import DEFAULT_MAX_MB, DEFAULT_TIMEOUT_S, Client, FetchError
@@ -264,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_weekly_parser(kinds, _add_warehouse)
     add_review_parser(kinds, _add_warehouse)
     add_sync_parser(sub, _add_warehouse)
+    add_deliver_parser(sub, _add_warehouse)
     return parser
 
 

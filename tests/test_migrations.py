@@ -168,4 +168,36 @@ def test_v4_adds_the_sync_state_table_to_a_v3_file_and_keeps_its_rows(tmp_path):
             " WHERE table_name = 'sync_sources' ORDER BY ordinal_position").fetchall()] == [
             "name", "kind", "every_s", "cursor", "last_attempt", "last_success",
             "last_rows", "next_run", "last_error", "failures"]
-    assert _version_rows(path) == [1, 2, 3, 4]
+    assert _version_rows(path) == list(range(1, SCHEMA_VERSION + 1))
+
+
+def _delivery_migration():
+    """Found by name, so the test holds when the lead renumbers it on a merge."""
+    (entry,) = [(v, m) for v, m in migrations.MIGRATIONS
+                if any("CREATE TABLE IF NOT EXISTS delivery_log" in s for s in m())]
+    return entry
+
+
+def test_the_delivery_log_migration_adds_its_table_to_a_file_of_the_version_before(
+        tmp_path):
+    """Issue 29: a file at the version before gets an empty delivery_log and keeps its
+    rows; a row of the log holds what `modelops deliver` writes."""
+    version, _ = _delivery_migration()
+    before = [(v, m) for v, m in migrations.MIGRATIONS if v < version]
+    path = tmp_path / "before.duckdb"
+    con = duckdb.connect(str(path))
+    try:
+        migrations.migrate(con, before)
+        con.execute("INSERT INTO business_units VALUES ('b1', 'North')")
+        assert "delivery_log" not in _columns(con)
+        migrations.migrate(con, [(v, m) for v, m in migrations.MIGRATIONS if v <= version])
+        assert _columns(con)["delivery_log"] == [
+            ["subscription", "VARCHAR", False], ["recipient", "VARCHAR", False],
+            ["week", "VARCHAR", False], ["status", "VARCHAR", False],
+            ["scope", "VARCHAR", True], ["detail", "VARCHAR", True],
+            ["attempts", "BIGINT", False], ["logged_at", "TIMESTAMP", False]]
+        assert con.execute("SELECT count(*) FROM delivery_log").fetchall() == [(0,)]
+        assert con.execute("SELECT * FROM business_units").fetchall() == [("b1", "North")]
+        assert migrations.schema_version(con) == version
+    finally:
+        con.close()
