@@ -118,7 +118,7 @@ def read_file(path: Path, max_columns: int | None = None) -> pl.DataFrame:
     distinct keys is rejected as soon as that is seen.
     """
     suffix = _suffix(path)
-    with _regular_file(path) as (_handle, source):
+    with regular_file(path) as (_handle, source):
         return _read(source, suffix, max_columns)
 
 
@@ -135,7 +135,7 @@ _FILE_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIF
 
 
 @contextmanager
-def _regular_file(path: Path) -> Iterator[tuple[io.BufferedReader, str]]:
+def regular_file(path: Path) -> Iterator[tuple[io.BufferedReader, str]]:
     """The open file and a path that names exactly that open file, once it is known to be
     a regular file; rejected otherwise.
 
@@ -148,21 +148,21 @@ def _regular_file(path: Path) -> Iterator[tuple[io.BufferedReader, str]]:
         before = os.stat(path)  # follows symbolic links
     except OSError as error:
         raise RejectedFile(f"cannot read the file: {error.strerror}") from error
-    _require_regular(before)
+    require_regular(before)
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as error:
         raise RejectedFile(f"cannot read the file: {error.strerror}") from error
     with open(fd, "rb", closefd=True) as handle:
         opened = os.fstat(fd)
-        _require_regular(opened)
+        require_regular(opened)
         if (opened.st_dev, opened.st_ino) != (before.st_dev, before.st_ino):
             raise RejectedFile("the file was replaced while it was being opened")
         by_fd = f"/dev/fd/{fd}"
         yield handle, by_fd if os.path.exists(by_fd) else str(path)
 
 
-def _require_regular(st: os.stat_result) -> None:
+def require_regular(st: os.stat_result) -> None:
     if not stat.S_ISREG(st.st_mode):
         kind = next((name for test, name in _FILE_KINDS if test(st.st_mode)), "not a file")
         raise RejectedFile(f"not a regular file ({kind}); only regular files are read")
@@ -438,7 +438,7 @@ def _prepare(path: Path, entity: str | None):
     try:
         spec = get_entity(name)
         suffix = _suffix(path)
-        with _regular_file(path) as (handle, source):
+        with regular_file(path) as (handle, source):
             _check_columns(handle, source, suffix, spec)
             sha256 = _sha256(handle)
             frame = _read(source, suffix, len(spec.columns) + MAX_EXTRA_COLUMNS)
