@@ -11,7 +11,9 @@ from dashboard.text import plain
 from modelops.warehouse import WarehouseError
 
 started = time.perf_counter()
-st.set_page_config(page_title="modelops", page_icon=":material/monitoring:", layout="wide")
+st.set_page_config(page_title=shell.TITLE, page_icon=":material/monitoring:", layout="wide")
+# Filters a page does not apply, by page title: folded away there (filter_bar).
+IGNORED_FILTERS = {"Week in review": ("period", "model")}
 
 
 def no_access() -> None:
@@ -61,6 +63,9 @@ with shell.app_shell():
         st.stop()
     # Every page listed: past twelve, Streamlit would fold the last ones under "View more".
     page = st.navigation(pages(access.admin), expanded=True)
+    # The browser tab names the page: "Week in review · modelops".
+    st.set_page_config(page_title=f"{page.title} · {shell.TITLE}")
+    shell.focus_style()
     try:
         warehouse_file = loading.warehouse_path()
     except WarehouseError as error:  # an Iceberg catalog down, with no replica here yet
@@ -68,7 +73,8 @@ with shell.app_shell():
         st.stop()
     shell.ensure_warehouse(warehouse_file)
     scope = loading.visible_models(access)
-    st.session_state["filter"] = filter_bar.filter_bar(scope, allowed=access.business_units)
+    st.session_state["filter"] = filter_bar.filter_bar(
+        scope, allowed=access.business_units, ignored=IGNORED_FILTERS.get(page.title, ()))
     st.session_state["access"] = access
     page.run()
 # Server-side script time of this run, read by the benchmark (tests/bench/run.py).

@@ -23,10 +23,16 @@ from dashboard.text import chart_text
 # plotly_white is ~10 kB that every figure copied and sent along for nothing (it was most
 # of a small chart's cost).
 pio.templates.default = "none"
+# The title sits at the top of the figure and pushes the plot down (automargin); the legend
+# sits at the bottom of the figure, under the axis: a legend at the top right was drawn over
+# a long title, and over any title at 390 px.
 _LAYOUT = {
-    "title": {"x": 0, "xanchor": "left"}, "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
+    "title": {"x": 0, "xanchor": "left", "yref": "container", "y": 1, "yanchor": "top",
+              "pad": {"t": 12}, "automargin": True},
+    "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
     "hovermode": "x unified",
-    "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
+    "legend": {"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0,
+               "xanchor": "left", "x": 0},
 }
 
 
@@ -208,8 +214,13 @@ def _merge(into: dict, props: dict) -> None:
 
 
 def figure(title: str, y_title: str, x_title: str = "", height: int = 360) -> Chart:
+    """A chart titled `title`; what follows its first " · " (the scope, a note) goes on a
+    subtitle line, so a long title is not clipped in a half-width column or at 390 px."""
     layout = copy.deepcopy(_LAYOUT)
-    layout["title"]["text"] = title
+    head, _, rest = title.partition(" · ")
+    layout["title"]["text"] = head
+    if rest:
+        layout["title"]["subtitle"] = {"text": rest}
     return Chart({**layout, "height": height, "yaxis": {"title": {"text": y_title}},
                   "xaxis": {"title": {"text": x_title}}})
 
@@ -231,8 +242,8 @@ def event_markers(deployments: pl.DataFrame | None = None,
     (and cost the browser a point each). `everything=True` (a toggle on the page) marks
     them all, red where failed or severe.
 
-    Up to EVENT_MARKERS marked events each get a marker whose hover shows the id, model,
-    version and outcome or severity; more than that get one marker per day whose hover
+    Up to EVENT_MARKERS marked events each get a marker whose hover shows the model's name,
+    the version and outcome (a deployment) or the severity and incident id; more than that get one marker per day whose hover
     counts them, with that day's total of all events.
     """
     traces = []
@@ -244,9 +255,10 @@ def event_markers(deployments: pl.DataFrame | None = None,
         if marked.height <= EVENT_MARKERS:
             marks = marked.select(
                 pl.col("deployed_at").alias("x"), bad.alias("bad"),
-                pl.format("deployment {} · {} v{} · {}", "deployment_id", "model_id",
-                          "version", "outcome").map_elements(chart_text, return_dtype=pl.String)
-                .alias("text"))
+                pl.format("{} v{} · {} · {}", _name(deployments),
+                          "version", pl.col("outcome").str.replace_all("_", " "),
+                          pl.col("deployed_at").dt.strftime("%d %b %H:%M"))
+                .map_elements(chart_text, return_dtype=pl.String).alias("text"))
         else:
             marks = _per_day(deployments, "deployed_at", bad, "deployments",
                              "failed or rolled back, or named by an incident", everything)
@@ -259,8 +271,8 @@ def event_markers(deployments: pl.DataFrame | None = None,
         if marked.height <= EVENT_MARKERS:
             marks = marked.select(
                 pl.col("started_at").alias("x"), severe.alias("bad"),
-                pl.format("incident {} · {} · sev {}", "incident_id", "model_id",
-                          "severity").map_elements(chart_text, return_dtype=pl.String)
+                pl.format("Sev {} incident {} on {}", "severity", "incident_id",
+                          _name(incidents)).map_elements(chart_text, return_dtype=pl.String)
                 .alias("text"))
         else:
             marks = _per_day(incidents, "started_at", severe, "incidents", "sev 1-2",
@@ -269,6 +281,11 @@ def event_markers(deployments: pl.DataFrame | None = None,
             traces.append(_markers(marks, "incident" if everything else "sev 1-2 incident",
                                    "x", 0.09, "#f59e0b"))
     return traces
+
+
+def _name(events: pl.DataFrame) -> pl.Expr:
+    """The model's name for a hover (its id only when a frame has no name)."""
+    return pl.col("model" if "model" in events.columns else "model_id")
 
 
 def mark_events(fig: Chart, markers: list[dict]) -> Chart:
@@ -295,10 +312,14 @@ def _per_day(events: pl.DataFrame, at: str, bad: pl.Expr, what: str, bad_means: 
 
 
 def _markers(marks: pl.DataFrame, name: str, symbol: str, y: float, colour: str) -> dict:
+    """A failed or severe event is red and filled, the others their colour and open: the
+    shape tells them apart where the colour cannot (colour blindness, a grey print)."""
     colours = marks.select(pl.when("bad").then(pl.lit("#dc2626")).otherwise(pl.lit(colour)))
+    symbols = marks.select(pl.when("bad").then(pl.lit(symbol))
+                           .otherwise(pl.lit(f"{symbol}-open")))
     return {"type": "scatter", "x": _plain(marks["x"]), "y": [y] * marks.height,
             "yaxis": "y2", "mode": "markers", "name": name,
-            "marker": {"symbol": symbol, "size": 9,
+            "marker": {"symbol": symbols.to_series().to_list(), "size": 9,
                        "color": colours.to_series().to_list()},
             "hovertext": marks["text"].to_list(), "hoverinfo": "text"}
 
@@ -353,15 +374,21 @@ def _escaped(value):
 VALIDATE_CHARTS = os.environ.get("MODELOPS_VALIDATE_CHARTS") == "1"
 
 
+# No Plotly mode bar: its eight buttons were eight Tab stops per chart (about 40 Tabs to get
+# past Overview's charts). Streamlit's own toolbar keeps full screen; hover, click-to-open
+# and drag-to-zoom (double click resets) work without it.
+CONFIG = {"displaylogo": False, "displayModeBar": False}
+
+
 def plot(fig: Chart, key: str | None = None,
          models: list[list[str] | None] | None = None) -> None:
     """Draw `fig`. With `models` (per trace, the model id of each point; None for a trace
     that is not per model), clicking a point opens that model's detail page."""
     figure = go.Figure(_as_text(fig.to_dict()), _validate=VALIDATE_CHARTS)
     if not models:
-        st.plotly_chart(figure, key=key, config={"displaylogo": False})
+        st.plotly_chart(figure, key=key, config=CONFIG)
         return
-    picked = st.plotly_chart(figure, key=key, config={"displaylogo": False},
+    picked = st.plotly_chart(figure, key=key, config=CONFIG,
                              on_select="rerun", selection_mode="points")
     for point in (picked.selection.points if picked is not None else []):
         ids = models[point["curve_number"]] if point["curve_number"] < len(models) else None

@@ -138,19 +138,36 @@ def _narrowing_select(sidebar, scope: pl.DataFrame, column: str, key: str, label
     return chosen, narrowed
 
 
-def filter_bar(scope: pl.DataFrame, allowed: tuple[str, ...] | None = None) -> Filter:
+def filter_bar(scope: pl.DataFrame, allowed: tuple[str, ...] | None = None,
+               ignored: tuple[str, ...] = ()) -> Filter:
     """Draw the sidebar filters; return the Filter they describe.
 
     `scope` lists the models the user may see (model_id, model, team_id, team,
     business_unit_id, business_unit); BU -> team -> model choices narrow each other.
+    `ignored` names the filters the current page does not apply ("period", "model"): they
+    are drawn last, in a folded expander that says so, and keep their values for the other
+    pages.
     """
     sidebar = st.sidebar
     sidebar.header("Filters")
-    first, last, preset = _period(sidebar)
+    # The filters the page ignores go last, folded away in an expander: out of sight, yet
+    # drawn, so they keep their values for the other pages (a widget not drawn loses its
+    # state at the end of the run).
+    if "period" not in ignored:
+        first, last, preset = _period(sidebar)
 
     bus, in_bus = _narrowing_select(sidebar, scope, "business_unit", "bu", "Business units")
     teams, in_teams = _narrowing_select(sidebar, in_bus, "team", "team", "Teams")
-    models, _ = _narrowing_select(sidebar, in_teams, "model", "model", "Models")
+    aside = sidebar
+    if ignored:
+        words = {"period": "Period", "model": "models"}
+        aside = sidebar.expander(" and ".join(words[i] for i in ignored)
+                                 + ": not used on this page", expanded=False)
+        aside.caption("Kept for the other pages.")
+    if "period" in ignored:
+        first, last, preset = _period(aside)
+    models, _ = _narrowing_select(aside if "model" in ignored else sidebar, in_teams,
+                                  "model", "model", "Models")
 
     for key, values in (("bu", bus), ("team", teams), ("model", models)):
         _to_url(key, values)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from modelops.reports.labels import digits_apart
+
 
 def missing(x) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
@@ -15,6 +17,21 @@ def pct(x, digits: int = 2) -> str:
 
 def ms(x) -> str:
     return "–" if missing(x) else f"{x:,.0f} ms"
+
+
+def pct_against(x, target, digits: int = 2) -> str:
+    """A share beside its target, with as many decimals as tell them apart: 99.496% is
+    "99.496%" beside an SLO of "99.50%", never "99.50%" (a miss must not read as equal)."""
+    if missing(x) or missing(target):
+        return pct(x, digits)
+    return pct(x, digits_apart(x, target, digits, 100))
+
+
+def ms_against(x, target) -> str:
+    """Milliseconds beside a target: 200.5 ms beside 200 ms, never "200 ms"."""
+    if missing(x) or missing(target):
+        return ms(x)
+    return f"{x:,.{digits_apart(x, target, 0)}f} ms"
 
 
 def usd(x) -> str:

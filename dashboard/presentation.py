@@ -344,9 +344,12 @@ BOOL_WORDS: dict[str, tuple[str, str]] = {
     "open": ("open", "resolved"),
     "live_in_production": ("✓ live", "no"),
     "never_assessed": ("✗ never", "no"),
-    **{gap: ("✗ gap", "✓ ok") for gap in (
+    # A gap column is headed by what a model should have (pages/governance.py, "owner",
+    # "runbook"), so its cells answer yes or no, never a double negative ("no runbook ✓ ok").
+    **{gap: ("✗ no", "✓ yes") for gap in (
         "no_owner", "no_runbook", "no_passed_validation", "no_risk_assessment",
-        "high_risk_not_approved", "live_without_digest")},
+        "high_risk_not_approved")},
+    "live_without_digest": ("✗ no digest", "✓ has digest"),
 }
 # Columns a reader rarely needs (ids, hashes, commits, digests, storage paths): a table
 # hides them until chosen in its column picker, and lists them last.
@@ -403,13 +406,22 @@ TABLE_FORMATS = {
 METRICS_MD = Path(__file__).resolve().parents[1] / "docs" / "METRICS.md"
 
 
+# "(`team_load.sql`, `responder_load.sql`)": where a definition lives in the code, for
+# engineers reading docs/METRICS.md; the Definitions page is read by managers.
+_SQL_FILES = re.compile(r"\s*\((?:`[\w.]+\.sql`(?:,\s*)?)+\)")
+
+
 def definitions_markdown() -> str:
     """What the Definitions page renders: docs/METRICS.md without its own `# ` title (the
-    page has its title already; two would repeat it)."""
-    lines = METRICS_MD.read_text().splitlines()
-    if lines and lines[0].startswith("# "):
-        lines = lines[1:]
-    return "\n".join(lines).lstrip("\n") + "\n"
+    page has its title already; two would repeat it), and without the lists of SQL files
+    behind a definition (headings keep their words: links point at their ids)."""
+    text = METRICS_MD.read_text()
+    if text.startswith("# "):
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+    out = []
+    for chunk in re.split(r"(^#.*$)", text, flags=re.MULTILINE):
+        out.append(chunk if chunk.startswith("#") else _SQL_FILES.sub("", chunk))
+    return "".join(out).lstrip("\n").rstrip("\n") + "\n"
 
 
 # --- METRICS.md anchors -------------------------------------------------------------------

@@ -148,6 +148,26 @@ def ensure_warehouse(path: Path, build=None, poll_s: float = 0.25) -> None:
 
 # --- page pieces ------------------------------------------------------------------------
 
+# A focus ring a keyboard user can see (WCAG 2.4.7): Streamlit's own is a faint background
+# on the sidebar's links. Links are the theme's blue (.streamlit/config.toml) where they are
+# drawn at full strength (tables, the summary's counters); in a caption, which Streamlit
+# fades to 60%, a blue falls under 4.5:1, so a caption's link is the caption's colour,
+# underlined. A constant style, no data in it.
+FOCUS_STYLE = """<style>
+[data-testid="stCaptionContainer"] a { color: inherit; }
+a:focus-visible, button:focus-visible, input:focus-visible, [role="tab"]:focus-visible,
+[role="combobox"]:focus-visible, [tabindex]:focus-visible,
+[data-testid="stSidebarNavLink"]:focus-visible {
+  outline: 3px solid #1d4ed8 !important; outline-offset: 2px !important;
+}
+</style>"""
+
+
+def focus_style() -> None:
+    """Draw the focus ring's style once per run (app.py)."""
+    st.html(FOCUS_STYLE)
+
+
 def page_header(title: str, what: str, anchor: str = "", scope: str = "period",
                 reads: tuple[str, ...] = ()) -> None:
     """Title, the one line that says what the page shows and how it is defined, and the

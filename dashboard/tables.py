@@ -10,6 +10,10 @@ import streamlit as st
 from dashboard import identity, presentation
 
 ROWS = 100  # rows of a table sent to the browser at a time
+# A missing number or date is drawn as this, not the grid's grey "None"; a column that has
+# one says what it means in its help.
+MISSING = "–"
+MISSING_HELP = "“–”: no value for this row (not defined or no data; see the definitions)."
 
 
 def _config(label: str, unit: str, help: str | None):
@@ -66,8 +70,9 @@ def table(frame: pl.DataFrame, labels: dict[str, str] | None = None,
     presentation.is_detail) go last and are hidden until picked in the table's "Columns"
     menu, so a table fits the page; they are sent to the browser only when picked.
 
-    A table longer than ROWS is sent ROWS rows at a time, with a picker of the row range
-    and an "All rows as CSV" button (the whole table, built when clicked: `csv_bytes`).
+    A table longer than ROWS is sent ROWS rows at a time, with a picker of the row range,
+    a "Sort whole table by" picker (the grid's header sort only sees the rows sent) and an
+    "All rows as CSV" button (the whole table, built when clicked: `csv_bytes`).
 
     A duration kept in minutes and shown in hours (`*_minutes`, unit "hours") is shown
     as `*_hours`, its value in hours: a column's name never says another unit than its
@@ -91,8 +96,11 @@ def table(frame: pl.DataFrame, labels: dict[str, str] | None = None,
             frame = frame.with_columns((pl.col(column) * factor).alias(column)).rename(
                 {column: name})
         shown_names[name] = column
+        help_text = shown.help or ""
+        if frame[name].null_count():
+            help_text = f"{help_text} {MISSING_HELP}".strip()
         config[name] = _config(labels.get(column, _in_a_header(shown.label)), unit,
-                               shown.help or None)
+                               help_text or None)
     leading = [n for c in (lead or []) for n, o in shown_names.items() if o == c]
     names = leading + [n for n in shown_names if n not in leading]
     main = [n for n in names if not presentation.is_detail(shown_names[n])]
@@ -114,6 +122,17 @@ def table(frame: pl.DataFrame, labels: dict[str, str] | None = None,
     # The whole table (every row, the columns shown) is one click away as CSV.
     first = 0
     if frame.height > ROWS:
+        # The grid's own header sort orders only the rows sent; this orders the whole table
+        # here, before the rows are cut (the byte savings of paging stay).
+        by_label = {config[n]["label"]: n for n in order}
+        picked = controls.selectbox(
+            "Sort whole table by", ["as listed", *by_label], key=f"{name}_sort",
+            width=200, help="Sorts every row, not only the ones shown (clicking a "
+                            "column header sorts the rows shown)")
+        if picked != "as listed":
+            descending = controls.toggle("Descending", key=f"{name}_desc", value=True)
+            frame = frame.sort(by_label[picked], descending=descending, nulls_last=True,
+                               maintain_order=True)
         first = controls.selectbox(
             "Rows", range(0, frame.height, ROWS), key=f"{name}_rows",
             format_func=lambda i: f"rows {i + 1:,}–{min(i + ROWS, frame.height):,} "
@@ -133,13 +152,14 @@ def table(frame: pl.DataFrame, labels: dict[str, str] | None = None,
     # pandas first (a third of a table's time).
     if "detail" not in frame.columns:
         st.dataframe(sent.to_arrow(), column_config={n: config[n] for n in order},
-                     hide_index=True, height=height, key=key)
+                     hide_index=True, height=height, key=key, placeholder=MISSING)
         return
     # A table of models: picking a row opens that model's detail page in this tab, with the
     # filters kept (the `detail` link column, which Streamlit opens in a new tab, keeps
     # them too).
     picked = st.dataframe(sent.to_arrow(), column_config={n: config[n] for n in order},
-                          hide_index=True, height=height, key=key, on_select="rerun",
+                          hide_index=True, height=height, key=key, placeholder=MISSING,
+                          on_select="rerun",
                           selection_mode="single-row")
     rows = picked.selection.rows if picked is not None else []
     if rows and rows[0] < shown.height and shown["detail"][rows[0]]:

@@ -1,7 +1,9 @@
-"""The `modelops` command line: demo, ingest, import, sync, quarantine, report.
+"""The `modelops` command line: demo, ingest, import, sync, quarantine, report, deliver.
 
-Exit status: 0 success; 1 some rows were quarantined; 2 a file was rejected or the command
-could not run (bad arguments, no warehouse). Errors are one line on stderr, never a traceback.
+Exit status: 0 success; 1 some rows were quarantined (and nothing else means 1); 2 a file
+was rejected or the command could not run for a reason the user can fix (bad arguments,
+no warehouse, a catalog location without ?warehouse=): one line on stderr. 3 a bug: any
+other exception, with its full traceback on stderr.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ import os
 import re
 import sys
 import tempfile
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
 from modelops.backends import iceberg, open_backend, read_path, warehouse_location
 from modelops.backends.iceberg import is_iceberg
+from modelops.delivery.run import add_deliver_parser
 from modelops.demo import build_demo
 from modelops.importers.base import Options
 from modelops.importers.http import DEFAULT_MAX_MB, DEFAULT_TIMEOUT_S, Client, FetchError
@@ -30,9 +34,10 @@ from modelops.reports.review import add_review_parser
 from modelops.reports.weekly import add_weekly_parser
 from modelops.sync.command import add_sync_parser
 from modelops.warehouse import UsageError, WarehouseError, reading
+from modelops.warehouse.errors import UserError
 from queries.catalog import quarantined_rows
 
-EXIT_OK, EXIT_QUARANTINED, EXIT_FAILED = 0, 1, 2
+EXIT_OK, EXIT_QUARANTINED, EXIT_FAILED, EXIT_BUG = 0, 1, 2, 3
 
 
 def _add_warehouse(parser: argparse.ArgumentParser) -> None:
@@ -166,7 +171,7 @@ def cmd_demo(args) -> int:
     # Into a catalog: built on a private copy, committed as one snapshot.
     backend.write(lambda work: build_demo(
         work, models=args.models, days=args.days, seed=args.seed, end=end,
-        progress=lambda line: print(line, flush=True)), what="demo")
+        progress=lambda line: print(line, flush=True), force=args.force), what="demo")
     done = "committed to" if is_iceberg(backend.location) else "written to"
     print(f"demo warehouse {done} {backend.location}")
     return EXIT_OK
@@ -193,10 +198,8 @@ def cmd_export(args) -> int:
 
 
 def _parse_end(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text).replace(tzinfo=None)
-    except ValueError:
-        raise UsageError(f"--end: not an ISO date or timestamp: {text!r}") from None
+    """`--end` as naive UTC: an offset is converted (10:00+02:00 is 08:00), none is UTC."""
+    return _parse_moment(text, "--end").replace(tzinfo=None)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -248,6 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--days", type=int, default=365)
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--end", help="end of the data (default: now); ISO date or timestamp")
+    demo.add_argument("--force", action="store_true",
+                      help="replace the warehouse even when it holds loads that are not a "
+                      "demo build (never while a writer holds it)")
     _add_warehouse(demo)
     demo.set_defaults(func=cmd_demo)
 
@@ -264,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_weekly_parser(kinds, _add_warehouse)
     add_review_parser(kinds, _add_warehouse)
     add_sync_parser(sub, _add_warehouse)
+    add_deliver_parser(sub, _add_warehouse)
     return parser
 
 
@@ -271,10 +278,15 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (UsageError, WarehouseError, KeyError) as error:
+    except UserError as error:
         message = error.args[0] if error.args else str(error)
         print(f"modelops {args.command}: {message}", file=sys.stderr)
         return EXIT_FAILED
+    except Exception:  # noqa: BLE001 -- a bug: the whole traceback, and a code no user error has
+        traceback.print_exc()
+        print(f"modelops {args.command}: internal error (a bug: the traceback is above)",
+              file=sys.stderr)
+        return EXIT_BUG
 
 
 if __name__ == "__main__":

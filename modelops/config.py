@@ -7,7 +7,9 @@
 The whole file is checked before anything is fetched, and every mistake is one line naming
 the file, the line and the key (`modelops.toml:7: sources.pd.token_env: the variable
 PD_TOKEN is not set`), raised as UsageError (exit 2). tomllib gives no line numbers for
-values it accepted, so `_line_of` finds a key's line in the text itself.
+values it accepted, so modelops/toml_file.py finds a key's line in the text itself. The
+`[subscriptions.*]` tables are checked here too (modelops/delivery/subscriptions.py), so
+a mistake anywhere in the file is found by whichever command reads it first.
 
 Secrets never go in the file: a source names the environment variable that holds its
 token (`token_env`), and the variable must be set when the file is read. Relative paths
@@ -20,18 +22,18 @@ from __future__ import annotations
 import glob
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from modelops.delivery.subscriptions import parse_subscriptions
 from modelops.importers.run import SOURCES, read_map, source_module
+from modelops.toml_file import failer, read_toml
 from modelops.warehouse import UsageError
 
 CONFIG_ENV = "MODELOPS_CONFIG"
 DEFAULT_CONFIG = Path("modelops.toml")
-MAX_CONFIG_BYTES = 1_000_000
 
-TOP_KEYS = ("warehouse", "sources")
+TOP_KEYS = ("warehouse", "sources", "subscriptions")
 SOURCE_KEYS = ("kind", "url", "path", "token_env", "map", "model", "every", "overlap",
                "backfill", "timeout", "options")
 # Smallest interval: a source polled more often than this hammers its API for nothing.
@@ -80,6 +82,18 @@ def find_config(explicit: str | os.PathLike | None = None) -> Path:
     return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
 
 
+def file_warehouse(path: Path) -> str | None:
+    """The file's own `warehouse` (a relative path read from the file's folder), for a
+    command that needs nothing else of it (`deliver`: its sources' tokens need not be set)."""
+    text, doc = read_toml(Path(path))
+    warehouse = doc.get("warehouse")
+    if warehouse is None:
+        return None
+    if not isinstance(warehouse, str) or not warehouse.strip():
+        failer(Path(path), text)(("warehouse",), "must be a path or an iceberg+... location")
+    return warehouse if warehouse.startswith("iceberg+") else str(_beside(Path(path), warehouse))
+
+
 def parse_duration(text: str) -> int:
     """"90s", "5m", "1h30m", "2d" as seconds; ValueError for anything else."""
     text = text.strip().lower()
@@ -92,33 +106,12 @@ def parse_duration(text: str) -> int:
 def load_config(path: Path) -> Config:
     """The checked deployment file, or a one-line UsageError naming file, line and key."""
     path = Path(path)
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_CONFIG_BYTES + 1)
-    except OSError as error:
-        raise UsageError(f"{path}: cannot read the configuration "
-                         f"({error.strerror or error})") from None
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise UsageError(f"{path}: larger than {MAX_CONFIG_BYTES:,} bytes; not a "
-                         "configuration file")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: not UTF-8 text") from None
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        message = str(error)
-        match = re.search(r"\(at line (\d+), column \d+\)", message)
-        line = match.group(1) if match else "1"
-        reason = re.sub(r"\s*\(at line.*\)", "", message) or "syntax error"
-        raise UsageError(f"{path}:{line}: not valid TOML: {reason}") from None
+    text, doc = read_toml(path)
     return _check(path, text, doc)
 
 
 def _check(path: Path, text: str, doc: dict) -> Config:
-    def fail(keys: tuple[str, ...], reason: str):
-        raise UsageError(f"{path}:{_line_of(text, keys)}: {'.'.join(keys)}: {reason}")
+    fail = failer(path, text)
 
     for key in doc:
         if key not in TOP_KEYS:
@@ -135,6 +128,7 @@ def _check(path: Path, text: str, doc: dict) -> Config:
     sources = {}
     for name, table in sources_doc.items():
         sources[name] = _source(path, name, table, fail)
+    parse_subscriptions(path, text, doc)  # checked with the rest; `deliver` reads them
     return Config(file=path, warehouse=warehouse, sources=sources)
 
 
@@ -231,37 +225,3 @@ def _beside(config: Path, value: str) -> Path:
 def expand_glob(pattern: str) -> list[Path]:
     """The files a `path` source's glob names now, sorted (`**` reaches subfolders)."""
     return sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
-
-
-# --- where a key is written -------------------------------------------------------------
-
-_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"^\s*((?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_-]+)"
-                  r"(?:\s*\.\s*(?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_-]+))*)\s*=")
-
-
-def _dotted(text: str) -> tuple[str, ...]:
-    parts = re.findall(r"\"([^\"]*)\"|'([^']*)'|([A-Za-z0-9_-]+)", text)
-    return tuple(next(p for p in part if p) if any(part) else "" for part in parts)
-
-
-def _line_of(text: str, keys: tuple[str, ...]) -> int:
-    """The 1-based line where `keys` (a.b.c) is written: as a table header, as a key in
-    its table, or as a dotted key; else the line of its nearest written parent; else 1."""
-    best: dict[tuple[str, ...], int] = {}
-    table: tuple[str, ...] = ()
-    for number, line in enumerate(text.splitlines(), start=1):
-        header = _HEADER.match(line)
-        if header and not line.lstrip().startswith(("#",)):
-            table = _dotted(header.group(1))
-            best.setdefault(table, number)
-            continue
-        key = _KEY.match(line)
-        if key:
-            full = table + _dotted(key.group(1))
-            for n in range(1, len(full) + 1):
-                best.setdefault(full[:n], number)
-    for n in range(len(keys), 0, -1):
-        if keys[:n] in best:
-            return best[keys[:n]]
-    return 1

@@ -37,7 +37,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from modelops.warehouse import writing
+from modelops.warehouse import WarehouseError, intent, writing
+from modelops.warehouse.connect import connect
 from modelops.warehouse.ingest import LoadResult, load_frame
 from modelops.warehouse.schema import (
     LATENCY_BOUNDS_MS,
@@ -269,12 +270,18 @@ REVIEW_INTERVAL_DAYS = {"minimal": 365, "limited": 180, "high": 90}
 
 def build_demo(path, models: int = 200, days: int = 365, seed: int = 7,
                end: datetime | date | None = None,
-               progress: Callable[[str], None] | None = print) -> dict[str, LoadResult]:
+               progress: Callable[[str], None] | None = print,
+               force: bool = False) -> dict[str, LoadResult]:
     """Build a demo warehouse at `path` and return each entity's (merged) load result.
 
     Hourly metrics cover `[end - days, end)`; `end` is truncated to the hour and defaults to
     the last full hour before now (UTC). The warehouse is built in `path + ".tmp"` and moved
     into place when complete, so a reader never sees a half-built file.
+
+    A file already at `path` is replaced only when it holds nothing but a demo build (its
+    load log names demo loads only), or with `force`; never while a writer holds it or
+    waits for it (WarehouseError): checked before the build and again just before the
+    move, so loaded data is never replaced without being asked.
     """
     if models < 1 or days < 1:
         raise ValueError("models and days must be at least 1")
@@ -288,6 +295,7 @@ def build_demo(path, models: int = 200, days: int = 365, seed: int = 7,
     end = end.replace(minute=0, second=0, microsecond=0)
 
     path = Path(path)
+    check_replaceable(path, force)
     tmp = Path(f"{path}.tmp")
     for stale in (tmp, Path(f"{tmp}.wal")):
         stale.unlink(missing_ok=True)
@@ -311,6 +319,11 @@ def build_demo(path, models: int = 200, days: int = 365, seed: int = 7,
             partial.unlink(missing_ok=True)
         raise
     Path(f"{tmp}.wal").unlink(missing_ok=True)  # checkpointed above: nothing left in it
+    try:
+        check_replaceable(path, force)  # again: a load may have landed during the build
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     # A WAL left beside the old file (a killed writer) belongs to it; DuckDB would replay
     # it into the new file.
     Path(f"{path}.wal").unlink(missing_ok=True)
@@ -318,6 +331,47 @@ def build_demo(path, models: int = 200, days: int = 365, seed: int = 7,
     progress(f"demo: {models} models, {days} days to {end:%Y-%m-%d %H:%M} UTC "
              f"in {time.monotonic() - started:.1f} s")
     return results
+
+
+DEMO_SOURCE = "demo:"  # load_frame's source for every demo load (its load-log `file`)
+
+
+def check_replaceable(path: Path, force: bool = False) -> None:
+    """Raise WarehouseError unless the demo may replace `path`: no file there, or one whose
+    load log holds demo loads only (or anything, with `force`), and in either case no
+    writer holding or waiting for it (its rows would land in the file being replaced)."""
+    if not path.exists():
+        return
+    if intent.writer_waiting(path):
+        raise WarehouseError(f"{path}: a writer is using the warehouse; the demo does not "
+                             "replace it now (try again when it is done)")
+    try:
+        con = connect(path, read_only=True, timeout_s=1)
+    except WarehouseError as error:
+        if force and "locked" not in str(error):
+            return  # not a warehouse at all: --force replaces it
+        raise WarehouseError(f"{path}: the demo does not replace it: {error}") from None
+    try:
+        if force:
+            return
+        has_log = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'load_log'"
+        ).fetchall()[0][0]
+        if not has_log:
+            tables = con.execute("SELECT count(*) FROM information_schema.tables").fetchall()
+            if tables[0][0]:
+                raise WarehouseError(f"{path}: not a modelops warehouse; the demo does not "
+                                     "replace it (give --force to replace it)")
+            return
+        loads, first = con.execute(
+            "SELECT count(*), min(file) FROM load_log WHERE NOT starts_with(file, $demo)",
+            {"demo": DEMO_SOURCE}).fetchall()[0]
+    finally:
+        con.close()
+    if loads:
+        raise WarehouseError(
+            f"{path}: holds {loads} load(s) that are not a demo build (e.g. {first}); the "
+            "demo does not replace it (give --force to replace it)")
 
 
 def _load(con, seed: int, span: Span, models: Models, releases: Releases,
@@ -336,10 +390,10 @@ def _load(con, seed: int, span: Span, models: Models, releases: Releases,
         """One frame, or the parts of a large entity, each built as it is loaded and
         freed before the next (memory stays bounded whatever the number of models)."""
         if isinstance(frame, pl.DataFrame):
-            results[name] = load_frame(con, name, frame, source=f"demo:{name}")
+            results[name] = load_frame(con, name, frame, source=f"{DEMO_SOURCE}{name}")
         else:
             results[name] = _merge(name, [
-                load_frame(con, name, part, source=f"demo:{name}:part{i + 1}")
+                load_frame(con, name, part, source=f"{DEMO_SOURCE}{name}:part{i + 1}")
                 for i, part in enumerate(frame)])
         report(name)
 

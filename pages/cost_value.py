@@ -68,7 +68,10 @@ def where_the_cost_goes(f) -> None:
     else:
         label = DIMENSIONS[dimension].lower()
         # Cost rows that name no vendor form one group with an empty id: say so in words.
-        shown = breakdown.with_columns(pl.col("group_name").fill_null(pl.lit(f"(no {label})")))
+        names = pl.col("group_name")
+        if dimension == "category":  # a contract code ("inference_api") read as words
+            names = names.str.replace_all("_", " ")
+        shown = breakdown.with_columns(names.fill_null(pl.lit(f"(no {label})")))
         left, right = st.columns([3, 2])
         with left:
             bars = shown.sort("cost_usd")  # largest at the top of a horizontal bar chart
@@ -171,10 +174,10 @@ def vendor_scorecard(data) -> None:
                        "period.")
     else:
         scorecard = data.vendors.with_columns(
-            pl.when(pl.col("sla_met")).then(pl.lit("🟢 met"))
-            .when(~pl.col("sla_met")).then(pl.lit("🔴 missed"))
-            .when(pl.col("sla_availability").is_null()).then(pl.lit("⚪ no SLA"))
-            .otherwise(pl.lit("⚪ no traffic")).alias("SLA")
+            pl.when(pl.col("sla_met")).then(pl.lit("✓ met"))
+            .when(~pl.col("sla_met")).then(pl.lit("✗ missed"))
+            .when(pl.col("sla_availability").is_null()).then(pl.lit("– no SLA"))
+            .otherwise(pl.lit("– no traffic")).alias("SLA")
         )
         measured = scorecard.filter(pl.col("measured_availability").is_not_null()
                                     | pl.col("sla_availability").is_not_null())
@@ -190,7 +193,10 @@ def vendor_scorecard(data) -> None:
                             hovertemplate="SLA target %{x:.3%}<extra>%{y}</extra>")
             fig.add_scatter(x=measured["measured_availability"], y=measured["vendor"],
                             mode="markers", name="measured",
-                            marker={"size": 12, "color": met_colour},
+                            # the shape says it too: ● met, ✕ missed, ○ no SLA or traffic
+                            marker={"size": 12, "color": met_colour, "symbol": [
+                                "circle" if met else "x" if met is False else "circle-open"
+                                for met in measured["sla_met"]]},
                             customdata=measured.select("requests", "errors").to_numpy(),
                             hovertemplate="measured %{x:.3%} (%{customdata[1]:,} errors in "
                                           "%{customdata[0]:,} requests)<extra>%{y}</extra>")

@@ -75,7 +75,9 @@ if data.tiers.height == 0:
 # --- risk tiers -------------------------------------------------------------------------
 st.subheader("Risk tiers")
 TIER_ORDER = ["high", "limited", "minimal"]
-TIER_COLOURS = {"high": "#dc2626", "limited": "#f59e0b", "minimal": "#16a34a"}
+# Colour-blind-safe (Okabe-Ito) and a fill pattern per tier: a tier never rests on colour.
+TIER_COLOURS = {"high": "#D55E00", "limited": "#E69F00", "minimal": "#009E73"}
+TIER_PATTERNS = {"high": "x", "limited": "/", "minimal": ""}
 if data.by_unit.height == 0:
     shell.empty_state("No models match the filters.")
 else:
@@ -88,7 +90,8 @@ else:
                 t for t in tiers_present if t not in TIER_ORDER):
             rows = data.by_unit.filter(pl.col("risk_tier") == tier)
             fig.add_bar(x=rows["models"], y=rows["group_name"], orientation="h", name=tier,
-                        marker_color=TIER_COLOURS.get(tier, "#6b7280"),
+                        marker={"color": TIER_COLOURS.get(tier, "#6b7280"),
+                                "pattern": {"shape": TIER_PATTERNS.get(tier, ".")}},
                         customdata=rows["production_models"],
                         hovertemplate=f"{chart_text(tier)}: " + "%{x} models, %{customdata} in production"
                                       "<extra>%{y}</extra>")
@@ -123,6 +126,14 @@ GAP_LABELS = {
     "no_risk_assessment": "no risk assessment",
     "high_risk_not_approved": "high risk, not approved",
 }
+# The table's columns ask what a model should have, so a cell reads yes or no.
+GAP_CHECKS = {
+    "no_owner": "owner named",
+    "no_runbook": "runbook",
+    "no_passed_validation": "deployed version validated",
+    "no_risk_assessment": "risk assessed",
+    "high_risk_not_approved": "approved if high risk",
+}
 if data.gaps.height == 0:
     shell.empty_state("None of the filtered models is in production, so no compliance gaps "
                    "are checked.")
@@ -142,7 +153,7 @@ else:
         fig.update_layout(hovermode="closest", showlegend=False)
         charts.plot(fig, key="governance_gaps_chart")
         st.caption("Deployed version = the latest succeeded production deployment by today. "
-                   "✗ gap marks a gap.")
+                   "Each check says whether the model has what it should; ✗ no marks a gap.")
         # Runbook URLs are free text in the contract: link only http(s) ones.
         open_gaps = open_gaps.with_columns(
             pl.when(pl.col("runbook_url").str.contains(r"(?i)^https?://"))
@@ -150,7 +161,7 @@ else:
         tables.table(tables.with_detail_link(open_gaps).select(
             "model", "team", "gaps", *GAP_LABELS, "owner", "risk_tier", "deployed_version",
             "last_outcome", "runbook_url", "detail"),
-            {**GAP_LABELS, "last_outcome": "last assessment", "runbook_url": "runbook"},
+            {**GAP_CHECKS, "last_outcome": "last assessment", "runbook_url": "runbook link"},
             height=360, key="governance_gaps_table")
 
 # --- runbook health ---------------------------------------------------------------------

@@ -130,16 +130,18 @@ def status_headline(now: dict, slo_availability, slo_p95) -> tuple[str, str]:
     missed = []
     if availability is not None and slo_availability is not None \
             and availability < slo_availability:
-        missed.append(f"availability {formats.pct(availability)} vs "
-                      f"{formats.pct(slo_availability)}")
+        missed.append(f"availability {formats.pct_against(availability, slo_availability)}"
+                      f" vs {formats.pct(slo_availability)}")
     if p95 is not None and slo_p95 is not None and p95 > slo_p95:
-        missed.append(f"latency p95 {formats.ms(p95)} vs {formats.ms(slo_p95)}")
+        missed.append(f"latency p95 {formats.ms_against(p95, slo_p95)} vs "
+                      f"{formats.ms(slo_p95)}")
     budget_text = f"budget {formats.pct(budget, 0)}" if budget is not None else ""
     if missed or (budget is not None and budget > 1):
         return "error", "SLO missed: " + ", ".join(missed + [budget_text] if budget_text
                                                    else missed) + "."
-    within = (f"availability {formats.pct(availability)} vs {formats.pct(slo_availability)}, "
-              f"p95 {formats.ms(p95)} vs {formats.ms(slo_p95)}, {budget_text} consumed")
+    within = (f"availability {formats.pct_against(availability, slo_availability)} vs "
+              f"{formats.pct(slo_availability)}, p95 {formats.ms_against(p95, slo_p95)} vs "
+              f"{formats.ms(slo_p95)}, {budget_text} consumed")
     if budget is not None and budget > 0.75:
         return "warning", f"Error budget at risk: {within}."
     return "success", f"Within SLO: {within}."

@@ -49,10 +49,10 @@ else:
     no_traffic = pl.col("requests") == 0
     rank = (pl.when(no_traffic).then(3).when(missed).then(0).when(at_risk).then(1)
             .otherwise(2))
-    status = (pl.when(no_traffic).then(pl.lit("⚪ no traffic"))
-              .when(missed).then(pl.lit("🔴 SLO missed"))
-              .when(at_risk).then(pl.lit("🟠 budget at risk"))
-              .otherwise(pl.lit("🟢 healthy")))
+    status = (pl.when(no_traffic).then(pl.lit("– no traffic"))
+              .when(missed).then(pl.lit("✗ SLO missed"))
+              .when(at_risk).then(pl.lit("! budget at risk"))
+              .otherwise(pl.lit("✓ healthy")))
     models = tables.with_detail_link(data.serving.with_columns(
         status.alias("status"), rank.alias("rank"))).sort(
         ["rank", "error_budget_consumed", "model"], descending=[False, True, False],
@@ -61,8 +61,9 @@ else:
         "latency_p95_ms", "slo_latency_p95_ms", "requests", "team", "business_unit",
         "lifecycle_stage", "detail",
     )
-    st.caption("🔴 an SLO missed or the error budget overspent · 🟠 over 75% of the budget "
-               "consumed · 🟢 within SLO · ⚪ no requests in the period")
+    st.caption("✗ an SLO missed or the error budget overspent · ! over 75% of the budget "
+               "consumed · ✓ within SLO · – no requests in the period (the words say it; "
+               "the marks are text, not colour)")
     tables.table(models, height=420, key="overview_models_table")
 
 # --- trends -----------------------------------------------------------------------------

@@ -95,8 +95,9 @@ else:
         fig.update_layout(hovermode="closest", showlegend=False)
         fig.update_xaxes(tickformat=".0%", range=[0, 2.05 if any(clip_labels) else None])
         if any(clip_labels):
-            fig.update_layout(title_text=fig.layout["title"]["text"]
-                              + " · bars clipped at 200% (▶ real value)")
+            subtitle = fig.layout["title"].get("subtitle", {}).get("text", "")
+            fig.update_layout(title={"subtitle": {"text": " · ".join(
+                filter(None, [subtitle, "bars clipped at 200% (▶ real value)"]))}})
         fig.update_yaxes(autorange="reversed", title="")
         charts.plot(fig, key="reliability_budget_chart", models=[top["model_id"].to_list()])
     with right:
@@ -167,11 +168,11 @@ def burn_rate(burn: pl.DataFrame) -> None:
             {"fast_burn_alerts": fast, "slow_burn_alerts": slow, "ticket_burn_alerts": ticket,
              "models_checked": burn.height},
             {}, per_row=4)
-        alert = (pl.when(pl.col("fast_burn")).then(pl.lit("🔴 fast burn"))
-                 .when(pl.col("slow_burn")).then(pl.lit("🟠 slow burn"))
-                 .when(pl.col("ticket_burn")).then(pl.lit("🟡 ticket burn"))
-                 .when(pl.col("requests_1h") == 0).then(pl.lit("⚪ no traffic last hour"))
-                 .otherwise(pl.lit("🟢 ok")))
+        alert = (pl.when(pl.col("fast_burn")).then(pl.lit("✗ fast burn"))
+                 .when(pl.col("slow_burn")).then(pl.lit("! slow burn"))
+                 .when(pl.col("ticket_burn")).then(pl.lit("! ticket burn"))
+                 .when(pl.col("requests_1h") == 0).then(pl.lit("– no traffic last hour"))
+                 .otherwise(pl.lit("✓ ok")))
         tables.table(
             burn.with_columns(alert.alias("alert")).select(
                 "alert", "model", "team", "slo_availability",
@@ -195,11 +196,11 @@ def slo_history(history: pl.DataFrame) -> None:
         status = (
             pl.when(pl.col("availability_slo_met").is_null()).then(pl.lit("no traffic"))
             .when(pl.col("availability_slo_met") & pl.col("latency_slo_met"))
-            .then(pl.lit("✅ met"))
+            .then(pl.lit("✓ met"))
             .when(~pl.col("availability_slo_met") & ~pl.col("latency_slo_met"))
-            .then(pl.lit("❌ both missed"))
-            .when(~pl.col("availability_slo_met")).then(pl.lit("❌ availability"))
-            .otherwise(pl.lit("❌ latency"))
+            .then(pl.lit("✗ both missed"))
+            .when(~pl.col("availability_slo_met")).then(pl.lit("✗ availability"))
+            .otherwise(pl.lit("✗ latency"))
         )
         # A month the period covers only in part is labelled so ("2026-11 · 12 of 30 days"):
         # it is not a full month's result.
@@ -215,7 +216,7 @@ def slo_history(history: pl.DataFrame) -> None:
             status.alias("status"),
             pl.col("month").replace_strict(labels, return_dtype=pl.String).alias("month_label"))
         missed = (history.group_by("model_id")
-                  .agg(pl.col("status").str.starts_with("❌").sum().alias("months_missed"))
+                  .agg(pl.col("status").str.starts_with("✗").sum().alias("months_missed"))
                   .filter(pl.col("months_missed") > 0)
                   .sort(["months_missed", "model_id"], descending=[True, False]))
         missed_count, missed = missed.height, missed.head(30)
@@ -224,7 +225,7 @@ def slo_history(history: pl.DataFrame) -> None:
             shown = history.join(missed, on="model_id").sort(
                 ["months_missed", "model", "month"], descending=[True, False, False])
             names = shown.unique("model_id", maintain_order=True)
-            score = {"✅ met": 2, "❌ availability": 1, "❌ latency": 1, "❌ both missed": 0}
+            score = {"✓ met": 2, "✗ availability": 1, "✗ latency": 1, "✗ both missed": 0}
             cells = {(r["model_id"], r["month_label"]): r for r in shown.iter_rows(named=True)}
 
             def hover(row) -> str:
@@ -232,9 +233,11 @@ def slo_history(history: pl.DataFrame) -> None:
                     return "no metrics"
                 return (f"{chart_text(row['model'])} · {row['month_label']} "
                         f"({row['days']} days)<br>"
-                        f"{row['status']}<br>availability {formats.pct(row['availability'], 3)} "
+                        f"{row['status']}<br>availability "
+                        f"{formats.pct_against(row['availability'], row['slo_availability'], 3)} "
                         f"(SLO {formats.pct(row['slo_availability'])})<br>p95 "
-                        f"{formats.ms(row['latency_p95_ms'])} (SLO {formats.ms(row['slo_latency_p95_ms'])})"
+                        f"{formats.ms_against(row['latency_p95_ms'], row['slo_latency_p95_ms'])}"
+                        f" (SLO {formats.ms(row['slo_latency_p95_ms'])})"
                         f"<br>budget consumed {formats.pct(row['error_budget_consumed'], 1)}")
 
             grid = [[cells.get((m, month)) for month in months] for m in names["model_id"]]
@@ -242,19 +245,23 @@ def slo_history(history: pl.DataFrame) -> None:
                                 f"the {missed.height} with most misses of {missed_count}"
                                 if missed_count > missed.height else f"{missed_count}"),
                             "", "month", height=max(260, 26 * names.height + 120))
+            # Colour-blind-safe (Okabe-Ito vermillion, orange, bluish green) and a mark in
+            # each cell, so the status never rests on colour alone.
+            mark = {0: "✗", 1: "!", 2: "✓"}
+            z = [[None if c is None else score.get(c["status"]) for c in row] for row in grid]
             fig.add_heatmap(
-                x=months, y=names["model"].to_list(),
-                z=[[None if c is None else score.get(c["status"]) for c in row] for row in grid],
-                text=[[hover(c) for c in row] for row in grid],
-                hovertemplate="%{text}<extra></extra>",
+                x=months, y=names["model"].to_list(), z=z,
+                text=[[mark.get(v, "") for v in row] for row in z], texttemplate="%{text}",
+                customdata=[[hover(c) for c in row] for row in grid],
+                hovertemplate="%{customdata}<extra></extra>",
                 zmin=0, zmax=2, showscale=False, xgap=2, ygap=2,
-                colorscale=[[0, "#dc2626"], [0.5, "#f59e0b"], [1, "#16a34a"]])
+                colorscale=[[0, "#D55E00"], [0.5, "#E69F00"], [1, "#009E73"]])
             fig.update_layout(hovermode="closest")
             fig.update_yaxes(autorange="reversed", title="")
             fig.update_xaxes(type="category")
             charts.plot(fig, key="reliability_history_chart")
-            st.caption("Red: both SLOs missed · amber: one missed · green: both met · blank: no "
-                       "metrics that month.")
+            st.caption("✗ both SLOs missed (vermillion) · ! one missed (orange) · ✓ both met "
+                       "(green) · blank: no metrics that month.")
         else:
             st.success("Every model met both SLOs in every month of the period.")
         pivot = history.pivot("month_label", index=["model", "team"], values="status",

@@ -1,82 +1,61 @@
-"""Week in review: what needs a decision this week, one line per item, each with its
-number, its change against the week before and a link to the page that explains it.
+"""Week in review: what needs a decision this week. A summary of counters above the fold,
+one per section and linking to it, then each section as its own table (own columns, units,
+changes against the week before), each row linking to the model, incidents or team it is
+about.
 
-The sections are `modelops/reports/review.review_sections` for one ISO week and the filter bar's
-business units and teams; the download is `modelops/reports/review.review_file` with the same
-arguments, so it holds the same bytes as `modelops report review`.
+The sections are `modelops/reports/review.review_sections` for one ISO week (always in the
+URL, `?week=2026-W47`) and the filter bar's business units and teams; the period and models
+filters do not apply (folded away in the sidebar here). The download is
+`modelops/reports/review.review_file` with the same arguments, so it holds the CLI's bytes.
 """
 
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode
 
 import polars as pl
 import streamlit as st
 
-from dashboard import formats, identity, loading, presentation, shell, tables
+from dashboard import identity, loading, presentation, shell, tables
 from dashboard.text import code, plain
 from modelops.reports import review, weekly
+from modelops.reports.labels import digits_apart
 from modelops.warehouse import UsageError, WarehouseError
 from queries import kpi
 from queries.filters import Filter
 
 f = shell.current_filter()
-shell.page_header(
-    "Week in review",
-    "What needs a decision first, for one ISO week (Monday to Sunday, UTC) against the week "
-    "before: SLOs missed, new sev 1–2 incidents, failed changes and rework, cost or value "
-    "moving more than 10%, what falls due in the next 14 days, overdue follow-ups.",
-    presentation.WEEK_IN_REVIEW,
-)
 
-# --- the week ---------------------------------------------------------------------------
-# The rule: the last full ISO week that ends by the end of the sidebar's period. Every
-# preset ends yesterday (or last Sunday), so by default this is the last full ISO week;
-# a custom period picked in the sidebar moves it to the last full week of that period.
-# The picker below chooses any other week; `?week=` in a link opens that week.
+# --- the week: always in the URL, so a shared link shows the same week next Monday -------
 now = datetime.now(UTC).replace(tzinfo=None)
-default = weekly.last_complete_week(f.end)
 latest = weekly.last_complete_week(now)
 weeks = [weekly.last_complete_week(now - timedelta(weeks=n)) for n in range(52)]
-if default not in weeks:  # a custom period long ago
-    weeks = [weekly.last_complete_week(f.end - timedelta(weeks=n)) for n in range(52)]
-if st.session_state.get("review_week_default") != default or "review_week" not in st.session_state:
-    asked = None
-    if "review_week_default" not in st.session_state:  # a session's first run: the link
-        try:
-            asked = weekly.week_label(st.query_params.get("week", ""))
-        except UsageError:
-            asked = None
-    st.session_state["review_week_default"] = default
-    st.session_state["review_week"] = asked if asked in weeks else default
-
-
-def week_text(week: str) -> str:
-    start, end = weekly.parse_week(week)
-    return f"{week} · {start:%a %d %b} – {end - timedelta(days=1):%a %d %b %Y}"
-
-
-left, _ = st.columns([1, 2])
-week = left.selectbox("ISO week", weeks, key="review_week", format_func=week_text)
-if week != default:
-    st.query_params["week"] = week
-elif "week" in st.query_params:
-    del st.query_params["week"]
+if "review_week" not in st.session_state:  # a session's first run: the link's week
+    try:
+        asked = weekly.week_label(st.query_params.get("week", ""))
+    except UsageError:
+        asked = latest
+    if asked not in weeks:  # a week further back than the picker's year
+        weeks.append(asked)
+    st.session_state["review_week"] = asked
+elif st.session_state["review_week"] not in weeks:
+    weeks.append(st.session_state["review_week"])
+week = st.session_state["review_week"]
+st.query_params["week"] = week
 start, end = weekly.parse_week(week)
-monday, sunday = start.date(), (end - timedelta(days=1)).date()
 
+shell.page_header(
+    f"Week in review · {review.week_dates(week)}",
+    "What needs a decision, for one ISO week (Monday to Sunday, UTC) against the week "
+    "before.", presentation.WEEK_IN_REVIEW, scope=None)
 units = f.effective_business_units
-scope = []
-if f.business_units:
-    scope.append(f"business units {', '.join(f.business_units)}")
-if f.teams:
-    scope.append(f"teams {', '.join(f.teams)}")
-st.caption(
-    f"{monday:%a %d %b %Y} – {sunday:%a %d %b %Y} UTC, compared with the week before. "
-    + ("Last full ISO week" if week == latest else "Week picked here")
-    + " (by default the last full ISO week ending in the sidebar's period). Scope: "
-    + ("; ".join(scope) if scope else "all business units and teams"
-       + (" you may see" if f.allowed_business_units is not None else ""))
-    + " (from the filter bar; the review is not limited by the models filter).")
+st.caption(f"Scope: {shell.scope_line(f, with_period=False)}"
+           + (" (all you may see)" if f.allowed_business_units is not None
+              and not f.business_units else "")
+           + ". The sidebar's period and models do not apply: this page reviews the week "
+           "picked here.")
+left, _ = st.columns([3, 2])
+left.selectbox("ISO week", weeks, key="review_week",
+               format_func=lambda w: review.week_title(w).removeprefix("Week in review ")
+               + (" (last full week)" if w == latest else ""))
 
 try:
     _, _, sections = loading.load(review.review_sections, week=week, business_units=units,
@@ -86,65 +65,80 @@ except (WarehouseError, UsageError) as error:
                       "page).")
     st.stop()
 
-
-# --- links to the page that explains an item ------------------------------------------
-def link(page: str) -> str:
-    """The page with the current filters and the reviewed week as its period, in the query
-    string the filter bar reads from a link."""
-    params = [("period", "custom"), ("start", monday.isoformat()), ("end", sunday.isoformat())]
-    params += [("bu", b) for b in f.business_units] + [("team", t) for t in f.teams]
-    params += [("model", m) for m in f.models]
-    return f"{page}?{urlencode(params)}"
-
-
-def number(value, unit: str) -> str:
-    if formats.missing(value):
-        return ""
-    if unit == "ratio":
-        return formats.pct(value, 1)
-    if unit == "usd":
-        return formats.usd(value)
-    if unit == "days":
-        return f"{value:,.0f} days"
-    return formats.count(value)
-
-
-def change(value, unit: str) -> str:
-    if formats.missing(value):
-        return ""
-    sign = "+" if value > 0 else "−" if value < 0 else "±"
-    if unit == "ratio":
-        return f"{sign}{abs(value) * 100:.1f} pp"
-    if unit == "usd":
-        return sign + formats.usd(abs(value))
-    return sign + formats.count(abs(value))
-
-
-# --- the sections -----------------------------------------------------------------------
-PAGE_TITLES = {"/reliability": "Reliability", "/incidents": "Incidents",
-               "/releases": "Releases", "/cost_value": "Cost & value",
-               "/governance": "Governance", "/model_quality": "Model quality",
-               "/team": "Team"}
-needing = [s for s in sections if s.items]
-st.markdown(f"**{len(needing)} of {len(sections)} sections need attention.**"
+# --- the summary: one counter per section, above the fold --------------------------------
+needing = [s for s in sections if s.count]
+st.markdown(f"**{len(needing)} of {len(sections)} sections have something to act on.**"
             if needing else "**Nothing needs a decision this week.**")
+counters = st.container(horizontal=True)
+for s in sections:
+    # The label is the link to the section (one click), the value what to act on.
+    counters.metric(f"[{s.counted[0].upper() + s.counted[1:]}](#{review.anchor(s)})",
+                    f"{s.count:,}", border=True, width=215)
 
-for section in sections:
-    st.subheader(f"{section.title} · {len(section.items)}" if section.items
-                 else section.title)
-    if not section.items:
-        st.success(section.nothing, icon=":material/check_circle:")
+
+# --- the sections ------------------------------------------------------------------------
+def _format(column: kpi.ReviewColumn, digits: int | None):
+    label, unit = column.label, column.unit
+    if unit == "text":  # an incident's title gets the room to be read whole
+        return st.column_config.TextColumn(label, width="large" if column.name == "title"
+                                           else None)
+    if unit == "date":
+        return st.column_config.DateColumn(label, format="YYYY-MM-DD")
+    if unit == "datetime":
+        return st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm")
+    number = {"count": "%d", "count_change": "%+d", "usd": "dollar",
+              "share": f"%.{2 if digits is None else digits}f%%", "pp": "%+.1f pp",
+              "change": "%+.0f%%", "ms": f"%.{0 if digits is None else digits}f ms"}
+    return st.column_config.NumberColumn(label, format=number.get(unit, "%d"))
+
+
+def section_table(s: kpi.ReviewSection) -> None:
+    """The section's rows in its own columns; shares in percent (sortable numbers); the
+    first column opens the item (the model, its incidents, the team) for the week."""
+    data, config = {}, {}
+    for n, column in enumerate(s.columns):
+        values = [i.values[n] for i in s.items]
+        digits = None
+        if column.name in ("availability", "latency_p95_ms"):  # never reads as its target
+            target = s.columns[n + 1].name
+            targets = [i.cell(s, target) for i in s.items]
+            scale, base = (100, 2) if column.unit == "share" else (1, 0)
+            digits = max(digits_apart(v, t, base, scale) for v, t in zip(values, targets))
+        if column.unit in ("share", "pp", "change"):
+            values = [None if v is None else v * 100 for v in values]
+        data[column.name] = values
+        config[column.name] = _format(column, digits)
+    links = [review.item_url(i.link, week, units, f.teams) for i in s.items]
+    frame = pl.DataFrame({"open": links, **data}, strict=False)
+    config["open"] = st.column_config.LinkColumn("Open", display_text="open ›",
+                                                 help="The page that shows this item, "
+                                                 "for the reviewed week")
+    st.dataframe(frame.to_arrow(), column_config=config, hide_index=True,
+                 placeholder=tables.MISSING,
+                 height=min(35 * (frame.height + 1) + 3, 420), key=f"review_{s.name}_table")
+
+
+for s in sections:
+    st.subheader(f"{s.title} · {s.count:,}" if s.count else s.title, anchor=review.anchor(s))
+    if s.count and s.count != len(s.items):  # the count is not the rows: say what it counts
+        st.caption(f"{s.count:,} {s.counted}, of the {len(s.items):,} listed below."
+                   if s.count < len(s.items) else f"{s.count:,} {s.counted}.")
+    if s.figures:
+        st.caption(" · ".join(review.figure_text(fig) for fig in s.figures))
+    if not s.items:
+        st.success(s.nothing, icon=":material/check_circle:")
         continue
-    rows = pl.DataFrame(
-        {"what": [i.text for i in section.items],
-         "number": [number(i.number, i.unit) for i in section.items],
-         "change vs week before": [change(i.change, i.unit) for i in section.items],
-         "explained on": [PAGE_TITLES.get(i.page, i.page.strip("/")) for i in section.items],
-         "open": [link(i.page) for i in section.items]},
-        schema={c: pl.String for c in ("what", "number", "change vs week before",
-                                        "explained on", "open")})
-    tables.table(rows, units={"open": "link"}, key=f"review_{section.name}_table")
-    if section.name == "follow_ups":
+    if s.name == "oncall":
+        st.caption("Flagged: a responder with " + ", ".join(
+            f"{limit} or more {what}" for what, limit in (
+                ("sleep-hour pages (22:00–08:00 in the team's time zone)",
+                 kpi.ONCALL_LIMITS["sleep_hour_pages"]),
+                ("out-of-hours pages (before 08:00 or from 18:00)",
+                 kpi.ONCALL_LIMITS["out_of_hours_pages"]),
+                ("pages", kpi.ONCALL_LIMITS["pages"])))
+            + " in the week. [Why these limits](/definitions#on-call-load-in-the-week)")
+    section_table(s)
+    if s.name == "follow_ups":
         # Which items and models are behind each owner's count.
         overdue = loading.load(kpi.overdue_action_items,
                                Filter(start, end, business_units=f.business_units,
@@ -160,18 +154,28 @@ for section in sections:
                      height=320, key="review_overdue_items_table")
 
 # --- the file ---------------------------------------------------------------------------
-st.subheader("The review as a file")
+st.subheader("The review as a file", anchor="the-review-as-a-file")
 path = loading.warehouse_path()
+try:
+    review.base_url()
+except UsageError as error:
+    st.warning(f"{plain(error)}. The file's rows show page paths instead of links.",
+               icon=":material/link_off:")
+    base = ""
+else:
+    base = None
 left, right, _ = st.columns([1, 1, 2])
 for column, fmt, mime in ((left, "md", "text/markdown"), (right, "html", "text/html")):
     # The bytes are built when the button is clicked, by the CLI's own function.
     column.download_button(
         f"Download {'Markdown' if fmt == 'md' else 'HTML'}",
-        identity.guarded(
-            lambda fmt=fmt: review.review_file(path, week, units, fmt, teams=f.teams)),
-        file_name=f"modelops-review-{week}.{fmt}", mime=mime, on_click="ignore",
+        identity.guarded(lambda fmt=fmt: review.review_file(path, week, units, fmt,
+                                                            teams=f.teams, base=base)),
+        file_name=review.file_name(week, units, f.teams, fmt), mime=mime, on_click="ignore",
         icon=":material/download:", key=f"review_download_{fmt}")
 command = ["modelops report review", f"--week {week}"]
 command += [f"--business-unit {b}" for b in units if b]
 command += [f"--team {t}" for t in f.teams]
-st.caption("Same file from a scheduler: " + code(" ".join(command) + " --format md|html"))
+st.caption("Same file from a scheduler: " + code(" ".join(command) + " --format md|html")
+           + ". "
+           f"Rows link to the dashboard when {review.BASE_URL_ENV} gives its address.")

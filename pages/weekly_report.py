@@ -28,6 +28,7 @@ left, right = st.columns(2)
 week = left.selectbox("ISO week", weeks, index=weeks.index(latest), key="report_week",
                       bind="query-params")
 group_by = right.segmented_control("Group by", weekly.GROUP_BY, default="model",
+                                   format_func=lambda g: g.replace("_", " "),
                                    key="report_group_by", bind="query-params") or "model"
 start, end = weekly.parse_week(week)
 st.caption(f"{start:%a %d %b %Y} – {end - timedelta(days=1):%a %d %b %Y} UTC, the ISO week "
@@ -48,7 +49,8 @@ command += [f"--team {t}" for t in f.teams]
 # The bytes are written when the button is clicked (a callable), not on every run.
 st.download_button(
     "Download CSV", identity.guarded(lambda: weekly.to_csv(frame)),
-    file_name=f"modelops-weekly-{week}-{group_by}.csv", mime="text/csv",
+    file_name=weekly.xlsx_file_name(week, group_by, f.business_units, f.teams, "csv"),
+    mime="text/csv",
     on_click="ignore", icon=":material/download:", type="secondary",
 )
 st.caption("Same file from a scheduler: " + code(" ".join(command)))

@@ -49,11 +49,16 @@ WITH bounds AS (
            CAST(coalesce(w.errors_1d, 0) AS BIGINT) AS errors_1d,
            CAST(coalesce(w.requests_3d, 0) AS BIGINT) AS requests_3d,
            CAST(coalesce(w.errors_3d, 0) AS BIGINT) AS errors_3d,
-           (w.errors_1h / nullif(w.requests_1h, 0)) / (1 - s.slo_availability) AS burn_rate_1h,
-           (w.errors_2h / nullif(w.requests_2h, 0)) / (1 - s.slo_availability) AS burn_rate_2h,
-           (w.errors_6h / nullif(w.requests_6h, 0)) / (1 - s.slo_availability) AS burn_rate_6h,
-           (w.errors_1d / nullif(w.requests_1d, 0)) / (1 - s.slo_availability) AS burn_rate_1d,
-           (w.errors_3d / nullif(w.requests_3d, 0)) / (1 - s.slo_availability) AS burn_rate_3d
+           kpi_error_budget_consumed(w.errors_1h, allowed_errors(s.slo_availability, w.requests_1h))
+               AS burn_rate_1h,
+           kpi_error_budget_consumed(w.errors_2h, allowed_errors(s.slo_availability, w.requests_2h))
+               AS burn_rate_2h,
+           kpi_error_budget_consumed(w.errors_6h, allowed_errors(s.slo_availability, w.requests_6h))
+               AS burn_rate_6h,
+           kpi_error_budget_consumed(w.errors_1d, allowed_errors(s.slo_availability, w.requests_1d))
+               AS burn_rate_1d,
+           kpi_error_budget_consumed(w.errors_3d, allowed_errors(s.slo_availability, w.requests_3d))
+               AS burn_rate_3d
     FROM scope s
     CROSS JOIN bounds b
     LEFT JOIN windows w ON w.model_id = s.model_id

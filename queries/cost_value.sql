@@ -3,27 +3,24 @@
 -- wholly to its team and that team's business unit.
 -- One row per group with at least one scoped model; cost per 1k is empty when requests
 -- = 0, ROI is empty when cost = 0.
--- Parameters: $start, $end (whole UTC days: costs_daily, business_value_daily and
---   metrics_daily rows whose day is in the window), $business_units, $teams, $models,
+-- Parameters: $start, $end (UTC: cost and value of the days costs_in / value_in take,
+--   requests from daily_serving), $business_units, $teams, $models,
 --   $group_by ('model' | 'team' | 'business_unit' | 'all').
 -- METRICS.md: Cost and value — cost, cost per 1k requests, business value, net value, ROI,
 --   showback.
 WITH g AS (
     SELECT * FROM grouped_models($business_units, $teams, $models, $group_by)
 ), cost AS (
-    SELECT model_id, sum(amount_usd) AS cost_usd
-    FROM costs_daily
-    WHERE day >= $start AND day < $end
+    SELECT model_id, sum(cost_usd) AS cost_usd
+    FROM costs_in($start, $end)
     GROUP BY model_id
 ), value AS (
-    SELECT model_id, sum(value_usd) AS business_value_usd
-    FROM business_value_daily
-    WHERE day >= $start AND day < $end
+    SELECT model_id, sum(business_value_usd) AS business_value_usd
+    FROM value_in($start, $end)
     GROUP BY model_id
 ), traffic AS (
     SELECT model_id, CAST(sum(requests) AS BIGINT) AS requests
-    FROM metrics_daily
-    WHERE day >= $start AND day < $end
+    FROM daily_serving($start, $end)
     GROUP BY model_id
 ), per_group AS (
     SELECT g.group_id, g.group_name,
@@ -37,10 +34,10 @@ WITH g AS (
     GROUP BY g.group_id, g.group_name
 )
 SELECT group_id, group_name,
-       cost_usd, requests,
-       cost_usd / nullif(requests, 0) * 1000 AS cost_per_1k_requests,
-       business_value_usd,
-       business_value_usd - cost_usd AS net_value_usd,
-       (business_value_usd - cost_usd) / nullif(cost_usd, 0) AS roi
+       cost_usd::DOUBLE AS cost_usd, requests,
+       kpi_cost_per_1k_requests(cost_usd, requests) AS cost_per_1k_requests,
+       business_value_usd::DOUBLE AS business_value_usd,
+       kpi_net_value_usd(business_value_usd, cost_usd) AS net_value_usd,
+       kpi_roi(business_value_usd, cost_usd) AS roi
 FROM per_group
 ORDER BY group_name, group_id

@@ -7,14 +7,15 @@
 WITH g AS (
     SELECT * FROM grouped_models($business_units, $teams, $models, $group_by)
 ), daily AS (
-    SELECT model_id, day, amount_usd AS cost_usd, 0.0 AS business_value_usd, 0 AS requests
-    FROM costs_daily WHERE day >= $start AND day < $end
+    SELECT model_id, day, amount_usd::DECIMAL(38, 9) AS cost_usd,
+           0::DECIMAL(38, 9) AS business_value_usd, 0 AS requests
+    FROM costs_daily WHERE day >= $start::DATE AND day < $end::DATE
     UNION ALL
-    SELECT model_id, day, 0.0, value_usd, 0
-    FROM business_value_daily WHERE day >= $start AND day < $end
+    SELECT model_id, day, 0::DECIMAL(38, 9), value_usd::DECIMAL(38, 9), 0
+    FROM business_value_daily WHERE day >= $start::DATE AND day < $end::DATE
     UNION ALL
-    SELECT model_id, day, 0.0, 0.0, requests
-    FROM metrics_daily WHERE day >= $start AND day < $end
+    SELECT model_id, day, 0::DECIMAL(38, 9), 0::DECIMAL(38, 9), requests
+    FROM daily_serving($start, $end)
 ), per_day AS (
     SELECT d.day, g.group_id, g.group_name,
            sum(d.cost_usd) AS cost_usd,
@@ -25,9 +26,9 @@ WITH g AS (
     GROUP BY d.day, g.group_id, g.group_name
 )
 SELECT day, group_id, group_name,
-       cost_usd, business_value_usd,
-       business_value_usd - cost_usd AS net_value_usd,
+       cost_usd::DOUBLE AS cost_usd, business_value_usd::DOUBLE AS business_value_usd,
+       kpi_net_value_usd(business_value_usd, cost_usd) AS net_value_usd,
        requests,
-       cost_usd / nullif(requests, 0) * 1000 AS cost_per_1k_requests
+       kpi_cost_per_1k_requests(cost_usd, requests) AS cost_per_1k_requests
 FROM per_day
 ORDER BY day, group_name, group_id

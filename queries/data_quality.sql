@@ -33,7 +33,7 @@ SELECT gr.group_id, gr.group_name,
        coalesce(c.passed, 0) AS passed,
        coalesce(c.warned, 0) AS warned,
        coalesce(c.failed, 0) AS failed,
-       c.passed / nullif(c.checks, 0) AS pass_rate,
+       kpi_dq_pass_rate(c.passed, c.checks) AS pass_rate,
        coalesce(d.drift_results, 0) AS drift_results,
        coalesce(d.drift_alerts, 0) AS drift_alerts
 FROM groups gr

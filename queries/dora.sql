@@ -33,11 +33,9 @@ WITH g AS (
 ), recovery AS (
     SELECT g.group_id,
            count(*) AS recovered_incidents,
-           median(epoch(i.resolved_at - i.started_at) / 60) AS recovery_time_median_minutes
-    FROM incidents i
-    JOIN g ON g.model_id = i.model_id
-    WHERE i.deployment_id IS NOT NULL
-      AND i.resolved_at >= $start AND i.resolved_at < $end
+           median(epoch(r.resolved_at - r.started_at) / 60) AS recovery_time_median_minutes
+    FROM recoveries_in($start, $end) r
+    JOIN g ON g.model_id = r.model_id
     GROUP BY g.group_id
 ), groups AS (
     SELECT DISTINCT group_id, group_name FROM g
@@ -48,7 +46,7 @@ SELECT gr.group_id, gr.group_name,
        coalesce(k.deployments, 0) / (epoch($end - $start) / 86400) AS deployments_per_day,
        coalesce(k.deployments, 0) / (epoch($end - $start) / 86400) * 7 AS deployments_per_week,
        coalesce(k.failed_changes, 0) AS failed_changes,
-       k.failed_changes / nullif(k.deployments, 0) AS change_failure_rate,
+       kpi_change_failure_rate(k.failed_changes, k.deployments) AS change_failure_rate,
        coalesce(k.lead_time_deployments, 0) AS lead_time_deployments,
        k.lead_time_median_minutes,
        coalesce(r.recovered_incidents, 0) AS recovered_incidents,

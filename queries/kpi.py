@@ -61,8 +61,8 @@ def serving(con, f: Filter, by: str = "model") -> pl.DataFrame:
 
 
 def serving_series(con, f: Filter, by: str = "all") -> pl.DataFrame:
-    """Requests, errors, availability, budget consumed and latency per day, from the daily
-    rollup. Columns: day, group_id, group_name, requests, errors, availability,
+    """Requests, errors, availability, budget consumed and latency per UTC day, from the
+    daily rollup (a part day at either end of the window from its hours). Columns: day, group_id, group_name, requests, errors, availability,
     error_budget_allowed, error_budget_consumed, latency_p50/p95/p99_ms.
     """
     _choice(by, GROUPS, "by")
@@ -345,160 +345,225 @@ def incident_follow_ups(con, f: Filter) -> pl.DataFrame:
 # How much a week's cost or value must move against the week before to be reported.
 REVIEW_MOVE = 0.10
 
+# On-call load in the week (METRICS.md, "On-call load in the week"): a responder is flagged
+# when any count reaches its limit. In the spirit of PagerDuty's operational reviews, which
+# count sleep-hour (22:00-08:00), off-hour and all interruptions per responder: three broken
+# nights, six pages outside 08:00-18:00, or ten pages in all (two a working day) in one week.
+ONCALL_LIMITS = {"sleep_hour_pages": 3, "out_of_hours_pages": 6, "pages": 10}
+
+
+@dataclass(frozen=True)
+class ReviewColumn:
+    """One column of a review section. unit: text, count, share (a fraction, shown as %),
+    pp (a change of a share), usd, change (a relative change, 0.1 = +10%), date, ms."""
+
+    name: str
+    label: str
+    unit: str
+
 
 @dataclass(frozen=True)
 class ReviewItem:
-    """One line of the week in review.
+    """One row of a review section: what someone must act on.
 
-    key: stable id of what the line is about (`slo:<model_id>`, `incident:<id>`, ...);
-    text: what it says, without numbers; number: the figure (its `unit`: count, ratio,
-    usd, days); change: number - the previous week's (None when not comparable);
-    page: the dashboard page to open for details (a path such as `/reliability`).
+    key: stable id of what the row is about (`slo:<model_id>`, `incident:<id>`, ...);
+    values: one per column of its section, raw (numbers as numbers, None when undefined);
+    link: the app path that shows this item (`/model?id=m1`, `/incidents?model=m1`), to
+    which the page and the file add the reviewed week and the scope.
     """
 
     key: str
-    text: str
-    number: float | None
+    values: tuple
+    link: str
+
+    def cell(self, section: ReviewSection, name: str):
+        return self.values[[c.name for c in section.columns].index(name)]
+
+
+@dataclass(frozen=True)
+class ReviewFigure:
+    """A figure of the whole scope shown above a section's rows (a rate, a total), with
+    its change against the week before (None when not comparable). unit as a column's."""
+
+    label: str
+    value: float | None
     change: float | None
     unit: str
-    page: str
 
 
 @dataclass(frozen=True)
 class ReviewSection:
-    """A named section; `nothing` is the one line to show when `items` is empty."""
+    """A named section: its columns and rows, figures of the whole scope, and `count`,
+    the number of things someone must act on (the summary's counter). `nothing` is the one
+    line shown when `count` is 0; `counted` says what `count` counts."""
 
     name: str
     title: str
+    columns: tuple[ReviewColumn, ...]
     items: tuple[ReviewItem, ...]
     nothing: str
+    count: int
+    counted: str
+    figures: tuple[ReviewFigure, ...] = ()
 
 
+def _columns(*spec: tuple[str, str, str]) -> tuple[ReviewColumn, ...]:
+    return tuple(ReviewColumn(*c) for c in spec)
+
+
+# name, title, counter's words, the line when nothing is to act on, columns
 REVIEW_SECTIONS = (
-    ("slos", "SLOs missed and budgets burning", "Every model met its SLOs within budget."),
-    ("incidents", "New sev 1-2 incidents and their follow-ups", "No new sev 1-2 incident."),
-    ("changes", "Failed changes and rework", "No failed change and no rework deployment."),
-    ("cost_value", "Cost and value moving more than 10%",
-     "No team's cost or value moved more than 10% against the week before."),
-    ("due", "Reviews and validations due in the next 14 days",
-     "No risk review or validation falls due in the next 14 days."),
-    ("follow_ups", "Overdue follow-ups by owner", "No follow-up is overdue."),
+    ("slos", "SLOs missed", "SLOs missed", "Every model met its SLOs within budget.",
+     _columns(("model", "Model", "text"), ("team", "Team", "text"),
+              ("missed", "Missed", "text"), ("availability", "Availability", "share"),
+              ("slo_availability", "Availability SLO", "share"),
+              ("latency_p95_ms", "p95 latency", "ms"), ("slo_latency_p95_ms", "p95 SLO", "ms"),
+              ("error_budget_consumed", "Error budget used", "share"),
+              ("error_budget_change", "Budget used vs week before", "pp"))),
+    ("incidents", "New sev 1-2 incidents", "incidents to follow up",
+     "No new sev 1-2 incident.",
+     _columns(("incident_id", "Incident", "text"), ("severity", "Severity", "text"),
+              ("model", "Model", "text"), ("title", "Title", "text"),
+              ("started_at", "Started (UTC)", "datetime"), ("postmortem", "Postmortem", "text"),
+              ("open_action_items", "Follow-ups open", "count"),
+              ("action_items", "Follow-ups", "count"),
+              ("overdue_action_items", "Follow-ups overdue", "count"))),
+    ("changes", "Failed changes", "failed changes", "No failed change in production.",
+     _columns(("deployment_id", "Deployment", "text"), ("model", "Model", "text"),
+              ("version", "Version", "text"), ("outcome", "Outcome", "text"),
+              ("deployed_at", "Deployed (UTC)", "datetime"),
+              ("incidents", "Incidents naming it", "count"))),
+    ("cost_value", "Cost and value moving more than 10%", "cost or value moves",
+     "No team's cost or value moved more than 10% against the week before.",
+     _columns(("team", "Team", "text"), ("measure", "Measure", "text"),
+              ("this_week", "This week", "usd"), ("week_before", "Week before", "usd"),
+              ("change_usd", "Change", "usd"), ("change_share", "Change %", "change"),
+              ("reading", "Reading", "text"))),
+    ("oncall", "On-call load", "people overloaded on call",
+     "Nobody reached an on-call limit this week.",
+     _columns(("responder", "Responder", "text"), ("team", "Team", "text"),
+              ("pages", "Pages", "count"), ("out_of_hours_pages", "Out of hours", "count"),
+              ("sleep_hour_pages", "Sleep hours (22-08)", "count"),
+              ("over", "Limits reached", "text"))),
+    ("due", "Reviews overdue or due in 14 days", "reviews overdue or due",
+     "No risk review or validation is overdue or falls due in the next 14 days.",
+     _columns(("model", "Model", "text"), ("team", "Team", "text"),
+              ("what", "What", "text"), ("status", "Status", "text"),
+              ("due", "Due", "date"))),
+    ("follow_ups", "Overdue follow-ups by owner", "overdue follow-ups",
+     "No follow-up is overdue.",
+     _columns(("owner", "Owner", "text"), ("overdue", "Overdue", "count"),
+              ("overdue_change", "vs week before", "count_change"),
+              ("oldest_due", "Oldest due", "date"))),
 )
 
 
 def week_in_review(con, f: Filter) -> list[ReviewSection]:
     """The week in review for the filter's window (normally one ISO week) and scope, each
-    section compared with the window before (`f.previous()`).
+    section compared with the window before (`f.previous()`) where a change is shown.
 
-    Sections, in order (name: what its items are):
-    slos: models that missed an SLO or overspent the window's error budget (number: budget
-      consumed, change vs the week before); incidents: the count of new sev 1-2 incidents,
-      then each with its open follow-ups; changes: failed changes, change failure rate and
-      rework rate of the scope (then each failed change); cost_value: teams whose cost or
-      value moved more than 10%; due: risk reviews due in the 14 days from the window's end
-      and production models whose deployed version has no passed validation; follow_ups:
-      owners with overdue action items (number: how many; change vs the week before).
+    Sections (name: its rows; what `count` counts):
+    slos: models that missed an SLO or overspent the window's error budget, most budget
+      used first; incidents: the new sev 1-2 incidents, those needing follow-up (no
+      postmortem yet, or follow-ups open) first; count: those needing follow-up;
+    changes: failed production changes; figures: failed changes, change failure rate and
+      rework rate of the scope; cost_value: teams whose cost or value moved more than
+      REVIEW_MOVE; oncall: responders at or over an ONCALL_LIMITS count;
+    due: risk reviews overdue at the window's end (never done, or due before it; most
+      overdue first), then those due in the 14 days after it, then production models
+      whose deployed version has no passed validation;
+    follow_ups: owners with overdue action items; count: the overdue items.
     """
     before = f.previous()
-    sections = {
+    built = {
         "slos": _slo_items(con, f, before),
         "incidents": _incident_items(con, f, before),
         "changes": _change_items(con, f, before),
         "cost_value": _cost_value_items(con, f, before),
+        "oncall": _oncall_items(con, f),
         "due": _due_items(con, f),
         "follow_ups": _follow_up_items(con, f, before),
     }
-    return [ReviewSection(name, title, tuple(sections[name]), nothing)
-            for name, title, nothing in REVIEW_SECTIONS]
-
-
-def week_in_review_frame(sections: list[ReviewSection]) -> pl.DataFrame:
-    """The sections as one frame (a row per item; an empty section as one row whose key
-    is empty and whose text is its `nothing` line)."""
-    rows = []
-    for s in sections:
-        for item in s.items or (ReviewItem("", s.nothing, None, None, "", ""),):
-            rows.append({"section": s.name, "title": s.title, "key": item.key,
-                         "text": item.text, "number": _float(item.number),
-                         "change": _float(item.change), "unit": item.unit,
-                         "page": item.page})
-    return pl.DataFrame(rows, schema={
-        "section": pl.String, "title": pl.String, "key": pl.String, "text": pl.String,
-        "number": pl.Float64, "change": pl.Float64, "unit": pl.String, "page": pl.String})
+    out = []
+    for name, title, counted, nothing, columns in REVIEW_SECTIONS:
+        items, count, figures = built[name]
+        assert all(len(i.values) == len(columns) for i in items), name
+        out.append(ReviewSection(name, title, columns, tuple(items), nothing, count, counted,
+                                 tuple(figures)))
+    return out
 
 
 def _change(now, before):
     return None if now is None or before is None else float(now) - float(before)
 
 
-def _slo_items(con, f, before) -> list[ReviewItem]:
+def _slo_items(con, f, before):
     now = serving(con, f, "model")
-    then = {r["model_id"]: r for r in serving(con, before, "model").iter_rows(named=True)}
+    then = dict(serving(con, before, "model").select("model_id", "error_budget_consumed")
+                .iter_rows())
     items = []
     for r in now.iter_rows(named=True):
-        problems = [text for flag, text in (
-            (r["availability_slo_met"] is False, "availability SLO missed"),
-            (r["latency_slo_met"] is False, "p95 latency SLO missed"),
+        missed = [text for flag, text in (
+            (r["availability_slo_met"] is False, "availability"),
+            (r["latency_slo_met"] is False, "p95 latency"),
             ((r["error_budget_consumed"] or 0) > 1, "error budget overspent"),
         ) if flag]
-        if problems:
-            previous = then.get(r["model_id"], {}).get("error_budget_consumed")
+        if missed:
+            used = r["error_budget_consumed"]
             items.append(ReviewItem(
-                f"slo:{r['model_id']}", f"{r['model']} ({r['team']}): {', '.join(problems)}",
-                r["error_budget_consumed"], _change(r["error_budget_consumed"], previous),
-                "ratio", "/reliability"))
-    return sorted(items, key=lambda i: (-(i.number or 0), i.key))
+                f"slo:{r['model_id']}",
+                (r["model"], r["team"], ", ".join(missed), r["availability"],
+                 r["slo_availability"], r["latency_p95_ms"], r["slo_latency_p95_ms"], used,
+                 _change(used, then.get(r["model_id"]))),
+                f"/model?id={r['model_id']}"))
+    items.sort(key=lambda i: (-(i.values[7] or 0), i.key))
+    return items, len(items), ()
 
 
-def _incident_items(con, f, before) -> list[ReviewItem]:
+def _incident_items(con, f, before):
     now = incident_follow_ups(con, f)
     if now.is_empty():
-        return []
-    items = [ReviewItem("incidents:sev1_sev2", "New sev 1-2 incidents", now.height,
-                        now.height - incident_follow_ups(con, before).height, "count",
-                        "/incidents")]
-    for r in now.iter_rows(named=True):
-        postmortem = "postmortem written" if r["with_postmortem"] else "no postmortem yet"
-        items.append(ReviewItem(
-            f"incident:{r['incident_id']}",
-            f"{r['incident_id']} sev {r['severity']} on {r['model']}: {r['title']} "
-            f"({postmortem}; follow-ups open of {r['action_items']})",
-            r["open_action_items"], None, "count", "/incidents"))
-    return items
+        return [], 0, ()
+    needing = (~pl.col("with_postmortem")) | (pl.col("open_action_items") > 0)
+    now = now.with_columns(needing.alias("needing")).sort(
+        ["needing", "started_at", "incident_id"], descending=[True, True, False])
+    items = [ReviewItem(
+        f"incident:{r['incident_id']}",
+        (r["incident_id"], f"Sev {r['severity']}", r["model"], r["title"], r["started_at"],
+         "written" if r["with_postmortem"] else "not yet", r["open_action_items"],
+         r["action_items"], r["overdue_action_items"]),
+        f"/incidents?model={r['model_id']}") for r in now.iter_rows(named=True)]
+    total = ReviewFigure("New sev 1-2 incidents", now.height,
+                         now.height - incident_follow_ups(con, before).height, "count")
+    return items, int(now["needing"].sum()), (total,)
 
 
-def _change_items(con, f, before) -> list[ReviewItem]:
+def _change_items(con, f, before):
     now, then = dora(con, f, "all"), dora(con, before, "all")
-    rework_now, rework_then = rework_rate(con, f, "all"), rework_rate(con, before, "all")
     if now.is_empty():
-        return []
+        return [], 0, ()
+    rework_now, rework_then = rework_rate(con, f, "all"), rework_rate(con, before, "all")
     n, p = now.row(0, named=True), then.row(0, named=True)
     rn, rp = rework_now.row(0, named=True), rework_then.row(0, named=True)
-    if not n["failed_changes"] and not rn["rework_deployments"]:
-        return []
-    items = [
-        ReviewItem("changes:failed", "Failed changes", n["failed_changes"],
-                   _change(n["failed_changes"], p["failed_changes"]), "count", "/releases"),
-        ReviewItem("changes:change_failure_rate", "Change failure rate",
-                   n["change_failure_rate"],
-                   _change(n["change_failure_rate"], p["change_failure_rate"]), "ratio",
-                   "/releases"),
-        ReviewItem("changes:rework_rate", "Deployment rework rate (fixes for incidents)",
-                   rn["rework_rate"], _change(rn["rework_rate"], rp["rework_rate"]), "ratio",
-                   "/releases"),
-    ]
+    figures = (
+        ReviewFigure("Failed changes", n["failed_changes"],
+                     _change(n["failed_changes"], p["failed_changes"]), "count"),
+        ReviewFigure("Change failure rate", n["change_failure_rate"],
+                     _change(n["change_failure_rate"], p["change_failure_rate"]), "share"),
+        ReviewFigure("Deployment rework rate (fixes for incidents)", rn["rework_rate"],
+                     _change(rn["rework_rate"], rp["rework_rate"]), "share"),
+    )
     failed = deployment_log(con, f).filter(
         pl.col("environment") == "production", pl.col("failed_change"))
-    for r in failed.iter_rows(named=True):
-        items.append(ReviewItem(
-            f"deployment:{r['deployment_id']}",
-            f"{r['deployment_id']}: {r['model']} {r['version']} {r['outcome']}"
-            + (f", named by {r['incidents']} incident(s)" if r["incidents"] else ""),
-            None, None, "count", "/releases"))
-    return items
+    items = [ReviewItem(
+        f"deployment:{r['deployment_id']}",
+        (r["deployment_id"], r["model"], r["version"], r["outcome"].replace("_", " "),
+         r["deployed_at"], r["incidents"]),
+        f"/model?id={r['model_id']}") for r in failed.iter_rows(named=True)]
+    return items, len(items), figures
 
 
-def _cost_value_items(con, f, before) -> list[ReviewItem]:
+def _cost_value_items(con, f, before):
     now = cost_value(con, f, "team")
     then = {r["group_id"]: r for r in cost_value(con, before, "team").iter_rows(named=True)}
     items = []
@@ -508,40 +573,90 @@ def _cost_value_items(con, f, before) -> list[ReviewItem]:
             current, previous = r[column] or 0.0, p.get(column) or 0.0
             if previous == 0 and current == 0:
                 continue
-            moved = (abs(current - previous) / abs(previous) if previous
-                     else float("inf"))
-            if moved > REVIEW_MOVE:
-                direction = "up" if current > previous else "down"
+            moved = (current - previous) / abs(previous) if previous else None
+            if moved is None or abs(moved) > REVIEW_MOVE:
+                up = current > previous
+                # Cost up is worse, value up is better.
+                reading = ("worse" if up else "better") if what == "cost" else (
+                    "better" if up else "worse")
                 items.append(ReviewItem(
-                    f"{what}:{r['group_id']}", f"{r['group_name']}: {what} {direction}",
-                    current, current - previous, "usd", "/cost_value"))
-    return sorted(items, key=lambda i: (-abs(i.change or 0), i.key))
+                    f"{what}:{r['group_id']}",
+                    (r["group_name"], f"{what} {'up' if up else 'down'}", current, previous,
+                     current - previous, moved, reading),
+                    f"/cost_value?team={r['group_id']}"))
+    items.sort(key=lambda i: (-abs(i.values[4]), i.key))
+    return items, len(items), ()
 
 
-def _due_items(con, f) -> list[ReviewItem]:
-    items = [ReviewItem(f"review:{r['model_id']}",
-                        f"{r['model']} ({r['team']}): risk review due {r['next_review_due']}",
-                        r["days_until_due"], None, "days", "/governance")
-             for r in reviews_due(con, f).iter_rows(named=True)]
+def oncall_week(con, f: Filter) -> pl.DataFrame:
+    """On-call interruptions per responder over the window (oncall_week.sql), with
+    `over`: the ONCALL_LIMITS names each responder reached (empty when none).
+
+    Columns: team_id, team, responder, pages, out_of_hours_pages, sleep_hour_pages,
+    sev1_sev2_pages, over (list of str).
+    """
+    frame = run(con, "oncall_week", **f.params())
+    reached = [pl.when(pl.col(c) >= limit).then(pl.lit(c)) for c, limit in ONCALL_LIMITS.items()]
+    return frame.with_columns(pl.concat_list(reached).list.drop_nulls().alias("over"))
+
+
+_LIMIT_WORDS = {"sleep_hour_pages": "sleep-hour pages", "out_of_hours_pages": "out-of-hours pages",
+                "pages": "pages"}
+
+
+def _oncall_items(con, f):
+    load = oncall_week(con, f).filter(pl.col("over").list.len() > 0)
+    items = [ReviewItem(
+        f"oncall:{r['team_id']}:{r['responder']}",
+        (r["responder"], r["team"], r["pages"], r["out_of_hours_pages"],
+         r["sleep_hour_pages"],
+         ", ".join(f"{_LIMIT_WORDS[c]} ≥ {ONCALL_LIMITS[c]}" for c in r["over"])),
+        f"/team?team={r['team_id']}") for r in load.iter_rows(named=True)]
+    return items, len(items), ()
+
+
+def _due_items(con, f):
+    today = f.end.date()  # the Monday after the week: due on Sunday and not done is overdue
+    overdue = overdue_reviews(con, f, today)
+    items = []
+    for r in overdue.iter_rows(named=True):
+        status = ("never reviewed" if r["never_assessed"]
+                  else f"overdue by {r['days_overdue']:,} days")
+        items.append(ReviewItem(f"review:{r['model_id']}",
+                                (r["model"], r["team"], "risk review", status,
+                                 r["next_review_due"]),
+                                f"/model?id={r['model_id']}"))
+    for r in reviews_due(con, f).iter_rows(named=True):
+        days = r["days_until_due"]
+        items.append(ReviewItem(f"review:{r['model_id']}",
+                                (r["model"], r["team"], "risk review",
+                                 f"due in {days} day{'' if days == 1 else 's'}"
+                                 if days else "due today", r["next_review_due"]),
+                                f"/model?id={r['model_id']}"))
     gaps = governance_gaps(con, f, (f.end - timedelta(microseconds=1)).date())
     for r in gaps.filter(pl.col("no_passed_validation")).iter_rows(named=True):
-        version = r["deployed_version"] or "no deployed version"
+        version = r["deployed_version"]
         items.append(ReviewItem(
             f"validation:{r['model_id']}",
-            f"{r['model']} ({r['team']}): validation of {version} owed", None, None,
-            "count", "/model_quality"))
-    return items
+            (r["model"], r["team"],
+             f"validation of version {version}" if version else "validation",
+             "owed: no passed validation" + ("" if version else " (no deployed version)"),
+             None),
+            f"/model?id={r['model_id']}"))
+    return items, len(items), ()
 
 
-def _follow_up_items(con, f, before) -> list[ReviewItem]:
+def _follow_up_items(con, f, before):
     now = overdue_action_items(con, f)
     if now.is_empty():
-        return []
+        return [], 0, ()
     then = dict(overdue_action_items(con, before).group_by("owner").len().iter_rows())
     per_owner = now.group_by("owner").agg(pl.len().alias("overdue"),
                                           pl.col("due_at").min().alias("oldest_due"))
     per_owner = per_owner.sort(["overdue", "owner"], descending=[True, False])
-    return [ReviewItem(f"owner:{r['owner']}",
-                       f"{r['owner']}: overdue follow-ups (oldest due {r['oldest_due']:%Y-%m-%d})",
-                       r["overdue"], r["overdue"] - then.get(r["owner"], 0), "count", "/team")
-            for r in per_owner.iter_rows(named=True)]
+    items = [ReviewItem(f"owner:{r['owner']}",
+                        (r["owner"], r["overdue"], r["overdue"] - then.get(r["owner"], 0),
+                         r["oldest_due"].date()),
+                        "/team")
+             for r in per_owner.iter_rows(named=True)]
+    return items, now.height, ()

@@ -20,7 +20,7 @@ WITH s AS (
            coalesce(sum(d.errors)::BIGINT, 0) AS errors,
            sum(allowed_errors(s.slo_availability, d.requests)) AS allowed_errors,
            histogram_sum(d.h) AS h
-    FROM daily_serving($start::DATE, $end::DATE) d
+    FROM daily_serving($start, $end) d
     JOIN s ON s.model_id = d.model_id
 ), incident_counts AS (
     SELECT count(*) FILTER (WHERE i.counted) AS incidents,

@@ -1,5 +1,7 @@
--- SQL helpers stored in the warehouse as macros, refreshed whenever this file changes
--- (see queries/db/sql.refresh_macros): readers share one connection and its cursors see them.
+-- SQL helpers for the named queries, written as DuckDB macros. They are never stored in
+-- the warehouse: queries/expand.py expands them into each statement before it runs
+-- (queries/named.run), so a reader never writes and every version of modelops runs its
+-- own definitions.
 
 -- Prometheus histogram_quantile (METRICS.md, "latency percentiles").
 --   q:      the quantile, 0..1
@@ -58,10 +60,22 @@ CREATE OR REPLACE MACRO grouped_models(business_units, teams, models, group_by) 
     FROM scoped_models(business_units, teams, models) s;
 
 -- One definition of the serving sums (METRICS.md, "Aggregation rule"). daily_serving gives
--- the metrics_daily rows of the window [window_start, window_end) with the latency
--- histogram as one struct h (le_5 .. le_10000: the cumulative buckets; total: requests);
+-- the serving rows of the window [window_start, window_end) (timestamps, UTC) with the
+-- latency histogram as one struct h (le_5 .. le_10000: the cumulative buckets; total:
+-- requests): the metrics_daily rollup for the UTC days the window covers whole, and the
+-- metrics_hourly rows of the part days at either end (a window that is not whole days,
+-- e.g. the last 24 hours, is read by the hour). `day` is the UTC day of the row.
 -- histogram_sum(h) adds histograms up (rows into a model, models into a group: the same
 -- fields at every level); latency_ms(q, h) is the q-quantile of a summed histogram.
+-- serving_whole_from / serving_whole_to: the first and the end (exclusive) midnight of
+-- the whole days inside the window (from >= to: none).
+CREATE OR REPLACE MACRO serving_whole_from(window_start) AS
+    CASE WHEN date_trunc('day', CAST(window_start AS TIMESTAMP)) = CAST(window_start AS TIMESTAMP)
+         THEN CAST(window_start AS TIMESTAMP)
+         ELSE date_trunc('day', CAST(window_start AS TIMESTAMP)) + INTERVAL 1 DAY END;
+CREATE OR REPLACE MACRO serving_whole_to(window_end) AS
+    date_trunc('day', CAST(window_end AS TIMESTAMP));
+
 CREATE OR REPLACE MACRO daily_serving(window_start, window_end) AS TABLE
     SELECT model_id, day, requests, errors,
            {'le_5': latency_le_5ms, 'le_10': latency_le_10ms, 'le_25': latency_le_25ms,
@@ -70,7 +84,28 @@ CREATE OR REPLACE MACRO daily_serving(window_start, window_end) AS TABLE
            'le_5000': latency_le_5000ms, 'le_10000': latency_le_10000ms,
             'total': requests} AS h
     FROM metrics_daily
-    WHERE day >= window_start AND day < window_end;
+    WHERE day >= CAST(serving_whole_from(window_start) AS DATE)
+      AND day < CAST(serving_whole_to(window_end) AS DATE)
+    UNION ALL
+    SELECT model_id, CAST(hour AS DATE) AS day, requests, errors,
+           {'le_5': latency_le_5ms, 'le_10': latency_le_10ms, 'le_25': latency_le_25ms,
+           'le_50': latency_le_50ms, 'le_100': latency_le_100ms, 'le_250': latency_le_250ms,
+           'le_500': latency_le_500ms, 'le_1000': latency_le_1000ms, 'le_2500': latency_le_2500ms,
+           'le_5000': latency_le_5000ms, 'le_10000': latency_le_10000ms,
+            'total': requests} AS h
+    FROM metrics_hourly
+    WHERE hour >= window_start
+      AND hour < least(serving_whole_from(window_start), CAST(window_end AS TIMESTAMP))
+    UNION ALL
+    SELECT model_id, CAST(hour AS DATE) AS day, requests, errors,
+           {'le_5': latency_le_5ms, 'le_10': latency_le_10ms, 'le_25': latency_le_25ms,
+           'le_50': latency_le_50ms, 'le_100': latency_le_100ms, 'le_250': latency_le_250ms,
+           'le_500': latency_le_500ms, 'le_1000': latency_le_1000ms, 'le_2500': latency_le_2500ms,
+           'le_5000': latency_le_5000ms, 'le_10000': latency_le_10000ms,
+            'total': requests} AS h
+    FROM metrics_hourly
+    WHERE hour >= greatest(serving_whole_to(window_end), serving_whole_from(window_start))
+      AND hour < window_end;
 
 CREATE OR REPLACE MACRO histogram_sum(h) AS {
     'le_5': sum(h.le_5)::BIGINT, 'le_10': sum(h.le_10)::BIGINT, 'le_25': sum(h.le_25)::BIGINT,
@@ -100,6 +135,16 @@ CREATE OR REPLACE MACRO deployments_in(window_start, window_end) AS TABLE
                WHERE deployment_id IS NOT NULL
                GROUP BY deployment_id) n ON n.deployment_id = d.deployment_id
     WHERE d.deployed_at >= window_start AND d.deployed_at < window_end;
+
+-- DORA's failed deployment recovery time counts failures caused by a change to production:
+-- the incidents whose deployment_id names a deployment that exists and went to production
+-- (not staging or shadow, not an id no deployment has), resolved in [window_start,
+-- window_end) (METRICS.md, Releases).
+CREATE OR REPLACE MACRO recoveries_in(window_start, window_end) AS TABLE
+    SELECT i.incident_id, i.model_id, i.started_at, i.resolved_at
+    FROM incidents i
+    JOIN deployments d ON d.deployment_id = i.deployment_id AND d.environment = 'production'
+    WHERE i.resolved_at >= window_start AND i.resolved_at < window_end;
 
 -- One definition of the KPIs that the headline tiles (kpi_tiles.sql) and the weekly report
 -- (weekly_report.sql, through kpi_groups below) both show, so the two cannot disagree, in
@@ -169,6 +214,11 @@ CREATE OR REPLACE MACRO kpi_availability(requests, errors) AS
     (requests - errors) / nullif(requests, 0);
 CREATE OR REPLACE MACRO kpi_error_budget_consumed(errors, allowed_errors) AS
     errors / nullif(allowed_errors::DOUBLE, 0);
+CREATE OR REPLACE MACRO kpi_error_budget_remaining(errors, allowed_errors) AS
+    1 - kpi_error_budget_consumed(errors, allowed_errors);
+-- the window's minutes at the error ratio (errors / requests)
+CREATE OR REPLACE MACRO kpi_downtime_minutes(requests, errors, window_minutes) AS
+    errors / nullif(requests, 0) * window_minutes;
 -- mean over the incidents resolved in the window: total duration / count
 CREATE OR REPLACE MACRO kpi_mttr_minutes(resolution_us, resolved_incidents) AS
     resolution_us / (60000000 * nullif(resolved_incidents, 0))::DOUBLE;
@@ -207,7 +257,7 @@ serving AS (
            sum(requests)::BIGINT AS requests,
            sum(errors)::BIGINT AS errors,
            histogram_sum(h) AS h
-    FROM daily_serving(window_start::DATE, window_end::DATE)
+    FROM daily_serving(window_start, window_end)
     WHERE model_id IN (SELECT model_id FROM scope)
     GROUP BY model_id
 ),

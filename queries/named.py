@@ -1,18 +1,19 @@
-"""Named SQL files (queries/*.sql): read them, run one into polars, and keep the macros
-of queries/macros.sql current in a warehouse file (the writer and the reader call that)."""
+"""Named SQL files (queries/*.sql): read them and run one into polars with the macros of
+queries/macros.sql expanded into the statement (queries/expand.py). The macros are never
+stored in the warehouse: opening a file for reading never writes it, whatever version of
+modelops last wrote it."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from functools import cache
 from pathlib import Path
 
 import polars as pl
 
+from queries.expand import expanded, expanded_sql
+
 QUERY_DIR = Path(__file__).resolve().parent
-# The SQL helpers (histogram_quantile, scoped_models, ...) stored in the file as macros.
-MACROS_PATH = QUERY_DIR / "macros.sql"
 
 
 @cache
@@ -41,45 +42,9 @@ def run(con, name: str, **params) -> pl.DataFrame:
     bound = {k: v for k, v in params.items() if k in wanted}
     # execute + Arrow, not con.sql(...).pl(): the relation API binds the statement once
     # more before running it, which costs a few ms per KPI query.
-    return pl.from_arrow(con.execute(sql_text(name), bound).to_arrow_table())
+    return pl.from_arrow(con.execute(expanded(name), bound).to_arrow_table())
 
 
-# --- macros -----------------------------------------------------------------------------
-
-def macros_text() -> str:
-    """queries/macros.sql as it is now (read when a connection opens, not per query)."""
-    return MACROS_PATH.read_text()
-
-
-def macros_wanted() -> str:
-    return hashlib.sha256(macros_text().encode()).hexdigest()
-
-
-def macros_sha(con) -> str | None:
-    """The sha256 of the macros.sql whose macros the file holds (None: none yet)."""
-    rows = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'macro_version'"
-    ).fetchall()
-    if not rows[0][0]:
-        return None
-    rows = con.execute("SELECT sha256 FROM macro_version").fetchall()
-    return rows[0][0] if rows else None
-
-
-def refresh_macros(con) -> None:
-    """Store the macros in the file whenever queries/macros.sql differs from what the file
-    holds, so the KPI math always comes from the code that runs, and every reader's cursor
-    sees the macros for free. One transaction: all of them, with their sha, or none."""
-    text = macros_text()
-    wanted = hashlib.sha256(text.encode()).hexdigest()
-    if macros_sha(con) == wanted:
-        return
-    con.execute("BEGIN")
-    try:
-        con.execute(text)
-        con.execute("CREATE OR REPLACE TABLE macro_version (sha256 VARCHAR NOT NULL)")
-        con.execute("INSERT INTO macro_version VALUES (?)", [wanted])
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+def query(con, text: str, **params) -> pl.DataFrame:
+    """An ad-hoc statement that may call the macros (tests, the benchmark), run like `run`."""
+    return pl.from_arrow(con.execute(expanded_sql(text), params).to_arrow_table())

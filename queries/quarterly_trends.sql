@@ -35,11 +35,15 @@ WITH g AS (
     GROUP BY ALL
 ), resolved AS (
     SELECT g.group_id, date_trunc('quarter', i.resolved_at) AS quarter_start,
-           avg(epoch(i.resolved_at - i.started_at) / 60) AS mttr_minutes,
-           median(epoch(i.resolved_at - i.started_at) / 60)
-               FILTER (WHERE i.deployment_id IS NOT NULL) AS recovery_time_median_minutes
+           avg(epoch(i.resolved_at - i.started_at) / 60) AS mttr_minutes
     FROM incidents i JOIN g ON g.model_id = i.model_id
     WHERE i.resolved_at >= (SELECT min(quarter_start) FROM quarters) AND i.resolved_at < $end
+    GROUP BY ALL
+), recovered AS (
+    SELECT g.group_id, date_trunc('quarter', r.resolved_at) AS quarter_start,
+           median(epoch(r.resolved_at - r.started_at) / 60) AS recovery_time_median_minutes
+    FROM recoveries_in((SELECT min(quarter_start) FROM quarters), $end) r
+    JOIN g ON g.model_id = r.model_id
     GROUP BY ALL
 ), serving AS (
     SELECT g.group_id, date_trunc('quarter', m.day)::TIMESTAMP AS quarter_start,
@@ -63,16 +67,17 @@ WITH g AS (
                AS deployments_per_week,
            d.lead_time_median_minutes,
            coalesce(d.failed_changes, 0) AS failed_changes,
-           d.failed_changes / nullif(d.deployments, 0) AS change_failure_rate,
-           r.recovery_time_median_minutes,
+           kpi_change_failure_rate(d.failed_changes, d.deployments) AS change_failure_rate,
+           rc.recovery_time_median_minutes,
            r.mttr_minutes,
            coalesce(s.requests, 0) AS requests,
-           (s.requests - s.errors) / nullif(s.requests, 0) AS availability,
+           kpi_availability(s.requests, s.errors) AS availability,
            coalesce(c.cost_usd, 0)::DOUBLE AS cost_usd,
-           (c.cost_usd * 1000)::DOUBLE / nullif(s.requests, 0) AS cost_per_1k_requests
+           kpi_cost_per_1k_requests(c.cost_usd, s.requests) AS cost_per_1k_requests
     FROM grid q
     LEFT JOIN deploys d ON d.group_id = q.group_id AND d.quarter_start = q.quarter_start
     LEFT JOIN resolved r ON r.group_id = q.group_id AND r.quarter_start = q.quarter_start
+    LEFT JOIN recovered rc ON rc.group_id = q.group_id AND rc.quarter_start = q.quarter_start
     LEFT JOIN serving s ON s.group_id = q.group_id AND s.quarter_start = q.quarter_start
     LEFT JOIN costs c ON c.group_id = q.group_id AND c.quarter_start = q.quarter_start
 ), with_change AS (

@@ -3,7 +3,7 @@
 -- histogram buckets first, ratios and percentiles from the sums. Also how many of the
 -- group's models met their own SLOs (a group has no single SLO target).
 -- One row per group with at least one scoped model; empty ratios when requests = 0.
--- Parameters: $start, $end (whole UTC days, metrics_daily), $business_units, $teams,
+-- Parameters: $start, $end (UTC; daily_serving: whole days from metrics_daily, part days by the hour), $business_units, $teams,
 --   $models, $group_by ('model' | 'team' | 'business_unit' | 'all').
 -- METRICS.md: Aggregation rule; Serving — availability, error budget for a group
 --   (allowed = sum((1 - slo_i) * requests_i), consumed = sum(errors) / allowed),
@@ -19,7 +19,7 @@ WITH per_model AS (
     GROUP BY ALL
 ), per_model_measured AS (
     SELECT *,
-           1 - errors / nullif(requests, 0) >= slo_availability AS availability_slo_met,
+           kpi_availability(requests, errors) >= slo_availability AS availability_slo_met,
            latency_ms(0.95, h)
                <= slo_latency_p95_ms AS latency_slo_met
     FROM per_model
@@ -31,7 +31,7 @@ WITH per_model AS (
            count(*) FILTER (WHERE latency_slo_met) AS models_latency_slo_met,
            CAST(sum(requests) AS BIGINT) AS requests,
            CAST(sum(errors) AS BIGINT) AS errors,
-           sum((1 - slo_availability) * requests) AS error_budget_allowed,
+           sum(allowed_errors(slo_availability, requests)) AS allowed_errors,
            histogram_sum(h) AS h
     FROM per_model_measured
     GROUP BY group_id, group_name
@@ -39,12 +39,12 @@ WITH per_model AS (
 SELECT group_id, group_name,
        models, models_with_requests,
        requests, errors,
-       1 - errors / nullif(requests, 0) AS availability,
+       kpi_availability(requests, errors) AS availability,
        models_availability_slo_met,
-       error_budget_allowed,
-       errors / nullif(error_budget_allowed, 0) AS error_budget_consumed,
-       1 - errors / nullif(error_budget_allowed, 0) AS error_budget_remaining,
-       errors / nullif(requests, 0) * epoch($end - $start) / 60 AS downtime_minutes,
+       allowed_errors::DOUBLE AS error_budget_allowed,
+       kpi_error_budget_consumed(errors, allowed_errors) AS error_budget_consumed,
+       kpi_error_budget_remaining(errors, allowed_errors) AS error_budget_remaining,
+       kpi_downtime_minutes(requests, errors, epoch($end - $start) / 60) AS downtime_minutes,
        latency_ms(0.50, h) AS latency_p50_ms,
        latency_ms(0.95, h) AS latency_p95_ms,
        latency_ms(0.99, h) AS latency_p99_ms,

@@ -3,8 +3,8 @@
 -- and latency p50/p95/p99 from the model's merged histogram against its latency SLO.
 -- One row per scoped model; a model without requests in the window has requests 0 and
 -- empty (NULL) availability, budget, downtime and latency.
--- Parameters: $start, $end (the window [start, end), whole UTC days: read from the
---   metrics_daily rollup), $business_units, $teams, $models (the shared filter).
+-- Parameters: $start, $end (the window [start, end), UTC; whole days read from the
+--   metrics_daily rollup, part days from metrics_hourly: daily_serving), $business_units, $teams, $models (the shared filter).
 -- METRICS.md: Serving — requests, errors, availability, availability SLO met, error budget,
 --   budget consumed / remaining, latency percentiles, latency SLO met,
 --   downtime-equivalent minutes.
@@ -20,8 +20,8 @@ WITH per_model AS (
     GROUP BY ALL
 ), measured AS (
     SELECT *,
-           1 - errors / nullif(requests, 0) AS availability,
-           (1 - slo_availability) * requests AS error_budget_allowed,
+           kpi_availability(requests, errors) AS availability,
+           allowed_errors(slo_availability, requests) AS allowed_errors,
            latency_ms(0.50, h) AS latency_p50_ms,
            latency_ms(0.95, h) AS latency_p95_ms,
            latency_ms(0.99, h) AS latency_p99_ms
@@ -33,10 +33,10 @@ SELECT model_id, model, team_id, team, business_unit_id, business_unit,
        availability,
        slo_availability,
        availability >= slo_availability AS availability_slo_met,
-       error_budget_allowed,
-       errors / nullif(error_budget_allowed, 0) AS error_budget_consumed,
-       1 - errors / nullif(error_budget_allowed, 0) AS error_budget_remaining,
-       errors / nullif(requests, 0) * epoch($end - $start) / 60 AS downtime_minutes,
+       allowed_errors::DOUBLE AS error_budget_allowed,
+       kpi_error_budget_consumed(errors, allowed_errors) AS error_budget_consumed,
+       kpi_error_budget_remaining(errors, allowed_errors) AS error_budget_remaining,
+       kpi_downtime_minutes(requests, errors, epoch($end - $start) / 60) AS downtime_minutes,
        latency_p50_ms, latency_p95_ms, latency_p99_ms,
        slo_latency_p95_ms,
        latency_p95_ms <= slo_latency_p95_ms AS latency_slo_met

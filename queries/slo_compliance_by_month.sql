@@ -3,7 +3,7 @@
 -- histogram, against its SLOs, and the error budget consumed in the month.
 -- One row per model and month in which the model has metrics rows; ratios are empty
 -- (and "met" is empty) for a month with no requests.
--- Parameters: $start, $end (whole UTC days, metrics_daily), $business_units, $teams, $models.
+-- Parameters: $start, $end (UTC; daily_serving: whole days from metrics_daily, part days by the hour), $business_units, $teams, $models.
 -- METRICS.md: Serving — availability, availability SLO met, budget consumed, latency
 --   percentiles, latency SLO met.
 WITH per_month AS (
@@ -19,7 +19,7 @@ WITH per_month AS (
     GROUP BY ALL
 ), measured AS (
     SELECT *,
-           1 - errors / nullif(requests, 0) AS availability,
+           kpi_availability(requests, errors) AS availability,
            latency_ms(0.95, h) AS latency_p95_ms
     FROM per_month
 )
@@ -27,7 +27,8 @@ SELECT model_id, model, team_id, team, business_unit_id, business_unit, month, d
        requests, errors,
        availability, slo_availability,
        availability >= slo_availability AS availability_slo_met,
-       errors / nullif((1 - slo_availability) * requests, 0) AS error_budget_consumed,
+       kpi_error_budget_consumed(errors, allowed_errors(slo_availability, requests))
+           AS error_budget_consumed,
        latency_p95_ms, slo_latency_p95_ms,
        latency_p95_ms <= slo_latency_p95_ms AS latency_slo_met
 FROM measured

@@ -17,15 +17,15 @@ WITH s AS (
     SELECT s.vendor_id,
            CAST(sum(d.requests) AS BIGINT) AS requests,
            CAST(sum(d.errors) AS BIGINT) AS errors
-    FROM metrics_daily d
+    FROM daily_serving($start, $end) d
     JOIN s ON s.model_id = d.model_id
-    WHERE s.vendor_id IS NOT NULL AND d.day >= $start AND d.day < $end
+    WHERE s.vendor_id IS NOT NULL
     GROUP BY s.vendor_id
 ), cost AS (
-    SELECT c.vendor_id, sum(c.amount_usd) AS cost_usd
+    SELECT c.vendor_id, sum(c.amount_usd::DECIMAL(38, 9)) AS cost_usd
     FROM costs_daily c
     JOIN s ON s.model_id = c.model_id
-    WHERE c.vendor_id <> '' AND c.day >= $start AND c.day < $end
+    WHERE c.vendor_id <> '' AND c.day >= $start::DATE AND c.day < $end::DATE
     GROUP BY c.vendor_id
 ), vendor_incidents AS (
     SELECT s.vendor_id, count(*) AS vendor_incidents
@@ -40,9 +40,9 @@ SELECT v.vendor_id, v.name AS vendor, v.kind,
        coalesce(u.models, 0) AS models,
        coalesce(t.requests, 0) AS requests,
        coalesce(t.errors, 0) AS errors,
-       1 - t.errors / nullif(t.requests, 0) AS measured_availability,
-       1 - t.errors / nullif(t.requests, 0) >= v.sla_availability AS sla_met,
-       coalesce(c.cost_usd, 0) AS cost_usd,
+       kpi_availability(t.requests, t.errors) AS measured_availability,
+       kpi_availability(t.requests, t.errors) >= v.sla_availability AS sla_met,
+       coalesce(c.cost_usd, 0)::DOUBLE AS cost_usd,
        coalesce(vi.vendor_incidents, 0) AS vendor_incidents
 FROM vendors v
 LEFT JOIN usage u ON u.vendor_id = v.vendor_id

@@ -124,8 +124,9 @@ def browser(width: int = 1440, height: int = 1000):
 WATCH_SCREEN = r"""
 window.__screens = [];
 new MutationObserver(() => {
+  // A title's page name: what comes before " · " (Week in review adds its week's dates).
   const h1 = [...document.querySelectorAll('[data-testid=stMain] h1')]
-      .map(h => h.innerText.trim()).filter(Boolean);
+      .map(h => h.innerText.trim().split(' · ')[0]).filter(Boolean);
   const sidebar = document.querySelector('[data-testid=stSidebar]');
   const nav = [...document.querySelectorAll('[data-testid=stSidebarNav] a, '
       + '[data-testid=stSidebarNavLink], [data-testid=stTopNavLink]')]

@@ -122,3 +122,45 @@ def with_every_column(at):
         at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+# --- running in parallel (pytest-xdist: `-n 2` in pyproject's addopts) ---------------------
+
+# The browser files (test_browser*.py), whose tests are long (up to minutes each), are
+# spread over the workers one test at a time (a module-scoped server is then started once
+# per worker); every other file runs whole on one worker, so its module-scoped fixtures
+# (warehouses, the Spark session) are built once. Spark's file (the longest unit that
+# cannot be split) starts first, then the browser tests, so the last minutes are not one
+# long file alone.
+SPREAD_PREFIX = "test_browser"
+SLOW_FIRST = ["test_spark.py", SPREAD_PREFIX]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """xdist's loadscope with the units above (its loadgroup marks do not reach the node
+    ids under pytest 9, so grouping is done here, by file name)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    def file_name(nodeid: str) -> str:
+        return Path(nodeid.split("::", 1)[0]).name
+
+    def rank(nodeid: str) -> int:
+        name = file_name(nodeid)
+        return next((i for i, first in enumerate(SLOW_FIRST) if name.startswith(first)),
+                    len(SLOW_FIRST))
+
+    class ByFile(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            spread = file_name(nodeid).startswith(SPREAD_PREFIX)
+            return nodeid if spread else nodeid.split("::", 1)[0]
+
+        def _assign_work_unit(self, node) -> None:
+            if not getattr(self, "_slow_first", False):  # the queue is complete: reorder once
+                units = sorted(self.workqueue.items(), key=lambda unit: rank(unit[0]))
+                self.workqueue.clear()
+                self.workqueue.update(units)
+                self._slow_first = True
+            super()._assign_work_unit(node)
+
+    return ByFile(config, log)

@@ -142,37 +142,65 @@ def test_the_weekly_download_is_the_reports_csv(demo_warehouse, tmp_path):
         wait_for_app(page)
         with page.expect_download(timeout=30_000) as download:
             page.get_by_role("button", name="Download CSV").click()
-        assert download.value.suggested_filename == f"modelops-weekly-{week}-model.csv"
+        assert download.value.suggested_filename == f"modelops-weekly-{week}-model-all.csv"
         assert Path(download.value.path()).read_bytes() == expected
 
 
+def through_the_proxy(proxy, page) -> None:
+    """The harness, checked before the app is: the session's WebSocket went through the
+    sign-in proxy, carrying the proxy's identity header (Streamlit reads the user from the
+    upgrade request, so a page served without it would test nothing)."""
+    upgrades = [r for r in proxy.log.upgrades() if r.path.endswith("/_stcore/stream")]
+    assert upgrades, ("the browser opened no WebSocket through the identity proxy",
+                      page.url, [r.path for r in proxy.log.requests])
+    expected = [proxy.value] * (2 if proxy.mode == "duplicate" else 1)
+    assert all(r.identity == expected for r in upgrades), (expected, upgrades)
+
+
 def test_the_user_from_a_trusted_proxy_header_is_scoped(demo_warehouse, tmp_path):
-    """The oauth2-proxy deployment: the policy names the header the proxy sets."""
+    """The oauth2-proxy deployment: the policy names the header the proxy sets on every
+    request, the WebSocket upgrade included (tests/identity_proxy.py)."""
+    from identity_proxy import identity_proxy
+
     require_browser()
     with reading(demo_warehouse) as con:
         catalog = model_catalog(con)
     mine = catalog["business_unit_id"][0]
     policy = tmp_path / "policy.toml"
-    policy.write_text(f'header = "X-Forwarded-Email"\n[grants]\n"alice@example.com" = ["{mine}"]\n')
+    policy.write_text('header = "X-Forwarded-Email"\nadmins = ["boss@example.com"]\n'
+                      f'[grants]\n"alice@example.com" = ["{mine}"]\n')
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(demo_warehouse, warehouse)
     env = {"MODELOPS_ACCESS_POLICY": str(policy)}
+    header = "X-Forwarded-Email"
     with streamlit_server(warehouse, env=env) as url, browser_page() as page:
-        page.set_extra_http_headers({"X-Forwarded-Email": "mallory@example.com"})
-        page.goto(url)
-        wait_for_app(page)
-        assert page.locator("h1").first.inner_text() == "No access"
+        with identity_proxy(url, header, "mallory@example.com") as proxy:
+            page.goto(proxy.url)
+            wait_for_app(page)
+            through_the_proxy(proxy, page)
+            assert page.locator("h1").first.inner_text() == "No access"
 
-        page.set_extra_http_headers({"X-Forwarded-Email": "alice@example.com"})
-        page.goto(f"{url}/overview?bu={catalog['business_unit_id'][-1]}")
-        wait_for_app(page)
-        page.wait_for_selector("[data-testid=stMetric]")
-        assert page.locator("h1").first.inner_text() == "Overview"
-        page.locator("[data-testid=stSidebar]").get_by_role(
-            "combobox", name="Business units").click()
-        options = page.get_by_role("option").all_inner_texts()
-        names = set(catalog.filter(catalog["business_unit_id"] == mine)["business_unit"])
-        assert set(options) - {"Select all"} <= names, options
+        # The browser names the admin itself: the proxy replaces that with its own user.
+        page.set_extra_http_headers({header: "boss@example.com"})
+        with identity_proxy(url, header, "alice@example.com") as proxy:
+            page.goto(f"{proxy.url}/overview?bu={catalog['business_unit_id'][-1]}")
+            wait_for_app(page)
+            page.wait_for_selector("[data-testid=stMetric]")
+            through_the_proxy(proxy, page)
+            assert page.locator("h1").first.inner_text() == "Overview"
+            page.locator("[data-testid=stSidebar]").get_by_role(
+                "combobox", name="Business units").click()
+            options = page.get_by_role("option").all_inner_texts()
+            names = set(catalog.filter(catalog["business_unit_id"] == mine)["business_unit"])
+            assert options and set(options) - {"Select all"} <= names, options
+
+        # A chain of proxies that each add the header: refused, whoever it names.
+        with identity_proxy(url, header, "boss@example.com", mode="duplicate") as proxy:
+            page.goto(f"{proxy.url}/overview")
+            wait_for_app(page)
+            through_the_proxy(proxy, page)
+            assert page.locator("h1").first.inner_text() == "No access"
+            assert page.get_by_text("names its user more than once").count() == 1
 
 
 # --- first visits on a fresh server -------------------------------------------------------
@@ -184,14 +212,13 @@ DEEP_LINKS = {"/incidents?period=7d": "Incidents", "/reliability": "Reliability"
               "/": "Week in review", "/overview": "Overview", "/weekly_report": "Weekly report"}
 
 
-def open_at_once(chromium, url: str, links: dict[str, str], headers: dict[str, str]):
+def open_at_once(chromium, url: str, links: dict[str, str]):
     """One browser context (a separate user session) per link, all navigating at once."""
     from browser import WATCH_SCREEN
 
     pages = {}
     for path in links:
-        context = chromium.new_context(viewport={"width": 1280, "height": 900},
-                                       extra_http_headers=headers)
+        context = chromium.new_context(viewport={"width": 1280, "height": 900})
         context.add_init_script(WATCH_SCREEN)
         page = context.new_page()
         page.goto(f"{url}{path}", wait_until="commit")
@@ -199,10 +226,21 @@ def open_at_once(chromium, url: str, links: dict[str, str], headers: dict[str, s
     return pages
 
 
+def screens_of(page) -> list[dict]:
+    """What WATCH_SCREEN noted. Checked first: the assertions on every screen would pass on
+    none if the browser stopped running init scripts before the page's own, or observing
+    its mutations."""
+    screens = page.evaluate("() => window.__screens")
+    missing = ("the browser ran no init script (Playwright add_init_script) or its "
+               "MutationObserver saw no change: no screen was recorded")
+    assert screens, (missing, page.url)
+    return screens
+
+
 def settled(page, title: str) -> None:
     page.wait_for_function(
         "t => [...document.querySelectorAll('[data-testid=stMain] h1')]"
-        ".some(h => h.innerText.trim() === t)", arg=title, timeout=180_000)
+        ".some(h => h.innerText.trim().split(' · ')[0] === t)", arg=title, timeout=180_000)
     wait_for_app(page, timeout_ms=180_000)
 
 
@@ -213,7 +251,10 @@ def test_many_first_visits_on_a_fresh_server_all_get_the_app_shell(demo_warehous
     on yet (Streamlit's legacy pages/ mode). Each gets the app shell — the filter bar, the
     app's own navigation, the access gate — and no screen ever shows a page without it, or
     the sidebar listing pages/ files."""
+    from contextlib import ExitStack
+
     from browser import browser
+    from identity_proxy import identity_proxy
 
     require_browser()
     warehouse = tmp_path / "warehouse.duckdb"
@@ -230,16 +271,22 @@ def test_many_first_visits_on_a_fresh_server_all_get_the_app_shell(demo_warehous
                                        "/definitions": "KPI definitions"},
                  "boss@example.com": {"/data": "Data", "/reliability": "Reliability"},
                  "mallory@example.com": {"/incidents": "No access", "/data": "No access"}}
-    with streamlit_server(warehouse, env=env) as url, browser() as chromium:
-        opened = {}
+    with (streamlit_server(warehouse, env=env) as url, browser() as chromium,
+          ExitStack() as proxies):
+        opened, proxy_of = {}, {}
         for user, links in users.items():
-            headers = {"X-Forwarded-Email": user} if user else {}
-            for path, page in open_at_once(chromium, url, links, headers).items():
+            # Each user signs in through their own proxy, as oauth2-proxy's cookie would.
+            proxy_of[user] = user and proxies.enter_context(
+                identity_proxy(url, "X-Forwarded-Email", user))
+            entry = proxy_of[user].url if user else url
+            for path, page in open_at_once(chromium, entry, links).items():
                 opened[(user, path)] = (page, links[path])
         for (user, path), (page, title) in opened.items():
             settled(page, title)
+            if user:
+                through_the_proxy(proxy_of[user], page)
             assert page.locator("[data-testid=stException]").count() == 0, (user, path)
-            screens = page.evaluate("() => window.__screens")
+            screens = screens_of(page)
             for screen in screens:
                 legacy_list = not set(screen["nav"]) <= TITLES  # pages/ files, for a moment
                 assert not (legacy_list and (screen["h1"] or screen["progress"])), (
@@ -273,10 +320,10 @@ def test_first_visits_during_the_demo_build_see_the_shell_and_its_progress(tmp_p
     warehouse.parent.mkdir()
     links = {"/": "Week in review", "/incidents": "Incidents", "/definitions": "KPI definitions"}
     with streamlit_server(warehouse) as url, browser() as chromium:
-        pages = open_at_once(chromium, url, links, {})
+        pages = open_at_once(chromium, url, links)
         for path, page in pages.items():
             settled(page, links[path])
-            screens = page.evaluate("() => window.__screens")
+            screens = screens_of(page)
             assert any(s["h1"] == ["modelops"] and s["progress"] for s in screens), (path,
                                                                                     screens)
             for screen in screens:
@@ -316,3 +363,77 @@ def test_tables_fit_the_page_and_definitions_read_as_text(demo_warehouse, tmp_pa
         titles = page.locator("[data-testid=stMain] h1").all_inner_texts()
         assert [t.strip() for t in titles] == ["KPI definitions"]
         assert "reference vectors" not in page.locator("[data-testid=stMain]").inner_text()
+
+
+def test_the_week_in_review_as_a_manager_uses_it(demo_warehouse, tmp_path):
+    """Issue 28, what only a browser shows: the tab names the page; a counter's link lands
+    on its section; one click on a row's "open" (after the pointer is over it, as a
+    person's is) opens that model's page for the reviewed week; at 390 px the page does not
+    scroll sideways."""
+    import time
+    from urllib.parse import parse_qs, urlsplit
+
+    from modelops.reports import review
+    from modelops.reports import weekly as report
+
+    require_browser()
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(demo_warehouse, warehouse)
+    week = report.last_complete_week()
+    start, _ = report.parse_week(week)
+    with streamlit_server(warehouse) as url, browser_page() as page:
+        page.goto(url)
+        wait_for_app(page)
+        assert page.title() == "Week in review · modelops"
+        assert parse_qs(urlsplit(page.url).query)["week"] == [week]
+        heading = page.locator("h1").first.inner_text()
+        assert heading == f"Week in review · {review.week_dates(week)}"
+        # A counter's label is the link to its section.
+        page.get_by_role("link", name="SLOs missed").first.click()
+        page.wait_for_function("() => location.hash === '#slos-missed'")
+        section = page.locator("[id=slos-missed]")
+        assert section.is_visible() and section.bounding_box()["y"] < 300
+        # One click on "open" (the first column of the first row) opens the model.
+        grid = page.locator("[data-testid=stDataFrame]").first
+        grid.scroll_into_view_if_needed()
+        box = grid.bounding_box()
+        x, y = box["x"] + 25, box["y"] + 35 + 17
+        page.mouse.move(x - 5, y)
+        page.mouse.move(x, y)
+        time.sleep(0.5)
+        with page.context.expect_page(timeout=10_000) as opened:
+            page.mouse.click(x, y)
+        target = urlsplit(opened.value.url)
+        query = parse_qs(target.query)
+        assert target.path == "/model" and query["id"][0].startswith("mdl-")
+        assert query["period"] == ["custom"] and query["start"] == [start.date().isoformat()]
+        opened.value.close()
+        page.goto(f"{url}/incidents")
+        wait_for_app(page)
+        assert page.title() == "Incidents · modelops"
+    with streamlit_server(warehouse) as url, browser_page(width=390, height=844) as page:
+        page.goto(url)
+        wait_for_app(page)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+
+
+def test_keyboard_focus_is_visible_and_charts_do_not_trap_tab(demo_warehouse, tmp_path):
+    """Issue 28 item 16: no chart adds Tab stops (Plotly's mode bar added 8 each); the
+    element the keyboard reaches shows a 3 px outline, the sidebar's links included."""
+    require_browser()
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(demo_warehouse, warehouse)
+    with streamlit_server(warehouse) as url, browser_page() as page:
+        page.goto(f"{url}/overview")
+        wait_for_app(page)
+        page.wait_for_selector("[data-testid=stPlotlyChart] .main-svg", timeout=60_000)
+        stops = page.evaluate("""() => [...document.querySelectorAll(
+            '[data-testid=stPlotlyChart]')].map(c => c.querySelectorAll(
+            'a[href], button, input, [tabindex]:not([tabindex="-1"])').length)""")
+        assert stops and set(stops) == {0}, stops
+        page.keyboard.press("Tab")
+        link = page.locator("[data-testid=stSidebarNavLink]").nth(1)
+        link.focus()
+        outline = page.evaluate("""() => { const s = getComputedStyle(document.activeElement);
+            return [s.outlineStyle, s.outlineWidth]; }""")
+        assert outline == ["solid", "3px"], outline

@@ -71,30 +71,33 @@ def _axe(page) -> list[dict]:
     }""", list(OWNERS))
 
 
-@pytest.fixture
-def served(demo_warehouse, tmp_path):
+@pytest.fixture(scope="module")
+def served(demo_warehouse, tmp_path_factory):
+    """One server per worker for the file: its tests only read, each in its own sessions
+    (a server start and its first run took 8-25 s of the file's time, six times over)."""
     require_browser()
-    warehouse = tmp_path / "warehouse.duckdb"
+    warehouse = tmp_path_factory.mktemp("served") / "warehouse.duckdb"
     shutil.copy(demo_warehouse, warehouse)
     with streamlit_server(warehouse, timeout_s=180) as url:
         yield url
 
 
-def test_no_serious_accessibility_violations_of_the_apps_own(served):
-    """axe-core on every page, light and dark: no serious or critical finding in what the
-    app draws (Streamlit's and Plotly's own are in STREAMLIT_OWN, with the reason)."""
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_no_serious_accessibility_violations_of_the_apps_own(served, scheme):
+    """axe-core on every page, light and dark (one test each, so the two run in parallel):
+    no serious or critical finding in what the app draws (Streamlit's and Plotly's own are
+    in STREAMLIT_OWN, with the reason)."""
     problems, seen = [], []
-    for scheme in ("light", "dark"):
-        with browser_page(color_scheme=scheme) as page:
-            for path in PAGES:
-                page.goto(f"{served}/{path}")
-                wait_for_app(page, timeout_ms=120_000)
-                page.wait_for_timeout(500)
-                for violation in _axe(page):
-                    seen.append({"scheme": scheme, "page": "/" + path, **violation})
-                    problems += [f"{scheme} /{path}: {p}" for p in _ours(violation)]
+    with browser_page(color_scheme=scheme) as page:
+        for path in PAGES:
+            page.goto(f"{served}/{path}")
+            wait_for_app(page, timeout_ms=120_000)
+            page.wait_for_timeout(500)
+            for violation in _axe(page):
+                seen.append({"scheme": scheme, "page": "/" + path, **violation})
+                problems += [f"{scheme} /{path}: {p}" for p in _ours(violation)]
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "axe.json").write_text(json.dumps(seen, indent=1))
+    (ARTIFACTS / f"axe-{scheme}.json").write_text(json.dumps(seen, indent=1))
     assert not problems, "\n".join(problems)
 
 

@@ -22,7 +22,7 @@ from conftest import build_warehouse
 from test_report import TABLES, WEEK, metrics
 
 from modelops.reports.weekly import weekly_report
-from modelops.warehouse import reading
+from modelops.warehouse import query, reading
 from queries import kpi
 from queries.filters import Filter
 
@@ -132,9 +132,9 @@ def test_kpi_groups_counts_the_models_of_each_group(warehouse):
     # Retail has m1 m2 m3 and Risk m4 m5 (m6 m7 are not in this warehouse); a `models`
     # column would have been the macro's own list argument, not a count.
     with reading(warehouse) as con:
-        rows = con.execute("""
+        rows = query(con, """
             SELECT business_unit_id, model_count
             FROM kpi_groups(TIMESTAMP '2026-11-16', TIMESTAMP '2026-11-23', []::VARCHAR[],
                             []::VARCHAR[], []::VARCHAR[], 'business_unit', true)
-            ORDER BY 1""").fetchall()
+            ORDER BY 1""").rows()
     assert rows == [("bu-a", 3), ("bu-b", 2)]

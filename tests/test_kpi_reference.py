@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modelops.warehouse import reading
+from modelops.warehouse import query, reading
 from modelops.warehouse.schema import LATENCY_BOUNDS_MS
 from queries import kpi
 from queries.filters import Filter
@@ -44,7 +44,8 @@ def con(make_warehouse):
 
 
 def quantile(con, q, bounds, cumulative):
-    return con.execute("SELECT histogram_quantile(?, ?, ?)", [q, bounds, cumulative]).fetchone()[0]
+    return query(con, "SELECT histogram_quantile($q, $bounds, $cum) AS v", q=q, bounds=bounds,
+                 cum=cumulative)["v"][0]
 
 
 BOUNDS_S = [0.1, 0.2, 0.4, 0.8]
@@ -96,11 +97,12 @@ def test_latency_quantile_ms_agrees_with_histogram_quantile(make_warehouse):
                q=st.sampled_from([0.0, 0.01, 0.25, 0.5, 0.9, 0.95, 0.99, 0.999, 1.0]))
         def agree(counts, q):
             cumulative = [sum(counts[: k + 1]) for k in range(12)]
-            fast, generic = con.execute(
-                "SELECT latency_quantile_ms($1, $2[1], $2[2], $2[3], $2[4], $2[5], $2[6],"
-                " $2[7], $2[8], $2[9], $2[10], $2[11], $2[12]),"
-                " histogram_quantile($1, $3, $2)",
-                [q, cumulative, list(LATENCY_BOUNDS_MS)]).fetchone()
+            fast, generic = query(
+                con,
+                "SELECT latency_quantile_ms($q, $c[1], $c[2], $c[3], $c[4], $c[5], $c[6],"
+                " $c[7], $c[8], $c[9], $c[10], $c[11], $c[12]) AS fast,"
+                " histogram_quantile($q, $b, $c) AS generic",
+                q=q, c=cumulative, b=list(LATENCY_BOUNDS_MS)).row(0)
             if generic is None:
                 assert fast is None and cumulative[-1] == 0
             else:

@@ -91,6 +91,31 @@ def test_dora_four_keys_with_the_counts_behind_them(make_warehouse):
     assert tiles["change_failure_rate"] == pytest.approx(5 / 7)
 
 
+def test_recovery_time_counts_only_failures_caused_by_a_production_deployment(make_warehouse):
+    """DORA's failed deployment recovery time is about changes to production (issue 30,
+    item 3): an incident caused by a staging deployment, or naming a deployment id that no
+    deployment has, is not a failed production deployment, and its recovery time does not
+    count (it still counts for MTTR, as every incident does)."""
+    extra = [
+        incident("x7", "2026-05-06T10:00:00", "2026-05-06T10:10:00", "s1"),     # staging: 10
+        incident("x8", "2026-05-06T11:00:00", "2026-05-06T11:05:00", "nope"),   # unknown: 5
+    ]
+    path = make_warehouse({**ORG, "deployments": DEPLOYMENTS, "incidents": INCIDENTS + extra})
+    with reading(path) as con:
+        search = kpi.dora(con, WEEK, by="team").filter(group_id="t1").row(0, named=True)
+        trends = kpi.quarterly_trends(con, WEEK, by="team").filter(
+            group_id="t1", quarter="2026-Q2").row(0, named=True)
+        tiles = kpi.kpi_tiles(con, WEEK).row(0, named=True)
+    # still x1, x2, x3 only: 30, 90, 240 -> median 90 (with x7 and x8: 5, 10, 30, 90, 240
+    # -> 30)
+    assert search["recovered_incidents"] == 3
+    assert search["recovery_time_median_minutes"] == pytest.approx(90)
+    assert trends["recovery_time_median_minutes"] == pytest.approx(90)
+    # MTTR counts every incident resolved in the window: x1 30, x2 90, x3 240, x5 300,
+    # x7 10, x8 5 -> 675 / 6
+    assert tiles["mttr_minutes"] == pytest.approx(675 / 6)
+
+
 def test_deployment_log(make_warehouse):
     path = make_warehouse({**ORG, "deployments": DEPLOYMENTS, "incidents": INCIDENTS})
     with reading(path) as con:

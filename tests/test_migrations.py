@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
+from warehouse_helpers import SERVING
 
 from modelops.warehouse import SCHEMA_VERSION, WarehouseError, migrations, reader, reading, writing
 from modelops.warehouse.schema import ENTITIES, SQL_TYPES
-from queries import named as sql
+from queries import kpi
+from queries.filters import Filter
 
 FROZEN_V1 = json.loads((Path(__file__).parent / "data" / "schema_v1.json").read_text())
 
@@ -134,21 +137,30 @@ def test_a_failing_migration_rolls_back_whole_and_keeps_the_version(make_warehou
         assert con.execute("SELECT * FROM business_units").fetchall() == [("b1", "North")]
 
 
-def test_macros_are_refreshed_when_macros_sql_changes(make_warehouse, tmp_path,
-                                                      monkeypatch):
-    path = make_warehouse({})
+def test_a_reader_never_writes_and_runs_the_codes_macros(make_warehouse):
+    """The macros are the code's, expanded into each statement, never stored in the file
+    (issue 30, item 9). A file written by another version of modelops, holding its own
+    macros (here a wrong kpi_availability and another macros.sql's hash, as an older
+    modelops left them), is read as it is: not a byte of it changes, and the KPIs come from
+    this modelops's definitions. Before, a reader whose macros.sql differed took the write
+    lock to store its macros: two versions on one file overwrote each other's, and a
+    read-only mount could not be opened after an upgrade."""
+    path = make_warehouse(SERVING)
+    con = duckdb.connect(str(path))
+    con.execute("CREATE OR REPLACE MACRO kpi_availability(requests, errors) AS 42")
+    con.execute("CREATE OR REPLACE TABLE macro_version (sha256 VARCHAR NOT NULL)")
+    con.execute("INSERT INTO macro_version VALUES ('an older macros.sql')")
+    con.close()
+    before = path.read_bytes(), path.stat().st_mtime_ns
+    assert not Path(f"{path}.wal").exists()
+    reader.release(path)
+    f = Filter.for_days(date(2026, 1, 5), date(2026, 1, 5))
     with reading(path) as con:
-        assert con.execute("SELECT sha256 FROM macro_version").fetchall() == [
-            (sql.macros_wanted(),)]
-    changed = tmp_path / "macros.sql"
-    changed.write_text(sql.MACROS_PATH.read_text()
-                       + "\nCREATE OR REPLACE MACRO modelops_test_marker() AS 42;\n")
-    monkeypatch.setattr(sql, "MACROS_PATH", changed)
-    reader.release(path)  # as after an idle second: the next read opens the file afresh
-    with reading(path) as con:
-        assert con.execute("SELECT modelops_test_marker()").fetchall() == [(42,)]
-        assert con.execute("SELECT sha256 FROM macro_version").fetchall() == [
-            (sql.macros_wanted(),)]
+        tiles = kpi.kpi_tiles(con, f).row(0, named=True)
+    assert (tiles["requests"], tiles["availability"]) == (1000, 1.0)  # not 42
+    reader.release(path)
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+    assert not Path(f"{path}.wal").exists()
 
 
 def test_v4_adds_the_sync_state_table_to_a_v3_file_and_keeps_its_rows(tmp_path):
@@ -168,4 +180,36 @@ def test_v4_adds_the_sync_state_table_to_a_v3_file_and_keeps_its_rows(tmp_path):
             " WHERE table_name = 'sync_sources' ORDER BY ordinal_position").fetchall()] == [
             "name", "kind", "every_s", "cursor", "last_attempt", "last_success",
             "last_rows", "next_run", "last_error", "failures"]
-    assert _version_rows(path) == [1, 2, 3, 4]
+    assert _version_rows(path) == list(range(1, SCHEMA_VERSION + 1))
+
+
+def _delivery_migration():
+    """Found by name, so the test holds when the lead renumbers it on a merge."""
+    (entry,) = [(v, m) for v, m in migrations.MIGRATIONS
+                if any("CREATE TABLE IF NOT EXISTS delivery_log" in s for s in m())]
+    return entry
+
+
+def test_the_delivery_log_migration_adds_its_table_to_a_file_of_the_version_before(
+        tmp_path):
+    """Issue 29: a file at the version before gets an empty delivery_log and keeps its
+    rows; a row of the log holds what `modelops deliver` writes."""
+    version, _ = _delivery_migration()
+    before = [(v, m) for v, m in migrations.MIGRATIONS if v < version]
+    path = tmp_path / "before.duckdb"
+    con = duckdb.connect(str(path))
+    try:
+        migrations.migrate(con, before)
+        con.execute("INSERT INTO business_units VALUES ('b1', 'North')")
+        assert "delivery_log" not in _columns(con)
+        migrations.migrate(con, [(v, m) for v, m in migrations.MIGRATIONS if v <= version])
+        assert _columns(con)["delivery_log"] == [
+            ["subscription", "VARCHAR", False], ["recipient", "VARCHAR", False],
+            ["week", "VARCHAR", False], ["status", "VARCHAR", False],
+            ["scope", "VARCHAR", True], ["detail", "VARCHAR", True],
+            ["attempts", "BIGINT", False], ["logged_at", "TIMESTAMP", False]]
+        assert con.execute("SELECT count(*) FROM delivery_log").fetchall() == [(0,)]
+        assert con.execute("SELECT * FROM business_units").fetchall() == [("b1", "North")]
+        assert migrations.schema_version(con) == version
+    finally:
+        con.close()

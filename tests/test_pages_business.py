@@ -269,3 +269,37 @@ def test_model_detail_picker_replaces_the_model_in_the_link(app, demo_warehouse,
     assert at.query_params["id"] in (second, [second])
     assert at.selectbox(key="detail_model").value == second
     assert any(second_name in t for t in texts(at))
+
+
+def test_words_not_codes_and_no_double_negatives(app, demo_warehouse):
+    """Issue 28 item 15: a compliance check reads yes or no under what a model should have
+    ("runbook: ✗ no", never "no runbook: ✓ ok"); a cost category reads as words."""
+    at = app(demo_warehouse, page="pages/governance.py")
+    gaps = next(f for f in at.dataframe if "no_runbook" in f.value.columns)
+    labels = {name: c.get("label") for name, c in json.loads(gaps.proto.columns).items()}
+    assert labels["no_runbook"] == "runbook" and labels["no_owner"] == "owner named"
+    for column in ("no_owner", "no_runbook", "no_passed_validation", "no_risk_assessment",
+                   "high_risk_not_approved"):
+        assert set(gaps.value[column]) <= {"✓ yes", "✗ no"}, column
+    at = app(demo_warehouse, page="pages/cost_value.py", cost_dimension="category")
+    breakdown = next(f.value for f in at.dataframe if "share_of_cost" in f.value.columns)
+    assert "inference api" in set(breakdown["group_name"])
+    assert not any("_" in name for name in breakdown["group_name"])
+
+
+def test_risk_tiers_and_vendor_sla_do_not_rest_on_colour(app, demo_warehouse):
+    """Issue 28 item 13: each risk tier has a fill pattern besides its colour, and a
+    vendor's SLA verdict is its marker's shape too."""
+    at = app(demo_warehouse, page="pages/governance.py")
+    tiers = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith(
+        "Models per risk tier"))
+    patterns = {t["name"]: t["marker"]["pattern"]["shape"] for t in tiers["data"]}
+    assert len(set(patterns.values())) == len(patterns) >= 2, patterns
+    at = app(demo_warehouse, page="pages/cost_value.py")
+    at.session_state["cost_value_section"] = "Vendor scorecard"  # a lazy tab
+    at.run()
+    (chart,) = [f for f in figures(at) if f["layout"]["title"]["text"].startswith(
+        "Measured availability vs SLA")]
+    measured = next(t for t in chart["data"] if t.get("name") == "measured")
+    assert set(measured["marker"]["symbol"]) <= {"circle", "x", "circle-open"}
+    assert len(measured["marker"]["symbol"]) == len(measured["y"])

@@ -13,13 +13,14 @@ import polars as pl
 import pytest
 
 from modelops.cli import main as cli
-from modelops.reports import weekly
+from modelops.reports import review, weekly
+from modelops.reports import weekly as report
 from modelops.reports.review import review_file
 from modelops.warehouse import reading
 from queries import kpi
 from queries.filters import Filter
 
-SECTIONS = [title for _, title, _ in kpi.REVIEW_SECTIONS]
+SECTIONS = [title for _, title, *_ in kpi.REVIEW_SECTIONS]
 
 
 def titles(at) -> list[str]:
@@ -45,42 +46,65 @@ def last_week() -> str:
 
 def test_week_in_review_is_the_landing_page_with_every_section(app, demo_warehouse):
     at = app(demo_warehouse)
-    assert titles(at) == ["Week in review"]
-    assert at.selectbox(key="review_week").value == last_week()
+    week = last_week()
+    assert titles(at) == [f"Week in review · {review.week_dates(week)}"]  # the week's dates
+    assert at.selectbox(key="review_week").value == week
+    assert at.query_params["week"] in (week, [week])       # always in the URL
     heads = subheaders(at)
     for title in SECTIONS:
         assert any(h.startswith(title) for h in heads), (title, heads)
     assert any(h == "The review as a file" for h in heads)
-    # each item links to its page with the filters and the reviewed week in the URL
-    items = [f for f in at.dataframe if "open" in f.value.columns]
+    # one counter per section above the sections, in their order, each linking to it
+    with reading(demo_warehouse) as con:
+        _, _, sections = review.review_sections(con, week)
+    assert [(m.label, m.value) for m in at.metric] == [
+        (f"[{s.counted[0].upper() + s.counted[1:]}](#{review.anchor(s)})", f"{s.count:,}")
+        for s in sections]
+    anchors = {h.proto.anchor for h in at.subheader}
+    assert {review.anchor(s) for s in sections} <= anchors
+    # each row links to its model (or its incidents, its team) for the reviewed week
+    items = [f.value for f in at.dataframe if "open" in f.value.columns]
     assert items, "the demo's last week has something to review"
-    url = items[0].value["open"][0]
+    url = items[0]["open"][0]
     path, query = urlsplit(url).path, parse_qs(urlsplit(url).query)
-    assert path.startswith("/") and query["period"] == ["custom"]
-    start, _ = weekly.parse_week(last_week())
+    assert path == "/model" and query["id"][0].startswith("mdl-")
+    assert query["period"] == ["custom"]
+    start, _ = report.parse_week(week)
     assert query["start"] == [start.date().isoformat()]
     assert len(at.get("download_button")) == 2
     assert not at.warning
 
 
-def test_the_week_follows_a_custom_period_and_a_link_picks_one(app, demo_warehouse):
+def test_a_link_picks_the_week_and_the_period_does_not_move_it(app, demo_warehouse):
     from datetime import timedelta
     today = datetime.now(UTC).date()
-    # A custom period ending on a Wednesday: the last full week before it.
-    wednesday = today - timedelta(days=today.weekday() + 26)
-    at = app(demo_warehouse, period="custom", start=(wednesday - timedelta(days=20)).isoformat(),
-             end=wednesday.isoformat())
-    monday = wednesday - timedelta(days=wednesday.weekday() + 7)
-    year, week, _ = monday.isocalendar()
-    assert at.selectbox(key="review_week").value == f"{year}-W{week:02d}"
+    # The sidebar's period does not apply here (folded away with the models): the last week.
+    at = app(demo_warehouse, period="custom",
+             start=(today - timedelta(days=60)).isoformat(),
+             end=(today - timedelta(days=40)).isoformat())
+    assert at.selectbox(key="review_week").value == last_week()
+    (aside,) = at.sidebar.expander
+    assert aside.label == "Period and models: not used on this page"
+    assert aside.selectbox(key="period").value == "custom"          # kept, out of sight
+    assert aside.multiselect(key="model") is not None
+    assert at.sidebar.multiselect(key="bu") is not None
+    # on another page the period is a filter again, with the value it kept
+    at.switch_page("pages/overview.py").run()
+    assert not at.sidebar.expander and at.selectbox(key="period").value == "custom"
+    assert at.date_input(key="dates").value == (today - timedelta(days=60),
+                                                today - timedelta(days=40))
+    # and back: a period picked on Overview survives a visit to the review
+    at.selectbox(key="period").set_value("7d").run()
+    at.switch_page("pages/week_in_review.py").run()
+    at.switch_page("pages/overview.py").run()
+    assert at.selectbox(key="period").value == "7d"
     # ?week= opens that week; another week picked goes into the URL.
     picked = weekly.last_complete_week(datetime.now(UTC) - timedelta(weeks=3))
     at = app(demo_warehouse, week=picked.lower())
     assert at.selectbox(key="review_week").value == picked
+    assert titles(at) == [f"Week in review · {review.week_dates(picked)}"]
     at.selectbox(key="review_week").set_value(last_week()).run()
-    assert "week" not in at.query_params, "the default week stays out of the URL"
-    at.selectbox(key="review_week").set_value(picked).run()
-    assert at.query_params["week"] in (picked, [picked])
+    assert at.query_params["week"] in (last_week(), [last_week()])
 
 
 def test_week_in_review_links_keep_the_filter_bar_choices(app, demo_warehouse):
@@ -101,16 +125,15 @@ def test_overdue_follow_ups_story_shows_in_the_overdue_section(app, demo_warehou
     story = items.filter(pl.col("closed") == 0).sort("n", descending=True).row(0, named=True)
     assert story["n"] >= 3
     at = app(demo_warehouse)
-    overdue = table_with(at, "owner")
+    overdue = table_with(at, "days_overdue")                  # the items behind the owners
     assert story["model"] in set(overdue["model"]), overdue
-    owners = [f.value for f in at.dataframe if "what" in f.value.columns
-              and f.value["what"].str.contains("overdue follow-ups").any()]
-    assert owners, "owners with overdue follow-ups are listed"
+    owners = table_with(at, "owner")
+    assert set(overdue["owner"]) <= set(owners["owner"]), "owners with overdue follow-ups"
 
 
 def test_week_in_review_on_an_empty_warehouse_says_why(app, empty_warehouse):
     at = app(empty_warehouse)
-    assert titles(at) == ["Week in review"]
+    assert titles(at) == [f"Week in review · {review.week_dates(last_week())}"]
     assert at.info and "no models" in at.info[0].value
     assert not at.exception
 
@@ -122,11 +145,17 @@ def test_an_empty_section_says_so_in_one_line(app, make_warehouse):
         "models": [{"model_id": "m1", "name": "Ranker", "team_id": "t1",
                     "risk_tier": "limited", "lifecycle_stage": "staging",
                     "created_at": "2025-01-01T00:00:00Z"}],
+        # reviewed, next review far off: nothing overdue or due
+        "risk_assessments": [{"assessment_id": "r1", "model_id": "m1",
+                              "assessed_at": "2025-01-01T00:00:00Z", "risk_tier": "limited",
+                              "assessor": "Eve", "outcome": "approved",
+                              "next_review_due": "2099-01-01"}],
     })
     at = app(path)
     nothing = [s.value for s in at.success]
-    for _, _, line in kpi.REVIEW_SECTIONS:
+    for _, _, _, line, _ in kpi.REVIEW_SECTIONS:
         assert line in nothing
+    assert [m.value for m in at.metric] == ["0"] * len(kpi.REVIEW_SECTIONS)
     assert at.markdown[0].value.startswith("**Nothing needs a decision")
 
 
@@ -146,7 +175,9 @@ def test_the_page_download_has_the_cli_bytes(demo_warehouse, tmp_path, fmt):
     assert cli(["report", "review", "--week", week, "--business-unit", unit, "--team", team,
                 "--format", fmt, "--out", str(out), "--warehouse", str(demo_warehouse)]) == 0
     assert out.read_bytes() == page
-    assert f"teams: {team}".encode() in page
+    with reading(demo_warehouse) as con:
+        name = con.execute("SELECT name FROM teams WHERE team_id = ?", [team]).fetchone()[0]
+    assert f"Teams: {name}".encode() in page                   # names, not ids
 
 
 # --- Team -------------------------------------------------------------------------------
@@ -236,3 +267,34 @@ def test_governance_shows_runbook_health(app, demo_warehouse):
     assert len(listed) == health["without_runbook"] + health["runbook_stale"]
     assert set(listed["problem"]) <= {"no runbook", "never reviewed",
                                       "not reviewed in 180 days"}
+
+
+def test_the_page_shows_the_hand_worked_week(app, tmp_path):
+    """The week of tests/test_report_review.py (2026-W20, worked out by hand there) as the
+    page draws it: a counter per section with what to act on, each section in its own
+    columns, overdue reviews before due ones, the on-call flag, and a share near its target
+    with the decimals that tell them apart."""
+    from conftest import build_warehouse
+    from test_report_review import TABLES
+
+    path = build_warehouse(tmp_path / "wh.duckdb", TABLES)
+    at = app(path, week="2026-W20")
+    assert not at.exception
+    assert titles(at) == ["Week in review · Mon 11 May – Sun 17 May 2026"]
+    counters = {m.label.split("](")[0].lstrip("["): m.value for m in at.metric}
+    assert counters == {"SLOs missed": "1", "Incidents to follow up": "1",
+                        "Failed changes": "1", "Cost or value moves": "1",
+                        "People overloaded on call": "1", "Reviews overdue or due": "2",
+                        "Overdue follow-ups": "1"}
+    assert at.markdown[0].value == "**7 of 7 sections have something to act on.**"
+    due = table_with(at, "status")
+    assert list(due["status"]) == ["overdue by 17 days", "due in 7 days"]
+    oncall = table_with(at, "sleep_hour_pages")
+    assert list(oncall["responder"]) == ["Owl"] and list(oncall["sleep_hour_pages"]) == [3]
+    slo = next(f for f in at.dataframe if "error_budget_consumed" in f.value.columns)
+    config = json.loads(slo.proto.columns)
+    assert config["availability"]["label"] == "Availability"
+    assert slo.value["availability"][0] == pytest.approx(98.0)      # percent, a number
+    assert slo.value["error_budget_change"][0] == pytest.approx(150)  # +150 pp
+    moves = table_with(at, "reading")
+    assert list(moves["reading"]) == ["better"] and moves["change_share"][0] == 50

@@ -12,13 +12,13 @@ import duckdb
 import numpy as np
 import polars as pl
 import pytest
+import sqlglot
 from portable_cases import assert_same, base_values, cases
 
 from modelops import warehouse
 from modelops.demo import build_demo
 from modelops.engines import portable
 from modelops.warehouse import latency
-from modelops.warehouse.connect import connect
 
 END = datetime(2026, 11, 23)
 
@@ -30,19 +30,10 @@ def small_warehouse(tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope="module")
-def con(small_warehouse):
-    con = connect(small_warehouse, read_only=True)
-    yield con
-    con.close()
-
-
-@pytest.fixture(scope="module")
-def plain(small_warehouse, tmp_path_factory):
-    """The same tables in a fresh DuckDB database without the stored macros or the UDF:
-    what a replica's copy of an Iceberg snapshot is."""
+def _copy(path):
+    """The warehouse's tables in a fresh in-memory DuckDB database."""
     con = duckdb.connect()
-    con.execute(f"ATTACH '{small_warehouse}' AS src (READ_ONLY)")
+    con.execute(f"ATTACH '{path}' AS src (READ_ONLY)")
     con.execute("SET TimeZone = 'UTC'")
     tables = [r[0] for r in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'src'"
@@ -50,8 +41,35 @@ def plain(small_warehouse, tmp_path_factory):
     for table in tables:
         con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM src."{table}"')
     con.execute("DETACH src")
+    return con
+
+
+@pytest.fixture(scope="module")
+def con(small_warehouse):
+    """A copy with queries/macros.sql created as DuckDB's own macros and the UDF: the named
+    SQL as written runs here, the oracle for every rendering (the warehouse file itself
+    holds no macros: queries/named.py runs each statement expanded)."""
+    con = _copy(small_warehouse)
+    latency.register(con)
+    con.execute(warehouse.QUERY_DIR.joinpath("macros.sql").read_text())
     yield con
     con.close()
+
+
+@pytest.fixture(scope="module")
+def plain(small_warehouse, tmp_path_factory):
+    """The same tables in a fresh DuckDB database without the macros or the UDF: what a
+    replica's copy of an Iceberg snapshot is."""
+    con = _copy(small_warehouse)
+    yield con
+    con.close()
+
+
+def _as_written(con, name, params):
+    """The .sql file run as it is, on DuckDB's own macros."""
+    wanted = portable.parameters(name)
+    bound = {k: v for k, v in params.items() if k in wanted}
+    return pl.from_arrow(con.execute(warehouse.sql_text(name), bound).to_arrow_table())
 
 
 def _all_cases(con):
@@ -66,7 +84,9 @@ def _all_cases(con):
 def test_every_named_query_renders_to_the_files_result(con, plain):
     seen = set()
     for name, label, params in _all_cases(con):
-        expected = warehouse.run(con, name, **params)
+        expected = _as_written(con, name, params)
+        # what the warehouse runs: the macros expanded, the parameters bound by DuckDB
+        assert_same(expected, warehouse.run(con, name, **params), f"{name} [{label}] run")
         sql = portable.render(name, "duckdb", **params)
         assert "$" not in sql and "latency_quantile_ms" not in sql.lower(), (name, sql)
         actual = pl.from_arrow(plain.execute(sql).to_arrow_table())
@@ -84,7 +104,7 @@ def test_the_spark_rendering_parses_for_every_query(con):
             assert banned not in sql.lower().replace("raise_error(", ""), (name, banned)
         # Spark takes every CTE to one level, where it refuses a name defined twice.
         ctes = [c.alias_or_name.lower()
-                for c in portable.sqlglot.parse_one(sql, read="spark").find_all(
+                for c in sqlglot.parse_one(sql, read="spark").find_all(
                     portable.exp.CTE)]
         assert len(ctes) == len(set(ctes)), (name, label, sorted(ctes))
 
@@ -149,7 +169,7 @@ def test_spark_spellings():
     sql = portable.render("dora", "spark", start=datetime(2026, 1, 1), end=datetime(2026, 2, 1),
                           business_units=[], teams=[], models=[], group_by="team")
     assert "UNIX_MICROS" in sql.upper() and "EPOCH" not in sql.upper()
-    tree = portable.sqlglot.parse_one(
+    tree = sqlglot.parse_one(
         "SELECT list(DISTINCT id ORDER BY id), 1.5 / 3, error('x') FROM t LIMIT NULL",
         read="duckdb")
     sql = portable._spark_spellings(tree).sql("spark")
@@ -183,7 +203,7 @@ def test_macros_are_parsed_generically():
     assert set(found) == {"twice", "pick"}
     assert found["pick"].table and found["pick"].params == ("a", "b")
     tree = portable.expand_macros(
-        portable.sqlglot.parse_one("SELECT twice(twice(y)) FROM pick(1, 'z') p", read="duckdb"),
+        sqlglot.parse_one("SELECT twice(twice(y)) FROM pick(1, 'z') p", read="duckdb"),
         found)
     sql = tree.sql("duckdb")
     assert "twice" not in sql.lower() and "pick" not in sql.lower()

@@ -178,3 +178,13 @@ def test_the_weekly_preview_keeps_the_csv_columns_and_units(app, demo_warehouse)
     assert "mttr_minutes" in preview.value.columns and "mttr_hours" not in preview.value.columns
     assert json.loads(preview.proto.columns)["mttr_minutes"]["type_config"]["format"] == \
         "%.0f min"
+
+
+def test_the_definitions_page_names_no_sql_files_outside_headings():
+    """Issue 28 item 15: the page managers read keeps the words, not the files behind them
+    (METRICS.md keeps them for engineers); headings are kept whole, links point at them."""
+    shown = presentation.definitions_markdown()
+    body = [line for line in shown.splitlines() if not line.startswith("#")]
+    assert not [line for line in body if re.search(r"`[\w.]+\.sql`", line)
+                and "macros.sql" not in line]
+    assert "`team_load.sql`" in METRICS.read_text() and "Team load" in shown

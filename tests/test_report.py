@@ -699,6 +699,19 @@ def test_xlsx_has_human_headers_kpis_first_formats_and_the_csv_values(warehouse,
     assert m1["Availability SLO met"][0] in ("met", "missed")
     # A formula-looking name is text, never a formula.
     assert by_id["m2"]["Model"][0] == HYPERLINK
+    # The header row is bold in its cells, with a filter over the whole table.
+    import openpyxl
+    sheet = openpyxl.load_workbook(out).worksheets[0]
+    assert all(cell.font.b for cell in sheet[1])
+    (table,) = sheet.tables.values()
+    assert table.autoFilter.ref == table.ref == sheet.dimensions
+
+
+def test_the_csv_and_xlsx_names_carry_week_grouping_and_scope():
+    from modelops.reports.weekly import xlsx_file_name
+    assert xlsx_file_name("2026-w47", "team", ["retail"], [], "csv") == \
+        "modelops-weekly-2026-W47-team-retail.csv"
+    assert xlsx_file_name("2026-W47") == "modelops-weekly-2026-W47-model-all.xlsx"
 
 
 def test_xlsx_grouped_counts_sit_beside_their_model_count(warehouse, tmp_path, capsysbinary):

@@ -58,7 +58,7 @@ def captions(at) -> list[str]:
 
 def test_overview_lists_models_worst_first(drawn):
     models = drawn["pages/overview.py"].dataframe[0].value
-    rank = {"🔴 SLO missed": 0, "🟠 budget at risk": 1, "🟢 healthy": 2, "⚪ no traffic": 3}
+    rank = {"✗ SLO missed": 0, "! budget at risk": 1, "✓ healthy": 2, "– no traffic": 3}
     ranks = [rank[s] for s in models["status"]]
     assert ranks == sorted(ranks), "missed, at risk, healthy, no traffic"
     assert ranks[0] == 0, "the demo has models that missed an SLO: they come first"

@@ -7,7 +7,7 @@ import pytest
 from importer_support import FIXTURES
 
 from modelops.cli import main
-from modelops.config import load_config, parse_duration
+from modelops.config import file_warehouse, load_config, parse_duration
 from modelops.warehouse import UsageError
 
 GOOD = """\
@@ -58,7 +58,7 @@ def test_a_good_file_gives_every_source_with_paths_beside_the_file(tmp_path, mon
      4, "sources.pd: the key 'every' is missing"),
     (("token_env = \"PD_TOKEN\"", "token_env = \"PD_TOKEN\"\ntokn = \"x\""),
      8, "sources.pd.tokn: unknown key (known: kind, url, path,"),
-    (("warehouse =", "warehose ="), 2, "warehose: unknown key (known: warehouse, sources)"),
+    (("warehouse =", "warehose ="), 2, "warehose: unknown key (known: warehouse, sources, subscriptions)"),
     (("kind = \"focus\"", "kind = \"focuss\""), 15, "sources.costs.kind: unknown importer"),
     (("every = \"1h\"", "every = \"hourly\""), 17,
      "sources.costs.every: 'hourly' is not a duration"),
@@ -128,3 +128,31 @@ def test_durations():
     for bad in ("", "5", "m5", "5 minutes", "1h-"):
         with pytest.raises(ValueError):
             parse_duration(bad)
+
+
+SUBSCRIPTION = """
+[subscriptions.managers]
+to = ["alice@example.com"]
+business_units = ["b1"]
+"""
+
+
+def test_one_file_holds_sources_and_subscriptions_and_both_are_checked(tmp_path, monkeypatch):
+    """The deployment file of DESIGN.md: sync reads a file that also holds subscriptions,
+    and a mistake in a subscription is found by sync too, on its own line."""
+    monkeypatch.setenv("PD_TOKEN", "t")
+    config = load_config(write(tmp_path, GOOD + SUBSCRIPTION))
+    assert set(config.sources) == {"pd", "costs"}
+    bad = write(tmp_path, GOOD + SUBSCRIPTION + 'colour = "red"\n')
+    with pytest.raises(UsageError) as error:
+        load_config(bad)
+    line = (GOOD + SUBSCRIPTION).count("\n") + 1
+    assert str(error.value).startswith(f"{bad}:{line}: subscriptions.managers.colour: ")
+
+
+def test_deliver_takes_the_files_warehouse_beside_the_file(tmp_path):
+    """`deliver` and `sync` write to the same warehouse: the file's, read from its folder,
+    without needing the sources' tokens."""
+    path = write(tmp_path, GOOD + SUBSCRIPTION)  # PD_TOKEN unset: deliver does not need it
+    assert file_warehouse(path) == str(tmp_path / "wh" / "warehouse.duckdb")
+    assert file_warehouse(write(tmp_path, SUBSCRIPTION)) is None

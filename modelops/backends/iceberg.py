@@ -92,7 +92,8 @@ def is_iceberg(location) -> bool:
 
 
 class IcebergError(WarehouseError):
-    """A problem with the catalog or its tables that the user must act on (one line)."""
+    """A problem with the catalog or its tables that the user must act on (one line; a
+    UserError, so `modelops` exits 2)."""
 
 
 def _reason(error: BaseException) -> str:
@@ -343,7 +344,7 @@ class IcebergWarehouse:
         seq, tables = head
         previous = self._previous_replica(seq)
         files = self.snapshot_files(head)
-        with writing(path) as con:  # schema and macros of this modelops
+        with writing(path) as con:  # the schema of this modelops
             local = _base_tables(con)
             if previous is not None:
                 con.execute(f"ATTACH '{_q(previous[0])}' AS prev (READ_ONLY)")

@@ -22,11 +22,17 @@ model, for partial updates like SLO files).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
+
+from modelops.warehouse import ingest
+from modelops.warehouse.schema import EARLIEST, END
 
 
 @dataclass(frozen=True)
@@ -131,24 +137,120 @@ class Unreadable(Exception):
         super().__init__(f"{where}: {reason}")
 
 
-def read_text(path: Path) -> str:
-    """The file as text (UTF-8, a BOM dropped), or `Unreadable` saying why not."""
+# Bounds on what an import reads (docs/DATA_CONTRACT.md, "Bounds of an import"). Formats
+# read as a stream (CSV, gzip, Parquet, OTLP/JSON a resource at a time) have no size
+# bound: their memory does not grow with the file. A document that must be read whole (an
+# API page in JSON, a YAML spec) is refused past these sizes before it is parsed.
+MAX_DOCUMENT_BYTES = 128 * 2**20  # an API page of these tools is a few MB
+MAX_YAML_BYTES = 8 * 2**20  # an SLO spec is kilobytes
+MAX_JSON_DEPTH = MAX_NESTING = ingest.MAX_JSON_DEPTH  # objects/arrays nested in one record
+# What the quarantine keeps of a refused source record (its JSON text): at most this many
+# characters, then an ellipsis. A YAML document of aliases or a 100 MB record is cut here,
+# never expanded in full.
+MAX_RAW_CHARS = 4096
+
+
+@contextmanager
+def open_file(path: str | Path) -> Iterator[BinaryIO]:
+    """The file open for reading in binary, once it is known to be a regular file (ingest's
+    rule: a FIFO would block for ever, /dev/zero never ends); Unreadable otherwise."""
     try:
-        return Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise Unreadable(path, f"cannot read the file: {error}") from None
+        with ingest.regular_file(Path(path)) as (handle, _by_fd):
+            yield handle
+    except ingest.RejectedFile as error:
+        raise Unreadable(path, str(error)) from None
+
+
+def check_regular(path: str | Path) -> str | None:
+    """Why `path` is not a regular file that can be read (without opening it), or None."""
+    try:
+        ingest.require_regular(os.stat(path))
+    except OSError as error:
+        return f"cannot read the file: {error.strerror}"
+    except ingest.RejectedFile as error:
+        return str(error)
+    return None
+
+
+def read_document(path: str | Path, limit: int = MAX_DOCUMENT_BYTES) -> str:
+    """A whole text document (UTF-8, a BOM dropped), refused past `limit` bytes."""
+    with open_file(path) as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise Unreadable(path, f"larger than {limit // 2**20} MB, the most read as one "
+                               "document (split the export into pages)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise Unreadable(path, f"cannot read the file: not UTF-8 ({error.reason} at byte "
+                               f"{error.start})") from None
+
+
+def read_text(path: Path) -> str:
+    """The file as text (UTF-8, a BOM dropped), bounded like any document read whole, or
+    `Unreadable` saying why not."""
+    return read_document(path)
 
 
 def read_json(path: Path) -> Any:
-    """A JSON document, or `Unreadable` naming the line and column where it breaks."""
-    import json
+    """A JSON document, or `Unreadable` naming the line and column where it breaks, or why
+    it cannot be used whole: too large, nested past MAX_JSON_DEPTH, an integer of more
+    digits than Python converts."""
+    return loads_json(read_document(path), path)
 
-    text = read_text(path)
+
+def loads_json(text: str, path: str | Path, line: int | None = None) -> Any:
+    """`json.loads` with the bounds of an import; errors are Unreadable (at `line`)."""
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as error:
         raise Unreadable(path, f"not valid JSON ({error.msg}, column {error.colno})",
-                         line=error.lineno) from None
+                         line=line or error.lineno) from None
+    except RecursionError:
+        raise Unreadable(path, f"JSON nested deeper than {MAX_JSON_DEPTH} levels",
+                         line=line) from None
+    except ValueError as error:  # an integer past Python's 4300 digits
+        raise Unreadable(path, f"not readable JSON ({error})", line=line) from None
+    check_nesting(value, path, line)
+    return value
+
+
+def check_nesting(value: Any, path: str | Path, line: int | None = None) -> None:
+    """Unreadable when objects/arrays nest deeper than MAX_JSON_DEPTH (checked without
+    recursion, so code that walks the value later cannot hit Python's recursion limit)."""
+    if not isinstance(value, dict | list):
+        return
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise Unreadable(path, f"nested deeper than {MAX_JSON_DEPTH} levels", line=line)
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+
+
+def raw_text(raw: Any, limit: int = MAX_RAW_CHARS) -> str | None:
+    """A source record as the quarantine keeps it: its JSON text, cut to `limit` characters
+    with an ellipsis. Encoded piece by piece and stopped at the limit, so a record that
+    would expand to gigabytes (YAML aliases) costs `limit` characters, not its size."""
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        pieces = iter([json.dumps(raw, ensure_ascii=False)])
+    else:
+        encoder = json.JSONEncoder(default=str, ensure_ascii=False, check_circular=False)
+        pieces = encoder.iterencode(raw)
+    out, size = [], 0
+    try:
+        for piece in pieces:
+            out.append(piece)
+            size += len(piece)
+            if size > limit:
+                return "".join(out)[:limit - 1] + "\u2026"
+    except (TypeError, ValueError, RecursionError):
+        # a value json cannot encode even with default=str: say what it was, not a traceback
+        return json.dumps(f"({type(raw).__name__} that cannot be shown as JSON)")
+    return "".join(out)
 
 
 def parse_time(value: Any, zone: str | None = None) -> datetime:
@@ -174,14 +276,45 @@ def parse_time(value: Any, zone: str | None = None) -> datetime:
     return moment.astimezone(UTC)
 
 
+FIRST = datetime.fromisoformat(EARLIEST).replace(tzinfo=UTC)
+PAST_LAST = datetime.fromisoformat(END).replace(tzinfo=UTC)
+
+
+def within_contract(moment: datetime, what: str = "time") -> datetime:
+    """`moment` when it lies in the contract's range (1970-01-01 .. 2199-12-31), else a
+    ValueError naming it: checked before a time is used to spread, expand or index
+    anything, so a year-9999 period costs nothing."""
+    if not FIRST <= moment < PAST_LAST:
+        raise ValueError(f"{what} {moment.isoformat()} is outside "
+                         f"{EARLIEST} .. {(PAST_LAST - timedelta(days=1)).date()}")
+    return moment
+
+
+def from_epoch_seconds(value: Any, what: str = "time") -> datetime:
+    """Epoch seconds (a number or its text) as an aware UTC datetime within the contract's
+    range; ValueError for Infinity, NaN, or a time no calendar date holds (1e20)."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} is not epoch seconds: {value!r}") from None
+    if not FIRST.timestamp() <= seconds < PAST_LAST.timestamp():
+        raise ValueError(f"{what} {value!r} is outside {EARLIEST} .. "
+                         f"{(PAST_LAST - timedelta(days=1)).date()}")
+    return datetime.fromtimestamp(seconds, UTC)
+
+
 def from_epoch_ms(value: Any) -> datetime:
-    """Epoch milliseconds (a JSON number or its text) as an aware datetime in UTC."""
+    """Epoch milliseconds (a JSON number or its text) as an aware datetime in UTC;
+    ValueError when it is not one or lies outside the contract's range (±10^17 ms)."""
     try:
         if isinstance(value, bool):
             raise TypeError
         millis = int(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"not epoch milliseconds: {value!r}") from None
-    from datetime import timedelta
-
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=millis)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"not epoch milliseconds: {repr(value)[:60]}") from None
+    if not FIRST.timestamp() * 1000 <= millis < PAST_LAST.timestamp() * 1000:
+        raise ValueError(f"{millis} ms is outside {EARLIEST} .. "
+                         f"{(PAST_LAST - timedelta(days=1)).date()}")
+    return FIRST + timedelta(milliseconds=millis)

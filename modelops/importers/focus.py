@@ -38,12 +38,14 @@ import gzip
 import io
 import json
 import re
+import zlib
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from modelops.importers.base import (
+    PAST_LAST,
     Bad,
     Count,
     Options,
@@ -51,7 +53,9 @@ from modelops.importers.base import (
     Row,
     Skipped,
     Unreadable,
+    open_file,
     parse_time,
+    within_contract,
 )
 
 SOURCE = "focus"
@@ -66,6 +70,28 @@ CATEGORIES = {"Compute": "compute", "Storage": "storage",
 UNTAGGED = "no model tag (untagged shared cost)"
 NOTHING_READ = ("those are the keys of Tags, most frequent first: give --option tag=KEY "
                 "naming the one that holds your model ids (the default is model)")
+# Bounds (docs/DATA_CONTRACT.md, "Bounds of an import"): a charge period is spread over at
+# most this many days; an amount is at most this many USD either way; a CSV line is at
+# most this many characters.
+MAX_PERIOD_DAYS = 366
+MAX_AMOUNT = Decimal(10**15)
+MAX_LINE_CHARS = 2**20
+MAX_KEY_SETS = 1000  # distinct Tags key sets of untagged rows told apart in the report
+
+
+def period_problem(start: datetime, end: datetime) -> str | None:
+    """Why [start, end) cannot be spread over days, checked before anything is expanded:
+    outside the contract's days, or longer than MAX_PERIOD_DAYS (a 1970 -> 9999 period is
+    2.9 million days)."""
+    try:
+        within_contract(start, "the period's start")
+        if end > PAST_LAST:
+            within_contract(end, "the period's end")
+    except ValueError as error:
+        return str(error)
+    if end - start > timedelta(days=MAX_PERIOD_DAYS):
+        return f"the period is {(end - start).days:,} days long, more than {MAX_PERIOD_DAYS}"
+    return None
 
 
 def spread_over_days(start: datetime, end: datetime, amount: Decimal) -> list[tuple[date,
@@ -89,35 +115,61 @@ def slug(name: str) -> str:
 
 
 def _records(path: Path):
-    """(line, record as {column: text or None}) of a CSV or Parquet file."""
+    """(line, record as {column: text or None}) of a CSV or Parquet file, read as a stream:
+    a `.csv.gz` is decompressed as it is read and Parquet a batch at a time, so memory does
+    not grow with the file (a 3.6 MB file of 1 GB of rows is read in constant memory)."""
     if path.suffix.lower() == ".parquet":
-        import polars as pl
-
-        try:
-            frame = pl.read_parquet(path)
-        except (OSError, pl.exceptions.PolarsError) as error:
-            raise Unreadable(path, f"cannot read the Parquet file: {error}") from None
-        _check_columns(path, frame.columns)
-        for number, record in enumerate(frame.iter_rows(named=True), start=1):
-            yield number, {k: (None if v is None else v if isinstance(v, dict) else str(v))
-                           for k, v in record.items()}
+        yield from _parquet_records(path)
         return
-    try:
-        data = path.read_bytes()
-        if path.suffix.lower() == ".gz":  # AWS Data Exports write .csv.gz
-            data = gzip.decompress(data)
-        text = data.decode("utf-8-sig")
-    except (OSError, EOFError, UnicodeDecodeError, gzip.BadGzipFile) as error:
-        raise Unreadable(path, f"cannot read the file: {error}") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    try:
-        _check_columns(path, reader.fieldnames or [])
-        for record in reader:
-            yield reader.line_num, {k: (v if v not in ("", None) else None)
-                                    for k, v in record.items() if k is not None}
-    except csv.Error as error:
-        raise Unreadable(path, f"not a readable CSV file: {error}",
-                         line=reader.line_num) from None
+    with open_file(path) as handle:
+        stream = gzip.GzipFile(fileobj=handle, mode="rb") \
+            if path.suffix.lower() == ".gz" else handle  # AWS Data Exports write .csv.gz
+        text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+        reader = csv.DictReader(_bounded_lines(text, path))
+        try:
+            _check_columns(path, reader.fieldnames or [])
+            for record in reader:
+                yield reader.line_num, {k: (v if v not in ("", None) else None)
+                                        for k, v in record.items() if k is not None}
+        except csv.Error as error:
+            raise Unreadable(path, f"not a readable CSV file: {error}",
+                             line=reader.line_num) from None
+        except (OSError, EOFError, UnicodeDecodeError, zlib.error) as error:
+            raise Unreadable(path, f"cannot read the file: {error}",
+                             line=reader.line_num or None) from None
+
+
+def _bounded_lines(text: io.TextIOBase, path: Path):
+    """The lines of `text`, each read with a bound: a file of one endless line (no line
+    breaks) is refused at MAX_LINE_CHARS instead of being read whole."""
+    number = 0
+    while True:
+        line = text.readline(MAX_LINE_CHARS + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_LINE_CHARS:
+            raise Unreadable(path, f"a line longer than {MAX_LINE_CHARS:,} characters: "
+                                   "not a FOCUS export", line=number)
+        yield line
+
+
+def _parquet_records(path: Path):
+    import pyarrow.parquet as pq
+
+    with open_file(path) as handle:
+        try:
+            parquet = pq.ParquetFile(handle)
+            _check_columns(path, parquet.schema_arrow.names)
+            number = 0
+            for batch in parquet.iter_batches(batch_size=8192):
+                for record in batch.to_pylist():
+                    number += 1
+                    yield number, {k: (None if v is None else v if isinstance(v, dict)
+                                       else str(v)) for k, v in record.items()}
+        except (OSError, ValueError) as error:  # pyarrow's errors are both
+            raise Unreadable(path, f"cannot read the Parquet file: "
+                                   f"{str(error).splitlines()[0][:200]}") from None
 
 
 def _check_columns(path: Path, columns) -> None:
@@ -161,7 +213,9 @@ def parse(files: list[Path], options: Options):
     first: dict[tuple, tuple[Origin, dict]] = {}
     vendors: dict[str, str] = {}
     held_by_file: dict[str, int] = {}
-    untagged: list[tuple[Origin, tuple]] = []  # (origin, the Tags keys it has)
+    # untagged rows, counted per (file, the Tags keys they have): a count, not a row each,
+    # so 16 million untagged rows of a gzip bomb cost one entry (at most MAX_KEY_SETS)
+    untagged: dict[tuple[str, tuple], list] = {}
     for path in files:
         held = 0
         for line, record in _records(Path(path)):
@@ -180,7 +234,10 @@ def parse(files: list[Path], options: Options):
                 yield Bad(ENTITY, str(error), origin, raw=record)
                 continue
             if model is None:
-                untagged.append((origin, _keys(record.get("Tags"))))
+                keys = _keys(record.get("Tags"))
+                if (str(path), keys) not in untagged and len(untagged) >= MAX_KEY_SETS:
+                    keys = ("(other keys)",)
+                untagged.setdefault((str(path), keys), [origin, 0])[1] += 1
                 continue
             try:
                 amount = Decimal(str(record.get("EffectiveCost")).strip())
@@ -188,7 +245,12 @@ def parse(files: list[Path], options: Options):
                     raise InvalidOperation
             except (InvalidOperation, ValueError):
                 yield Bad(ENTITY, f"EffectiveCost is not a number: "
-                                  f"{record.get('EffectiveCost')!r}", origin, raw=record)
+                                  f"{str(record.get('EffectiveCost'))[:60]!r}", origin,
+                          raw=record)
+                continue
+            if amount.copy_abs() > MAX_AMOUNT:  # abs() would round, and overflow
+                yield Bad(ENTITY, f"EffectiveCost {str(record.get('EffectiveCost'))[:60]} is "
+                                  f"past ±{MAX_AMOUNT:.0e} USD", origin, raw=record)
                 continue
             try:
                 start = focus_time(record.get("ChargePeriodStart"))
@@ -199,6 +261,10 @@ def parse(files: list[Path], options: Options):
             if end <= start:
                 yield Bad(ENTITY, "ChargePeriodEnd is not after ChargePeriodStart", origin,
                           raw=record)
+                continue
+            problem = period_problem(start, end)
+            if problem:
+                yield Bad(ENTITY, f"charge period: {problem}", origin, raw=record)
                 continue
             provider = (record.get("ServiceProviderName") or record.get("ProviderName")
                         or "").strip()
@@ -216,8 +282,10 @@ def parse(files: list[Path], options: Options):
         yield Row(ENTITY, {"day": day, "category": category, "vendor_id": vendor,
                            "amount_usd": float(totals[key])}, origin, key=model, raw=record)
     # untagged rows are shared cost by nature, unless no row had the tag at all
-    for origin, keys in untagged:
-        yield Skipped(UNTAGGED, origin, by_nature=bool(totals), seen=keys)
+    for (_, keys), (origin, count) in untagged.items():
+        skipped = Skipped(UNTAGGED, origin, by_nature=bool(totals), seen=keys)
+        for _ in range(count):  # one item per row, none kept
+            yield skipped
     for file, held in held_by_file.items():
         yield Count(file, held)
 

@@ -51,7 +51,7 @@ from modelops.importers.base import (
     parse_time,
     read_json,
 )
-from modelops.importers.focus import spread_over_days
+from modelops.importers.focus import period_problem, spread_over_days
 
 SOURCE = "opencost"
 KEY = "model label"
@@ -156,6 +156,9 @@ def _window(allocation) -> tuple[datetime, datetime] | str:
         return f"window: {error}"
     if end <= start:
         return "window end is not after its start"
+    problem = period_problem(start, end)
+    if problem:
+        return f"window: {problem}"
     return start, end
 
 

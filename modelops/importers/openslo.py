@@ -35,6 +35,7 @@ from modelops.importers.base import Bad, Origin, Skipped
 from modelops.importers.slo import (
     P95,
     Collector,
+    Refused,
     classify,
     latency_bound_ms,
     line_of,
@@ -55,6 +56,9 @@ def parse(files, options):
     documents = []
     for path in files:
         for document in read_yaml(path):
+            if isinstance(document, Refused):  # past a bound: quarantined unexpanded
+                documents.append((document, Origin(str(path), document.line)))
+                continue
             # oslo's list form: one YAML document holding a list of objects
             for item in document if isinstance(document, list) else [document]:
                 documents.append((item, Origin(str(path), line_of(item, line_of(document)))))
@@ -66,6 +70,9 @@ def parse(files, options):
 
     collector = Collector(KEY)
     for document, origin in documents:
+        if isinstance(document, Refused):
+            yield Bad("models", document.reason, origin, raw=document.text)
+            continue
         if not isinstance(document, dict):
             yield Bad("models", "a YAML document that is not a mapping", origin, raw=document)
             continue

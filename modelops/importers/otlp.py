@@ -53,8 +53,21 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from modelops.importers.base import Bad, Options, Origin, Row, Skipped, Unreadable, read_text
-from modelops.warehouse.schema import LATENCY_BOUNDS_MS, LATENCY_BUCKETS
+import ijson
+
+from modelops.importers.base import (
+    FIRST,
+    MAX_NESTING,
+    PAST_LAST,
+    Bad,
+    Options,
+    Origin,
+    Row,
+    Skipped,
+    Unreadable,
+    open_file,
+)
+from modelops.warehouse.schema import EARLIEST, LATENCY_BOUNDS_MS, LATENCY_BUCKETS, LATEST_DAY
 
 SOURCE = "otlp"
 KEY = "service"
@@ -66,29 +79,64 @@ METRICS = ("http.server.request.duration", "http.server.duration")
 NOTHING_READ = (f"it reads the histogram {' or '.join(METRICS)}: give --option metric=NAME "
                 "for the request-duration histogram your services export")
 HOUR_NS = 3600 * 10**9
+FIRST_NS, PAST_NS = (int(t.timestamp()) * 10**9 for t in (FIRST, PAST_LAST))
 SCALE = {"s": 1000.0, "ms": 1.0}
 TEMPORALITY = {1: "delta", 2: "cumulative", "AGGREGATION_TEMPORALITY_DELTA": "delta",
                "AGGREGATION_TEMPORALITY_CUMULATIVE": "cumulative"}
 
 
-def _requests(path: Path) -> list[tuple[int, dict]]:
-    """The export requests in the file: one JSON document, or JSON Lines."""
-    text = read_text(path)
-    try:
-        docs = [(1, json.loads(text))]
-    except json.JSONDecodeError:
-        docs = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                docs.append((number, json.loads(line)))
-            except json.JSONDecodeError as error:
-                raise Unreadable(path, f"not valid JSON ({error.msg})", line=number) from None
-    for number, doc in docs:
-        if not isinstance(doc, dict) or not isinstance(doc.get("resourceMetrics"), list):
-            raise Unreadable(path, "not OTLP/JSON metrics (no resourceMetrics)", line=number)
-    return docs
+def _resources(path: Path):
+    """Each `resourceMetrics` entry of the file, as a stream: one JSON document or JSON
+    Lines (the collector's file exporter: one request per line). Parsed with ijson, so
+    memory holds one resource at a time, not the file (a 256 MB file is not 2 GB of
+    objects); each entry is checked for nesting past MAX_NESTING."""
+    found = 0
+    with open_file(path) as handle:
+        try:
+            _check_depth(handle, path)
+            for resource in ijson.items(handle, "resourceMetrics.item", use_float=True,
+                                        multiple_values=True):
+                found += 1
+                yield resource if isinstance(resource, dict) else {}
+            if not found and not _has_resource_metrics(handle):
+                raise Unreadable(path, "not OTLP/JSON metrics (no resourceMetrics)")
+        except ijson.JSONError as error:
+            raise Unreadable(path, f"not valid JSON ({_first_line(error)})") from None
+        except (ValueError, RecursionError) as error:  # e.g. an integer of 5,000 digits
+            raise Unreadable(path, f"not readable JSON ({_first_line(error)})") from None
+
+
+def _check_depth(handle, path: Path) -> None:
+    """Unreadable when objects/arrays nest deeper than MAX_NESTING anywhere in the file.
+    A first pass of ijson's events (linear, and fast: about 3 s for 256 MB), because
+    building a value 100,000 levels deep costs ijson time quadratic in the depth.
+    `use_float` everywhere: an integer past 64 bits is then a parse error ("integer
+    overflow"; OTLP writes 64-bit integers as strings), where ijson's C backend converting
+    it to a Python int fails with a SystemError (and crashed the process next)."""
+    depth = 0
+    for event, _ in ijson.basic_parse(handle, multiple_values=True, use_float=True):
+        if event in ("start_map", "start_array"):
+            depth += 1
+            if depth > MAX_NESTING:
+                raise Unreadable(path, f"JSON nested deeper than {MAX_NESTING} levels")
+        elif event in ("end_map", "end_array"):
+            depth -= 1
+    handle.seek(0)
+
+
+def _has_resource_metrics(handle) -> bool:
+    """Whether some document of the file has a top-level `resourceMetrics` key (an export
+    with no resources is an empty export, not another kind of file)."""
+    handle.seek(0)
+    return any(prefix == "" and event == "map_key" and value == "resourceMetrics"
+               for prefix, event, value in ijson.parse(handle, multiple_values=True,
+                                                            use_float=True))
+
+
+def _first_line(error: Exception) -> str:
+    arg = error.args[0] if error.args else None  # ijson's C backend gives bytes
+    text = (arg.decode("utf-8", "replace") if isinstance(arg, bytes) else str(error)).strip()
+    return (text.splitlines()[0] if text else type(error).__name__)[:200]
 
 
 def _attrs(items) -> dict:
@@ -125,6 +173,9 @@ def _point(point: dict, scale: float):
         bounds = [float(b) for b in point.get("explicitBounds") or []]
     except (KeyError, TypeError, ValueError):
         return "malformed data point (times, count or buckets are not integers)"
+    if not (0 <= start <= end and FIRST_NS <= end < PAST_NS):
+        return (f"time {end} ns (start {start}) is outside {EARLIEST} .. "
+                f"{LATEST_DAY} or before its start")
     if len(buckets) != len(bounds) + 1:
         return f"{len(buckets)} bucket counts for {len(bounds)} bounds (expected bounds + 1)"
     if any(c < 0 for c in buckets) or sum(buckets) != count:
@@ -140,14 +191,13 @@ def _point(point: dict, scale: float):
     return start, end, [count, *(cumulative[b] for b in LATENCY_BOUNDS_MS)]
 
 
-def _metrics(requests):
-    """(resource attributes, scope, metric) of every metric in the export requests."""
-    for request in requests:
-        for resource in request["resourceMetrics"]:
-            attrs = _attrs((resource.get("resource") or {}).get("attributes"))
-            for scope in resource.get("scopeMetrics") or []:
-                for metric in scope.get("metrics") or []:
-                    yield attrs, scope, metric
+def _metrics(resources):
+    """(resource attributes, scope, metric) of every metric of these resources."""
+    for resource in resources:
+        attrs = _attrs((resource.get("resource") or {}).get("attributes"))
+        for scope in resource.get("scopeMetrics") or []:
+            for metric in scope.get("metrics") or []:
+                yield attrs, scope, metric
 
 
 def _error_counter(metric: dict, option: str | None) -> bool:
@@ -163,11 +213,11 @@ def _error_counter(metric: dict, option: str | None) -> bool:
 def parse(files: list[Path], options: Options):
     wanted_option = options.extra.get("metric")
     errors_option = options.extra.get("errors")
-    exports = [(path, [doc for _, doc in _requests(path)]) for path in files]
     # which histogram each service is read from: the option's, else the newest name it has
+    # (a first pass over the stream: the files are read twice, never held)
     names: dict = defaultdict(set)
-    for _, requests in exports:
-        for attrs, _, metric in _metrics(requests):
+    for path in files:
+        for attrs, _, metric in _metrics(_resources(path)):
             names[attrs.get("service.name")].add(metric.get("name"))
     chosen = {service: wanted_option or next((m for m in METRICS if m in seen), METRICS[0])
               for service, seen in names.items()}
@@ -176,10 +226,10 @@ def parse(files: list[Path], options: Options):
     series: dict[tuple, list] = defaultdict(list)
     error_series: dict[tuple, list] = defaultdict(list)
     kinds: dict[tuple, str] = {}
-    for path, requests in exports:
-        ordinal = 0
-        for request in requests:
-            for resource in request["resourceMetrics"]:
+    for path in files:
+        ordinal, file = 0, str(path)  # one string for every origin of the file
+        if True:  # one loop level less than before: resources come from the stream
+            for resource in _resources(path):
                 resource_attrs = _attrs((resource.get("resource") or {}).get("attributes"))
                 service = resource_attrs.get("service.name")
                 # one series per resource (service.instance.id, host...), scope, metric and
@@ -191,7 +241,7 @@ def parse(files: list[Path], options: Options):
                                                          "sum", "gauge", "summary")
                                      if isinstance(metric.get(k), dict)), {})
                         points = data.get("dataPoints") or []
-                        first = Origin(str(path), ordinal + 1)
+                        first = Origin(file, ordinal + 1)
                         ordinal += len(points)
                         name = metric.get("name")
                         if errors_option != "" and _error_counter(metric, errors_option):
@@ -216,7 +266,7 @@ def parse(files: list[Path], options: Options):
                         kind = TEMPORALITY[metric["histogram"]["aggregationTemporality"]]
                         scale = SCALE[metric.get("unit")]
                         for n, point in enumerate(points):
-                            origin = Origin(str(path), first.line + n)
+                            origin = Origin(file, first.line + n)
                             attributes = _attrs(point.get("attributes"))
                             if _int_or(point.get("flags"), 0) & 1:
                                 yield Skipped("data point flagged no recorded value", origin)
@@ -226,8 +276,15 @@ def parse(files: list[Path], options: Options):
                             kinds[key] = kind
                             parsed = _point(point, scale)
                             when = _int_or(point.get("timeUnixNano"), 0)
+                            # kept until the file ends: not the point (its counts are in
+                            # `parsed`, its raw fields are rebuilt from them if refused);
+                            # a malformed point keeps the fields that name it
+                            raw = None if not isinstance(parsed, str) else {
+                                "service.name": service, **{
+                                    k: point[k] for k in ("startTimeUnixNano", "timeUnixNano",
+                                                          "count") if k in point}}
                             series[key].append((when, parsed, _is_error(attributes), origin,
-                                                {"service.name": service, **point}))
+                                                raw))
     hours: dict[tuple[str, int], dict] = {}
     yield from _hours(series, kinds, hours)
     counted = {key[0] for key in error_series}  # services whose errors come from a counter
@@ -295,12 +352,18 @@ def _hours(series, kinds, hours):
     for key, points in series.items():
         service, previous = key[0], None
         for when, parsed, is_error, origin, raw in sorted(points, key=lambda p: p[0]):
+            if raw is None:
+                raw = {"service.name": service, "startTimeUnixNano": str(parsed[0]),
+                       "timeUnixNano": str(parsed[1]), "count": str(parsed[2][0])}
             outcome = _increment(kinds[key], parsed, previous, when)
             # the next point is differenced against this one (or cannot be, if refused)
             previous = ("refused", origin.line, _start_of(raw)) if outcome[0] == "bad" \
                 else parsed
             if outcome[0] == "skip":
                 yield Skipped(outcome[1], origin)
+                continue
+            if outcome[0] == "bad" and not FIRST_NS <= outcome[2] < PAST_NS:
+                yield Bad(ENTITY, outcome[1], origin, raw=raw)  # no hour it could spoil
                 continue
             slot = hours.setdefault((service, outcome[2] // HOUR_NS),
                                     {"origin": origin, "bad": None, "counts": None,

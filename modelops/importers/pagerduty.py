@@ -251,7 +251,11 @@ def _analytics(record, origin, acks, priorities, zone):
     ack = acks.get(record["id"])
     seconds = record.get("seconds_to_first_ack")
     if ack is None and isinstance(seconds, (int, float)) and not isinstance(seconds, bool):
-        ack = created + timedelta(seconds=seconds)
+        try:
+            ack = created + timedelta(seconds=seconds)
+        except (OverflowError, ValueError):  # -10^12, 10^18, Infinity: no calendar time
+            return Bad("incidents", f"seconds_to_first_ack {seconds!r} is out of range",
+                       origin, raw=record)
     title = record.get("description") or record.get("title")
     return Row("incidents", {
         "incident_id": record["id"],

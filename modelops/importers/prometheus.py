@@ -52,7 +52,16 @@ from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 
-from modelops.importers.base import Bad, Options, Origin, Row, Skipped, Unreadable, read_json
+from modelops.importers.base import (
+    Bad,
+    Options,
+    Origin,
+    Row,
+    Skipped,
+    Unreadable,
+    from_epoch_seconds,
+    read_json,
+)
 from modelops.warehouse.schema import LATENCY_BOUNDS_MS, LATENCY_BUCKETS
 
 SOURCE = "prometheus"
@@ -146,7 +155,13 @@ def parse(files: list[Path], options: Options):
                 try:
                     moment, text = float(point[0]), point[1]
                 except (TypeError, ValueError, IndexError):
-                    yield Bad(ENTITY, f"malformed point {point!r}", origin, raw=labels)
+                    yield Bad(ENTITY, f"malformed point {str(point)[:80]}", origin,
+                              raw=labels)
+                    continue
+                try:  # Infinity, 1e20, year 114,081,428: this point, not the import
+                    from_epoch_seconds(moment, "point time")
+                except ValueError as error:
+                    yield Bad(ENTITY, str(error), origin, raw={**labels, "point": point})
                     continue
                 key = (model, moment)
                 if le is None:

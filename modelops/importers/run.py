@@ -5,6 +5,11 @@
 
 1. The source module (`modelops.importers.<source>`) turns the files into `Row`, `Skipped`
    and `Bad` items (`parse(files, options)`); directories are expanded to their files.
+   Only regular files reach it (a FIFO or a device is refused by name first), and no
+   warehouse connection is open while it parses: what it may look up (models, vendors) is
+   read before, in one short read-only connection. Skipped items are counted as they come,
+   not kept; a source record is kept cut to `base.MAX_RAW_CHARS` (docs/DATA_CONTRACT.md,
+   "Bounds of an import").
 2. Each `Row.key` is resolved: through the map (CSV `source,key,model_id`; rows of other
    sources are ignored) first, else to itself when it is a model id in the warehouse, else
    the row is quarantined with the reason "<KEY> <key> has no model" (never dropped).
@@ -22,7 +27,6 @@ from __future__ import annotations
 import csv
 import importlib
 import io
-import json
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -33,7 +37,18 @@ from typing import Any
 
 import polars as pl
 
-from modelops.importers.base import Bad, Count, Options, Row, Skipped, Unreadable, utc
+from modelops.importers.base import (
+    Bad,
+    Count,
+    Options,
+    Row,
+    Skipped,
+    Unreadable,
+    check_regular,
+    raw_text,
+    read_document,
+    utc,
+)
 from modelops.warehouse import UsageError, WarehouseError, reading, writing
 from modelops.warehouse.ingest import (
     LINE,
@@ -45,6 +60,7 @@ from modelops.warehouse.ingest import (
     _reject,
     file_sha256,
     load_frame,
+    one_line,
     write_failure,
 )
 from modelops.warehouse.schema import ENTITIES, LOAD_ORDER
@@ -70,21 +86,32 @@ def read_map(path: Path, source: str) -> dict[str, str]:
     """The --map file's rows for `source`: source key -> model_id.
 
     CSV with the header `source,key,model_id`; rows of other sources are ignored. A missing
-    column, an empty cell or a key mapped twice to different models is a UsageError that
-    names the file and line."""
+    column, an empty cell, a cell past the CSV field limit, or a key mapped twice to
+    different models is a UsageError that names the file and line. Only a regular file of
+    at most MAX_DOCUMENT_BYTES is read (a FIFO would block for ever)."""
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"--map {path}: cannot read ({error})") from None
+        text = read_document(path)
+    except Unreadable as error:
+        raise UsageError(f"--map {path}: {error.reason}") from None
     mapping: dict[str, str] = {}
     where: dict[str, int] = {}
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in next(reader, [])]
+    try:
+        header = [h.strip() for h in next(reader, [])]
+    except csv.Error as error:
+        raise UsageError(f"--map {path}:1: not a readable CSV row ({error})") from None
     if not {"source", "key", "model_id"} <= set(header):
         raise UsageError(f"--map {path}:1: the header must be source,key,model_id "
-                         f"(got {','.join(header) or 'nothing'})")
+                         f"(got {one_line(','.join(header), 200) or 'nothing'})")
     at = {name: header.index(name) for name in ("source", "key", "model_id")}
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader, None)
+        except csv.Error as error:  # e.g. a 200,000-character key: past the field limit
+            raise UsageError(f"--map {path}:{reader.line_num}: not a readable CSV row "
+                             f"({error})") from None
+        if cells is None:
+            break
         number = reader.line_num
         if not any(c.strip() for c in cells):
             continue
@@ -98,24 +125,26 @@ def read_map(path: Path, source: str) -> dict[str, str]:
             raise UsageError(f"--map {path}:{number}: key and model_id must not be empty")
         known = mapping.get(row["key"])
         if known is not None and known != row["model_id"]:
-            raise UsageError(
+            raise UsageError(one_line(
                 f"--map {path}:{number}: {source} key {row['key']!r} is mapped to "
-                f"{known!r} at line {where[row['key']]} and to {row['model_id']!r} here")
+                f"{known!r} at line {where[row['key']]} and to {row['model_id']!r} here"))
         mapping[row["key"]] = row["model_id"]
         where.setdefault(row["key"], number)
     return mapping
 
 
 def expand(paths: Iterable[Path]) -> list[Path]:
-    """Files as given, directories as their files (sorted, hidden ones left out)."""
+    """Files as given, directories as their files (sorted, hidden ones left out). What a
+    directory holds besides regular files and directories (a FIFO, a socket, a link to a
+    device) is listed too, so that it is refused by name, not skipped in silence."""
     files: list[Path] = []
     for path in paths:
         path = Path(path)
         if path.is_dir():
             files += sorted(p for p in path.rglob("*")
-                            if p.is_file() and not any(part.startswith(".")
-                                                       for part in p.relative_to(path).parts))
-        elif path.exists():
+                            if not p.is_dir() and not any(
+                                part.startswith(".") for part in p.relative_to(path).parts))
+        elif path.exists() or path.is_symlink():
             files.append(path)
         else:
             raise UsageError(f"{path}: no such file or directory")
@@ -204,92 +233,41 @@ def import_files(warehouse: Path, source: str, paths: list[Path], *,
     files = expand(paths)
     names = {Path(k): v for k, v in (names or {}).items()}
     display = {str(f): names.get(f, str(f)) for f in files}
+    # Refused before anything is opened: a FIFO, a device, a socket (opening them blocks or
+    # never ends). Read the tool's files only after this.
+    refused = {str(f): why for f in files if (why := check_regular(f)) is not None}
 
-    def parse_all(current: Callable[[str, str], dict | None]):
-        options = Options(model=model, current=current, since=since, until=until,
-                          extra=dict(extra or {}))
-        remaining, rejected = list(files), {}
-        while True:
-            try:
-                return list(module.parse(list(remaining), options)), rejected
-            except UsageError:
-                raise
-            except Unreadable as error:
-                bad = next((f for f in remaining if str(f) == error.file
-                            or Path(error.file) == f), None)
-                if bad is None:
-                    raise UsageError(f"{source}: {error}") from None
-                line = f"line {error.line}: " if error.line else ""
-                rejected[str(bad)] = f"{line}{error.reason}"
-                remaining.remove(bad)
-            except (ValueError, TypeError, KeyError, AttributeError, IndexError) as error:
-                # A source module tripping over input it did not expect: one line, nothing
-                # loaded, rather than a traceback. (Modules should yield Bad or raise
-                # Unreadable; this is the safety net.)
-                raise UsageError(f"{source}: cannot read the files "
-                                 f"({type(error).__name__}: {error}); nothing loaded") from None
+    # The rows the parse may look up (a model's current row, a vendor) are read first, and
+    # the connection is closed before the first file is opened: a file that takes minutes
+    # to parse never holds the warehouse.
+    lookups = _snapshot(warehouse, mapping) if Path(warehouse).exists() else _Lookups()
+    options = Options(model=model, current=lookups.current, since=since, until=until,
+                      extra=dict(extra or {}))
+    pending = _parse_all(module, source, files, refused, options, display, mapping,
+                         lookups.models)
 
-    if Path(warehouse).exists():
-        with reading(warehouse) as cur:
-            models = {r[0] for r in cur.execute("SELECT model_id FROM models").fetchall()}
-            items, rejected = parse_all(
-                lambda entity, key: _current(cur, entity, mapping.get(key, key)
-                                             if entity == "models" else key))
-    else:
-        models = set()
-        items, rejected = parse_all(lambda entity, key: None)
+    reports, refusals = [], []
 
-    pending = {str(f): _Pending(FileReport(file=display[str(f)], source=source))
-               for f in files}
-    for file, reason in rejected.items():
-        pending[file].report.rejected = reason
-    hint = getattr(module, "NOTHING_READ", None)
-    for todo in pending.values():
-        todo.report.hint = hint
-    for item in items:
-        file = str(item.file if isinstance(item, Count) else item.origin.file)
-        if file not in pending:  # a module naming its origin differently: keep it visible
-            pending[file] = _Pending(FileReport(file=display.get(file, file), source=source,
-                                                hint=hint))
-        target = pending[file]
-        if isinstance(item, Count):
-            target.report.counted = (target.report.counted or 0) + item.records
-            continue
-        target.report.records += 1
-        if isinstance(item, Skipped):
-            target.report.skipped += 1
-            target.report.skip_reasons[item.reason] += 1
-            if not item.by_nature:
-                seen = item.seen if isinstance(item.seen, tuple) else (item.seen or item.reason,)
-                target.report.unread.update(seen)
-                target.report.unread_records += 1
-        elif isinstance(item, Bad):
-            target.rows.setdefault(item.entity, []).append(
-                (item.origin.line, {}, item.reason, item.raw))
-        elif isinstance(item, Row):
-            values, reason = dict(item.values), None
-            if item.key is not None:
-                resolved = mapping.get(item.key) or (item.key if item.key in models else None)
-                if resolved is None:
-                    reason = f"{module.KEY} {item.key} has no model"
-                values["model_id"] = resolved
-            target.rows.setdefault(item.entity, []).append(
-                (item.origin.line, values, reason, item.raw))
-        else:
-            raise TypeError(f"{source}.parse yielded {type(item).__name__}, not an Item")
+    def record_refusals() -> None:
+        # consecutive refused files share one connection: a directory of 40 files that are
+        # not this tool's export opens the warehouse once for them, not 40 times
+        if refusals:
+            with writing(warehouse) as con:
+                for refused_report in refusals:
+                    _reject(con, LoadResult(file=refused_report.file, entity=None,
+                                            source=source), refused_report.rejected)
+            refusals.clear()
 
-    reports = []
     for file, todo in pending.items():
         if stop is not None and stop():
             break
         report = todo.report
         reports.append(report)
-        sha = file_sha256(Path(file)) if Path(file).is_file() else None
         if report.rejected:
-            with writing(warehouse) as con:
-                _reject(con, LoadResult(file=report.file, entity=None, source=source),
-                        report.rejected)
+            refusals.append(report)
             continue
+        record_refusals()
+        sha = file_sha256(Path(file)) if Path(file).is_file() else None
         entities = sorted(todo.rows, key=_order)
         if not entities and report.skipped:
             entities = [module.ENTITIES[0]]  # the load log still records what was skipped
@@ -306,27 +284,123 @@ def import_files(warehouse: Path, source: str, paths: list[Path], *,
             raise
         except WRITE_ERRORS as error:  # a full disk: one line, as `modelops ingest` says it
             report.rejected = write_failure(error)
+    record_refusals()
     return reports
+
+
+@dataclass
+class _Lookups:
+    """What the parse may read of the warehouse, read before it starts: the model ids, and
+    the rows of models and vendors (the only entities `options.current` serves)."""
+
+    models: set[str] = field(default_factory=set)
+    rows: dict[str, dict[str, dict]] = field(default_factory=dict)
+    mapping: dict[str, str] = field(default_factory=dict)
+
+    def current(self, entity: str, key: str) -> dict | None:
+        if entity not in SNAPSHOT:
+            raise ValueError(f"options.current: {entity!r} is not looked up by importers "
+                             f"(only {', '.join(SNAPSHOT)})")
+        if entity == "models":  # --map first, so an SLO's label finds its model
+            key = self.mapping.get(key, key)
+        return self.rows.get(entity, {}).get(key)
+
+
+SNAPSHOT = ("models", "vendors")
+
+
+def _snapshot(warehouse: Path, mapping: dict[str, str]) -> _Lookups:
+    out = _Lookups(mapping=mapping)
+    with reading(warehouse) as cur:
+        for entity in SNAPSHOT:
+            spec = ENTITIES[entity]
+            columns = ", ".join(f'"{c}"' for c in spec.column_names)
+            out.rows[entity] = {
+                row[spec.column_names.index(spec.key[0])]: {
+                    c: v.replace(tzinfo=UTC) if isinstance(v, datetime) and v.tzinfo is None
+                    else v for c, v in zip(spec.column_names, row, strict=True)}
+                for row in cur.execute(f"SELECT {columns} FROM {spec.name}").fetchall()}
+    out.models = set(out.rows["models"])
+    return out
+
+
+# A source module tripping over input it did not expect: one line, nothing loaded, rather
+# than a traceback. (Modules should yield Bad or raise Unreadable; this is the safety net.)
+_UNEXPECTED = (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError,
+               ArithmeticError)
+
+
+def _parse_all(module: ModuleType, source: str, files: list[Path], refused: dict[str, str],
+               options: Options, display: dict[str, str], mapping: dict[str, str],
+               models: set[str]) -> dict[str, _Pending]:
+    """Every file parsed, before any warehouse connection: the items of each file, with
+    skipped records counted (not kept) and source records cut to MAX_RAW_CHARS. A file the
+    module cannot read (`Unreadable`) is refused and the others are parsed again without
+    it."""
+    remaining = [f for f in files if str(f) not in refused]
+    while True:
+        hint = getattr(module, "NOTHING_READ", None)
+        pending = {str(f): _Pending(FileReport(file=display[str(f)], source=source,
+                                               hint=hint))
+                   for f in files}
+        for file, reason in refused.items():
+            pending[file].report.rejected = reason
+        try:
+            for item in module.parse(list(remaining), options) if remaining else ():
+                _take(item, pending, display, module, source, mapping, models)
+            return pending
+        except UsageError:
+            raise
+        except Unreadable as error:
+            bad = next((f for f in remaining if str(f) == error.file
+                        or Path(error.file) == f), None)
+            if bad is None:
+                raise UsageError(one_line(f"{source}: {error}")) from None
+            line = f"line {error.line}: " if error.line else ""
+            refused[str(bad)] = one_line(f"{line}{error.reason}")
+            remaining.remove(bad)
+        except _UNEXPECTED as error:
+            raise UsageError(one_line(
+                f"{source}: cannot read the files ({type(error).__name__}: "
+                f"{str(error)[:200]}); nothing loaded")) from None
+
+
+def _take(item, pending: dict[str, _Pending], display: dict[str, str], module: ModuleType,
+          source: str, mapping: dict[str, str], models: set[str]) -> None:
+    file = str(item.file if isinstance(item, Count) else item.origin.file)
+    if file not in pending:  # a module naming its origin differently: keep it visible
+        pending[file] = _Pending(FileReport(file=display.get(file, file), source=source,
+                                            hint=getattr(module, "NOTHING_READ", None)))
+    target = pending[file]
+    if isinstance(item, Count):
+        target.report.counted = (target.report.counted or 0) + item.records
+        return
+    target.report.records += 1
+    if isinstance(item, Skipped):
+        target.report.skipped += 1
+        target.report.skip_reasons[item.reason] += 1
+        if not item.by_nature:
+            seen = item.seen if isinstance(item.seen, tuple) else (item.seen or item.reason,)
+            target.report.unread.update(seen)
+            target.report.unread_records += 1
+    elif isinstance(item, Bad):
+        target.rows.setdefault(item.entity, []).append(
+            (item.origin.line, {}, one_line(item.reason), raw_text(item.raw)))
+    elif isinstance(item, Row):
+        values, reason = dict(item.values), None
+        if item.key is not None:
+            resolved = mapping.get(item.key) or (item.key if item.key in models else None)
+            if resolved is None:
+                reason = one_line(f"{module.KEY} {item.key} has no model")
+            values["model_id"] = resolved
+        target.rows.setdefault(item.entity, []).append(
+            (item.origin.line, values, reason, raw_text(item.raw)))
+    else:
+        raise TypeError(f"{source}.parse yielded {type(item).__name__}, not an Item")
 
 
 def _order(entity: str):
     return LOAD_ORDER.index(entity) if entity in LOAD_ORDER else len(LOAD_ORDER)
-
-
-def _current(cur, entity: str, key: str) -> dict | None:
-    """The stored row of `entity` whose (single-column) key is `key`, or None; timestamps
-    as aware UTC datetimes. For `models` the key may be a source key: --map resolves it
-    first (see import_files), so an SLO file's label finds the model it is mapped to."""
-    spec = ENTITIES.get(entity)
-    if spec is None or len(spec.key) != 1:
-        raise ValueError(f"options.current: {entity!r} has no single-column key")
-    columns = ", ".join(f'"{c}"' for c in spec.column_names)
-    rows = cur.execute(f'SELECT {columns} FROM {spec.name} WHERE "{spec.key[0]}" = ?',
-                       [key]).fetchall()
-    if not rows:
-        return None
-    return {c: v.replace(tzinfo=UTC) if isinstance(v, datetime) and v.tzinfo is None else v
-            for c, v in zip(spec.column_names, rows[0], strict=True)}
 
 
 def _text(value: Any) -> str | None:
@@ -344,19 +418,11 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _raw_text(raw: Any) -> str | None:
-    if raw is None:
-        return None
-    try:
-        return json.dumps(raw, default=str, ensure_ascii=False)
-    except (TypeError, ValueError):
-        return json.dumps(str(raw))
-
-
 def _frame(entity: str, rows: list[tuple[int, dict, str | None, Any]]) -> pl.DataFrame:
     """One frame for load_frame: contract columns as text, LINE unique per row, the source
     line in ORIGIN_LINE, a preset reason (unresolved key, Bad item) in PARSE_ERROR and the
-    source record in ROW_AS_READ."""
+    source record in ROW_AS_READ (its JSON text, cut to MAX_RAW_CHARS; text is taken as
+    already encoded)."""
     spec = ENTITIES[entity]
     present = {c for _, values, _, _ in rows for c in values}
     columns = [c for c in spec.column_names if c in present or c in spec.required_columns]
@@ -374,7 +440,7 @@ def _frame(entity: str, rows: list[tuple[int, dict, str | None, Any]]) -> pl.Dat
             data[column].append(texts[column])
         lines.append(line)
         reasons.append(reason)
-        raws.append(_raw_text(raw) if raw is not None else None)
+        raws.append(raw if raw is None or isinstance(raw, str) else raw_text(raw))
     schema = {c: pl.String for c in columns}
     frame = pl.DataFrame(data, schema=schema)
     # LINE must be unique in a frame: the source line when it is (so ingest's own messages,

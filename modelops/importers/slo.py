@@ -16,7 +16,15 @@ from pathlib import Path
 
 import yaml
 
-from modelops.importers.base import Bad, Origin, Row, Unreadable, read_text
+from modelops.importers.base import (
+    MAX_NESTING,
+    MAX_YAML_BYTES,
+    Bad,
+    Origin,
+    Row,
+    Unreadable,
+    read_document,
+)
 
 P95 = 0.95
 # le="0.5", le = "0.5", le=~"0.5" in a PromQL selector
@@ -41,11 +49,62 @@ class LineDict(dict):
     line = 0
 
 
+# Bounds of a YAML document (docs/DATA_CONTRACT.md, "Bounds of an import"): nodes once every
+# alias is expanded (a "billion laughs" file of 1 kB is 10^9 of them), and nesting.
+MAX_YAML_NODES = 100_000
+
+
+@dataclass
+class Refused:
+    """A YAML document that is read but not used: its aliases expand past MAX_YAML_NODES,
+    it nests past MAX_NESTING once expanded, or a mapping repeats a key. The importer
+    quarantines it with `reason`; `text` is the document as written (cut for the
+    quarantine), never its expansion."""
+
+    line: int
+    reason: str
+    text: str
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int):
+        super().__init__(line)
+        self.line = line
+
+
 class _Loader(yaml.SafeLoader):
-    pass
+    """PyYAML's safe loader with the bounds of an import: nesting is counted while the
+    document is composed (so 100,000 levels stop at MAX_NESTING, not in a RecursionError),
+    and repeated keys are noted (PyYAML keeps the last one in silence)."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.depth = 0
+        self.repeated: list[str] = []
+
+    def compose_node(self, parent, index):
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
+                raise _TooDeep(self.peek_event().start_mark.line + 1)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def _mapping(loader, node):
+    seen: dict = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node,
+                                                                        yaml.ScalarNode):
+            continue
+        key = loader.construct_object(key_node)
+        line = key_node.start_mark.line + 1
+        if key in seen:
+            loader.repeated.append(f"key {str(key)[:60]!r} appears twice in one mapping "
+                                   f"(lines {seen[key]} and {line})")
+        else:
+            seen[key] = line
     value = LineDict(loader.construct_mapping(node, deep=True))
     value.line = node.start_mark.line + 1
     return value
@@ -54,16 +113,76 @@ def _mapping(loader, node):
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
 
+def _expansion(root) -> str | None:
+    """Why a composed document is too big once its aliases are expanded, or None. Each node
+    is visited once (aliases share their anchor's node), without recursion."""
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        children = [] if isinstance(node, yaml.ScalarNode) else [
+            c for pair in node.value for c in (pair if isinstance(pair, tuple) else (pair,))]
+        if not done:
+            if key in size:
+                continue
+            if key in depth:  # started, not finished: an alias of one of its own parents
+                return "an alias refers to a node that contains it (a recursive document)"
+            depth[key] = 0
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in size)
+            continue
+        size[key] = 1 + sum(size[id(c)] for c in children)
+        depth[key] = 1 + max((depth[id(c)] for c in children), default=0)
+        if size[key] > MAX_YAML_NODES:
+            return (f"its aliases expand to more than {MAX_YAML_NODES:,} nodes "
+                    "(refused unexpanded)")
+        if depth[key] > MAX_NESTING:
+            return f"nested deeper than {MAX_NESTING} levels once its aliases are expanded"
+    return None
+
+
 def read_yaml(path: Path) -> list:
-    """Every document of a YAML file (mappings as LineDict), or Unreadable with the line."""
-    text = read_text(path)
+    """Every document of a YAML file (mappings as LineDict; a document refused by the
+    bounds as `Refused`), or Unreadable with the line: past MAX_YAML_BYTES, not YAML, or
+    nested past MAX_NESTING."""
+    text = read_document(path, MAX_YAML_BYTES)
+    loader = _Loader(text)
+    out: list = []
     try:
-        return [d for d in yaml.load_all(text, Loader=_Loader) if d is not None]
+        while loader.check_node():
+            node = loader.get_node()
+            line = node.start_mark.line + 1
+            written = text[node.start_mark.index:node.end_mark.index]
+            problem = _expansion(node)
+            if problem is None:
+                loader.repeated = []
+                try:
+                    document = loader.construct_document(node)
+                    problem = "; ".join(loader.repeated[:3]) or None
+                except (ValueError, OverflowError) as error:  # an int of 5,000 digits
+                    problem = f"a value cannot be read ({str(error)[:120]})"
+                    # what construct_document resets when it ends normally
+                    loader.constructed_objects, loader.recursive_objects = {}, {}
+                    loader.state_generators, loader.deep_construct = [], False
+            if problem is not None:
+                out.append(Refused(line, f"YAML document refused: {problem}", written))
+            elif document is not None:
+                out.append(document)
+    except _TooDeep as error:
+        raise Unreadable(path, f"YAML nested deeper than {MAX_NESTING} levels",
+                         line=error.line) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or type(error).__name__
         raise Unreadable(path, f"not valid YAML ({problem})",
                          line=mark.line + 1 if mark else None) from None
+    except RecursionError:  # the guard above should make this unreachable
+        raise Unreadable(path, f"YAML nested deeper than {MAX_NESTING} levels") from None
+    finally:
+        loader.dispose()
+    return out
 
 
 def line_of(value, default: int = 1) -> int:

@@ -36,6 +36,7 @@ from modelops.importers.base import Bad, Origin, Skipped, Unreadable
 from modelops.importers.slo import (
     P95,
     Collector,
+    Refused,
     classify,
     latency_bound_ms,
     line_of,
@@ -55,6 +56,10 @@ def parse(files, options):
     for path in files:
         documents = read_yaml(path)
         for document in documents:
+            if isinstance(document, Refused):  # past a bound: quarantined unexpanded
+                yield Bad("models", document.reason, Origin(str(path), document.line),
+                          raw=document.text)
+                continue
             body = _body(document)
             if body is None:
                 api = document.get("apiVersion") if isinstance(document, dict) else None

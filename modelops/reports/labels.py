@@ -53,3 +53,16 @@ REPORT: dict[str, tuple[str, str]] = {
 
 def header(column: str) -> str:
     return REPORT[column][0] if column in REPORT else column.replace("_", " ")
+
+
+def digits_apart(value: float | None, target: float | None, digits: int, scale: float = 1,
+                 most: int = 6) -> int:
+    """How many decimals show `value * scale` and `target * scale` as different numbers
+    when they differ: `digits`, or more (up to `most`), so rounding never makes a miss read
+    as its target (99.496% is not "99.50%" beside an SLO of 99.50%; 200.5 ms is not
+    "200 ms" beside 200 ms). Shared by the review file and the dashboard's formats."""
+    if value is None or target is None or value == target:
+        return digits
+    while digits < most and f"{value * scale:.{digits}f}" == f"{target * scale:.{digits}f}":
+        digits += 1
+    return digits

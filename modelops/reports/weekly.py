@@ -173,7 +173,7 @@ def weekly_report(con, week: str, business_units: Iterable[str] = (),
         # its "SLO met" counts. From the per-model rows of the same query (the SQL's own
         # count of models is shadowed by a macro parameter of that name).
         keys = ["business_unit_id"] + (["team_id"] if group_by == "team" else [])
-        per_model = run(con, "weekly_report", week=label, start=start, end=end,
+        per_model = _run(con, "weekly_report", week=label, start=start, end=end,
                         business_units=business_units, teams=teams, group_by="model")
         counts = per_model.group_by(keys).agg(
             pl.col("availability_slo_met").is_not_null().sum().alias("models"))
@@ -204,13 +204,14 @@ def weekly_csv(week: str, business_units: Iterable[str] = (), teams: Iterable[st
 # --- the spreadsheet for people -------------------------------------------------------
 
 def xlsx_file_name(week: str, group_by: str = "model", business_units: Iterable[str] = (),
-                   teams: Iterable[str] = ()) -> str:
+                   teams: Iterable[str] = (), extension: str = "xlsx") -> str:
     """`modelops-weekly-2026-W47-team-retail.xlsx`: the week, the grouping and the scope
-    (business unit and team ids, or `all`), each id made safe for a file name."""
+    (business unit and team ids, or `all`), each id made safe for a file name. The CSV
+    download is named the same way (`extension="csv"`)."""
     scope = [*sorted(set(business_units)), *sorted(set(teams))] or ["all"]
     parts = [re.sub(r"[^A-Za-z0-9._-]", "_", p)[:40] for p in scope]
     name = "-".join(["modelops-weekly", week_label(week), group_by, *parts])[:200]
-    return f"{name}.xlsx"
+    return f"{name}.{extension}"
 
 
 def _for_people(frame: pl.DataFrame, group_by: str) -> pl.DataFrame:
@@ -280,7 +281,9 @@ def to_xlsx(frame: pl.DataFrame, group_by: str = "model",
             shown.rename(headers).write_excel(
                 book, worksheet=_sheet_name(name, used), column_formats=formats,
                 autofit=True, freeze_panes=(1, 1), table_style="Table Style Light 1",
-                float_precision=6)
+                float_precision=6, autofilter=True,
+                # Bold in the cells too: not every spreadsheet draws Excel's table styles.
+                header_format={"bold": True})
     return buffer.getvalue()
 
 

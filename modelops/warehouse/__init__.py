@@ -22,7 +22,7 @@ from modelops.warehouse.errors import UsageError, WarehouseError
 from modelops.warehouse.migrations import MIGRATIONS, SCHEMA_VERSION, migrate, schema_version
 from modelops.warehouse.reader import READER_IDLE_S, reading
 from modelops.warehouse.writer import writing
-from queries.named import QUERY_DIR, run, sql_text
+from queries.named import QUERY_DIR, query, run, sql_text
 
 # DuckDB warns that Arrow from an executed statement copies the rows once; KPI results are
 # small, and that path skips a second bind of the statement (see queries/named.run).
@@ -32,7 +32,7 @@ warnings.filterwarnings("ignore", message="Arrow output on a DB-API result",
 __all__ = [
     "DEFAULT_WAREHOUSE", "LOCK_TIMEOUT_S", "MIGRATIONS", "QUERY_DIR", "READER_IDLE_S",
     "READER_MEMORY", "SCHEMA_VERSION", "UsageError", "WarehouseError",
-    "last_change", "migrate", "reading", "run", "schema_version", "sql_text",
+    "last_change", "migrate", "query", "reading", "run", "schema_version", "sql_text",
     "warehouse_path", "writing",
 ]
 

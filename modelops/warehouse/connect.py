@@ -10,7 +10,6 @@ import duckdb
 
 from modelops.warehouse import latency, migrations
 from modelops.warehouse.errors import WarehouseError
-from queries import named
 
 DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
 # Read at each call (tests and callers may change it): how long either side waits for the
@@ -91,13 +90,12 @@ def connect(path: Path, read_only: bool, timeout_s: float | None = None,
 
 
 def open_migrated(path: Path):
-    """A write connection with the schema migrated to the current version and the macros
-    current. The caller has announced its intent (intent.py) and closes it: writer.py for a
+    """A write connection with the schema migrated to the current version (the macros are
+    not stored: queries/named.py expands them into each statement). The caller has announced its intent (intent.py) and closes it: writer.py for a
     load, reader.py for the short write that brings an older file up to date."""
     con = connect(path, read_only=False)
     try:
         migrations.migrate(con)
-        named.refresh_macros(con)
     except BaseException:
         con.close()
         raise

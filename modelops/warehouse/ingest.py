@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from modelops.warehouse.errors import WarehouseError
+from modelops.warehouse.errors import UnknownEntity, WarehouseError
 from modelops.warehouse.schema import (
     EARLIEST,
     END,
@@ -118,7 +118,7 @@ def read_file(path: Path, max_columns: int | None = None) -> pl.DataFrame:
     distinct keys is rejected as soon as that is seen.
     """
     suffix = _suffix(path)
-    with _regular_file(path) as (_handle, source):
+    with regular_file(path) as (_handle, source):
         return _read(source, suffix, max_columns)
 
 
@@ -135,7 +135,7 @@ _FILE_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIF
 
 
 @contextmanager
-def _regular_file(path: Path) -> Iterator[tuple[io.BufferedReader, str]]:
+def regular_file(path: Path) -> Iterator[tuple[io.BufferedReader, str]]:
     """The open file and a path that names exactly that open file, once it is known to be
     a regular file; rejected otherwise.
 
@@ -148,21 +148,21 @@ def _regular_file(path: Path) -> Iterator[tuple[io.BufferedReader, str]]:
         before = os.stat(path)  # follows symbolic links
     except OSError as error:
         raise RejectedFile(f"cannot read the file: {error.strerror}") from error
-    _require_regular(before)
+    require_regular(before)
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as error:
         raise RejectedFile(f"cannot read the file: {error.strerror}") from error
     with open(fd, "rb", closefd=True) as handle:
         opened = os.fstat(fd)
-        _require_regular(opened)
+        require_regular(opened)
         if (opened.st_dev, opened.st_ino) != (before.st_dev, before.st_ino):
             raise RejectedFile("the file was replaced while it was being opened")
         by_fd = f"/dev/fd/{fd}"
         yield handle, by_fd if os.path.exists(by_fd) else str(path)
 
 
-def _require_regular(st: os.stat_result) -> None:
+def require_regular(st: os.stat_result) -> None:
     if not stat.S_ISREG(st.st_mode):
         kind = next((name for test, name in _FILE_KINDS if test(st.st_mode)), "not a file")
         raise RejectedFile(f"not a regular file ({kind}); only regular files are read")
@@ -171,10 +171,17 @@ def _require_regular(st: os.stat_result) -> None:
 def _read(source: str, suffix: str, max_columns: int | None) -> pl.DataFrame:
     try:
         if suffix == ".csv":
-            frame = pl.read_csv(
-                source, infer_schema=False, encoding="utf8-lossy", raise_if_empty=False,
-                truncate_ragged_lines=True, row_index_name=LINE, row_index_offset=2,
-            )
+            options = dict(infer_schema=False, encoding="utf8-lossy", raise_if_empty=False,
+                           row_index_name=LINE, row_index_offset=2)
+            try:
+                frame = pl.read_csv(source, **options)
+            except pl.exceptions.ComputeError as error:
+                if "more fields than" not in str(error):
+                    raise
+                # Rows with more fields than the header: read them cut to the header, then
+                # quarantine each (a cut row would load other values than the file holds).
+                frame = _mark_ragged(source, pl.read_csv(
+                    source, truncate_ragged_lines=True, **options))
             return frame.rename({c: _header_name(c) for c in frame.columns})
         if suffix == ".parquet":
             return pl.read_parquet(source, row_index_name=LINE, row_index_offset=1)
@@ -183,6 +190,26 @@ def _read(source: str, suffix: str, max_columns: int | None) -> pl.DataFrame:
         raise
     except (OSError, pl.exceptions.PolarsError, ValueError) as error:
         raise RejectedFile(f"cannot read the file: {_first_line(error)}") from error
+
+
+def _mark_ragged(source: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` (read with ragged lines cut) with PARSE_ERROR set on each row that had more
+    fields than the header. Only for a file that has such rows: it reads the file once more,
+    record by record, with the same quoting rules."""
+    fields = len(frame.columns) - 1  # less the line number
+    reasons: list[str | None] = []
+    with open(source, encoding="utf-8", errors="replace", newline="") as handle:
+        records = csv.reader(handle)
+        next(records, None)  # the header
+        for record in records:
+            if not record:
+                continue  # a blank line is no row for polars either
+            reasons.append(f"{len(record)} fields, more than the header's {fields} (the row "
+                           "is not loaded cut short)" if len(record) > fields else None)
+    if len(reasons) != frame.height:  # the two readers split records differently: refuse
+        raise RejectedFile("rows with more fields than the header, which cannot be told "
+                           "apart (quoted line breaks?)")
+    return frame.with_columns(pl.Series(PARSE_ERROR, reasons, dtype=pl.String))
 
 
 def _header_name(name: str) -> str:
@@ -411,12 +438,12 @@ def _prepare(path: Path, entity: str | None):
     try:
         spec = get_entity(name)
         suffix = _suffix(path)
-        with _regular_file(path) as (handle, source):
+        with regular_file(path) as (handle, source):
             _check_columns(handle, source, suffix, spec)
             sha256 = _sha256(handle)
             frame = _read(source, suffix, len(spec.columns) + MAX_EXTRA_COLUMNS)
         return name, (frame, sha256)
-    except KeyError as error:
+    except UnknownEntity as error:
         return name, one_line(error.args[0])
     except (RejectedFile, OSError) as error:
         return name, one_line(str(error))
@@ -525,12 +552,20 @@ def _apply(con, spec: Entity, result: LoadResult, source: str, sha256: str | Non
 
     keys = spec.key
     on = " AND ".join(f"t.{_q(k)} = s.{_q(k)}" for k in keys)
+    # A file updates the columns it has: a column it leaves out keeps the stored value of
+    # a row it updates (a new row gets NULL or the contract's default), so a reload with
+    # fewer columns never erases the others (DATA_CONTRACT.md, "Reloading").
+    present = set(file_columns)
     changed = " OR ".join(
-        f"s.{_q(c)} IS DISTINCT FROM t.{_q(c)}" for c in spec.column_names if c not in keys
+        f"s.{_q(c)} IS DISTINCT FROM t.{_q(c)}" for c in spec.column_names
+        if c not in keys and c in present
     ) or "false"
+    kept = [f"s.{_q(c)}" if c in keys or c in present else
+            f"CASE WHEN t.{_q(keys[0])} IS NULL THEN s.{_q(c)} ELSE t.{_q(c)} END AS {_q(c)}"
+            for c in spec.column_names]
     con.execute(f"""
         CREATE TEMP TABLE _valid AS
-        SELECT {", ".join(f"s.{_q(c)}" for c in spec.column_names)},
+        SELECT {", ".join(kept)},
                CASE WHEN t.{_q(keys[0])} IS NULL THEN 'insert'
                     WHEN {changed} THEN 'update'
                     ELSE 'unchanged' END AS __action

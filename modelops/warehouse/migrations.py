@@ -282,11 +282,29 @@ def _v4() -> list[str]:
     ]
 
 
+def _v5() -> list[str]:
+    """Issue 29, `modelops deliver`: what was sent to whom for which week, so a re-run or a
+    restart never sends the same week twice (modelops/delivery/log.py)."""
+    return [
+        """CREATE TABLE IF NOT EXISTS delivery_log (
+    subscription VARCHAR NOT NULL,
+    recipient VARCHAR NOT NULL,
+    week VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,
+    scope VARCHAR,
+    detail VARCHAR,
+    attempts BIGINT NOT NULL,
+    logged_at TIMESTAMP NOT NULL
+)""",
+    ]
+
+
 MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
     (1, _v1),
     (2, _v2),
     (3, _v3),
     (4, _v4),
+    (5, _v5),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

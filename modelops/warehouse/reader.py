@@ -31,7 +31,6 @@ from pathlib import Path
 from modelops.warehouse import connect as _connect
 from modelops.warehouse import intent, migrations
 from modelops.warehouse.errors import WarehouseError
-from queries import named
 
 READER_IDLE_S = float(os.environ.get("MODELOPS_READER_IDLE", "1.0"))
 # While the connection is open and idle, how often it looks for a waiting writer.
@@ -111,14 +110,14 @@ class SharedReader:
                 return self.con
 
     def _open(self, timeout_s: float, started: float):
-        """A read-only connection to a file whose schema and macros are current."""
+        """A read-only connection to a file whose schema is current (the macros are not in
+        the file: queries/named.py expands them into each statement)."""
         con = _connect.connect(self.path, read_only=True, timeout_s=timeout_s,
                                started=started)
         try:
             version = migrations.schema_version(con)
             migrations.refuse_newer(con, version, migrations.latest())
-            current = version == migrations.latest() and (
-                named.macros_sha(con) == named.macros_wanted())
+            current = version == migrations.latest()
         except BaseException:
             con.close()
             raise
@@ -187,8 +186,29 @@ def shared(path: Path) -> SharedReader:
     key = path.resolve()
     with _readers_lock:
         if key not in _readers:
+            _forget_gone()
             _readers[key] = SharedReader(key)
         return _readers[key]
+
+
+def _forget_gone() -> None:  # with _readers_lock held
+    """Drop the readers of files that are gone and idle: each Iceberg snapshot is read
+    from its own replica file (queries/iceberg.py), and the cache removes old ones, so a
+    long-running dashboard would otherwise keep one entry per snapshot it ever read."""
+    for key, reader in list(_readers.items()):
+        if key.exists():
+            continue
+        # Never wait for a reader's lock while holding _readers_lock (a reader opening a file
+        # may be asking for _readers_lock): a busy one is dropped on a later pass.
+        if not reader.cond.acquire(blocking=False):
+            continue
+        try:
+            if reader.users:
+                continue  # a query still runs on it
+            reader._close()
+        finally:
+            reader.cond.release()
+        del _readers[key]
 
 
 def release(path: Path) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+from modelops.warehouse.errors import UnknownEntity
+
 # SQL types used in the warehouse, by contract type.
 SQL_TYPES = {
     "text": "VARCHAR",
@@ -319,4 +321,4 @@ def entity(name: str) -> Entity:
         return ENTITIES[name]
     except KeyError:
         known = ", ".join(ENTITIES)
-        raise KeyError(f"unknown entity {name!r}; known entities: {known}") from None
+        raise UnknownEntity(f"unknown entity {name!r}; known entities: {known}") from None

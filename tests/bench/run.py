@@ -239,8 +239,8 @@ def main() -> None:
             "SELECT 'metrics_hourly', count(*) FROM metrics_hourly UNION ALL "
             "SELECT 'deployments', count(*) FROM deployments UNION ALL "
             "SELECT 'incidents', count(*) FROM incidents").fetchall())
-        catalog = con.sql("SELECT DISTINCT business_unit_id FROM scoped_models([], [], []) "
-                          "ORDER BY 1").pl()
+        catalog = warehouse.query(con, "SELECT DISTINCT business_unit_id FROM "
+                                  "scoped_models([], [], []) ORDER BY 1")
         model_id = con.execute("SELECT min(model_id) FROM models").fetchall()[0][0]
     print(f"rows: {figures['rows']}", flush=True)
 
