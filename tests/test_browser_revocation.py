@@ -9,6 +9,7 @@ import shutil
 
 import pytest
 from browser import browser_page, require_browser, streamlit_server, wait_for_app
+from identity_proxy import identity_proxy
 
 from modelops.warehouse import reading
 from queries.catalog import model_catalog
@@ -23,14 +24,14 @@ def grant(policy, *users_and_units) -> None:
 
 
 def wait_for_title(page, title: str, timeout_ms: int = 30_000) -> None:
+    """Until an h1 names the page (the text before " · ": Week in review adds its dates)."""
     page.wait_for_function(
-        "t => [...document.querySelectorAll('h1')].some(h => h.innerText.trim() === t)",
+        "t => [...document.querySelectorAll('h1')]"
+        ".some(h => h.innerText.trim().split(' · ')[0] === t)",
         arg=title, timeout=timeout_ms)
 
 
 def test_a_revoked_grant_reaches_fragments_and_downloads_in_chromium(demo_warehouse, tmp_path):
-    proxies = pytest.importorskip("identity_proxy", reason="tests/identity_proxy.py (branch "
-                                  "ci) is not merged yet")
     require_browser()
     with reading(demo_warehouse) as con:
         mine = model_catalog(con)["business_unit_id"][0]
@@ -40,7 +41,7 @@ def test_a_revoked_grant_reaches_fragments_and_downloads_in_chromium(demo_wareho
     shutil.copy(demo_warehouse, warehouse)
     env = {"MODELOPS_ACCESS_POLICY": str(policy)}
     with streamlit_server(warehouse, env=env) as url, browser_page() as page, \
-            proxies.identity_proxy(url, HEADER, "alice@example.com") as proxy:
+            identity_proxy(url, HEADER, "alice@example.com") as proxy:
         # The Incidents "Per" control reruns only its fragment.
         page.goto(f"{proxy.url}/incidents")
         wait_for_app(page, timeout_ms=120_000)
