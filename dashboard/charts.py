@@ -57,6 +57,40 @@ PALETTE = ["#2E91E5", "#E15F99", "#1CA71C", "#FB0D0D", "#DA16FF", "#222A2A", "#B
            "#6C4516", "#0D2A63", "#AF0038"]
 
 
+# A status (bad / at risk / ok) on a bar: colour-blind-safe (Okabe-Ito vermillion, orange,
+# bluish green, as the Reliability history and the risk tiers use) AND a fill pattern with
+# a word in the legend, so the status never rests on colour alone (issue 28, item 13).
+STATUS_STYLES = {
+    "bad": {"color": "#D55E00", "pattern": "x"},
+    "at_risk": {"color": "#E69F00", "pattern": "/"},
+    "ok": {"color": "#009E73", "pattern": ""},
+}
+
+
+def status_bars(fig: Chart, y: list, x: list, statuses: list[str], labels: dict[str, str],
+                ids: list, **props) -> list[list]:
+    """Horizontal bars, one trace per status present (in STATUS_STYLES order) so the legend
+    names each status by its pattern and colour; the categories keep the order of `y`.
+    `labels` names each status for the legend; list-valued props (text, customdata) are
+    split with the bars. Returns the ids per trace, for plot(models=...)."""
+    per_trace = []
+    for status, style in STATUS_STYLES.items():
+        rows = [i for i, s in enumerate(statuses) if s == status]
+        if not rows:
+            continue
+        pick = {k: [v[i] for i in rows] if isinstance(v, list) else v
+                for k, v in props.items()}
+        fig.add_bar(y=[y[i] for i in rows], x=[x[i] for i in rows], orientation="h",
+                    name=labels[status], legendgroup=status,
+                    marker={"color": style["color"],
+                            "pattern": {"shape": style["pattern"], "fillmode": "overlay",
+                                        "fgcolor": "#000000", "fgopacity": 0.45}},
+                    **pick)
+        per_trace.append([ids[i] for i in rows])
+    fig.update_yaxes(categoryorder="array", categoryarray=list(y))
+    return per_trace
+
+
 def colour_for(names) -> dict[str, str]:
     """A stable colour per name (sorted), from PALETTE: a team keeps its colour on every
     chart whatever the others shown."""

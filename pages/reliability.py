@@ -76,30 +76,32 @@ else:
                             if served.height > top.height else ""),
                         "", "share of the period's error budget",
                         height=max(360, 22 * top.height + 110))
-        colours = [charts.COLOURS["bad"] if c > 1 else charts.COLOURS["at_risk"] if c > 0.75
-                   else charts.COLOURS["ok"] for c in top["error_budget_consumed"]]
         # Clipped at 200%: one model at ~1,700% would squash every other bar; a clipped
         # bar is labelled with its real value and hovers it.
         shown_x, clip_labels = charts.clipped(top["error_budget_consumed"].to_list(), 2.0)
-        fig.add_bar(
-            y=top["model"], x=shown_x, orientation="h", name="consumed",
-            marker_color=colours, text=clip_labels, textposition="inside",
-            insidetextanchor="end",
+        budget_ids = charts.status_bars(
+            fig, top["model"].to_list(), shown_x,
+            ["bad" if c > 1 else "at_risk" if c > 0.75 else "ok"
+             for c in top["error_budget_consumed"].fill_null(0)],
+            {"bad": "over budget (>100%)", "at_risk": "at risk (>75%)",
+             "ok": "within budget"},
+            top["model_id"].to_list(),
+            text=clip_labels, textposition="inside", insidetextanchor="end",
             customdata=top.select("errors", "error_budget_allowed", "slo_availability",
                                   "availability", "error_budget_consumed").rows(),
             hovertemplate="%{y}<br>consumed %{customdata[4]:.1%}<br>%{customdata[0]:,} errors of "
                           "%{customdata[1]:,.0f} allowed<br>availability %{customdata[3]:.3%} "
                           "(SLO %{customdata[2]:.2%})<extra></extra>")
-        fig.add_vline(x=1, line_dash="dash", line_color="#dc2626",
+        fig.add_vline(x=1, line_dash="dash", line_color="#6b7280",
                       annotation_text="100% = budget spent", annotation_position="top")
-        fig.update_layout(hovermode="closest", showlegend=False)
+        fig.update_layout(hovermode="closest", barmode="overlay", showlegend=True)
         fig.update_xaxes(tickformat=".0%", range=[0, 2.05 if any(clip_labels) else None])
         if any(clip_labels):
             subtitle = fig.layout["title"].get("subtitle", {}).get("text", "")
             fig.update_layout(title={"subtitle": {"text": " · ".join(
                 filter(None, [subtitle, "bars clipped at 200% (▶ real value)"]))}})
         fig.update_yaxes(autorange="reversed", title="")
-        charts.plot(fig, key="reliability_budget_chart", models=[top["model_id"].to_list()])
+        charts.plot(fig, key="reliability_budget_chart", models=budget_ids)
     with right:
         # Ranked by p95 ÷ target: which models are furthest over (or closest to) their own
         # target, one bar each, instead of ~170 points stacked on a few target values.
@@ -114,21 +116,22 @@ else:
                             "", "p95 as a share of its target",
                             height=max(360, 22 * ranked.height + 110))
         shown_x, clip_labels = charts.clipped(ranked["of_target"].to_list(), 2.0)
-        fig.add_bar(
-            y=ranked["model"], x=shown_x, orientation="h", name="p95 ÷ target",
-            marker_color=[charts.COLOURS["bad"] if r > 1 else charts.COLOURS["ok"]
-                          for r in ranked["of_target"]],
+        latency_ids = charts.status_bars(
+            fig, ranked["model"].to_list(), shown_x,
+            ["bad" if r > 1 else "ok" for r in ranked["of_target"]],
+            {"bad": "SLO missed (over 100%)", "ok": "SLO met"},
+            ranked["model_id"].to_list(),
             text=clip_labels, textposition="inside", insidetextanchor="end",
             customdata=ranked.select("latency_p95_ms", "slo_latency_p95_ms",
                                      "of_target").rows(),
             hovertemplate="%{y}<br>p95 %{customdata[0]:,.0f} ms of a %{customdata[1]:,.0f} ms "
                           "target (%{customdata[2]:.0%})<extra></extra>")
-        fig.add_vline(x=1, line_dash="dash", line_color=charts.COLOURS["bad"],
+        fig.add_vline(x=1, line_dash="dash", line_color="#6b7280",
                       annotation_text="100% = at target", annotation_position="top")
-        fig.update_layout(hovermode="closest", showlegend=False)
+        fig.update_layout(hovermode="closest", barmode="overlay", showlegend=True)
         fig.update_xaxes(tickformat=".0%", range=[0, 2.05 if any(clip_labels) else None])
         fig.update_yaxes(autorange="reversed", title="")
-        charts.plot(fig, key="reliability_latency_chart", models=[ranked["model_id"].to_list()])
+        charts.plot(fig, key="reliability_latency_chart", models=latency_ids)
 
     table = tables.with_detail_link(data.models).select(
         "model", "error_budget_consumed", "availability", "slo_availability",

@@ -213,6 +213,34 @@ def test_reliability_budget_chart_has_the_100_percent_line(app, demo_warehouse):
                for shape in budget["layout"]["shapes"])
 
 
+def test_reliability_bars_carry_status_by_pattern_and_word_not_colour_alone(
+        app, demo_warehouse):
+    """Issue 28, item 13: each status on the budget and latency bars has its own fill
+    pattern and legend word (a colour-blind reader or a grey print still tells them
+    apart), in the Okabe-Ito palette; each bar sits in the trace of its status."""
+    at = app(demo_warehouse, page="pages/reliability.py")
+    okabe_ito = {"#D55E00", "#E69F00", "#009E73"}
+    seen = {}
+    for title, value_at, rule in (
+            ("Error budget consumed per model", 4,
+             lambda v: "x" if v > 1 else "/" if v > 0.75 else ""),
+            ("Latency p95 ÷ target per model", 2, lambda v: "x" if v > 1 else "")):
+        figure = chart(at, title)
+        traces = figure["data"]
+        shapes = [t["marker"]["pattern"]["shape"] for t in traces]
+        names = [t["name"] for t in traces]
+        assert len(set(shapes)) == len(traces), (title, shapes)
+        assert len(set(names)) == len(traces), names
+        assert {t["marker"]["color"] for t in traces} <= okabe_ito
+        assert figure["layout"]["showlegend"] is True  # the word, even for one status
+        for trace in traces:
+            for row in trace["customdata"]:
+                assert rule(row[value_at]) == trace["marker"]["pattern"]["shape"], (
+                    title, trace["name"], row)
+        seen[title] = len(traces)
+    assert seen["Error budget consumed per model"] == 3, seen  # demo: all three statuses
+
+
 def test_reliability_burn_rates_at_the_end_of_the_window(app, demo_warehouse):
     at = app(demo_warehouse, page="pages/reliability.py")
     burn = table_with(at, "burn_rate_1h")
