@@ -433,3 +433,117 @@ def heading_id(heading: str) -> str:
     """The id Streamlit gives a markdown heading (the Definitions page renders METRICS.md):
     its words in kebab case, camel case split ("PagerDuty" -> "pager-duty")."""
     return "-".join(w.lower() for w in _WORDS.findall(heading))
+
+
+# --- the KPI definitions page: plain words first -------------------------------------------
+
+# How each unit reads in words, on the Definitions page: one unit per quantity (a duration of
+# an incident is in hours wherever it is shown, docs included).
+UNIT_WORDS = {"count": "a count", "int": "a number", "pct": "a percentage",
+              "usd": "US dollars", "ms": "milliseconds", "hours": "hours",
+              "minutes": "minutes", "days": "days", "ratio": "a ratio", "score": "a score"}
+
+_P = tuple[str, tuple[tuple[str, str], ...]]
+# Per section of docs/METRICS.md (by heading id): what it is about in plain words, then its
+# headline KPIs (a MEASURES key and what the number tells, without a formula). The page
+# shows these first; the formula (the measure's help) and the section's full definition sit
+# behind "How it is computed". Every section has an entry (tests/test_presentation.py).
+PLAIN_WORDS: dict[str, _P] = {
+    AGGREGATION: (("A group's number (a team, a business unit, everything) is worked out from "
+                  "all its traffic, money and incidents together, never by averaging the "
+                  "models' own numbers."), ()),
+    SERVING: (("Whether each model answers, and answers fast enough, for the people calling "
+              "it, measured against the model's own targets (SLOs)."), (
+        ("availability", "Out of every request, the share answered without an error."),
+        ("error_budget_consumed", ("How much of the errors the target allows has been used "
+                                  "up: at 100% the budget is spent, above it the target is "
+                                  "missed.")),
+        ("latency_p95_ms", ("The wait that 95 requests in 100 stay under: the slow tail "
+                           "users notice.")),
+        ("burn_rate_1h", ("How fast errors are eating the budget: at 1 it lasts exactly the "
+                         "target's period; far above 1, someone is paged.")),
+        ("downtime_minutes", ("The errors expressed as minutes of a full outage, to compare "
+                             "with 'nines'.")))),
+    INCIDENTS: ("How quickly problems are noticed, picked up and fixed.", (
+        ("incidents", "Problems that started in the period."),
+        ("mttd_minutes", "On average, how long a problem went unnoticed."),
+        ("mtta_minutes", "On average, how long until someone took it on once noticed."),
+        ("mttr_minutes", "On average, how long from the start of a problem to its fix."))),
+    RELEASES: ("How often and how safely changes reach production (DORA's keys).", (
+        ("deployments_per_week", "How often a change goes live."),
+        ("lead_time_median_minutes", ("The typical time from a code change to it running in "
+                                     "production.")),
+        ("change_failure_rate", ("Of the changes that went live, the share that failed, was "
+                                "rolled back or caused an incident.")),
+        ("recovery_time_median_minutes", ("The typical time to fix a problem a change "
+                                         "caused.")),
+        ("rework_rate", ("Of the changes that went live, the share made only to fix an "
+                        "incident.")))),
+    COST: ("What the models cost and what they bring in.", (
+        ("cost_usd", "What running the models cost."),
+        ("business_value_usd", "What the models brought in, as the business values it."),
+        ("net_value_usd", "What they brought in, less what they cost."),
+        ("roi", "What they brought in beyond their cost, for each dollar spent."),
+        ("cost_per_1k_requests", "What a thousand answered requests cost."))),
+    QUALITY: (("Whether the data feeding the models still looks like what they learnt from, "
+              "and whether it passes its checks."), (
+        ("drift_alerts", "Times a model's input moved further than its threshold allows."),
+        ("dq_pass_rate", "Of the data checks run, the share that passed."),
+        ("validation_coverage", ("Of the models in production, the share whose live version "
+                                "passed its check after release.")))),
+    GOVERNANCE: (("Whether each model's paperwork is in order: risk reviews on time, and an "
+                 "owner, runbook, validation and approval where they are needed."), (
+        ("overdue", "Models whose risk review is late or was never done."),
+        ("with_gaps", "Models in production missing at least one thing they must have."))),
+    TEAM_LOAD: (("How much on-call work falls on each team and person, and how much of it "
+                "falls outside working hours."), (
+        ("pages", "Times someone was called out for an incident."),
+        ("out_of_hours_share", ("Of those call-outs, the share outside 08:00-18:00 local "
+                               "time.")),
+        ("pages_per_oncall_week", ("Call-outs per week in which the person was called at "
+                                  "all.")),
+        ("top3_model_share", ("How much of a team's incidents come from its three busiest "
+                             "models.")))),
+    FOLLOW_UPS: ("Whether what incidents taught is written down and acted on.", (
+        ("open_action_items", "Follow-up tasks not yet done at the end of the period."),
+        ("overdue_action_items", "Follow-up tasks not done and past their due date."),
+        ("postmortem_share", ("Of the serious incidents, the share written up in a "
+                             "postmortem.")))),
+    RUNBOOKS: (("Whether each model in production has a how-to-fix guide, reviewed in the "
+               "last six months."), (
+        ("runbook_stale", ("Models whose guide was never reviewed, or not in six "
+                          "months.")),)),
+    "data-freshness-catalog-data-as-of-catalog-sync-status": (
+        ("How recent the data behind a page is, and whether each automatic load keeps "
+        "up."), ()),
+    TRENDS: (("The main numbers quarter by quarter, with the change against the quarter "
+             "before."), ()),
+    WEEK_IN_REVIEW: (("The Monday review: for one week, what someone must act on, section "
+                     "by section."), ()),
+    "on-call-load-in-the-week": (("Who was called out too often in the week, at night or "
+                                 "out of hours."), ()),
+    "the-review-file": ("The same review as a file to send by e-mail.", ()),
+    WEEKLY_REPORT: ("One line per model and week, for a spreadsheet.", ()),
+}
+
+
+@dataclass(frozen=True)
+class DefinitionSection:
+    heading: str  # the METRICS.md heading line ("## Serving"): its id is the link target
+    plain: str
+    kpis: tuple[tuple[Measure, str], ...]  # (the measure, what it tells in plain words)
+    details: str  # the section's full definition (formulas, sources)
+
+
+def definition_sections() -> list[DefinitionSection]:
+    """definitions_markdown() cut at each heading, with the plain words of PLAIN_WORDS: what
+    the Definitions page shows, plain words first and each formula behind an expander, so a
+    reader who is not an engineer gets the meaning before the arithmetic."""
+    parts = re.split(r"^(#{2,3} .*)$", definitions_markdown(), flags=re.MULTILINE)
+    out = [DefinitionSection("", parts[0].strip("\n"), (), "")] if parts[0].strip() else []
+    for heading, body in zip(parts[1::2], parts[2::2], strict=True):
+        plain, kpis = PLAIN_WORDS[heading_id(heading.lstrip("#").strip())]
+        out.append(DefinitionSection(heading, plain,
+                                     tuple((MEASURES[k], words) for k, words in kpis),
+                                     body.strip("\n")))
+    return out

@@ -184,6 +184,40 @@ def test_definitions_page_renders_metrics(app, demo_warehouse):
     assert "error budget" in " ".join(m.value for m in at.markdown).lower()
 
 
+def test_definitions_page_gives_plain_words_first_and_the_formula_in_an_expander(
+        app, demo_warehouse):
+    """Issue 28, item 15: per KPI, the first text is what the number tells in plain words
+    (no formula: no "/", "=", "×" or code), with its unit in words, and the formula (the
+    measure's help) sits right after it in a "How it is computed" expander; each section's
+    full definition is behind an expander too."""
+    from dashboard.presentation import MEASURES, UNIT_WORDS
+
+    at = app(demo_warehouse, "pages/definitions.py")
+    shown = [el for el in at.main.children.values()]
+    kpis = {"availability": "Availability", "error_budget_consumed": "Error budget consumed",
+            "mttr_minutes": "MTTR", "change_failure_rate": "Change failure rate",
+            "roi": "ROI", "out_of_hours_share": "Out-of-hours share"}
+    for key, label in kpis.items():
+        first = [i for i, el in enumerate(shown) if el.type == "markdown"
+                 and el.value.startswith(f"**{label}** (")]
+        assert first, f"no plain entry for {label}"
+        text = shown[first[0]].value
+        assert f"({UNIT_WORDS[MEASURES[key].unit]})" in text
+        plain = text.split(": ", 1)[1]
+        assert not any(sign in plain for sign in ("/", "=", "×", "`")), text
+        after = shown[first[0] + 1]
+        assert after.type == "expander" and after.label == "How it is computed", after
+        assert [m.value for m in after.markdown] == [MEASURES[key].help]
+    assert "hours" in next(el.value for el in shown if el.type == "markdown"
+                           and el.value.startswith("**MTTR**"))
+    labels = [e.label for e in at.expander]
+    # One full definition per section; the SQL-ish formulas live only behind expanders.
+    assert labels.count("How it is computed") >= 15 + len(kpis)
+    outside = " ".join(el.value for el in shown if el.type == "markdown")
+    assert "1 - errors / requests" not in outside
+    assert "1 - errors / requests" in " ".join(m.value for e in at.expander for m in e.markdown)
+
+
 @pytest.mark.parametrize("page", ["pages/overview.py", "pages/weekly_report.py",
                                   "pages/data.py", "pages/definitions.py"])
 def test_pages_on_an_empty_warehouse_explain_why_they_are_empty(app, empty_warehouse, page):
