@@ -138,6 +138,12 @@ for s in sections:
                 ("pages", kpi.ONCALL_LIMITS["pages"])))
             + " in the week. [Why these limits](/definitions#on-call-load-in-the-week)")
     section_table(s)
+    if any(c.name == "title" for c in s.columns):
+        # A grid cuts long text at its column's width (at 390 px an incident's title and
+        # postmortem state were "...errors and timeouts…"): the same rows as wrapped lines.
+        lines = [review.item_in_words(s, i) for i in s.items]
+        st.caption(f"Each of the {len(lines)} in full:")
+        st.markdown("\n".join(f"- **{plain(head)}** · {plain(rest)}" for head, rest in lines))
     if s.name == "follow_ups":
         # Which items and models are behind each owner's count.
         overdue = loading.load(kpi.overdue_action_items,

@@ -116,6 +116,32 @@ def test_week_in_review_links_keep_the_filter_bar_choices(app, demo_warehouse):
     assert links and all(parse_qs(urlsplit(u).query)["bu"] == [unit] for u in links)
 
 
+def test_incident_text_is_readable_in_full_under_the_grid(app, demo_warehouse):
+    """Issue 28, item 8: a grid cuts an incident's title and postmortem state at its
+    column's width (all of them at 390 px); under the table each incident is a wrapped line
+    of text with its title whole, postmortem and follow-ups, as the data has them (escaped,
+    never Markdown)."""
+    from dashboard.text import plain
+
+    week = last_week()
+    with reading(demo_warehouse) as con:
+        _, _, sections = review.review_sections(con, week)
+    incidents = next(s for s in sections if s.name == "incidents")
+    assert incidents.items, "the demo's last week has sev 1-2 incidents"
+    at = app(demo_warehouse)
+    lines = next(m.value for m in at.markdown
+                 if m.value.startswith("- **") and "Postmortem" in m.value).split("\n")
+    assert len(lines) == len(incidents.items)
+    for line, item in zip(lines, incidents.items, strict=True):
+        incident_id, _, _, title, _, postmortem, open_items, _, overdue = item.values
+        assert line.startswith(f"- **{plain(incident_id)}** · ")
+        assert plain(f"Title: {title}") in line          # whole, not cut
+        assert plain(f"Postmortem: {postmortem}") in line
+        assert plain(f"Follow-ups open: {open_items}") in line
+        assert plain(f"Follow-ups overdue: {overdue}") in line
+    assert any(c.value == f"Each of the {len(lines)} in full:" for c in at.caption)
+
+
 def test_overdue_follow_ups_story_shows_in_the_overdue_section(app, demo_warehouse):
     # The demo's story: one model's postmortem follow-ups are never closed.
     with reading(demo_warehouse) as con:

@@ -178,6 +178,16 @@ def row_cells(section: kpi.ReviewSection, item: kpi.ReviewItem) -> list[str]:
     return out
 
 
+def item_in_words(section: kpi.ReviewSection, item: kpi.ReviewItem) -> tuple[str, str]:
+    """An item as a line of text, for a section whose text is long (an incident's title):
+    its first cell, then "Label: cell" for the others, in the section's order. A grid cuts
+    such text at its column's width (all of it at 390 px); a line of text wraps."""
+    cells = row_cells(section, item)
+    rest = " · ".join(f"{c.label}: {v}" for c, v in zip(section.columns[1:], cells[1:],
+                                                         strict=True))
+    return cells[0], rest
+
+
 def scope_names(con, business_units: tuple[str, ...], teams: tuple[str, ...]
                 ) -> tuple[list[str], list[str]]:
     names = run(con, "review_scope_names", business_units=list(business_units),
