@@ -59,6 +59,10 @@ CREATE OR REPLACE MACRO grouped_models(business_units, teams, models, group_by) 
         END AS group_name
     FROM scoped_models(business_units, teams, models) s;
 
+-- On-call pages out of hours (METRICS.md, "Team load"): paged before 08:00 or
+-- from 18:00 on, in the team's local time; `local_hour` is that hour (0-23).
+CREATE OR REPLACE MACRO out_of_hours(local_hour) AS local_hour < 8 OR local_hour >= 18;
+
 -- One definition of the serving sums (METRICS.md, "Aggregation rule"). daily_serving gives
 -- the serving rows of the window [window_start, window_end) (timestamps, UTC) with the
 -- latency histogram as one struct h (le_5 .. le_10000: the cumulative buckets; total:

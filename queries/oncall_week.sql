@@ -20,7 +20,7 @@ WITH s AS (
 )
 SELECT team_id, team, responder,
        count(*) AS pages,
-       count(*) FILTER (WHERE local_hour < 8 OR local_hour >= 18) AS out_of_hours_pages,
+       count(*) FILTER (WHERE out_of_hours(local_hour)) AS out_of_hours_pages,
        count(*) FILTER (WHERE local_hour < 8 OR local_hour >= 22) AS sleep_hour_pages,
        count(*) FILTER (WHERE severity <= 2) AS sev1_sev2_pages
 FROM pages

@@ -19,8 +19,8 @@ WITH s AS (
 )
 SELECT team_id, team, time_zone, responder,
        count(*) AS pages,
-       count(*) FILTER (WHERE local_hour < 8 OR local_hour >= 18) AS out_of_hours_pages,
-       count(*) FILTER (WHERE local_hour < 8 OR local_hour >= 18) / count(*) AS out_of_hours_share,
+       count(*) FILTER (WHERE out_of_hours(local_hour)) AS out_of_hours_pages,
+       count(*) FILTER (WHERE out_of_hours(local_hour)) / count(*) AS out_of_hours_share,
        count(*) FILTER (WHERE severity <= 2) AS sev1_sev2_pages,
        count(acknowledged_at) AS acknowledged_pages,
        median(epoch(acknowledged_at - paged_at) / 60) AS median_minutes_to_acknowledge,
