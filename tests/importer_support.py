@@ -3,6 +3,7 @@ fixtures, and exact table reads."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -50,3 +51,16 @@ def quarantine(path: Path, entity: str | None = None) -> list[tuple]:
     return [(Path(f).name, line, reason) for f, line, reason in rows(
         path, f"SELECT file, line, reason FROM quarantine {where} ORDER BY file, line",
         params)]
+
+
+def send_json(handler, status: int, headers: dict, payload, base: str) -> None:
+    """A fake API's answer: `payload` as JSON (or bytes as they are), with `headers`
+    ("{base}" in a value becomes the server's own address, for next links)."""
+    data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    handler.send_response(status)
+    for name, value in headers.items():
+        handler.send_header(name, value.replace("{base}", base))
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)

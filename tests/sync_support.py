@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from importer_support import FIXTURES
+from importer_support import FIXTURES, send_json
 
 
 class Clock:
@@ -51,14 +51,7 @@ class FakeAPI:
                 params = {k: v[0] for k, v in parse_qs(parts.query).items()}
                 api.requests.append(("GET", parts.path, params))
                 status, headers, body = api.down or api.answer("GET", parts.path, params)
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value.replace("{base}", api.base))
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, status, headers, body, api.base)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"

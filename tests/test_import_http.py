@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
-from importer_support import BASE, FIXTURES, rows
+from importer_support import BASE, FIXTURES, rows, send_json
 
 from modelops.cli import main
 from modelops.importers.http import Client, FetchError
@@ -49,15 +49,8 @@ class Replay:
                 if status == "sleep":
                     time.sleep(headers)
                     status, headers = 200, {}
-                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
                 try:
-                    self.send_response(status)
-                    for name, value in headers.items():
-                        self.send_header(name, value.replace("{base}", replay.base))
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
+                    send_json(self, status, headers, payload, replay.base)
                 except OSError:  # the client gave up (the timeout test)
                     pass
 
