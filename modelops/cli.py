@@ -1,4 +1,5 @@
-"""The `modelops` command line: demo, ingest, import, sync, quarantine, report, deliver.
+"""The `modelops` command line: demo, ingest, import, sync, quarantine, report, deliver,
+maintain.
 
 Exit status: 0 success; 1 some rows were quarantined (and nothing else means 1); 2 a file
 was rejected or the command could not run for a reason the user can fix (bad arguments,
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from modelops.backends import iceberg, open_backend, read_path, warehouse_location
 from modelops.backends.iceberg import is_iceberg
+from modelops.backends.iceberg_maintain import MIN_AGE, RETAIN, maintain, parse_age
 from modelops.delivery.run import add_deliver_parser
 from modelops.demo import build_demo
 from modelops.importers.base import Options
@@ -197,6 +199,26 @@ def cmd_export(args) -> int:
     return EXIT_OK
 
 
+def cmd_maintain(args) -> int:
+    """Compact, expire and clean an Iceberg warehouse (modelops/backends/iceberg_maintain.py);
+    a DuckDB file needs none of it."""
+    location = warehouse_location(args.warehouse)
+    retain = parse_age(args.retain, "--retain")
+    min_age = parse_age(args.min_age, "--min-age")
+    if not is_iceberg(location):
+        print(f"{location}: a DuckDB file: nothing to maintain (DuckDB reuses the space of "
+              "what it deletes; only an Iceberg catalog needs `modelops maintain`)")
+        return EXIT_OK
+    report = maintain(location, retain=retain, min_age=min_age, dry_run=args.dry_run)
+    for line in report.lines():
+        print(line, flush=True)
+    return EXIT_OK
+
+
+def _age(delta) -> str:
+    return f"{delta.days}d" if delta.days else f"{delta.seconds // 3600}h"
+
+
 def _parse_end(text: str) -> datetime:
     """`--end` as naive UTC: an offset is converted (10:00+02:00 is 08:00), none is UTC."""
     return _parse_moment(text, "--end").replace(tzinfo=None)
@@ -264,6 +286,24 @@ def build_parser() -> argparse.ArgumentParser:
                         help="iceberg+<URI>?warehouse=DIR (--to iceberg) or a .duckdb path")
     _add_warehouse(export)
     export.set_defaults(func=cmd_export)
+
+    maint = sub.add_parser(
+        "maintain", help="Iceberg: compact small files, expire old snapshots, remove orphans",
+        description="Keep an Iceberg warehouse small and fast (run it daily beside sync): "
+        "rewrite tables with many small files as one file per partition, expire snapshots "
+        "superseded longer ago than --retain (never the ones the newest commit names), and "
+        "delete files nothing references that are older than --min-age. A DuckDB file needs "
+        "none of it. See README, 'Maintenance'.")
+    maint.add_argument("--retain", default=_age(RETAIN), metavar="AGE",
+                       help=f"keep snapshots superseded less than AGE ago: 7d, 12h, 30m, 0 "
+                       f"(default {_age(RETAIN)})")
+    maint.add_argument("--min-age", default=_age(MIN_AGE), metavar="AGE",
+                       help="delete an unreferenced file only when it is older than AGE, so a "
+                       f"commit in flight keeps its files (default {_age(MIN_AGE)})")
+    maint.add_argument("--dry-run", action="store_true",
+                       help="say what would be done, change nothing")
+    _add_warehouse(maint)
+    maint.set_defaults(func=cmd_maintain)
 
     report = sub.add_parser("report", help="write reports")
     kinds = report.add_subparsers(dest="report", required=True)

@@ -69,6 +69,8 @@ from modelops.warehouse.schema import ENTITIES
 SCHEME = "iceberg+"
 NAMESPACE = "modelops"
 COMMITS = "modelops_commits"
+# A snapshot's summary property: the snapshot whose rows it rewrote unchanged (maintain).
+REWRITE_OF = "modelops.rewrite-of"
 POLL_S = float(os.environ.get("MODELOPS_ICEBERG_POLL", "1.0"))
 RETRIES = int(os.environ.get("MODELOPS_ICEBERG_RETRIES", "20"))
 # While the catalog does not answer, a stale-ok reader (the dashboard) asks again at most
@@ -351,7 +353,10 @@ class IcebergWarehouse:
             for name in local - LOCAL_TABLES:
                 if name not in tables:
                     continue
-                if previous is not None and previous[1].get(name) == tables[name]:
+                held = previous[1].get(name) if previous is not None else None
+                if held is not None and (held == tables[name]
+                                         or held == self._rewrite_of(name, tables[name])):
+                    # The same snapshot, or `modelops maintain`'s rewrite of it (same rows).
                     con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM prev."{name}"')
                 elif files[name][0]:
                     sources = ", ".join(f"'{_q(f)}'" for f in files[name][0])
@@ -367,6 +372,13 @@ class IcebergWarehouse:
                         "(seq BIGINT, tables VARCHAR)")
             con.execute("INSERT INTO iceberg_snapshot VALUES (?, ?)", [seq, json.dumps(tables)])
             con.execute("CHECKPOINT")
+
+    def _rewrite_of(self, name: str, snapshot_id: int) -> int | None:
+        """The snapshot that `snapshot_id` holds the same rows as, when it is a compaction's
+        rewrite of it (`modelops maintain`, modelops/backends/iceberg_maintain.py)."""
+        snapshot = self._table(name).snapshot_by_id(snapshot_id)
+        summary = snapshot.summary.additional_properties if snapshot and snapshot.summary else {}
+        return int(summary[REWRITE_OF]) if REWRITE_OF in summary else None
 
     def _previous_replica(self, seq: int):
         """(path, tables) of the newest complete replica older than `seq`, if any."""
