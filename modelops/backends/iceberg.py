@@ -385,15 +385,18 @@ class IcebergWarehouse:
         for path in sorted(self.cache_dir.glob("replica-*.duckdb"), reverse=True):
             if int(path.stem.split("-")[1]) >= seq:
                 continue
+            # Attached, not connected: a process that reads the replica (the dashboard,
+            # through modelops.warehouse.reading) holds it open with another configuration,
+            # and DuckDB refuses a second connect to it, which made every build a full one.
+            con = duckdb.connect()
             try:
-                con = duckdb.connect(str(path), read_only=True)
-                try:
-                    row = con.execute("SELECT tables FROM iceberg_snapshot").fetchone()
-                finally:
-                    con.close()
+                con.execute(f"ATTACH '{_q(path)}' AS held (READ_ONLY)")
+                row = con.execute("SELECT tables FROM held.iceberg_snapshot").fetchone()
                 return path, json.loads(row[0])
             except duckdb.Error:
                 continue
+            finally:
+                con.close()
         return None
 
     def _prune(self, keep: Path, keep_count: int = 3) -> None:
