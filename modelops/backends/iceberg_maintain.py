@@ -1,5 +1,6 @@
 """`modelops maintain`: keep an Iceberg warehouse as fast and as small after a year of
-5-minute syncs (about 100,000 commits) as after its first day (README, "Maintenance").
+5-minute syncs (about 100,000 commits) as after its first day (README, "When one machine
+is not enough", Maintenance).
 
 Every commit adds a snapshot to each table it writes and to `modelops_commits`, a new
 metadata.json per table (which lists every snapshot, so it grows with each), a manifest list,
@@ -287,11 +288,15 @@ def _expirable(table, committed: int | None, cutoff: datetime) -> list[int]:
 
 
 def _expire(table, committed: int | None, cutoff: datetime, dry_run: bool) -> list[int]:
+    from pyiceberg.exceptions import CommitFailedException
+
     ids = _expirable(table, committed, cutoff)
     if ids and not dry_run:
         try:
             table.maintenance.expire_snapshots().by_ids(ids).commit()
-        except ValueError as error:  # another maintain expired one first
+        except (ValueError, CommitFailedException) as error:
+            # Another maintain expired one first, or a writer committed to the table in the
+            # instant between the catalog's read and its conditional update.
             raise IcebergError(f"table {table.name()[-1]}: expiring snapshots: "
                                f"{_reason(error)}; run `modelops maintain` again") from None
     return ids
