@@ -288,3 +288,22 @@ def test_a_duckdb_file_has_nothing_to_maintain_and_bad_ages_are_one_line(tmp_pat
     assert capsys.readouterr().err.strip() == (
         "modelops maintain: --retain: expected a number with d, h, m or s (7d, 12h, 0): "
         "'7 weeks'")
+
+
+def test_compacting_only_the_commits_table_is_no_new_commit(loaded, tmp_path):
+    """When no data table needs a rewrite, modelops_commits is rewritten in place: the
+    newest commit keeps its number and tables, so no dashboard builds a new replica."""
+    maintain(loaded, retain=timedelta(0), min_age=timedelta(0))
+    assert main(["ingest", REFERENCE[2], "--warehouse", loaded]) == 0  # vendors again
+    warehouse = iceberg.IcebergWarehouse(loaded)
+    head = warehouse.head()
+    assert head[0] == len(REFERENCE) + DAYS + 2  # the compaction's commit, the ingest's
+    assert _data_files(loaded, iceberg.COMMITS) == 2
+    replica = iceberg.replica_path(loaded)
+
+    report = maintain(loaded, retain=timedelta(0), min_age=timedelta(0))
+
+    assert report.commit is None
+    assert warehouse.head() == head
+    assert _data_files(loaded, iceberg.COMMITS) == 1
+    assert iceberg.replica_path(loaded) == replica
