@@ -307,3 +307,30 @@ def test_compacting_only_the_commits_table_is_no_new_commit(loaded, tmp_path):
     assert warehouse.head() == head
     assert _data_files(loaded, iceberg.COMMITS) == 1
     assert iceberg.replica_path(loaded) == replica
+
+
+def test_only_the_partitions_with_small_files_are_rewritten(loaded, tmp_path):
+    """A month with one file is left as it is; November's DAYS files become one."""
+    assert main(["ingest", str(_day_file(tmp_path, -5)), "--warehouse", loaded]) == 0  # 26 Oct
+    warehouse = iceberg.IcebergWarehouse(loaded)
+
+    def files() -> dict[str, list[str]]:
+        table = warehouse._table("metrics_hourly")
+        out: dict[str, list[str]] = {}
+        for task in table.scan(snapshot_id=warehouse.head()[1]["metrics_hourly"]).plan_files():
+            out.setdefault(task.file.file_path.split("hour_month=")[1][:7], []).append(
+                task.file.file_path)
+        return out
+
+    before, rows = files(), _digest(_reader(loaded, tmp_path / "a"))
+    assert {month: len(paths) for month, paths in before.items()} == {
+        "2026-10": 1, "2026-11": DAYS}
+
+    done = _by_table(maintain(loaded, retain=timedelta(days=7)))
+
+    assert (done["metrics_hourly"].files_before, done["metrics_hourly"].files_after) == (
+        DAYS + 1, 2)
+    after = files()
+    assert after["2026-10"] == before["2026-10"]  # the same file, not rewritten
+    assert len(after["2026-11"]) == 1 and after["2026-11"] != before["2026-11"]
+    assert _digest(_reader(loaded, tmp_path / "b")) == rows

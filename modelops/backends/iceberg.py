@@ -104,7 +104,7 @@ def _reason(error: BaseException) -> str:
     return (text[0] if text else type(error).__name__)[:300]
 
 
-def _time_columns() -> dict[str, str]:
+def time_columns() -> dict[str, str]:
     columns = {name: e.time_column for name, e in ENTITIES.items() if e.time_column}
     columns.update(metrics_daily="day", load_log="loaded_at", quarantine="quarantined_at")
     return columns
@@ -544,7 +544,7 @@ class IcebergWarehouse:
 
         table = self.catalog.create_table_if_not_exists((NAMESPACE, name), schema=schema,
                                                         properties=NO_RETRY)
-        column = _time_columns().get(name)
+        column = time_columns().get(name)
         if column and table.spec().is_unpartitioned() and table.current_snapshot() is None:
             field = table.schema().find_field(column)
             with table.update_spec() as spec:
@@ -579,6 +579,11 @@ def _q(path) -> str:
 def _iso(value) -> str:
     """A range bound as pyiceberg's literal: a date column's bound as a date."""
     return value.isoformat()
+
+
+def iso_bound(value, arrow_type) -> str:
+    """A range bound as pyiceberg's literal for a column of `arrow_type`."""
+    return _iso(_bound(value, arrow_type))
 
 
 def _bound(value, arrow_type):
@@ -631,7 +636,7 @@ def _change_plan(con, name: str, in_base: bool):
     if (con.execute(digest.format(f'"{name}"')).fetchone()
             == con.execute(digest.format(f'base."{name}"')).fetchone()):
         return None
-    column = _time_columns().get(name)
+    column = time_columns().get(name)
     rows = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
     if column is None or rows < SMALL_TABLE_ROWS:
         return None, True

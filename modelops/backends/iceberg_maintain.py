@@ -9,9 +9,10 @@ alone, the head check (which parses the commits table's metadata.json) and every
 slow down with the number of commits, and the disk fills with metadata files. Three steps,
 in this order, per table of the catalog:
 
-1. **Compact.** A table whose committed snapshot holds two or more small data files in one
-   partition is rewritten whole (the same rows, read back from that snapshot) as one file per
-   partition; `modelops_commits` is rewritten to one file too. The rewrite is a commit like
+1. **Compact.** Each partition (month) of a table's committed snapshot that holds two or
+   more small data files is rewritten as one file (the same rows, read back from that
+   snapshot, a month at a time); `modelops_commits` is rewritten to one file too. The
+   rewrite is a commit like
    any other (sequence + 1, its row says `maintain: compact ...`): a writer that read the
    head before it must redo its file on top, so nothing it loads can name the pre-compaction
    snapshots afterwards. Every rewritten snapshot says which snapshot it rewrote
@@ -58,7 +59,9 @@ from modelops.backends.iceberg import (
     IcebergWarehouse,
     _local,
     _reason,
+    iso_bound,
     open_warehouse,
+    time_columns,
 )
 from modelops.warehouse.errors import UsageError
 
@@ -178,17 +181,25 @@ def _data_files(table, snapshot_id: int | None) -> list:
                            f"{_reason(error)}") from None
 
 
-def _needs_compaction(files: list) -> bool:
-    """Two or more small files in one partition (what one rewrite turns into one)."""
-    small = Counter(str(f.partition) for f in files if f.file_size_in_bytes < SMALL_FILE_BYTES)
-    return any(count >= 2 for count in small.values())
+def _due_partitions(files: list) -> list:
+    """The partitions holding two or more small files (a rewrite makes each one file)."""
+    small = Counter(_partition(f) for f in files if f.file_size_in_bytes < SMALL_FILE_BYTES)
+    return sorted((p for p, count in small.items() if count >= 2), key=str)
+
+
+def _partition(data_file):
+    """A data file's partition value: the month ordinal of a time-placed table (months
+    since 1970-01), None for an unpartitioned table or a NULL time."""
+    record = data_file.partition
+    return record[0] if record is not None and len(record) else None
 
 
 def _compact(warehouse: IcebergWarehouse, results: dict[str, TableResult],
              dry_run: bool) -> int | None:
-    """Rewrite the committed snapshot of every table with many small files, and the
-    commits table, as one commit. Returns the new commit's sequence, or None when the data
-    tables needed nothing (the commits table may still have been rewritten in place)."""
+    """Rewrite the partitions with many small files of every table's committed snapshot,
+    and the commits table, as one commit. Returns the new commit's sequence, or None when
+    the data tables needed nothing (the commits table may still have been rewritten in
+    place)."""
     from pyiceberg.exceptions import CommitFailedException, ValidationException
 
     seq, tables = warehouse.head()
@@ -196,9 +207,11 @@ def _compact(warehouse: IcebergWarehouse, results: dict[str, TableResult],
     for name, snapshot_id in sorted(tables.items()):
         files = _data_files(warehouse._table(name), snapshot_id)
         results[name].files_before = results[name].files_after = len(files)
-        if _needs_compaction(files):
-            due[name] = snapshot_id
-            results[name].files_after = len({str(f.partition) for f in files})
+        partitions = _due_partitions(files)
+        if partitions:
+            due[name] = (snapshot_id, partitions)
+            rewritten = sum(1 for f in files if _partition(f) in partitions)
+            results[name].files_after = len(files) - rewritten + len(partitions)
     commits = warehouse._table(COMMITS)
     commit_files = _data_files(commits, commits.current_snapshot().snapshot_id)
     results[COMMITS].files_before = len(commit_files)
@@ -208,8 +221,8 @@ def _compact(warehouse: IcebergWarehouse, results: dict[str, TableResult],
         return None
     new_tables = dict(tables)
     try:
-        for name, snapshot_id in due.items():
-            new_tables[name] = _rewrite(warehouse, name, snapshot_id, seq + 1)
+        for name, (snapshot_id, partitions) in due.items():
+            new_tables[name] = _rewrite(warehouse, name, snapshot_id, partitions, seq + 1)
         if due:
             what = "maintain: compact " + ", ".join(due)
             _rewrite_commits(warehouse, seq, seq + 1, new_tables, what)
@@ -226,10 +239,12 @@ def _compact(warehouse: IcebergWarehouse, results: dict[str, TableResult],
     return seq + 1 if due else None
 
 
-def _rewrite(warehouse: IcebergWarehouse, name: str, snapshot_id: int, seq: int) -> int:
-    """The rows of `snapshot_id` written again as the table's new snapshot (one file per
-    partition); fails (CommitFailedException) when another writer wrote the table since."""
-    from pyiceberg.expressions import AlwaysTrue
+def _rewrite(warehouse: IcebergWarehouse, name: str, snapshot_id: int, partitions: list,
+             seq: int) -> int:
+    """The rows of `snapshot_id` in `partitions` written again, one file per partition,
+    as the table's new snapshot (a month at a time: memory and work stay a month's, not the
+    table's); fails (CommitFailedException) when another writer wrote the table since."""
+    from pyiceberg.expressions import AlwaysTrue, And, GreaterThanOrEqual, LessThan
 
     table = warehouse._table(name)
     if table.current_snapshot() is None or table.current_snapshot().snapshot_id != snapshot_id:
@@ -237,10 +252,22 @@ def _rewrite(warehouse: IcebergWarehouse, name: str, snapshot_id: int, seq: int)
         # resets it the same way before writing.
         table.manage_snapshots().set_current_snapshot(snapshot_id).commit()
         table = warehouse._table(name)
-    rows = table.scan(snapshot_id=snapshot_id).to_arrow()
-    table.overwrite(rows, overwrite_filter=AlwaysTrue(), snapshot_properties={
-        "modelops.seq": str(seq), REWRITE_OF: str(snapshot_id)})
-    return warehouse._table(name).current_snapshot().snapshot_id
+    properties = {"modelops.seq": str(seq), REWRITE_OF: str(snapshot_id)}
+    column = time_columns().get(name)
+    if column is None or None in partitions or table.spec().is_unpartitioned():
+        rows = table.scan(snapshot_id=snapshot_id).to_arrow()
+        table.overwrite(rows, overwrite_filter=AlwaysTrue(), snapshot_properties=properties)
+        return warehouse._table(name).current_snapshot().snapshot_id
+    for month in partitions:
+        lo = datetime(1970 + month // 12, month % 12 + 1, 1)
+        hi = datetime(lo.year + lo.month // 12, lo.month % 12 + 1, 1)
+        kind = table.schema().as_arrow().field(column).type
+        bounds = [iso_bound(v, kind) for v in (lo, hi)]
+        rows = table.scan(snapshot_id=snapshot_id, row_filter=And(
+            GreaterThanOrEqual(column, bounds[0]), LessThan(column, bounds[1]))).to_arrow()
+        IcebergWarehouse._overwrite(table, rows, False, (column, lo, hi), properties)
+        table = warehouse._table(name)
+    return table.current_snapshot().snapshot_id
 
 
 def _rewrite_commits(warehouse: IcebergWarehouse, seq: int, new_seq: int,
