@@ -12,13 +12,12 @@ in this order, per table of the catalog:
 1. **Compact.** Each partition (month) of a table's committed snapshot that holds two or
    more small data files is rewritten as one file (the same rows, read back from that
    snapshot, a month at a time); `modelops_commits` is rewritten to one file too. The
-   rewrite is a commit like
-   any other (sequence + 1, its row says `maintain: compact ...`): a writer that read the
-   head before it must redo its file on top, so nothing it loads can name the pre-compaction
-   snapshots afterwards. Every rewritten snapshot says which snapshot it rewrote
-   (`modelops.rewrite-of`), so a dashboard's next replica copies those tables from its
-   previous replica instead of reading the new files: one rename per dashboard, not a
-   rebuild. When only `modelops_commits` needs compacting, its rewrite keeps the sequence
+   rewrite is a commit like any other (sequence + 1, its row says `maintain: compact ...`):
+   a writer that read the head before it must redo its file on top, so nothing it loads
+   can name the pre-compaction snapshots afterwards. Every rewritten snapshot says which
+   snapshot it rewrote (`modelops.rewrite-of`), so a dashboard's next replica copies those
+   tables from its previous replica instead of reading the new files: a local copy per
+   dashboard, no read of the data files. When only `modelops_commits` needs compacting, its rewrite keeps the sequence
    and the table list, and no reader sees a new commit at all. Optimistic, like a writer:
    when an ingest commits first, maintain stops with one line, nothing it wrote is named by
    a commit (the next writer resets such a table), and running it again converges.
