@@ -346,6 +346,9 @@ def test_tables_fit_the_page_and_definitions_read_as_text(demo_warehouse, tmp_pa
     with streamlit_server(warehouse) as url, browser_page(width=1440) as page:
         page.goto(f"{url}/governance")
         wait_for_app(page)
+        page.get_by_role("tab", name="Model versions (audit trail)").click()  # a lazy tab
+        page.wait_for_selector("text=Only versions live in production")
+        wait_for_app(page)
         page.wait_for_selector("[data-testid=stDataFrame]")
         page.wait_for_timeout(1000)
         widths = page.evaluate("""() => [...document.querySelectorAll(

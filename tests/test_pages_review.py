@@ -316,6 +316,9 @@ def test_releases_shows_rework_rate_beside_the_four_keys(app, demo_warehouse):
 
 def test_governance_shows_runbook_health(app, demo_warehouse):
     at = app(demo_warehouse, page="pages/governance.py")
+    assert "Runbook health" not in subheaders(at)  # a lazy tab: queried when opened
+    at.session_state["governance_section"] = "Runbook health"
+    at.run()
     with reading(demo_warehouse) as con:
         health = kpi.runbook_health(con, default_filter(), by="all").row(0, named=True)
     tiles = {m.label: m.value for m in at.metric}
