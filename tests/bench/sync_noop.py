@@ -7,7 +7,15 @@ answers in tests/fixtures/importers/) and a folder of FOCUS exports, syncs each 
 once to load everything, then times further syncs that find nothing new:
 
   in-process  sync_source() alone (what each run of `sync --loop` costs);
-  command     `modelops sync NAME` as cron runs it (a new Python process each time).
+  command     `.venv/bin/modelops sync NAME` as cron runs it (a new Python process each
+              time), twice: "cold", with no bytecode cache (every module compiled from
+              source at each start, as when `uv sync` installed without --compile-bytecode
+              and the process may not write __pycache__, or PYTHONDONTWRITEBYTECODE is set),
+              and "cached", with one (the deployment README recommends);
+  uv run      `uv run modelops sync NAME` (cached), for uv's own overhead.
+
+Each command's bytecode cache is a PYTHONPYCACHEPREFIX in the temporary folder, so the
+figures do not depend on what the checkout's .venv holds.
 
 The issue's target: at most 2 s per source. Figures, not pass/fail (not collected by
 pytest).
@@ -16,6 +24,8 @@ pytest).
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -68,21 +78,49 @@ every = "1h"
         sources = load_config(config).sources
         for source in sources.values():
             sync_source(wh, source)  # the first sync loads everything
-        print(f"{'source':<10} {'in-process median':>18} {'max':>7} {'command median':>15}"
-              f" {'max':>7}")
+        command = _command()
+        cold = _env(PYTHONPYCACHEPREFIX=str(tmp / "no-cache"), PYTHONDONTWRITEBYTECODE="1")
+        cached = _env(PYTHONPYCACHEPREFIX=str(tmp / "cache"))
+        uv = shutil.which("uv")
+
+        def run(argv: list[str], env: dict) -> float:
+            started = time.perf_counter()
+            subprocess.run(argv, check=False, capture_output=True, cwd=ROOT, env=env)
+            return time.perf_counter() - started
+
+        sync = ["sync", "--config", str(config)]
+        run([*command, *sync, "costs"], cached)  # fills the bytecode cache
+        columns = ["in-process", "cold", "cached"] + (["uv run"] if uv else [])
+        print(f"{'source':<10}" + "".join(f" {c + ' median':>18} {'max':>6}"
+                                          for c in columns))
         for name, source in sources.items():
-            inner, outer = [], []
+            times = {c: [] for c in columns}
             for _ in range(args.repeat):
                 started = time.perf_counter()
                 outcome = sync_source(wh, source)
-                inner.append(time.perf_counter() - started)
+                times["in-process"].append(time.perf_counter() - started)
                 assert outcome.ok and outcome.rows == 0, outcome.lines
-                started = time.perf_counter()
-                subprocess.run([sys.executable, "-m", "modelops.cli", "sync", name, "--config",
-                                str(config)], check=False, capture_output=True, cwd=ROOT)
-                outer.append(time.perf_counter() - started)
-            print(f"{name:<10} {statistics.median(inner):>16.2f} s {max(inner):>5.2f} s"
-                  f" {statistics.median(outer):>13.2f} s {max(outer):>5.2f} s")
+                times["cold"].append(run([*command, *sync, name], cold))
+                times["cached"].append(run([*command, *sync, name], cached))
+                if uv:
+                    times["uv run"].append(run([uv, "run", "--frozen", "modelops", *sync, name],
+                                               cached))
+            print(f"{name:<10}" + "".join(
+                f" {statistics.median(times[c]):>16.2f} s {max(times[c]):>4.2f} s"
+                for c in columns))
+        print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+
+
+def _command() -> list[str]:
+    """The console script beside this Python (what cron runs), else `python -m`."""
+    script = Path(sys.executable).with_name("modelops")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "modelops.cli"]
+
+
+def _env(**extra: str) -> dict:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPYCACHEPREFIX", "PYTHONDONTWRITEBYTECODE")}
+    return {**env, **extra}
 
 
 if __name__ == "__main__":
