@@ -2,8 +2,8 @@
 
     uv run python tests/bench/sync_noop.py [--repeat 5]
 
-Starts the tests' fake PagerDuty and GitHub APIs (tests/sync_support.py: the recorded
-answers in tests/fixtures/importers/) and a folder of FOCUS exports, syncs each source
+Starts the tests' fake PagerDuty, Opsgenie, GitHub and MLflow APIs (tests/sync_support.py:
+the recorded answers in tests/fixtures/importers/) and a folder of FOCUS exports, syncs each source
 once to load everything, then times further syncs that find nothing new:
 
   in-process  sync_source() alone (what each run of `sync --loop` costs);
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -38,7 +39,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import build_warehouse
 from importer_support import BASE, FIXTURES
-from sync_support import FakeGitHub, FakePagerDuty
+from sync_support import FakeGitHub, FakeMLflow, FakeOpsgenie, FakePagerDuty
 
 from modelops.config import load_config
 from modelops.sync.runner import sync_source
@@ -48,7 +49,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, FakePagerDuty() as pd, FakeGitHub() as gh:
+    with (tempfile.TemporaryDirectory() as tmp, FakePagerDuty() as pd, FakeOpsgenie() as og,
+          FakeGitHub() as gh, FakeMLflow() as ml):
         tmp = Path(tmp)
         wh = build_warehouse(tmp / "wh.duckdb", BASE)
         (tmp / "exports").mkdir()
@@ -63,6 +65,12 @@ url = "{pd.base}"
 map = "{FIXTURES / 'map.csv'}"
 every = "5m"
 backfill = "3650d"
+[sources.opsgenie]
+kind = "opsgenie"
+url = "{og.base}"
+map = "{FIXTURES / 'map.csv'}"
+every = "5m"
+backfill = "3650d"
 [sources.github]
 kind = "github"
 url = "{gh.base}"
@@ -70,6 +78,11 @@ map = "{FIXTURES / 'map.csv'}"
 every = "5m"
 [sources.github.options]
 repo = "acme/ml"
+[sources.mlflow]
+kind = "mlflow"
+url = "{ml.base}"
+map = "{FIXTURES / 'map.csv'}"
+every = "5m"
 [sources.costs]
 kind = "focus"
 path = "exports/*.csv"
@@ -83,16 +96,24 @@ every = "1h"
         cached = _env(PYTHONPYCACHEPREFIX=str(tmp / "cache"))
         uv = shutil.which("uv")
 
-        def run(argv: list[str], env: dict) -> float:
+        def run(argv: list[str], env: dict) -> tuple[float, float]:
+            """Wall seconds, and CPU seconds (user + system: less swayed by other load)."""
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
             subprocess.run(argv, check=False, capture_output=True, cwd=ROOT, env=env)
-            return time.perf_counter() - started
+            wall = time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
         sync = ["sync", "--config", str(config)]
         run([*command, *sync, "costs"], cached)  # fills the bytecode cache
-        columns = ["in-process", "cold", "cached"] + (["uv run"] if uv else [])
-        print(f"{'source':<10}" + "".join(f" {c + ' median':>18} {'max':>6}"
-                                          for c in columns))
+        commands = {"cold": (command, cold), "cached": (command, cached)}
+        if uv:
+            commands["uv run"] = ([uv, "run", "--frozen", "modelops"], cached)
+        columns = ["in-process", *(f"{c} {m}" for c in commands for m in ("wall", "CPU"))]
+        print("medians (max) in seconds; load average at the start "
+              f"{os.getloadavg()[0]:.1f}")
+        print(f"{'source':<10}" + "".join(f" {c:>16}" for c in columns))
         for name, source in sources.items():
             times = {c: [] for c in columns}
             for _ in range(args.repeat):
@@ -100,14 +121,13 @@ every = "1h"
                 outcome = sync_source(wh, source)
                 times["in-process"].append(time.perf_counter() - started)
                 assert outcome.ok and outcome.rows == 0, outcome.lines
-                times["cold"].append(run([*command, *sync, name], cold))
-                times["cached"].append(run([*command, *sync, name], cached))
-                if uv:
-                    times["uv run"].append(run([uv, "run", "--frozen", "modelops", *sync, name],
-                                               cached))
+                for label, (argv, env) in commands.items():
+                    wall, cpu = run([*argv, *sync, name], env)
+                    times[f"{label} wall"].append(wall)
+                    times[f"{label} CPU"].append(cpu)
             print(f"{name:<10}" + "".join(
-                f" {statistics.median(times[c]):>16.2f} s {max(times[c]):>4.2f} s"
-                for c in columns))
+                f" {statistics.median(times[c]):>8.2f} ({max(times[c]):>4.2f})"
+                for c in columns), flush=True)
         print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
