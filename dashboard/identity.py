@@ -11,6 +11,7 @@ asks for a full rerun, where app.py shows "No access"; a builder refuses to buil
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +23,28 @@ from modelops import access
 
 class AccessChanged(PermissionError):
     """A download was asked for after the user's access changed; nothing is built."""
+
+
+class _RefusedDownloads(logging.Filter):
+    """Streamlit logs a download builder's exception with its traceback (and tells the
+    browser "Failed to generate file"). A refusal is the policy working, not a fault: it
+    becomes one warning line naming why, and any other error keeps its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        while error is not None and not isinstance(error, AccessChanged):
+            error = error.__cause__  # Streamlit wraps it in a MediaFileStorageError
+        if error is not None:
+            record.msg, record.args = "download refused: %s", (error,)
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+# The logger of Streamlit's deferred downloads (streamlit/runtime/backend_operation_handler).
+_DOWNLOADS_LOG = logging.getLogger("streamlit.runtime.backend_operation_handler")
+if not any(isinstance(f, _RefusedDownloads) for f in _DOWNLOADS_LOG.filters):
+    _DOWNLOADS_LOG.addFilter(_RefusedDownloads())
 
 
 def access_scope() -> access.Scope:
