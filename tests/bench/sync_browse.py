@@ -27,8 +27,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(HERE))
+# tests/ first: its browser.py is the server machinery (this folder's is the benchmark).
+sys.path[:] = [str(ROOT / "tests"), *(p for p in sys.path if Path(p or ".").resolve() != HERE),
+               str(HERE)]
 
 from browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server
 from sync_scale import SOURCES, fill, last_hour, sync, write_config
@@ -95,6 +96,8 @@ def main() -> None:
             walk(probe, pages, log)  # warm: every page once
             quiet = [s for _ in range(args.rounds) for s in walk(probe, pages, log)]
             figures["without_sync"] = stats(quiet)
+            figures["samples_without_sync"] = [{k: v for k, v in x.items() if k != "at"}
+                                               for x in quiet]
             log(f"without a sync: {figures['without_sync']}")
 
             running = {"done": False}
@@ -115,6 +118,9 @@ def main() -> None:
             during = walk(probe, pages, log, until=lambda: running["done"])
             worker.join()
             figures["during_sync"] = stats(during)
+            figures["samples_during_sync"] = [
+                {"page": x["page"], "ms": x["ms"], "errors": x["errors"],
+                 "after_s": x["at"] - started} for x in during]
             figures["sync_wall_s"] = time.perf_counter() - started
             log(f"while syncing: {figures['during_sync']}")
             browser.close()
