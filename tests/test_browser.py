@@ -429,7 +429,9 @@ def test_keyboard_focus_is_visible_and_charts_do_not_trap_tab(demo_warehouse, tm
     with streamlit_server(warehouse) as url, browser_page() as page:
         page.goto(f"{url}/overview")
         wait_for_app(page)
+        page.get_by_role("tab", name="Trends").click()  # a lazy tab: three charts
         page.wait_for_selector("[data-testid=stPlotlyChart] .main-svg", timeout=60_000)
+        wait_for_app(page)
         stops = page.evaluate("""() => [...document.querySelectorAll(
             '[data-testid=stPlotlyChart]')].map(c => c.querySelectorAll(
             'a[href], button, input, [tabindex]:not([tabindex="-1"])').length)""")
