@@ -133,11 +133,7 @@ def table(frame: pl.DataFrame, labels: dict[str, str] | None = None,
             descending = controls.toggle("Descending", key=f"{name}_desc", value=True)
             frame = frame.sort(by_label[picked], descending=descending, nulls_last=True,
                                maintain_order=True)
-        first = controls.selectbox(
-            "Rows", range(0, frame.height, ROWS), key=f"{name}_rows",
-            format_func=lambda i: f"rows {i + 1:,}–{min(i + ROWS, frame.height):,} "
-                                  f"of {frame.height:,}",
-            label_visibility="collapsed", width=220)
+        first = row_range(controls, frame.height, name)
         whole = frame.select(order)
         controls.download_button(
             "All rows as CSV", identity.guarded(lambda: csv_bytes(whole, config)),
@@ -164,6 +160,14 @@ def table(frame: pl.DataFrame, labels: dict[str, str] | None = None,
     rows = picked.selection.rows if picked is not None else []
     if rows and rows[0] < shown.height and shown["detail"][rows[0]]:
         open_detail(parse_qs(urlsplit(shown["detail"][rows[0]]).query)["id"][0])
+
+
+def row_range(container, rows: int, name: str) -> int:
+    """The first of the ROWS rows to send, picked in `container` ("rows 101–200 of 989")."""
+    return container.selectbox(
+        "Rows", range(0, rows, ROWS), key=f"{name}_rows",
+        format_func=lambda i: f"rows {i + 1:,}–{min(i + ROWS, rows):,} of {rows:,}",
+        label_visibility="collapsed", width=220)
 
 
 def csv_bytes(frame: pl.DataFrame, config: dict) -> bytes:

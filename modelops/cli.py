@@ -21,8 +21,6 @@ from pathlib import Path
 from modelops.backends import iceberg, open_backend, read_path, warehouse_location
 from modelops.backends.iceberg import is_iceberg
 from modelops.backends.iceberg_maintain import MIN_AGE, RETAIN, maintain, parse_age
-from modelops.delivery.run import add_deliver_parser
-from modelops.demo import build_demo
 from modelops.importers.base import Options
 from modelops.importers.http import DEFAULT_MAX_MB, DEFAULT_TIMEOUT_S, Client, FetchError
 from modelops.importers.run import (
@@ -32,12 +30,8 @@ from modelops.importers.run import (
     nothing_loaded,
     source_module,
 )
-from modelops.reports.review import add_review_parser
-from modelops.reports.weekly import add_weekly_parser
-from modelops.sync.command import add_sync_parser
 from modelops.warehouse import UsageError, WarehouseError, reading
 from modelops.warehouse.errors import UserError
-from queries.catalog import quarantined_rows
 
 EXIT_OK, EXIT_QUARANTINED, EXIT_FAILED, EXIT_BUG = 0, 1, 2, 3
 
@@ -157,6 +151,8 @@ def _parse_options(pairs: list[str] | None) -> dict[str, str]:
 
 
 def cmd_quarantine(args) -> int:
+    from queries.catalog import quarantined_rows  # only this command reads it: see _COMMANDS
+
     with reading(read_path(args.warehouse)) as con:
         rows = quarantined_rows(con, entity=args.entity, limit=None)
     if rows.height == 0:
@@ -168,6 +164,8 @@ def cmd_quarantine(args) -> int:
 
 
 def cmd_demo(args) -> int:
+    from modelops.demo import build_demo  # only this command builds a demo: see _COMMANDS
+
     end = _parse_end(args.end) if args.end else None
     backend = open_backend(args.warehouse)
     # Into a catalog: built on a private copy, committed as one snapshot.
@@ -224,16 +222,15 @@ def _parse_end(text: str) -> datetime:
     return _parse_moment(text, "--end").replace(tzinfo=None)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="modelops", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def _add_ingest(sub) -> None:
     ingest = sub.add_parser("ingest", help="load CSV, Parquet or JSON Lines files")
     ingest.add_argument("paths", nargs="+", metavar="PATH")
     ingest.add_argument("--entity", help="entity of every file (default: from the file name)")
     _add_warehouse(ingest)
     ingest.set_defaults(func=cmd_ingest)
 
+
+def _add_import(sub) -> None:
     imp = sub.add_parser(
         "import", help="load what a tool exports (PagerDuty, Prometheus, MLflow, ...)",
         description="Load files exactly as SOURCE's API or tool writes them, or fetch them "
@@ -263,11 +260,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_warehouse(imp)
     imp.set_defaults(func=cmd_import)
 
+
+def _add_quarantine(sub) -> None:
     quarantine = sub.add_parser("quarantine", help="list quarantined rows with reasons")
     quarantine.add_argument("--entity")
     _add_warehouse(quarantine)
     quarantine.set_defaults(func=cmd_quarantine)
 
+
+def _add_demo(sub) -> None:
     demo = sub.add_parser("demo", help="build a demo warehouse")
     demo.add_argument("--models", type=int, default=200)
     demo.add_argument("--days", type=int, default=365)
@@ -279,6 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_warehouse(demo)
     demo.set_defaults(func=cmd_demo)
 
+
+def _add_export(sub) -> None:
     export = sub.add_parser(
         "export", help="move the warehouse into an Iceberg catalog, or back into a file")
     export.add_argument("--to", choices=("iceberg", "file"), required=True)
@@ -287,16 +290,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_warehouse(export)
     export.set_defaults(func=cmd_export)
 
+
+def _add_maintain(sub) -> None:
     maint = sub.add_parser(
         "maintain", help="Iceberg: compact small files, expire old snapshots, remove orphans",
         description="Keep an Iceberg warehouse small and fast (run it daily beside sync): "
-        "rewrite tables with many small files as one file per partition, expire snapshots "
-        "superseded longer ago than --retain (never the ones the newest commit names), and "
-        "delete files nothing references that are older than --min-age. A DuckDB file needs "
-        "none of it. See README, 'Maintenance'.")
+        "rewrite each month of a table that holds many small files as one file, expire "
+        "snapshots superseded longer ago than --retain (never the ones the newest commit "
+        "names), and delete files nothing references that are older than --min-age. A "
+        "DuckDB file needs none of it. See README, 'When one machine is not enough'.")
     maint.add_argument("--retain", default=_age(RETAIN), metavar="AGE",
-                       help=f"keep snapshots superseded less than AGE ago: 7d, 12h, 30m, 0 "
-                       f"(default {_age(RETAIN)})")
+                       help="keep snapshots superseded less than AGE ago: 7d, 12h, 30m, 0 "
+                       f"(default {_age(RETAIN)}; 1d suits syncs every 5 minutes)")
     maint.add_argument("--min-age", default=_age(MIN_AGE), metavar="AGE",
                        help="delete an unreferenced file only when it is older than AGE, so a "
                        f"commit in flight keeps its files (default {_age(MIN_AGE)})")
@@ -305,17 +310,63 @@ def build_parser() -> argparse.ArgumentParser:
     _add_warehouse(maint)
     maint.set_defaults(func=cmd_maintain)
 
+
+# The modules of `report`, `sync` and `deliver` are imported only when that command is the
+# one run (see _COMMANDS).
+
+def _add_report(sub) -> None:
+    from modelops.reports.review import add_review_parser
+    from modelops.reports.weekly import add_weekly_parser
+
     report = sub.add_parser("report", help="write reports")
     kinds = report.add_subparsers(dest="report", required=True)
     add_weekly_parser(kinds, _add_warehouse)
     add_review_parser(kinds, _add_warehouse)
+
+
+def _add_sync(sub) -> None:
+    from modelops.sync.command import add_sync_parser
+
     add_sync_parser(sub, _add_warehouse)
+
+
+def _add_deliver(sub) -> None:
+    from modelops.delivery.run import add_deliver_parser
+
     add_deliver_parser(sub, _add_warehouse)
+
+
+# Each command's arguments, added only for the command on the line. Why: cron starts
+# `modelops sync` as a new process every few minutes, and importing every command's modules
+# (the demo generator, reports and their KPI queries, delivery's mail and webhooks) was
+# start-up time spent on nothing (docs/PERFORMANCE.md, "Sync: a run that finds nothing
+# new"). `modelops --help` and an unknown command still build them all.
+_COMMANDS = {
+    "ingest": _add_ingest, "import": _add_import, "quarantine": _add_quarantine,
+    "demo": _add_demo, "export": _add_export, "report": _add_report, "sync": _add_sync,
+    "deliver": _add_deliver, "maintain": _add_maintain,
+}
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser for `command` alone when it is one of ours, else for every command."""
+    parser = argparse.ArgumentParser(prog="modelops", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, add in _COMMANDS.items():
+        if command not in _COMMANDS or name == command:
+            add(sub)
     return parser
 
 
+def _command(argv: list[str]) -> str | None:
+    """The command named on the line: the first word that is not an option (the top level
+    has no option that takes a value)."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(_command(argv)).parse_args(argv)
     try:
         return args.func(args)
     except UserError as error:

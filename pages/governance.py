@@ -31,7 +31,8 @@ st.caption(f"As of today, {today:%a %d %b %Y} (UTC); changes are against "
 as_of_today = replace(f, start=datetime.combine(earlier, time()),
                       end=datetime.combine(today, time()))
 
-# Everything the page draws, fetched together: the queries not cached yet run side by side.
+# What the tiles and the first sections draw, fetched together: the queries not cached yet
+# run side by side. The lazy tabs below load their own.
 SHOWN = 1000  # versions listed; a model's full history is on its detail page
 data = loading.load_many(
     overdue=(kpi.overdue_reviews, f, {"today": today}),
@@ -40,10 +41,6 @@ data = loading.load_many(
     gaps_earlier=(kpi.governance_gaps, f, {"today": earlier}),
     tiers=(kpi.risk_tiers, f, {"by": "all"}),
     by_unit=(kpi.risk_tiers, f, {"by": "business_unit"}),
-    versions=(kpi.model_versions, f, {"limit": SHOWN}),
-    runbooks=(kpi.runbook_health, as_of_today, {"by": "all"}),
-    runbooks_before=(kpi.runbook_health, as_of_today.previous(), {"by": "all"}),
-    runbook_models=(kpi.runbook_health, as_of_today, {"by": "model"}),
 )
 
 
@@ -117,8 +114,9 @@ else:
                  height=320,
                  key="governance_overdue_table")
 
-# --- compliance gaps --------------------------------------------------------------------
-st.subheader("Compliance gaps of production models")
+# --- below: compliance gaps, runbook health, the versions' audit trail -----------------
+# Three sections a manager opens one at a time, as lazy tabs (shell.lazy_tabs): only the
+# open one is drawn, sent and (for runbooks and versions) queried.
 GAP_LABELS = {
     "no_owner": "no owner",
     "no_runbook": "no runbook",
@@ -134,103 +132,124 @@ GAP_CHECKS = {
     "no_risk_assessment": "risk assessed",
     "high_risk_not_approved": "approved if high risk",
 }
-if data.gaps.height == 0:
-    shell.empty_state("None of the filtered models is in production, so no compliance gaps "
-                   "are checked.")
-else:
-    open_gaps = data.gaps.filter(pl.col("gaps") > 0)
-    if open_gaps.height == 0:
-        st.success(f"All {data.gaps.height} production models pass every compliance check.",
-                   icon=":material/verified:")
+
+
+def compliance_gaps(gaps: pl.DataFrame) -> None:
+    """Each production model's compliance checks, the gaps counted in a chart."""
+    st.subheader("Compliance gaps of production models")
+    if gaps.height == 0:
+        shell.empty_state("None of the filtered models is in production, so no compliance gaps "
+                       "are checked.")
     else:
-        per_gap = data.gaps.select(pl.col(list(GAP_LABELS)).cast(pl.Int64).sum()).row(0, named=True)
-        names = list(GAP_LABELS.values())
-        counts = [per_gap[g] for g in GAP_LABELS]
-        fig = charts.figure(f"Production models per compliance gap (of {data.gaps.height})", "",
-                        "production models", height=260)
-        fig.add_bar(x=counts[::-1], y=names[::-1], orientation="h", marker_color="#dc2626",
-                    hovertemplate="%{y}: %{x} models<extra></extra>")
-        fig.update_layout(hovermode="closest", showlegend=False)
-        charts.plot(fig, key="governance_gaps_chart")
-        st.caption("Deployed version = the latest succeeded production deployment by today. "
-                   "Each check says whether the model has what it should; ✗ no marks a gap.")
-        # Runbook URLs are free text in the contract: link only http(s) ones.
-        open_gaps = open_gaps.with_columns(
-            pl.when(pl.col("runbook_url").str.contains(r"(?i)^https?://"))
-            .then(pl.col("runbook_url")).alias("runbook_url"))
-        tables.table(tables.with_detail_link(open_gaps).select(
-            "model", "team", "gaps", *GAP_LABELS, "owner", "risk_tier", "deployed_version",
-            "last_outcome", "runbook_url", "detail"),
-            {**GAP_CHECKS, "last_outcome": "last assessment", "runbook_url": "runbook link"},
-            height=360, key="governance_gaps_table")
+        open_gaps = gaps.filter(pl.col("gaps") > 0)
+        if open_gaps.height == 0:
+            st.success(f"All {gaps.height} production models pass every compliance check.",
+                       icon=":material/verified:")
+        else:
+            per_gap = gaps.select(pl.col(list(GAP_LABELS)).cast(pl.Int64).sum()).row(0, named=True)
+            names = list(GAP_LABELS.values())
+            counts = [per_gap[g] for g in GAP_LABELS]
+            fig = charts.figure(f"Production models per compliance gap (of {gaps.height})",
+                                "", "production models", height=260)
+            fig.add_bar(x=counts[::-1], y=names[::-1], orientation="h", marker_color="#dc2626",
+                        hovertemplate="%{y}: %{x} models<extra></extra>")
+            fig.update_layout(hovermode="closest", showlegend=False)
+            charts.plot(fig, key="governance_gaps_chart")
+            st.caption("Deployed version = the latest succeeded production deployment by today. "
+                       "Each check says whether the model has what it should; ✗ no marks a gap.")
+            # Runbook URLs are free text in the contract: link only http(s) ones.
+            open_gaps = open_gaps.with_columns(
+                pl.when(pl.col("runbook_url").str.contains(r"(?i)^https?://"))
+                .then(pl.col("runbook_url")).alias("runbook_url"))
+            tables.table(tables.with_detail_link(open_gaps).select(
+                "model", "team", "gaps", *GAP_LABELS, "owner", "risk_tier", "deployed_version",
+                "last_outcome", "runbook_url", "detail"),
+                {**GAP_CHECKS, "last_outcome": "last assessment", "runbook_url": "runbook link"},
+                height=360, key="governance_gaps_table")
 
-# --- runbook health ---------------------------------------------------------------------
-st.subheader("Runbook health")
-st.caption(f"Production models as of today, against {earlier:%d %b %Y}: without a runbook, "
-           "or with one never reviewed or not reviewed in the 180 days before.")
-tiles.kpi_tiles([tiles.Tile("without_runbook"), tiles.Tile("runbook_stale")],
-                tiles.first_row(data.runbooks), tiles.first_row(data.runbooks_before),
-                per_row=3)
-unhealthy = data.runbook_models.filter((pl.col("without_runbook") > 0)
+
+def runbook_health() -> None:
+    """Production models without a runbook or with one not reviewed in 180 days."""
+    runbooks = loading.load_many(
+        now=(kpi.runbook_health, as_of_today, {"by": "all"}),
+        before=(kpi.runbook_health, as_of_today.previous(), {"by": "all"}),
+        models=(kpi.runbook_health, as_of_today, {"by": "model"}),
+    )
+    st.subheader("Runbook health")
+    st.caption(f"Production models as of today, against {earlier:%d %b %Y}: without a runbook, "
+               "or with one never reviewed or not reviewed in the 180 days before.")
+    tiles.kpi_tiles([tiles.Tile("without_runbook"), tiles.Tile("runbook_stale")],
+                    tiles.first_row(runbooks.now), tiles.first_row(runbooks.before),
+                    per_row=3)
+    unhealthy = runbooks.models.filter((pl.col("without_runbook") > 0)
                                        | (pl.col("runbook_stale") > 0))
-if data.runbook_models.height == 0:
-    shell.empty_state("None of the filtered models is in production, so no runbook is checked.")
-elif unhealthy.height == 0:
-    st.success(f"All {data.runbook_models.height} production models have a runbook reviewed "
-               "in the last 180 days.", icon=":material/verified:")
-else:
-    catalog = loading.visible_models(st.session_state["access"]).select("model_id", "team")
-    unhealthy = unhealthy.join(catalog, left_on="group_id", right_on="model_id", how="left")
-    unhealthy = unhealthy.with_columns(
-        pl.when(pl.col("without_runbook") > 0).then(pl.lit("no runbook"))
-        .when(pl.col("last_reviewed_at").is_null()).then(pl.lit("never reviewed"))
-        .otherwise(pl.lit("not reviewed in 180 days")).alias("problem"),
-    ).sort(["without_runbook", "days_since_last_review", "group_name"],
-           descending=[True, True, False], nulls_last=False)
-    st.caption(f"{unhealthy.height} production models: no runbook first, then the longest "
-               "since a review.")
-    tables.table(tables.with_detail_link(unhealthy, "group_id").select(
-        "group_name", "team", "problem", "last_reviewed_at", "days_since_last_review",
-        "detail"),
-        {"group_name": "model", "last_reviewed_at": "runbook last reviewed"},
-        height=320, key="governance_runbooks_table")
+    if runbooks.models.height == 0:
+        shell.empty_state("None of the filtered models is in production, so no runbook is checked.")
+    elif unhealthy.height == 0:
+        st.success(f"All {runbooks.models.height} production models have a runbook reviewed "
+                   "in the last 180 days.", icon=":material/verified:")
+    else:
+        catalog = loading.visible_models(st.session_state["access"]).select("model_id", "team")
+        unhealthy = unhealthy.join(catalog, left_on="group_id", right_on="model_id", how="left")
+        unhealthy = unhealthy.with_columns(
+            pl.when(pl.col("without_runbook") > 0).then(pl.lit("no runbook"))
+            .when(pl.col("last_reviewed_at").is_null()).then(pl.lit("never reviewed"))
+            .otherwise(pl.lit("not reviewed in 180 days")).alias("problem"),
+        ).sort(["without_runbook", "days_since_last_review", "group_name"],
+               descending=[True, True, False], nulls_last=False)
+        st.caption(f"{unhealthy.height} production models: no runbook first, then the longest "
+                   "since a review.")
+        tables.table(tables.with_detail_link(unhealthy, "group_id").select(
+            "group_name", "team", "problem", "last_reviewed_at", "days_since_last_review",
+            "detail"),
+            {"group_name": "model", "last_reviewed_at": "runbook last reviewed"},
+            height=320, key="governance_runbooks_table")
 
-# --- versions ---------------------------------------------------------------------------
-st.subheader("Model versions (audit trail)")
-versions = data.versions
-live_only = st.toggle("Only versions live in production at the end of the period",
-                      key="governance_live_only")
-if live_only:
-    versions = versions.filter(pl.col("live_in_production"))
-# A version live in production without an artifact digest cannot be traced to the bytes
-# that serve: flagged in its own column, and counted above the table.
-versions = versions.with_columns(
-    (pl.col("live_in_production") & pl.col("artifact_sha256").is_null())
-    .alias("live_without_digest"))
-undigested = versions.filter(pl.col("live_without_digest")).height
-if undigested:
-    st.warning(f"{undigested} version{'s' if undigested > 1 else ''} live in production "
-               "without an artifact digest (SHA-256): what serves cannot be matched to the "
-               "registered artifact.", icon=":material/fingerprint:")
-if versions.height == 0:
-    shell.empty_state("No registered versions for these models"
-                   + (" is live in production." if live_only else "."))
-else:
-    st.caption("Registered versions with their artifact digest (SHA-256), code commit and "
-               "training-data reference, and when they first and last went to production; "
-               "by business unit, team and model, newest version first. At most "
-               f"{SHOWN:,} are listed: narrow the filters, or open a model's detail page "
-               "for all of its versions.")
-    tables.table(tables.with_detail_link(versions).select(
-        "model", "version", "live_in_production", "live_without_digest", "registered_at",
-        "first_production_at",
-        "last_production_at", "artifact_sha256", "code_commit", "training_data_ref",
-        "artifact_uri", "team", "detail"),
-                 {"live_in_production": "live", "live_without_digest": "no artifact digest",
-                  "registered_at": "registered",
-                  "first_production_at": "first in production",
-                  "last_production_at": "last deployed to production",
-                  "artifact_sha256": "artifact SHA-256", "code_commit": "commit",
-                  "training_data_ref": "training data", "artifact_uri": "artifact"},
-                 height=420,
-                 key="governance_versions_table")
+
+def model_versions() -> None:
+    """The registry's versions with digests, commits and when they served (the audit trail)."""
+    versions = loading.load(kpi.model_versions, f, limit=SHOWN)
+    st.subheader("Model versions (audit trail)")
+    live_only = st.toggle("Only versions live in production at the end of the period",
+                          key="governance_live_only")
+    if live_only:
+        versions = versions.filter(pl.col("live_in_production"))
+    # A version live in production without an artifact digest cannot be traced to the bytes
+    # that serve: flagged in its own column, and counted above the table.
+    versions = versions.with_columns(
+        (pl.col("live_in_production") & pl.col("artifact_sha256").is_null())
+        .alias("live_without_digest"))
+    undigested = versions.filter(pl.col("live_without_digest")).height
+    if undigested:
+        st.warning(f"{undigested} version{'s' if undigested > 1 else ''} live in production "
+                   "without an artifact digest (SHA-256): what serves cannot be matched to the "
+                   "registered artifact.", icon=":material/fingerprint:")
+    if versions.height == 0:
+        shell.empty_state("No registered versions for these models"
+                       + (" is live in production." if live_only else "."))
+    else:
+        st.caption("Registered versions with their artifact digest (SHA-256), code commit and "
+                   "training-data reference, and when they first and last went to production; "
+                   "by business unit, team and model, newest version first. At most "
+                   f"{SHOWN:,} are listed: narrow the filters, or open a model's detail page "
+                   "for all of its versions.")
+        tables.table(tables.with_detail_link(versions).select(
+            "model", "version", "live_in_production", "live_without_digest", "registered_at",
+            "first_production_at",
+            "last_production_at", "artifact_sha256", "code_commit", "training_data_ref",
+            "artifact_uri", "team", "detail"),
+                     {"live_in_production": "live", "live_without_digest": "no artifact digest",
+                      "registered_at": "registered",
+                      "first_production_at": "first in production",
+                      "last_production_at": "last deployed to production",
+                      "artifact_sha256": "artifact SHA-256", "code_commit": "commit",
+                      "training_data_ref": "training data", "artifact_uri": "artifact"},
+                     height=420,
+                     key="governance_versions_table")
+
+
+shell.lazy_tabs("governance_section", {
+    "Compliance gaps": lambda: compliance_gaps(data.gaps),
+    "Runbook health": runbook_health,
+    "Model versions (audit trail)": model_versions,
+})

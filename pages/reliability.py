@@ -25,15 +25,13 @@ shell.page_header(
 wall = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
 at = loading.load(kpi.latest_serving_hour, f) or wall
 
-# Everything the page draws, fetched together: the queries not cached yet run side by side.
+# What the tiles, the SLO section and the first tab draw, fetched together: the queries not
+# cached yet run side by side. The other tabs load their own when opened.
 data = loading.load_many(
     current=(kpi.serving, f, {"by": "all"}),
     previous=(kpi.serving, f.previous(), {"by": "all"}),
     models=(kpi.serving, f, {"by": "model"}),
     burn=(kpi.burn_rates, f, {"at": at}),
-    history=(kpi.slo_compliance_by_month, f, {}),
-    deployments=(kpi.deployment_log, f, {}),
-    incidents=(kpi.incident_log, f, {}),
 )
 
 # --- headline ---------------------------------------------------------------------------
@@ -275,9 +273,11 @@ def slo_history(history: pl.DataFrame) -> None:
                          key="reliability_history_table")
 
 
-
-def serving_over_time(f, deployments: pl.DataFrame, incidents: pl.DataFrame) -> None:
+def serving_over_time(f) -> None:
     """Serving per day with what changed; "Lines for" reruns only the fragment."""
+    events = loading.load_many(deployments=(kpi.deployment_log, f, {}),
+                               incidents=(kpi.incident_log, f, {}))
+    deployments, incidents = events.deployments, events.incidents
     by = st.segmented_control("Lines for", ["all", "team"], default="all",
                               format_func={"all": "All filtered models", "team": "Each team"}.get,
                               key="reliability_series_by") or "all"
@@ -348,6 +348,6 @@ def serving_over_time(f, deployments: pl.DataFrame, incidents: pl.DataFrame) -> 
 
 shell.lazy_tabs("reliability_section", {
     "Burn rate now": lambda: burn_rate(data.burn),
-    "SLO compliance by month": lambda: slo_history(data.history),
-    "Serving over time": lambda: serving_over_time(f, data.deployments, data.incidents),
+    "SLO compliance by month": lambda: slo_history(loading.load(kpi.slo_compliance_by_month, f)),
+    "Serving over time": lambda: serving_over_time(f),
 })

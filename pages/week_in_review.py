@@ -110,6 +110,8 @@ def section_table(s: kpi.ReviewSection) -> None:
         config[column.name] = _format(column, digits)
     links = [review.item_url(i.link, week, units, f.teams) for i in s.items]
     frame = pl.DataFrame({"open": links, **data}, strict=False)
+    if frame.height > tables.ROWS:  # a long section goes ROWS rows at a time, in its order
+        frame = frame.slice(tables.row_range(st, frame.height, f"review_{s.name}"), tables.ROWS)
     config["open"] = st.column_config.LinkColumn("Open", display_text="open ›",
                                                  help="The page that shows this item, "
                                                  "for the reviewed week")

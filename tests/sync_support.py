@@ -1,20 +1,23 @@
 """Local fake APIs for `modelops sync` tests: they start from the recorded answers in
-tests/fixtures/importers/ and can then change (a new incident, one resolved, a new
-deployment) or go down (refused, 500, 429), and a clock the test moves by hand.
+tests/fixtures/importers/ (read, never written) and can then change (a new incident, one
+resolved, a new deployment, an alert closed, a new model version) or go down (refused, 500,
+429), and a clock the test moves by hand.
 
 Every server binds 127.0.0.1 on a free port; nothing here reaches the internet."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
+import re
 import socket
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from importer_support import FIXTURES, send_json
 
@@ -156,6 +159,113 @@ class FakeGitHub(FakeAPI):
             return 200, {}, self.deployments
         if path.startswith("/repos/acme/ml/deployments/") and path.endswith("/statuses"):
             return 200, {}, self.statuses.get(int(path.split("/")[5]), [])
+        return super().answer(method, path, params)
+
+
+def _epoch_ms(text: str) -> int:
+    return int(datetime.fromisoformat(text).timestamp() * 1000)
+
+
+class FakeOpsgenie(FakeAPI):
+    """GET /v2/alerts as Opsgenie answers it: the recorded alerts (alerts-1/2.json) whose
+    createdAt meets the `query` (`createdAt >= MS AND createdAt < MS`, as the importer
+    sends it), oldest first, `limit` a page, each page naming the next one's full URL in
+    `paging.next`. `close` and `add` change the alerts between two syncs."""
+
+    def __init__(self, page_size: int = 3):
+        super().__init__()
+        og = FIXTURES / "opsgenie"
+        self.alerts = [a for f in ("alerts-1.json", "alerts-2.json")
+                       for a in json.loads((og / f).read_text())["data"]]
+        self.page_size = page_size
+
+    def alert(self, alert_id: str) -> dict:
+        return next(a for a in self.alerts if a["id"] == alert_id)
+
+    def close(self, alert_id: str, at: str) -> None:
+        """Closed at `at`: Opsgenie's report.closeTime is milliseconds after createdAt."""
+        alert = self.alert(alert_id)
+        alert.update(status="closed", updatedAt=at)
+        alert.setdefault("report", {})["closeTime"] = (
+            _epoch_ms(at) - _epoch_ms(alert["createdAt"]))
+
+    def add(self, alert_id: str, created: str, tag: str = "model:ops-churn",
+            priority: str = "P1") -> dict:
+        new = copy.deepcopy(self.alerts[0])
+        new.update(id=alert_id, tinyId=alert_id, message=f"alert {alert_id}", status="open",
+                   acknowledged=False, createdAt=created, updatedAt=created,
+                   lastOccurredAt=created, tags=[tag], priority=priority, report={})
+        self.alerts.append(new)
+        return new
+
+    def answer(self, method, path, params):
+        if path == "/v2/alerts":
+            bounds = dict(re.findall(r"createdAt (>=|<) (\d+)", params.get("query", "")))
+            low, high = int(bounds.get(">=", 0)), int(bounds.get("<", 2**63))
+            chosen = sorted((a for a in self.alerts
+                             if low <= _epoch_ms(a["createdAt"]) < high),
+                            key=lambda a: _epoch_ms(a["createdAt"]))
+            offset = int(params.get("offset", 0))
+            limit = min(int(params.get("limit", 20)), self.page_size)
+            paging = {}
+            if offset + limit < len(chosen):
+                following = {**params, "offset": str(offset + limit)}
+                paging["next"] = f"{self.base}/v2/alerts?{urlencode(following)}"
+            return 200, {}, {"data": chosen[offset:offset + limit], "paging": paging,
+                             "took": 0.01, "requestId": f"fake-{len(self.requests)}"}
+        return super().answer(method, path, params)
+
+    def windows(self) -> list[tuple[datetime, datetime]]:
+        """The createdAt [since, until) of each first /v2/alerts request."""
+        out = []
+        for _, path, p in self.requests:
+            if path == "/v2/alerts" and "offset" not in p:
+                bounds = dict(re.findall(r"createdAt (>=|<) (\d+)", p.get("query", "")))
+                out.append(tuple(datetime.fromtimestamp(int(bounds[k]) / 1000, UTC)
+                                 for k in (">=", "<")))
+        return out
+
+
+class FakeMLflow(FakeAPI):
+    """The registry's two searches (registered-models, model-versions) over the recorded
+    answers, `max_results` a page (at most `page_size`) with an opaque next_page_token;
+    MLflow has no time filter. `add_version` and `tag` change the registry."""
+
+    def __init__(self, page_size: int = 4):
+        super().__init__()
+        ml = FIXTURES / "mlflow"
+        self.registered = json.loads((ml / "registered-models.json").read_text())[
+            "registered_models"]
+        self.versions = json.loads((ml / "model-versions.json").read_text())["model_versions"]
+        self.page_size = page_size
+
+    def version(self, name: str, version: str) -> dict:
+        return next(v for v in self.versions if (v["name"], v["version"]) == (name, version))
+
+    def add_version(self, name: str, version: str, created: str, source: str) -> dict:
+        new = {"name": name, "version": version, "creation_timestamp": _epoch_ms(created),
+               "last_updated_timestamp": _epoch_ms(created), "current_stage": "None",
+               "source": source, "run_id": f"run-{version}", "status": "READY"}
+        self.versions.append(new)
+        return new
+
+    def tag(self, name: str, version: str, key: str, value: str) -> None:
+        self.version(name, version).setdefault("tags", []).append({"key": key, "value": value})
+
+    def answer(self, method, path, params):
+        lists = {"/api/2.0/mlflow/registered-models/search": ("registered_models",
+                                                              self.registered),
+                 "/api/2.0/mlflow/model-versions/search": ("model_versions", self.versions)}
+        if path in lists:
+            key, records = lists[path]
+            token = params.get("page_token")
+            offset = json.loads(base64.b64decode(token))["offset"] if token else 0
+            size = min(int(params.get("max_results", 100)), self.page_size)
+            page = {key: records[offset:offset + size]}
+            if offset + size < len(records):
+                page["next_page_token"] = base64.b64encode(
+                    json.dumps({"offset": offset + size}).encode()).decode()
+            return 200, {}, page
         return super().answer(method, path, params)
 
 

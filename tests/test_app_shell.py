@@ -4,6 +4,7 @@ new data, and the Overview, Weekly report, Data and Definitions pages."""
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from datetime import UTC, datetime, timedelta
 
@@ -49,7 +50,15 @@ def test_overview_shows_tiles_models_and_trends(app, demo_warehouse):
     models = at.dataframe[0].value
     assert {"status", "model", "availability", "detail"} <= set(models.columns)
     assert models["detail"].str.startswith("/model?id=").all()
-    assert len(at.get("plotly_chart")) >= 3
+    # The trends are a lazy tab: no chart (nor its queries) until it is opened.
+    assert [t.label for t in at.tabs] == ["Models", "Trends"]
+    assert len(at.get("plotly_chart")) == 0
+    at.session_state["overview_section"] = "Trends"
+    at.run()
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert titles == ["Availability per day, with deployments and incidents",
+                      "Latency per day (merged histogram)", "Cost and business value per day"]
+    assert not at.dataframe  # the models' table is in the other tab
 
 
 def test_a_filter_in_the_url_scopes_the_numbers_and_round_trips(app, demo_warehouse, catalog):

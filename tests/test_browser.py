@@ -346,6 +346,9 @@ def test_tables_fit_the_page_and_definitions_read_as_text(demo_warehouse, tmp_pa
     with streamlit_server(warehouse) as url, browser_page(width=1440) as page:
         page.goto(f"{url}/governance")
         wait_for_app(page)
+        page.get_by_role("tab", name="Model versions (audit trail)").click()  # a lazy tab
+        page.wait_for_selector("text=Only versions live in production")
+        wait_for_app(page)
         page.wait_for_selector("[data-testid=stDataFrame]")
         page.wait_for_timeout(1000)
         widths = page.evaluate("""() => [...document.querySelectorAll(
@@ -426,7 +429,9 @@ def test_keyboard_focus_is_visible_and_charts_do_not_trap_tab(demo_warehouse, tm
     with streamlit_server(warehouse) as url, browser_page() as page:
         page.goto(f"{url}/overview")
         wait_for_app(page)
+        page.get_by_role("tab", name="Trends").click()  # a lazy tab: three charts
         page.wait_for_selector("[data-testid=stPlotlyChart] .main-svg", timeout=60_000)
+        wait_for_app(page)
         stops = page.evaluate("""() => [...document.querySelectorAll(
             '[data-testid=stPlotlyChart]')].map(c => c.querySelectorAll(
             'a[href], button, input, [tabindex]:not([tabindex="-1"])').length)""")

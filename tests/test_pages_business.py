@@ -69,7 +69,8 @@ def model_id_of_first(catalog: pl.DataFrame, **where) -> str:
 # The lazy tabs of a page (dashboard/shell.lazy_tabs): only the open one is drawn.
 LAZY_TABS = {"pages/reliability.py": "reliability_section",
              "pages/cost_value.py": "cost_value_section",
-             "pages/model_quality.py": "model_quality_section"}
+             "pages/model_quality.py": "model_quality_section",
+             "pages/governance.py": "governance_section"}
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if p != "pages/model_detail.py"])
@@ -164,7 +165,9 @@ def test_vendor_scorecard_shows_sla_and_measured_availability(app, demo_warehous
 # --- governance -------------------------------------------------------------------------
 
 def test_versions_can_be_narrowed_to_the_live_ones(app, demo_warehouse):
-    at = with_every_column(app(demo_warehouse, page="pages/governance.py"))
+    at = app(demo_warehouse, page="pages/governance.py")
+    at.session_state["governance_section"] = "Model versions (audit trail)"  # a lazy tab
+    at = with_every_column(at.run())
     every = next(d.value for d in at.dataframe if "artifact_sha256" in d.value.columns)
     assert (every["live_in_production"] != "✓ live").any()
     at.toggle(key="governance_live_only").set_value(True).run()

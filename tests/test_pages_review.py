@@ -75,6 +75,39 @@ def test_week_in_review_is_the_landing_page_with_every_section(app, demo_warehou
     assert not at.warning
 
 
+def test_a_long_section_sends_its_rows_a_page_at_a_time(app, demo_warehouse, monkeypatch):
+    """The landing page sent every row of every section (989 risk reviews due at 2,000
+    models: 288 kB on each visit); a section longer than tables.ROWS now goes ROWS rows at a
+    time, in the review's order, with a picker of the range."""
+    from dashboard import tables
+
+    monkeypatch.setattr(tables, "ROWS", 3)
+    week = last_week()
+    with reading(demo_warehouse) as con:
+        _, _, sections = review.review_sections(con, week)
+    long = next(s for s in sections if len(s.items) > 3)
+    at = app(demo_warehouse)
+    first_column = long.columns[0].name
+    listed = [s.name for s in sections if s.items]  # the section tables, in their order
+
+    def section_rows(name: str):
+        return [f.value for f in at.dataframe if "open" in f.value.columns][listed.index(name)]
+
+    shown = section_rows(long.name)
+    assert len(shown) == 3
+    assert list(shown[first_column]) == [i.values[0] for i in long.items[:3]]
+    picker = at.selectbox(key=f"review_{long.name}_rows")
+    assert picker.options[:2] == [f"rows 1–3 of {len(long.items)}",
+                                  f"rows 4–{min(6, len(long.items))} of {len(long.items)}"]
+    picker.set_value(3).run()
+    shown = section_rows(long.name)
+    assert list(shown[first_column]) == [i.values[0] for i in long.items[3:6]]
+    # a short section has no picker and all its rows
+    short = next(s for s in sections if 0 < len(s.items) <= 3)
+    with pytest.raises(KeyError):
+        at.selectbox(key=f"review_{short.name}_rows")
+
+
 def test_a_link_picks_the_week_and_the_period_does_not_move_it(app, demo_warehouse):
     from datetime import timedelta
     today = datetime.now(UTC).date()
@@ -283,6 +316,9 @@ def test_releases_shows_rework_rate_beside_the_four_keys(app, demo_warehouse):
 
 def test_governance_shows_runbook_health(app, demo_warehouse):
     at = app(demo_warehouse, page="pages/governance.py")
+    assert "Runbook health" not in subheaders(at)  # a lazy tab: queried when opened
+    at.session_state["governance_section"] = "Runbook health"
+    at.run()
     with reading(demo_warehouse) as con:
         health = kpi.runbook_health(con, default_filter(), by="all").row(0, named=True)
     tiles = {m.label: m.value for m in at.metric}

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 from importer_support import BASE, FIXTURES, rows
-from sync_support import Clock, FakeGitHub, FakePagerDuty, refused_url
+from sync_support import Clock, FakeGitHub, FakeMLflow, FakeOpsgenie, FakePagerDuty, refused_url
 
-from modelops.config import Source
+from modelops.config import Source, load_config
 from modelops.sync.runner import sync_source, window
 
 T0 = datetime(2026, 11, 19, 0, 0, tzinfo=UTC)
@@ -214,3 +214,113 @@ def test_opencost_a_new_cost_day_lands_once_and_no_part_day_is_read(make_warehou
     assert added == [(m, date(2026, 11, 19), c, a * 2) for m, _, c, a in day_18]
     assert third.rows == len(added) > 0
     assert rows(wh, "SELECT count(*) FROM costs_daily") == [(len(before) + len(added),)]
+
+
+def configured(tmp_path, kind: str, url: str) -> Source:
+    """The source as modelops.toml gives it, with the documented defaults (overlap: 1 day
+    for Opsgenie, none for MLflow; backfill 7 days)."""
+    config = tmp_path / "modelops.toml"
+    config.write_text(f'[sources.{kind}]\nkind = "{kind}"\nurl = "{url}"\n'
+                      f'map = "{MAP}"\nevery = "5m"\n')
+    return load_config(config).sources[kind]
+
+
+def test_opsgenie_an_alert_closed_and_a_new_one_land_once_a_rerun_changes_nothing(
+        make_warehouse, tmp_path):
+    wh = make_warehouse(BASE)
+    t0 = datetime(2026, 11, 22, tzinfo=UTC)
+    clock = Clock(t0)
+    with FakeOpsgenie(page_size=3) as og:
+        source = configured(tmp_path, "opsgenie", og.base)
+        assert (source.overlap_s, source.backfill_s) == (86400, 7 * 86400)
+        og.add("og-800", "2026-11-20T06:00:00Z")  # open, created before the next overlap
+        first = sync_source(wh, source, now=clock.now)
+        # the recorded alerts, as `modelops import opsgenie` loads them (an infrastructure
+        # alert skipped, four quarantined), over three pages linked by paging.next
+        assert (first.status, first.error) == (1, None), first.lines
+        assert any("fetched 3 page(s) in 3 request(s)" in line for line in first.lines)
+        before = rows(wh, "SELECT incident_id, model_id, severity, resolved_at FROM incidents"
+                          " ORDER BY 1")
+        assert before == [
+            ("70413a06-38d6-4c85-92b8-5ebc900d42e2", "churn", 2,
+             datetime(2026, 11, 20, 10, 1, 0, 503000)),
+            ("b1f1c2d3-0002-4b43-9a1e-2f1d7c0c0a02", "fraud", 4, None),
+            ("f0000000-0006-4b43-9a1e-2f1d7c0c0a06", "churn", 3, datetime(2026, 11, 21, 12, 45)),
+            ("og-800", "churn", 1, None)]
+        # after the run: an alert of the overlap day closed, a new P1 alert on ops-churn,
+        # and og-800 closed, which was created before [cursor - 1 day, now)
+        og.close("b1f1c2d3-0002-4b43-9a1e-2f1d7c0c0a02", "2026-11-22T00:03:00Z")
+        og.add("og-900", "2026-11-22T00:02:00Z")
+        og.close("og-800", "2026-11-22T00:04:00Z")
+        clock.advance(minutes=5)
+        second = sync_source(wh, source, now=clock.now)
+        assert (second.status, second.rows) == (1, 2), second.lines
+        clock.advance(minutes=5)
+        third = sync_source(wh, source, now=clock.now)
+        assert (third.status, third.rows) == (1, 0), third.lines
+    assert rows(wh, "SELECT incident_id, model_id, severity, resolved_at FROM incidents"
+                    " ORDER BY 1") == [
+        before[0],
+        ("b1f1c2d3-0002-4b43-9a1e-2f1d7c0c0a02", "fraud", 4, datetime(2026, 11, 22, 0, 3)),
+        before[2],
+        # the window is on createdAt: a change to an alert older than the overlap is not
+        # read again (README: set `overlap` to the longest an alert stays open)
+        ("og-800", "churn", 1, None),
+        ("og-900", "churn", 1, None)]
+    assert rows(wh, "SELECT count(*), count(DISTINCT incident_id) FROM incidents") == [(5, 5)]
+    # windows on createdAt: the backfill, then from the cursor less one day, each to "now"
+    assert og.windows() == [
+        (t0 - timedelta(days=7), t0),
+        (t0 - timedelta(days=1), t0 + timedelta(minutes=5)),
+        (t0 + timedelta(minutes=5) - timedelta(days=1), t0 + timedelta(minutes=10))]
+    assert state(wh, "opsgenie") == [(
+        naive(t0 + timedelta(minutes=10)), naive(t0 + timedelta(minutes=10)),
+        naive(t0 + timedelta(minutes=10)), 0, naive(t0 + timedelta(minutes=15)), None, 0)]
+
+
+def test_mlflow_a_new_version_and_a_retagged_one_land_once_a_rerun_changes_nothing(
+        make_warehouse, tmp_path):
+    wh = make_warehouse(BASE)
+    t0 = datetime(2026, 11, 24, tzinfo=UTC)
+    clock = Clock(t0)
+    with FakeMLflow(page_size=4) as ml:
+        source = configured(tmp_path, "mlflow", ml.base)
+        assert source.overlap_s == 0
+        first = sync_source(wh, source, now=clock.now)
+        # as `modelops import mlflow` loads the recorded answers: three versions, three
+        # quarantined; the two searches in 1 + 2 pages
+        assert (first.status, first.error) == (1, None), first.lines
+        assert any("fetched 3 page(s) in 3 request(s)" in line for line in first.lines)
+        before = rows(wh, "SELECT model_id, version, registered_at, artifact_uri,"
+                          " training_data_ref FROM model_versions ORDER BY 1, 2")
+        assert before == [
+            ("churn", "1", datetime(2025, 11, 19, 12, 0, 0, 123000),
+             "s3://mlflow/1/abc/artifacts/model", None),
+            ("churn", "2", datetime(2025, 11, 20, 12, 0), "models:/m-2b7",
+             "s3://data/churn/2026-11-20"),
+            ("fraud", "4", datetime(2025, 11, 21, 12, 0), "dbfs:/models/fraud/4", None)]
+        # after the run: churn version 5 registered, fraud-detector 4 given its dataset
+        ml.add_version("churn", "5", "2026-11-24T00:01:00Z", "models:/m-5")
+        ml.tag("fraud-detector", "4", "dataset", "s3://data/fraud/2026-11-23")
+        clock.advance(minutes=5)
+        second = sync_source(wh, source, now=clock.now)
+        assert (second.status, second.rows) == (1, 2), second.lines
+        clock.advance(minutes=5)
+        third = sync_source(wh, source, now=clock.now)
+        assert (third.status, third.rows) == (1, 0), third.lines
+    assert rows(wh, "SELECT model_id, version, registered_at, artifact_uri,"
+                    " training_data_ref FROM model_versions ORDER BY 1, 2") == [
+        before[0], before[1],
+        ("churn", "5", datetime(2026, 11, 24, 0, 1), "models:/m-5", None),
+        ("fraud", "4", datetime(2025, 11, 21, 12, 0), "dbfs:/models/fraud/4",
+         "s3://data/fraud/2026-11-23")]
+    assert rows(wh, "SELECT count(*), count(DISTINCT (model_id, version))"
+                    " FROM model_versions") == [(4, 4)]
+    # no time filter: every run reads both searches whole; the cursor is each run's "now"
+    assert {key for _, _, params in ml.requests for key in params} == {
+        "max_results", "page_token"}
+    assert [path.rsplit("/", 2)[1] for _, path, p in ml.requests if "page_token" not in p] \
+        == ["registered-models", "model-versions"] * 3
+    assert state(wh, "mlflow") == [(
+        naive(t0 + timedelta(minutes=10)), naive(t0 + timedelta(minutes=10)),
+        naive(t0 + timedelta(minutes=10)), 0, naive(t0 + timedelta(minutes=15)), None, 0)]

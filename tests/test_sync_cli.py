@@ -150,3 +150,28 @@ def test_a_warehouse_that_cannot_be_opened_fails_each_source_with_one_line(make_
     assert [line.split(":")[0] for line in lines] == ["costs", "more"]
     assert all(f"schema version {SCHEMA_VERSION + 5} was written by a newer modelops" in line
                for line in lines)
+
+
+# Modules a `modelops sync` process has no use for: the other commands' (the demo, reports
+# and their KPI queries, delivery), the dashboard's, the optional engines', and sqlglot (the
+# macro expansion of named queries, which a sync never runs). Cron starts a process per run,
+# and each of these was start-up time (docs/PERFORMANCE.md, "Sync: a run that finds nothing new").
+NOT_FOR_SYNC = ("modelops.demo", "modelops.reports.review", "modelops.delivery.run",
+                "queries.kpi", "queries.catalog", "sqlglot", "streamlit", "plotly",
+                "pyiceberg", "pyspark", "openpyxl", "xlsxwriter", "dashboard")
+
+
+def test_a_sync_process_imports_only_what_sync_needs(make_warehouse, tmp_path):
+    config = deployment(tmp_path, make_warehouse(BASE))
+    (tmp_path / "exports" / "a.csv").write_bytes((FIXTURES / "focus" / "focus-1.2.csv")
+                                                 .read_bytes())
+    script = ("import sys\nfrom modelops.cli import main\n"
+              f"status = main(['sync', '--config', {str(config)!r}])\n"
+              "print(status, ' '.join(sorted({m.split('.')[0] if not m.startswith("
+              "('modelops.', 'queries.')) else m for m in sys.modules})))\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True, cwd=tmp_path).stdout.splitlines()[-1].split()
+    status, loaded = out[0], set(out[1:])
+    assert status == "1"  # it did sync: the fixture's bad row is quarantined
+    assert {"duckdb", "polars", "modelops.sync.runner", "modelops.importers.focus"} <= loaded
+    assert sorted(loaded & set(NOT_FOR_SYNC)) == []

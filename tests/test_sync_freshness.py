@@ -71,6 +71,7 @@ def test_every_page_header_says_how_fresh_and_warns_the_data_page_lists_sources(
     assert len(warnings) == 1 and warnings[0].startswith("Source gh\\_down: the last sync "
                                                          "failed ("), warnings
     data = app(wh, "pages/data.py")
+    assert [w.value for w in data.warning] == warnings  # its header warns too
     assert "Sync sources" in [h.value for h in data.subheader]
     shown = next(d.value for d in data.dataframe if "last_error" in d.value.columns)
     assert shown["source"].tolist() == ["gh_down", "pd"]

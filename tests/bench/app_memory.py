@@ -27,7 +27,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import duckdb
-
 from browser import browser_page, streamlit_server, wait_for_app
 
 PATHS = ("", "overview", "reliability", "incidents", "releases", "team", "cost_value",

@@ -31,9 +31,9 @@ root = Path(sys.argv[2] if len(sys.argv) > 2 else "/tmp/modelops-iceberg-maintai
 shutil.rmtree(root, ignore_errors=True)
 root.mkdir(parents=True)
 os.environ["MODELOPS_ICEBERG_CACHE"] = str(root / "cache")
-from modelops.backends import iceberg  # noqa: E402
-from modelops.backends.iceberg_maintain import maintain  # noqa: E402
-from modelops.demo import build_demo  # noqa: E402
+from modelops.backends import iceberg
+from modelops.backends.iceberg_maintain import maintain
+from modelops.demo import build_demo
 
 location = f"iceberg+sqlite:///{root}/catalog.db?warehouse={root}/wh"
 demo = root / "demo.duckdb"
