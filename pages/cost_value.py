@@ -19,15 +19,13 @@ shell.page_header(
 TILES = [tiles.Tile(kpi_name) for kpi_name in (
     "cost_usd", "business_value_usd", "net_value_usd", "roi", "cost_per_1k_requests",
     "requests")]
-# Everything the page draws, fetched together: the queries not cached yet run side by side.
+# What the tiles and the first tab draw, fetched together: the queries not cached yet run
+# side by side. The other tabs load their own when opened.
 data = loading.load_many(
     now=(kpi.kpi_tiles, f, {}),
     before=(kpi.kpi_tiles, f.previous(), {}),
     by_team=(kpi.cost_value, f, {"by": "team"}),
     by_model=(kpi.cost_value, f, {"by": "model"}),
-    daily=(kpi.cost_value_series, f, {"by": "all"}),
-    vendors=(kpi.vendor_scorecard, f, {}),
-    incidents=(kpi.incident_log, f, {}),
 )
 now, before = tiles.first_row(data.now), tiles.first_row(data.before)
 if not now.get("cost_usd") and not now.get("business_value_usd"):
@@ -233,6 +231,8 @@ def vendor_scorecard(data) -> None:
 
 shell.lazy_tabs("cost_value_section", {
     "Value and ROI": lambda: value_and_roi(data),
-    "Cost and value per day": lambda: cost_and_value_per_day(data),
-    "Vendor scorecard": lambda: vendor_scorecard(data),
+    "Cost and value per day": lambda: cost_and_value_per_day(loading.load_many(
+        daily=(kpi.cost_value_series, f, {"by": "all"}))),
+    "Vendor scorecard": lambda: vendor_scorecard(loading.load_many(
+        vendors=(kpi.vendor_scorecard, f, {}), incidents=(kpi.incident_log, f, {}))),
 })
