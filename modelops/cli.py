@@ -301,7 +301,7 @@ def _add_maintain(sub) -> None:
         "DuckDB file needs none of it. See README, 'When one machine is not enough'.")
     maint.add_argument("--retain", default=_age(RETAIN), metavar="AGE",
                        help="keep snapshots superseded less than AGE ago: 7d, 12h, 30m, 0 "
-                       f"(default {_age(RETAIN)}; 1d suits syncs every 5 minutes)")
+                       f"(default {_age(RETAIN)}: 288 snapshots at syncs every 5 minutes)")
     maint.add_argument("--min-age", default=_age(MIN_AGE), metavar="AGE",
                        help="delete an unreferenced file only when it is older than AGE, so a "
                        f"commit in flight keeps its files (default {_age(MIN_AGE)})")

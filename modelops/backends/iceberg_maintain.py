@@ -21,7 +21,7 @@ in this order, per table of the catalog:
    and the table list, and no reader sees a new commit at all. Optimistic, like a writer:
    when an ingest commits first, maintain stops with one line, nothing it wrote is named by
    a commit (the next writer resets such a table), and running it again converges.
-2. **Expire snapshots** superseded longer ago than the retention (`--retain`, 7 days), but
+2. **Expire snapshots** superseded longer ago than the retention (`--retain`, 1 day), but
    never a table's current snapshot, the snapshot the newest commit names, or anything newer
    than that (a writer in flight): readers resolve every table through the newest commit.
 3. **Remove orphans**: files under a table's location that no remaining snapshot, its
@@ -64,7 +64,7 @@ from modelops.backends.iceberg import (
 )
 from modelops.warehouse.errors import UsageError
 
-RETAIN = timedelta(days=7)
+RETAIN = timedelta(days=1)  # 288 snapshots at syncs every 5 minutes (README)
 MIN_AGE = timedelta(hours=1)
 # A data file below this size is "small": two of them in one partition make a rewrite
 # worth it (pyiceberg writes one file per partition up to its 512 MB target).
