@@ -92,9 +92,10 @@ def _format(column: kpi.ReviewColumn, digits: int | None):
     return st.column_config.NumberColumn(label, format=number.get(unit, "%d"))
 
 
-def section_table(s: kpi.ReviewSection) -> None:
+def section_table(s: kpi.ReviewSection) -> range:
     """The section's rows in its own columns; shares in percent (sortable numbers); the
-    first column opens the item (the model, its incidents, the team) for the week."""
+    first column opens the item (the model, its incidents, the team) for the week. Returns
+    which of the section's items it shows (ROWS at a time)."""
     data, config = {}, {}
     for n, column in enumerate(s.columns):
         values = [i.values[n] for i in s.items]
@@ -110,14 +111,17 @@ def section_table(s: kpi.ReviewSection) -> None:
         config[column.name] = _format(column, digits)
     links = [review.item_url(i.link, week, units, f.teams) for i in s.items]
     frame = pl.DataFrame({"open": links, **data}, strict=False)
+    first = 0
     if frame.height > tables.ROWS:  # a long section goes ROWS rows at a time, in its order
-        frame = frame.slice(tables.row_range(st, frame.height, f"review_{s.name}"), tables.ROWS)
+        first = tables.row_range(st, frame.height, f"review_{s.name}")
+        frame = frame.slice(first, tables.ROWS)
     config["open"] = st.column_config.LinkColumn("Open", display_text="open ›",
                                                  help="The page that shows this item, "
                                                  "for the reviewed week")
     st.dataframe(frame.to_arrow(), column_config=config, hide_index=True,
                  placeholder=tables.MISSING,
                  height=min(35 * (frame.height + 1) + 3, 420), key=f"review_{s.name}_table")
+    return range(first, first + frame.height)
 
 
 for s in sections:
@@ -139,12 +143,13 @@ for s in sections:
                  kpi.ONCALL_LIMITS["out_of_hours_pages"]),
                 ("pages", kpi.ONCALL_LIMITS["pages"])))
             + " in the week. [Why these limits](/definitions#on-call-load-in-the-week)")
-    section_table(s)
+    shown = section_table(s)
     if any(c.name == "title" for c in s.columns):
         # A grid cuts long text at its column's width (at 390 px an incident's title and
         # postmortem state were "...errors and timeouts…"): the same rows as wrapped lines.
-        lines = [review.item_in_words(s, i) for i in s.items]
-        st.caption(f"Each of the {len(lines)} in full:")
+        lines = [review.item_in_words(s, s.items[n]) for n in shown]
+        st.caption(f"Each of the {len(lines)} in full:" if len(shown) == len(s.items) else
+                   f"Rows {shown.start + 1:,}–{shown.stop:,} of {len(s.items):,} in full:")
         st.markdown("\n".join(f"- **{plain(head)}** · {plain(rest)}" for head, rest in lines))
     if s.name == "follow_ups":
         # Which items and models are behind each owner's count.

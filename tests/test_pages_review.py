@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import polars as pl
 import pytest
 
+from dashboard.text import plain
 from modelops.cli import main as cli
 from modelops.reports import review, weekly
 from modelops.reports import weekly as report
@@ -102,6 +103,14 @@ def test_a_long_section_sends_its_rows_a_page_at_a_time(app, demo_warehouse, mon
     picker.set_value(3).run()
     shown = section_rows(long.name)
     assert list(shown[first_column]) == [i.values[0] for i in long.items[3:6]]
+    # the incidents' wrapped lines are those of the rows shown, not every incident
+    titled = next(s for s in sections if len(s.items) > 3
+                  and any(c.name == "title" for c in s.columns))
+    assert any(c.value == f"Rows 1–3 of {len(titled.items):,} in full:" for c in at.caption)
+    heads = [review.item_in_words(titled, i)[0] for i in titled.items]
+    assert len(set(heads)) == len(heads)
+    lines = next(m.value for m in at.markdown if f"**{plain(heads[0])}**" in m.value)
+    assert [h for h in heads if f"**{plain(h)}**" in lines] == heads[:3]
     # a short section has no picker and all its rows
     short = next(s for s in sections if 0 < len(s.items) <= 3)
     with pytest.raises(KeyError):
@@ -154,7 +163,6 @@ def test_incident_text_is_readable_in_full_under_the_grid(app, demo_warehouse):
     column's width (all of them at 390 px); under the table each incident is a wrapped line
     of text with its title whole, postmortem and follow-ups, as the data has them (escaped,
     never Markdown)."""
-    from dashboard.text import plain
 
     week = last_week()
     with reading(demo_warehouse) as con:
