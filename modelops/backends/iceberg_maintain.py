@@ -17,8 +17,9 @@ in this order, per table of the catalog:
    can name the pre-compaction snapshots afterwards. Every rewritten snapshot says which
    snapshot it rewrote (`modelops.rewrite-of`), so a dashboard's next replica copies those
    tables from its previous replica instead of reading the new files: a local copy per
-   dashboard, no read of the data files. When only `modelops_commits` needs compacting, its rewrite keeps the sequence
-   and the table list, and no reader sees a new commit at all. Optimistic, like a writer:
+   dashboard, no read of the data files. When only `modelops_commits` needs compacting,
+   its rewrite keeps the sequence and the table list, and no reader sees a new commit at
+   all. Optimistic, like a writer:
    when an ingest commits first, maintain stops with one line, nothing it wrote is named by
    a commit (the next writer resets such a table), and running it again converges.
 2. **Expire snapshots** superseded longer ago than the retention (`--retain`, 1 day), but
