@@ -41,6 +41,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# The process id of each running server by its base URL (benchmarks read its memory).
+_SERVERS: dict[str, int] = {}
+
+
+def server_pid(url: str) -> int:
+    """The process id of the `streamlit run` that streamlit_server started at `url`."""
+    return _SERVERS[url]
+
+
 @contextmanager
 def streamlit_server(warehouse: Path, env: dict | None = None, timeout_s: float = 60):
     """`streamlit run app.py` on a free loopback port; yields its base URL."""
@@ -55,6 +64,7 @@ def streamlit_server(warehouse: Path, env: dict | None = None, timeout_s: float 
             env={**os.environ, "MODELOPS_WAREHOUSE": str(warehouse), **(env or {})},
         )
     url = f"http://127.0.0.1:{port}"
+    _SERVERS[url] = proc.pid
     try:
         deadline = time.monotonic() + timeout_s
         while True:
@@ -69,6 +79,7 @@ def streamlit_server(warehouse: Path, env: dict | None = None, timeout_s: float 
             time.sleep(0.2)
         yield url
     finally:
+        _SERVERS.pop(url, None)
         proc.terminate()
         try:
             proc.wait(timeout=10)

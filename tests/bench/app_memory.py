@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import duckdb
-from browser import browser_page, streamlit_server, wait_for_app
+from browser import browser_page, server_pid, streamlit_server, wait_for_app
 
 PATHS = ("", "overview", "reliability", "incidents", "releases", "team", "cost_value",
          "model_quality", "governance", "model", "weekly_report", "data", "definitions")
@@ -58,9 +57,7 @@ def main() -> None:
                args.warehouse.stat().st_size / 1e9, "visits": []}
     filters = [None, *business_units(args.warehouse, args.filters)]
     with streamlit_server(args.warehouse, timeout_s=180) as url, browser_page() as page:
-        port = url.rsplit(":", 1)[1]
-        pid = int(subprocess.run(["pgrep", "-f", f"streamlit run .*{port}"],
-                                 capture_output=True, text=True, check=True).stdout.split()[0])
+        pid = server_pid(url)
         figures["rss_mb_at_start"] = memory_mb(pid)[0]
         for bu in filters:
             started = time.perf_counter()

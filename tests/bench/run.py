@@ -196,20 +196,17 @@ def ingest_throughput(rows: int = 1_000_000) -> dict:
 
 def app_memory(wh: Path) -> dict:
     """Peak RSS of a real `streamlit run` after a browser has opened every page."""
-    from browser import CHROMIUM, browser_page, streamlit_server, wait_for_app
+    from app_memory import memory_mb
+    from browser import CHROMIUM, browser_page, server_pid, streamlit_server, wait_for_app
 
     if not Path(CHROMIUM).exists():
         return {"app_peak_rss_mb": None}
     with streamlit_server(wh, timeout_s=120) as url, browser_page() as page:
-        pid = int(subprocess.run(["pgrep", "-f", f"streamlit run .*{url.rsplit(':', 1)[1]}"],
-                                 capture_output=True, text=True, check=True).stdout.split()[0])
         for path in ("", "/reliability", "/incidents", "/releases", "/cost_value",
                      "/model_quality", "/governance", "/model", "/weekly_report", "/data"):
             page.goto(url + path)
             wait_for_app(page, timeout_ms=300_000)
-        status = Path(f"/proc/{pid}/status").read_text()
-    peak_kb = int(next(line for line in status.splitlines() if line.startswith("VmHWM")).split()[1])
-    return {"app_peak_rss_mb": peak_kb / 1024}
+        return {"app_peak_rss_mb": memory_mb(server_pid(url))[1]}
 
 
 def main() -> None:
