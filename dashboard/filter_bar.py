@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 import streamlit as st
 
+from dashboard import model_search
 from dashboard.text import plain
 from queries.filters import Filter, clamp_days
 
@@ -58,7 +60,7 @@ def preset_days(preset: str, now: date) -> tuple[date, date]:
 # own the state and write it back on every run. Ids, not display names, go in the URL.
 
 
-def _from_url(key: str, options: list[str], what: str) -> None:
+def _from_url(key: str, options: Collection[str], what: str) -> None:
     """Seed a multiselect from the URL on a session's first run, dropping unknown ids
     with a visible note; later, drop choices that a narrower parent filter excluded."""
     if key not in st.session_state:
@@ -127,11 +129,16 @@ def _narrowing_select(sidebar, scope: pl.DataFrame, column: str, key: str, label
     """A multiselect of the `<column>_id` values in `scope`, shown by their `<column>` name.
 
     Returns the ids chosen and `scope` narrowed to them (all of it when none is chosen),
-    from which the next, finer filter takes its options.
+    from which the next, finer filter takes its options. Models past `model_search.LISTED`
+    get a search box and list only the matches (dashboard/model_search.py).
     """
     names = dict(scope.select(f"{column}_id", column).unique().iter_rows())
-    options = sorted(names, key=lambda i: names[i])
-    _from_url(key, options, label.lower())
+    _from_url(key, names, label.lower())
+    if column == "model":
+        options = model_search.search_box(sidebar, names, "model_find",
+                                          keep=st.session_state[key])
+    else:
+        options = sorted(names, key=lambda i: names[i])
     chosen = sidebar.multiselect(label, options, key=key, format_func=lambda i: names.get(i, i),
                                  placeholder=f"All {label.lower()}")
     narrowed = scope.filter(pl.col(f"{column}_id").is_in(chosen)) if chosen else scope

@@ -11,7 +11,7 @@ from dataclasses import replace
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, filter_bar, formats, loading, shell, tables, tiles
+from dashboard import charts, filter_bar, formats, loading, model_search, shell, tables, tiles
 from queries import kpi
 
 f = shell.current_filter()
@@ -53,8 +53,11 @@ if requested is not None and st.session_state.get("detail_model") != requested:
     st.session_state["detail_model"] = requested
 if st.session_state.get("detail_model") not in names:
     st.session_state.pop("detail_model", None)
+# Past model_search.LISTED models, a search box lists only the matches (and the model shown).
+options = model_search.search_box(st, names, "detail_find", label="Find a model",
+                                  keep=[st.session_state.get("detail_model")])
 model_id = st.selectbox(
-    "Model", sorted(names, key=lambda m: (names[m], m)), index=None, key="detail_model",
+    "Model", options, index=None, key="detail_model",
     format_func=lambda m: f"{names[m]} · {m}", on_change=_picked,
     placeholder="Choose a model")
 if model_id is None:
