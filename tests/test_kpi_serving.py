@@ -304,3 +304,22 @@ def test_ticket_burn_needs_a_long_and_its_short_window(make_warehouse):
     assert rates["edge"]["burn_rate_3d"] == pytest.approx(1)
     # none of them is a page: the 1 h rate never exceeds 6
     assert not any(r["fast_burn"] or r["slow_burn"] for r in rates.values())
+
+
+def test_latest_serving_hour_is_the_scope_s_own_newest_hour_plus_one(make_warehouse):
+    # North's newest hour is 5 Jan 10:00 (model a, a later day than c's); South's is
+    # 4 Jan 23:00: "now" for burn rates is the end of that hour, per scope.
+    path = make_warehouse({**ORG, "models": MODELS, "metrics_hourly": [
+        hour_row("a", "2026-01-03T08:00:00", 10), hour_row("a", "2026-01-05T09:00:00", 10),
+        hour_row("a", "2026-01-05T10:00:00", 10), hour_row("c", "2026-01-04T22:00:00", 10),
+        hour_row("d", "2026-01-04T23:00:00", 10), hour_row("d", "2026-01-02T05:00:00", 10),
+    ]})
+    with reading(path) as con:
+        def newest(**scope):
+            return kpi.latest_serving_hour(con, Filter.for_days(date(2026, 1, 1),
+                                                                date(2026, 1, 1), **scope))
+        assert newest() == datetime(2026, 1, 5, 11)
+        assert newest(business_units=("b1",)) == datetime(2026, 1, 5, 11)
+        assert newest(teams=("t2",)) == datetime(2026, 1, 4, 23)
+        assert newest(business_units=("b2",)) == datetime(2026, 1, 5, 0)
+        assert newest(models=("b",)) is None  # no metrics at all
