@@ -87,6 +87,30 @@ def test_ingest_into_iceberg_matches_the_file_backend(catalog, tmp_path, monkeyp
         assert all(f.endswith(".parquet") for f in files), name
 
 
+def test_a_large_change_is_written_in_batches_as_one_commit(catalog, tmp_path, monkeypatch):
+    # Thousands of hourly rows written 1,000 at a time: memory bounded by the batch, not the
+    # table (a year at 10,000 models is 70 M rows). Readers still see one commit, with
+    # every row once.
+    monkeypatch.setattr(iceberg, "WRITE_BATCH_ROWS", 1000)
+    file_wh = tmp_path / "demo.duckdb"
+    build_demo(file_wh, models=12, days=40, seed=3, progress=lambda line: None)
+    assert main(["export", "--to", "iceberg", catalog, "--warehouse", str(file_wh)]) == 0
+    warehouse = iceberg.open_warehouse(catalog)
+    seq, tables = warehouse.head()
+    assert seq == 1
+    hourly = warehouse._table("metrics_hourly")
+    assert hourly.current_snapshot().snapshot_id == tables["metrics_hourly"]
+    query = "SELECT * FROM metrics_hourly ORDER BY ALL"
+    with duckdb.connect(str(file_wh), read_only=True) as a, duckdb.connect(
+            str(iceberg.replica_path(catalog)), read_only=True) as b:
+        rows = a.execute(query).fetchall()
+        assert b.execute(query).fetchall() == rows
+    # A new table: the overwrite is one append of the first 1,000 rows, then one append per
+    # further 1,000 (or part), all in the commit's one transaction.
+    assert len(rows) > 5_000
+    assert len(hourly.metadata.snapshots) == -(-len(rows) // 1000)
+
+
 @pytest.fixture
 def demo_pair(tmp_path, catalog):
     """The same small demo as a DuckDB file and, exported, as an Iceberg catalog."""

@@ -49,7 +49,7 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -87,6 +87,11 @@ LOCAL_TABLES = {"schema_version", "macro_version"}
 NO_RETRY = {"commit.retry.num-retries": "0"}
 # Below this many rows a changed table is rewritten whole (cheaper than finding the range).
 SMALL_TABLE_ROWS = 50_000
+# A changed range is written in batches of this many rows (one overwrite, then appends, in
+# one Iceberg transaction), so a commit's memory does not grow with the table: a whole
+# year of hourly metrics at 10,000 models is 70 M rows, about 9 GB as one Arrow table.
+# 2 M hourly rows are about 250 MB as Arrow (pyiceberg's partitioned write copies a batch).
+WRITE_BATCH_ROWS = int(os.environ.get("MODELOPS_ICEBERG_BATCH_ROWS", "2000000"))
 
 
 def is_iceberg(location) -> bool:
@@ -489,10 +494,15 @@ class IcebergWarehouse:
 
     def _write_table(self, con, name: str, base_snapshot: int | None, window, full: bool,
                      seq: int) -> int:
-        arrow = con.execute(f'SELECT * FROM "{name}"' + (
+        # The relation API streams (Arrow from an execute() result copies every row first),
+        # on a cursor of its own: `con` may still hold a result of _change_plan's.
+        cursor = con.cursor()
+        cursor.execute("SET TimeZone = 'UTC'")
+        batches = cursor.sql(f'SELECT * FROM "{name}"' + (
             "" if full else f' WHERE "{window[0]}" >= $lo AND "{window[0]}" < $hi'),
-            {} if full else {"lo": window[1], "hi": window[2]}).to_arrow_table()
-        table = self._ensure_table(name, arrow.schema)
+            params=None if full else {"lo": window[1], "hi": window[2]}
+        ).to_arrow_reader(WRITE_BATCH_ROWS)
+        table = self._ensure_table(name, batches.schema)
         if base_snapshot is not None and (table.current_snapshot() is None or
                                           table.current_snapshot().snapshot_id != base_snapshot):
             # An uncommitted snapshot (a writer that lost the race or died) sits on top.
@@ -500,18 +510,28 @@ class IcebergWarehouse:
             table = self._table(name)
         if base_snapshot is None:
             full = True
-        arrow = arrow.cast(table.schema().as_arrow())
+        schema = table.schema().as_arrow()
         properties = {"modelops.seq": str(seq)}
         # pyiceberg warns when an overwrite's filter matched nothing (a new month): expected.
         warnings.filterwarnings("ignore", message="Delete operation did not match any records")
         try:
-            self._overwrite(table, arrow, full, window, properties)
+            # The first batch replaces the range (an empty batch too: the range may have
+            # no rows now), the others are appended: one catalog commit for them all.
+            parts = _batches(batches)
+            first = next(parts, batches.schema.empty_table())
+            with table.transaction() as transaction:
+                self._overwrite(transaction, _table_of(first, schema), full, window, properties)
+                for batch in parts:
+                    transaction.append(_table_of(batch, schema), snapshot_properties=properties)
         except (OSError, pa.ArrowException) as error:  # a data file it rewrites is broken
             raise IcebergError(f"table {name}: {_reason(error)}") from None
+        finally:
+            cursor.close()
         return self._table(name).current_snapshot().snapshot_id
 
     @staticmethod
     def _overwrite(table, arrow: pa.Table, full: bool, window, properties) -> None:
+        """`table` is a pyiceberg Table or Transaction."""
         from pyiceberg.expressions import AlwaysTrue, And, GreaterThanOrEqual, LessThan
 
         if full:
@@ -571,6 +591,22 @@ class IcebergWarehouse:
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+def _table_of(batch: pa.RecordBatch | pa.Table, schema: pa.Schema) -> pa.Table:
+    return (pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch)
+            else batch).cast(schema)
+
+
+def _batches(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
+    """The reader's non-empty batches, one at a time."""
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return
+        if batch.num_rows:
+            yield batch
+
 
 def _q(path) -> str:
     return str(path).replace("'", "''")
