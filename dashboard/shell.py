@@ -290,3 +290,12 @@ def lazy_tabs(key: str, sections: dict[str, Callable[[], None]]) -> None:
         if tab.open:
             with tab:
                 draw()
+
+
+def table_then_chart(key: str, table: Callable[[], None], chart: Callable[[], None],
+                     chart_label: str = "Chart") -> None:
+    """A section's table and its chart as two lazy tabs, the table open first. A page's
+    first screen then holds no Plotly chart, so a browser's first visit does not wait
+    for Streamlit's 4.7 MB Plotly bundle to load and compile (1.1-1.9 s; docs/PERFORMANCE.md,
+    "first load"); the chart is one click away."""
+    lazy_tabs(key, {"Table": table, chart_label: chart})

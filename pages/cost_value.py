@@ -70,11 +70,12 @@ def where_the_cost_goes(f) -> None:
         if dimension == "category":  # a contract code ("inference_api") read as words
             names = names.str.replace_all("_", " ")
         shown = breakdown.with_columns(names.fill_null(pl.lit(f"(no {label})")))
-        left, right = st.columns([3, 2])
-        with left:
+
+        def cost_chart() -> None:
+            """The cost of each group, largest at the top."""
             bars = shown.sort("cost_usd")  # largest at the top of a horizontal bar chart
             fig = charts.figure(f"Cost by {label}", "", "US dollars",
-                            height=max(260, 40 + 28 * bars.height))
+                                height=max(260, 40 + 28 * bars.height))
             fig.add_bar(x=bars["cost_usd"], y=bars["group_name"], orientation="h", name="cost",
                         marker_color=charts.COLOURS["cost"], customdata=bars["share_of_cost"],
                         hovertemplate="%{y}: $%{x:,.0f} (%{customdata:.1%} of the cost)"
@@ -82,10 +83,14 @@ def where_the_cost_goes(f) -> None:
             fig.update_layout(hovermode="closest", showlegend=False)
             fig.update_xaxes(tickprefix="$", tickformat=",.0f")
             charts.plot(fig, key="cost_value_breakdown_chart")
-        with right:
+
+        def cost_table() -> None:
+            """Each group's cost and its share of the whole."""
             tables.table(shown.select("group_name", "cost_usd", "share_of_cost"),
                          {"group_name": DIMENSIONS[dimension]},
                          key="cost_value_breakdown_table")
+
+        shell.table_then_chart("cost_value_breakdown_view", cost_table, cost_chart)
 
 
 where_the_cost_goes(f)
@@ -101,26 +106,33 @@ def value_and_roi(data) -> None:
     if data.by_team.height == 0:
         shell.empty_state("No models match the filters.")
     else:
-        bars = data.by_team.sort("net_value_usd", nulls_last=False)
-        fig = charts.figure("Cost and business value by team (sorted by net value)", "",
-                        "US dollars", height=max(280, 60 + 40 * bars.height))
-        fig.add_bar(x=bars["cost_usd"], y=bars["group_name"], orientation="h", name="cost",
-                    marker_color=charts.COLOURS["cost"],
-                    hovertemplate="cost $%{x:,.0f}<extra>%{y}</extra>")
-        fig.add_bar(x=bars["business_value_usd"], y=bars["group_name"], orientation="h",
-                    name="business value", marker_color=charts.COLOURS["business_value"],
-                    customdata=bars.select("net_value_usd", "roi").to_numpy(),
-                    hovertemplate="value $%{x:,.0f} · net $%{customdata[0]:,.0f} · "
-                                  "ROI %{customdata[1]:.2%}<extra>%{y}</extra>")
-        fig.update_layout(barmode="group", hovermode="closest")
-        fig.update_xaxes(tickprefix="$", tickformat=",.0f")
-        charts.plot(fig, key="cost_value_team_chart")
-        # The table in the chart's order, top to bottom: highest net value first, with net
-        # value and ROI as columns (not only on hover).
-        tables.table(data.by_team.sort("net_value_usd", descending=True, nulls_last=True).select(
-            "group_name", "net_value_usd", "roi", "cost_usd", "business_value_usd", "requests",
-            "cost_per_1k_requests"),
-            {"group_name": "team"}, key="cost_value_team_table")
+        def team_chart() -> None:
+            """Cost and business value of each team, highest net value at the top."""
+            bars = data.by_team.sort("net_value_usd", nulls_last=False)
+            fig = charts.figure("Cost and business value by team (sorted by net value)", "",
+                                "US dollars", height=max(280, 60 + 40 * bars.height))
+            fig.add_bar(x=bars["cost_usd"], y=bars["group_name"], orientation="h", name="cost",
+                        marker_color=charts.COLOURS["cost"],
+                        hovertemplate="cost $%{x:,.0f}<extra>%{y}</extra>")
+            fig.add_bar(x=bars["business_value_usd"], y=bars["group_name"], orientation="h",
+                        name="business value", marker_color=charts.COLOURS["business_value"],
+                        customdata=bars.select("net_value_usd", "roi").to_numpy(),
+                        hovertemplate="value $%{x:,.0f} · net $%{customdata[0]:,.0f} · "
+                                      "ROI %{customdata[1]:.2%}<extra>%{y}</extra>")
+            fig.update_layout(barmode="group", hovermode="closest")
+            fig.update_xaxes(tickprefix="$", tickformat=",.0f")
+            charts.plot(fig, key="cost_value_team_chart")
+
+        def team_table() -> None:
+            """Each team's net value, ROI, cost and value."""
+            # The chart's order, top to bottom: highest net value first, with net value and
+            # ROI as columns (not only on hover).
+            tables.table(data.by_team.sort("net_value_usd", descending=True, nulls_last=True)
+                         .select("group_name", "net_value_usd", "roi", "cost_usd",
+                                 "business_value_usd", "requests", "cost_per_1k_requests"),
+                {"group_name": "team"}, key="cost_value_team_table")
+
+        shell.table_then_chart("cost_value_team_view", team_table, team_chart)
 
     st.subheader("Value and ROI per model")
     if data.by_model.height == 0:

@@ -78,10 +78,11 @@ TIER_PATTERNS = {"high": "x", "limited": "/", "minimal": ""}
 if data.by_unit.height == 0:
     shell.empty_state("No models match the filters.")
 else:
-    left, right = st.columns([3, 2])
-    with left:
+    def tiers_chart() -> None:
+        """Models per risk tier in each business unit, a colour and a pattern per tier."""
         fig = charts.figure("Models per risk tier and business unit (EU AI Act tiers)", "",
-                        "models", height=max(260, 80 + 36 * data.by_unit["group_id"].n_unique()))
+                            "models",
+                            height=max(260, 80 + 36 * data.by_unit["group_id"].n_unique()))
         tiers_present = data.by_unit["risk_tier"].unique().to_list()
         for tier in [t for t in TIER_ORDER if t in tiers_present] + sorted(
                 t for t in tiers_present if t not in TIER_ORDER):
@@ -90,13 +91,25 @@ else:
                         marker={"color": TIER_COLOURS.get(tier, "#6b7280"),
                                 "pattern": {"shape": TIER_PATTERNS.get(tier, ".")}},
                         customdata=rows["production_models"],
-                        hovertemplate=f"{chart_text(tier)}: " + "%{x} models, %{customdata} in production"
+                        hovertemplate=f"{chart_text(tier)}: "
+                                      "%{x} models, %{customdata} in production"
                                       "<extra>%{y}</extra>")
         fig.update_layout(barmode="stack", hovermode="closest")
         charts.plot(fig, key="governance_tiers_chart")
-    with right:
-        tables.table(data.tiers.select("risk_tier", "models", "production_models"),
-                     key="governance_tiers_table")
+
+    def tiers_table() -> None:
+        """The models of each tier, then each business unit's by tier."""
+        left, right = st.columns([2, 3])
+        with left:
+            tables.table(data.tiers.select("risk_tier", "models", "production_models"),
+                         key="governance_tiers_table")
+        with right:
+            tables.table(data.by_unit.select("group_name", "risk_tier", "models",
+                                             "production_models"),
+                         {"group_name": "business unit"}, height=300,
+                         key="governance_tiers_by_unit_table")
+
+    shell.table_then_chart("governance_tiers_view", tiers_table, tiers_chart)
 
 # --- reviews overdue --------------------------------------------------------------------
 st.subheader("Risk reviews overdue")
@@ -146,26 +159,37 @@ def compliance_gaps(gaps: pl.DataFrame) -> None:
             st.success(f"All {gaps.height} production models pass every compliance check.",
                        icon=":material/verified:")
         else:
-            per_gap = gaps.select(pl.col(list(GAP_LABELS)).cast(pl.Int64).sum()).row(0, named=True)
-            names = list(GAP_LABELS.values())
-            counts = [per_gap[g] for g in GAP_LABELS]
-            fig = charts.figure(f"Production models per compliance gap (of {gaps.height})",
-                                "", "production models", height=260)
-            fig.add_bar(x=counts[::-1], y=names[::-1], orientation="h", marker_color="#dc2626",
-                        hovertemplate="%{y}: %{x} models<extra></extra>")
-            fig.update_layout(hovermode="closest", showlegend=False)
-            charts.plot(fig, key="governance_gaps_chart")
-            st.caption("Deployed version = the latest succeeded production deployment by today. "
-                       "Each check says whether the model has what it should; ✗ no marks a gap.")
-            # Runbook URLs are free text in the contract: link only http(s) ones.
-            open_gaps = open_gaps.with_columns(
-                pl.when(pl.col("runbook_url").str.contains(r"(?i)^https?://"))
-                .then(pl.col("runbook_url")).alias("runbook_url"))
-            tables.table(tables.with_detail_link(open_gaps).select(
-                "model", "team", "gaps", *GAP_LABELS, "owner", "risk_tier", "deployed_version",
-                "last_outcome", "runbook_url", "detail"),
-                {**GAP_CHECKS, "last_outcome": "last assessment", "runbook_url": "runbook link"},
-                height=360, key="governance_gaps_table")
+            def gaps_chart() -> None:
+                """Production models per compliance gap."""
+                per_gap = gaps.select(pl.col(list(GAP_LABELS)).cast(pl.Int64).sum()).row(
+                    0, named=True)
+                names = list(GAP_LABELS.values())
+                counts = [per_gap[g] for g in GAP_LABELS]
+                fig = charts.figure(f"Production models per compliance gap (of {gaps.height})",
+                                    "", "production models", height=260)
+                fig.add_bar(x=counts[::-1], y=names[::-1], orientation="h",
+                            marker_color="#dc2626",
+                            hovertemplate="%{y}: %{x} models<extra></extra>")
+                fig.update_layout(hovermode="closest", showlegend=False)
+                charts.plot(fig, key="governance_gaps_chart")
+
+            def gaps_table() -> None:
+                """Every production model with a gap, a column per check."""
+                st.caption("Deployed version = the latest succeeded production deployment by "
+                           "today. Each check says whether the model has what it should; ✗ no "
+                           "marks a gap.")
+                # Runbook URLs are free text in the contract: link only http(s) ones.
+                linked = open_gaps.with_columns(
+                    pl.when(pl.col("runbook_url").str.contains(r"(?i)^https?://"))
+                    .then(pl.col("runbook_url")).alias("runbook_url"))
+                tables.table(tables.with_detail_link(linked).select(
+                    "model", "team", "gaps", *GAP_LABELS, "owner", "risk_tier",
+                    "deployed_version", "last_outcome", "runbook_url", "detail"),
+                    {**GAP_CHECKS, "last_outcome": "last assessment",
+                     "runbook_url": "runbook link"},
+                    height=360, key="governance_gaps_table")
+
+            shell.table_then_chart("governance_gaps_view", gaps_table, gaps_chart)
 
 
 def runbook_health() -> None:

@@ -103,38 +103,74 @@ def incidents_over_time(f) -> None:
                     over_time["period_start"].unique().to_list(), period, f.start, f.end)):
             st.caption(f"Lighter, hatched bars: a {period} the period covers only in part "
                        "(hover for its days), so fewer incidents there are not a dip.")
-        left, right = st.columns(2)
-        with left:
-            by_severity = (over_time.group_by("period_start", "severity")
-                           .agg(pl.col("incidents").sum()).sort("severity", "period_start"))
-            fig = charts.figure(f"Incidents per {period} by severity", "incidents started")
-            for (severity,), group in by_severity.group_by("severity", maintain_order=True):
-                fig.add_bar(x=group["period_start"], y=group["incidents"], name=f"Sev {severity}",
-                            marker_color=SEVERITY_COLOURS.get(severity, "#64748b"),
-                            **partial(group["period_start"]),
-                            hovertemplate=f"Sev {severity}: %{{y}}%{{customdata}}<extra></extra>")
-            fig.update_layout(barmode="stack", legend=dict(orientation="v", x=1.02, xanchor="left",
-                                                           y=1, yanchor="top", traceorder="normal"))
-            fig.update_xaxes(hoverformat=x_format, title=label, **ticks)
-            charts.plot(fig, key="incidents_by_severity")
-        with right:
-            by_cause = (over_time.with_columns(pl.col("root_cause").fill_null("not named"))
-                        .group_by("period_start", "root_cause")
-                        .agg(pl.col("incidents").sum()))
-            # Biggest cause at the bottom of each stack and first in the legend.
-            order = (by_cause.group_by("root_cause").agg(pl.col("incidents").sum())
-                     .sort(["incidents", "root_cause"], descending=[True, False])["root_cause"])
-            fig = charts.figure(f"Incidents per {period} by root cause", "incidents started")
-            for cause in order:
-                group = by_cause.filter(pl.col("root_cause") == cause).sort("period_start")
-                fig.add_bar(x=group["period_start"], y=group["incidents"],
-                            name=cause.replace("_", " "), **partial(group["period_start"]),
-                            hovertemplate=f"{chart_text(cause.replace('_', ' '))}: %{{y}}%{{customdata}}"
-                                          "<extra></extra>")
-            fig.update_layout(barmode="stack", legend=dict(orientation="v", x=1.02, xanchor="left",
-                                                           y=1, yanchor="top", traceorder="normal"))
-            fig.update_xaxes(hoverformat=x_format, title=label, **ticks)
-            charts.plot(fig, key="incidents_by_cause")
+        def over_time_chart() -> None:
+            """Incidents per period, stacked by severity and by root cause."""
+            left, right = st.columns(2)
+            with left:
+                by_severity = (over_time.group_by("period_start", "severity")
+                               .agg(pl.col("incidents").sum()).sort("severity", "period_start"))
+                fig = charts.figure(f"Incidents per {period} by severity", "incidents started")
+                for (severity,), group in by_severity.group_by("severity", maintain_order=True):
+                    fig.add_bar(x=group["period_start"], y=group["incidents"],
+                                name=f"Sev {severity}",
+                                marker_color=SEVERITY_COLOURS.get(severity, "#64748b"),
+                                **partial(group["period_start"]),
+                                hovertemplate=f"Sev {severity}: %{{y}}%{{customdata}}"
+                                              "<extra></extra>")
+                fig.update_layout(barmode="stack", legend=dict(
+                    orientation="v", x=1.02, xanchor="left", y=1, yanchor="top",
+                    traceorder="normal"))
+                fig.update_xaxes(hoverformat=x_format, title=label, **ticks)
+                charts.plot(fig, key="incidents_by_severity")
+            with right:
+                by_cause = (over_time.with_columns(pl.col("root_cause").fill_null("not named"))
+                            .group_by("period_start", "root_cause")
+                            .agg(pl.col("incidents").sum()))
+                # Biggest cause at the bottom of each stack and first in the legend.
+                order = (by_cause.group_by("root_cause").agg(pl.col("incidents").sum())
+                         .sort(["incidents", "root_cause"], descending=[True, False])["root_cause"])
+                fig = charts.figure(f"Incidents per {period} by root cause", "incidents started")
+                for cause in order:
+                    group = by_cause.filter(pl.col("root_cause") == cause).sort("period_start")
+                    fig.add_bar(x=group["period_start"], y=group["incidents"],
+                                name=cause.replace("_", " "), **partial(group["period_start"]),
+                                hovertemplate=f"{chart_text(cause.replace('_', ' '))}: "
+                                              "%{y}%{customdata}<extra></extra>")
+                fig.update_layout(barmode="stack", legend=dict(
+                    orientation="v", x=1.02, xanchor="left", y=1, yanchor="top",
+                    traceorder="normal"))
+                fig.update_xaxes(hoverformat=x_format, title=label, **ticks)
+                charts.plot(fig, key="incidents_by_cause")
+
+        def over_time_table() -> None:
+            """Incidents per period, by severity and by root cause: the charts' numbers."""
+            starts = over_time["period_start"].unique().sort()
+            parts = charts.partial_days(starts.to_list(), period, f.start, f.end)
+            covers = pl.DataFrame({
+                "period_start": starts,
+                "covers": [None if p is None else f"partial: {p:g} of {days_in(s)} days"
+                           for s, p in zip(starts.to_list(), parts)]})
+
+            def per_period(group: pl.Expr) -> pl.DataFrame:
+                """A column of incidents per group, a row per period."""
+                return (over_time.with_columns(group.alias("group"))
+                        .pivot("group", index="period_start", values="incidents",
+                               aggregate_function="sum", sort_columns=True)
+                        .fill_null(0))
+
+            severity = per_period(pl.format("Sev {}", pl.col("severity")))
+            cause = per_period(pl.col("root_cause").fill_null("not named")
+                               .str.replace_all("_", " "))
+            totals = over_time.group_by("period_start").agg(pl.col("incidents").sum())
+            table = (covers.join(totals, on="period_start")
+                     .join(severity, on="period_start").join(cause, on="period_start")
+                     .sort("period_start", descending=True))
+            tables.table(table, {"period_start": label, "incidents": "incidents started"},
+                         lead=["period_start", "incidents"], height=400,
+                         key="incidents_over_time_table")
+
+        shell.table_then_chart("incidents_over_time_view", over_time_table, over_time_chart,
+                               "Charts")
 
 
 incidents_over_time(f)

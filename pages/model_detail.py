@@ -175,31 +175,47 @@ markers = charts.event_markers(production, data.incidents, everything=True)
 if data.series.height == 0:
     shell.empty_state("No serving metrics for this model in this period.")
 else:
-    left, right = st.columns(2)
-    slo_line = {"color": "#dc2626", "dash": "dash"}
-    with left:
-        fig = charts.figure("Availability per day vs SLO", "availability")
-        fig.add_scatter(x=data.series["day"], y=data.series["availability"], name="availability",
-                        mode="lines+markers",
-                        customdata=data.series.select("errors", "requests").to_numpy(),
-                        hovertemplate="%{y:.3%} (%{customdata[0]:,} errors in "
-                                      "%{customdata[1]:,} requests)")
-        if profile["slo_availability"] is not None:
-            fig.add_hline(y=profile["slo_availability"], line=slo_line,
-                          annotation_text=f"SLO {formats.pct(profile['slo_availability'])}")
-        fig.update_yaxes(tickformat=".2%")
-        charts.plot(charts.mark_events(fig, markers), key="model_detail_availability")
-    with right:
-        fig = charts.figure("Latency per day vs p95 SLO", "milliseconds")
-        for q in ("p50", "p95", "p99"):
-            fig.add_scatter(x=data.series["day"], y=data.series[f"latency_{q}_ms"], name=q,
-                            mode="lines", hovertemplate="%{y:.0f} ms")
-        if profile["slo_latency_p95_ms"] is not None:
-            fig.add_hline(y=profile["slo_latency_p95_ms"], line=slo_line,
-                          annotation_text=f"p95 SLO {formats.ms(profile['slo_latency_p95_ms'])}")
-        charts.plot(charts.mark_events(fig, markers), key="model_detail_latency")
-    st.caption("▲ production deployment (green succeeded, red failed or rolled back) · "
-               "✕ incident started. Hover a marker for its id.")
+    def serving_charts() -> None:
+        """Availability and latency per day against the SLOs, deployments and incidents
+        marked."""
+        left, right = st.columns(2)
+        slo_line = {"color": "#dc2626", "dash": "dash"}
+        with left:
+            fig = charts.figure("Availability per day vs SLO", "availability")
+            fig.add_scatter(x=data.series["day"], y=data.series["availability"],
+                            name="availability",
+                            mode="lines+markers",
+                            customdata=data.series.select("errors", "requests").to_numpy(),
+                            hovertemplate="%{y:.3%} (%{customdata[0]:,} errors in "
+                                          "%{customdata[1]:,} requests)")
+            if profile["slo_availability"] is not None:
+                fig.add_hline(y=profile["slo_availability"], line=slo_line,
+                              annotation_text=f"SLO {formats.pct(profile['slo_availability'])}")
+            fig.update_yaxes(tickformat=".2%")
+            charts.plot(charts.mark_events(fig, markers), key="model_detail_availability")
+        with right:
+            fig = charts.figure("Latency per day vs p95 SLO", "milliseconds")
+            for q in ("p50", "p95", "p99"):
+                fig.add_scatter(x=data.series["day"], y=data.series[f"latency_{q}_ms"], name=q,
+                                mode="lines", hovertemplate="%{y:.0f} ms")
+            if profile["slo_latency_p95_ms"] is not None:
+                fig.add_hline(y=profile["slo_latency_p95_ms"], line=slo_line,
+                              annotation_text="p95 SLO "
+                                              f"{formats.ms(profile['slo_latency_p95_ms'])}")
+            charts.plot(charts.mark_events(fig, markers), key="model_detail_latency")
+        st.caption("▲ production deployment (green succeeded, red failed or rolled back) · "
+                   "✕ incident started. Hover a marker for its id.")
+
+    def serving_table() -> None:
+        """The serving numbers per day, newest first."""
+        tables.table(data.series.sort("day", descending=True).select(
+            "day", "availability", "requests", "errors", "latency_p50_ms", "latency_p95_ms",
+            "latency_p99_ms"), height=320, key="model_detail_serving_table")
+        st.caption(f"SLOs: availability {formats.pct(profile['slo_availability'])}, "
+                   f"p95 {formats.ms(profile['slo_latency_p95_ms'])}.")
+
+    shell.table_then_chart("model_detail_serving_view", serving_table, serving_charts,
+                           "Charts")
 
 # --- lifecycle and versions -------------------------------------------------------------
 st.subheader("Lifecycle and versions")
@@ -286,18 +302,28 @@ st.subheader("Cost and value")
 if data.daily.height == 0:
     shell.empty_state("No cost or business value recorded for this model in this period.")
 else:
-    left, right = st.columns([3, 2])
-    with left:
+    def cost_chart() -> None:
+        """Daily cost against business value."""
         # One model's cost is cents a day: hover in cents.
         charts.plot(charts.cost_against_value(data.daily, money="$%{y:,.2f}"),
                     key="model_detail_cost_chart")
-    with right:
-        tables.table(data.cost_categories.select(
-            "group_name", "cost_usd", "share_of_cost"),
-                     {"group_name": "cost category"},
-                     key="model_detail_cost_categories")
+
+    def cost_table() -> None:
+        """The cost by category, then cost and value per day."""
+        left, right = st.columns([2, 3])
+        with left:
+            tables.table(data.cost_categories.select(
+                "group_name", "cost_usd", "share_of_cost"),
+                {"group_name": "cost category"},
+                key="model_detail_cost_categories")
+        with right:
+            tables.table(data.daily.sort("day", descending=True).select(
+                "day", "cost_usd", "business_value_usd"), height=320,
+                key="model_detail_cost_daily")
         st.caption(f"Cost per 1k requests: {formats.usd(now.get('cost_per_1k_requests'))} · "
                    f"net value: {formats.usd(now.get('net_value_usd'))}")
+
+    shell.table_then_chart("model_detail_cost_view", cost_table, cost_chart)
 
 # --- governance -------------------------------------------------------------------------
 st.subheader("Governance")

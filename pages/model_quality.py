@@ -52,43 +52,52 @@ def drift_alerts(data) -> None:
         shell.empty_state("No drift alert in this period: no feature's drift score went above its "
                        "threshold for the filtered models.")
     else:
-        TOP = 20
-        ranked = None
-        if data.drift.select("model_id").n_unique() > TOP:
-            ranked = (data.quality_by_model
-                      .sort("drift_alerts", descending=True).head(TOP)
-                      .select(pl.col("group_id").alias("model_id")))
-        shown = data.drift if ranked is None else data.drift.join(ranked, on="model_id", how="semi")
-        fig = charts.figure(
-            "Drift alerts per model, one segment per feature"
-            + ("" if ranked is None else f" (the {TOP} models with the most)"),
-            "", "alerts (score > threshold)",
-            height=max(260, 60 + 30 * shown.select("model_id").n_unique()))
-        # One trace per feature keeps each segment's hover to its own feature; the segment
-        # carries the feature's name, so no legend is needed. Every segment is an alert, so one
-        # colour for all (a colour per feature would cycle and mean nothing), white between.
-        for feature, rows in shown.group_by("feature", maintain_order=True):
-            fig.add_bar(
-                x=rows["alerts"], y=rows["model"], orientation="h", name=feature[0],
-                marker={"color": charts.COLOURS["drift_alerts"],
-                        "line": {"color": "#ffffff", "width": 1.5}},
-                text=rows["feature"], textposition="inside", insidetextanchor="middle",
-                customdata=rows.select("results", "max_score").to_numpy(),
-                hovertemplate="%{text}: %{x} alerts in %{customdata[0]} results, "
-                              "highest score %{customdata[1]:.3f}<extra>%{y}</extra>")
-        fig.update_layout(barmode="stack", hovermode="closest", showlegend=False,
-                          uniformtext={"minsize": 9, "mode": "hide"})
-        fig.update_yaxes(categoryorder="total ascending")
-        charts.plot(fig, key="model_quality_drift_chart")
-        tables.table(tables.with_detail_link(data.drift).select(
-            "model", "feature", "team", "alerts", "results", "max_score", "latest_method",
-            "latest_score", "latest_threshold", "first_alert_at", "last_alert_at", "detail"),
-                     {"results": "drift results", "max_score": "highest score",
-                      "latest_method": "method", "latest_threshold": "threshold"},
-                     height=360,
-                     key="model_quality_drift_table")
-        st.caption("PSI reference: below 0.1 no significant shift, 0.1–0.25 moderate, above 0.25 "
-                   "significant. Latest = the most recent result for the feature in the period.")
+        def drift_chart() -> None:
+            """Alerts per model (the 20 with the most), a segment per feature."""
+            TOP = 20
+            ranked = None
+            if data.drift.select("model_id").n_unique() > TOP:
+                ranked = (data.quality_by_model
+                          .sort("drift_alerts", descending=True).head(TOP)
+                          .select(pl.col("group_id").alias("model_id")))
+            shown = (data.drift if ranked is None
+                     else data.drift.join(ranked, on="model_id", how="semi"))
+            fig = charts.figure(
+                "Drift alerts per model, one segment per feature"
+                + ("" if ranked is None else f" (the {TOP} models with the most)"),
+                "", "alerts (score > threshold)",
+                height=max(260, 60 + 30 * shown.select("model_id").n_unique()))
+            # One trace per feature keeps each segment's hover to its own feature; the
+            # segment carries the feature's name, so no legend is needed. Every segment is an
+            # alert, so one colour for all (a colour per feature would cycle and mean
+            # nothing), white between.
+            for feature, rows in shown.group_by("feature", maintain_order=True):
+                fig.add_bar(
+                    x=rows["alerts"], y=rows["model"], orientation="h", name=feature[0],
+                    marker={"color": charts.COLOURS["drift_alerts"],
+                            "line": {"color": "#ffffff", "width": 1.5}},
+                    text=rows["feature"], textposition="inside", insidetextanchor="middle",
+                    customdata=rows.select("results", "max_score").to_numpy(),
+                    hovertemplate="%{text}: %{x} alerts in %{customdata[0]} results, "
+                                  "highest score %{customdata[1]:.3f}<extra>%{y}</extra>")
+            fig.update_layout(barmode="stack", hovermode="closest", showlegend=False,
+                              uniformtext={"minsize": 9, "mode": "hide"})
+            fig.update_yaxes(categoryorder="total ascending")
+            charts.plot(fig, key="model_quality_drift_chart")
+
+        def drift_table() -> None:
+            """Every model and feature with an alert."""
+            tables.table(tables.with_detail_link(data.drift).select(
+                "model", "feature", "team", "alerts", "results", "max_score", "latest_method",
+                "latest_score", "latest_threshold", "first_alert_at", "last_alert_at", "detail"),
+                {"results": "drift results", "max_score": "highest score",
+                 "latest_method": "method", "latest_threshold": "threshold"},
+                height=360, key="model_quality_drift_table")
+            st.caption("PSI reference: below 0.1 no significant shift, 0.1–0.25 moderate, "
+                       "above 0.25 significant. Latest = the most recent result for the "
+                       "feature in the period.")
+
+        shell.table_then_chart("model_quality_drift_view", drift_table, drift_chart)
 
 
 def data_quality(data) -> None:

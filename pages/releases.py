@@ -65,29 +65,38 @@ else:
     teams = teams.join(data.rework_teams.select("group_id", "rework_deployments",
                                                 "rework_rate"), on="group_id", how="left")
     teams = teams.sort(["deployments", "group_name"], descending=[True, False])
-    shipped = teams.filter(pl.col("deployments") > 0)
-    fig = charts.figure("Production deployments per team · red = failed changes",
-                    "deployments", height=380)
-    fig.add_bar(x=shipped["group_name"], y=shipped["deployments"], name="deployments",
-                marker_color="#93c5fd",
-                customdata=shipped.select("deployments_per_week", "change_failure_rate").rows(),
-                hovertemplate="%{x}<br>%{y} deployments (%{customdata[0]:.1f} per week)"
-                              "<br>change failure rate %{customdata[1]:.1%}<extra></extra>")
-    fig.add_bar(x=shipped["group_name"], y=shipped["failed_changes"], name="failed changes",
-                marker_color="#dc2626",
-                hovertemplate="%{x}<br>%{y} failed changes<extra></extra>")
-    fig.update_layout(barmode="overlay", hovermode="closest")
-    charts.plot(fig, key="releases_teams_chart")
-    st.caption("Each ratio sits beside its counts. Teams that did not deploy have empty "
-               "ratios, not zero.")
-    tables.table(teams.select(
+
+    def teams_chart() -> None:
+        """Production deployments per team, failed changes over them."""
+        shipped = teams.filter(pl.col("deployments") > 0)
+        fig = charts.figure("Production deployments per team · red = failed changes",
+                            "deployments", height=380)
+        fig.add_bar(x=shipped["group_name"], y=shipped["deployments"], name="deployments",
+                    marker_color="#93c5fd",
+                    customdata=shipped.select("deployments_per_week",
+                                              "change_failure_rate").rows(),
+                    hovertemplate="%{x}<br>%{y} deployments (%{customdata[0]:.1f} per week)"
+                                  "<br>change failure rate %{customdata[1]:.1%}<extra></extra>")
+        fig.add_bar(x=shipped["group_name"], y=shipped["failed_changes"], name="failed changes",
+                    marker_color="#dc2626",
+                    hovertemplate="%{x}<br>%{y} failed changes<extra></extra>")
+        fig.update_layout(barmode="overlay", hovermode="closest")
+        charts.plot(fig, key="releases_teams_chart")
+
+    def teams_table() -> None:
+        """Every team's four keys, with the counts each ratio rests on."""
+        st.caption("Each ratio sits beside its counts. Teams that did not deploy have empty "
+                   "ratios, not zero.")
+        tables.table(teams.select(
             "group_name", "deployments", "deployments_per_week", "failed_changes",
             "change_failure_rate", "lead_time_median_minutes", "lead_time_deployments",
             "recovery_time_median_minutes", "recovered_incidents", "rework_deployments",
             "rework_rate"),
-                 {"group_name": "team", "lead_time_deployments": "deployments with commit time",
-                  "recovered_incidents": "deployment incidents resolved"},
-                 key="releases_teams_table")
+            {"group_name": "team", "lead_time_deployments": "deployments with commit time",
+             "recovered_incidents": "deployment incidents resolved"},
+            key="releases_teams_table")
+
+    shell.table_then_chart("releases_teams_view", teams_table, teams_chart)
 
 # --- deployment log ---------------------------------------------------------------------
 st.subheader("Deployment log")

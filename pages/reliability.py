@@ -62,10 +62,10 @@ tiles.kpi_tiles(TILES, current, previous)
 # --- SLOs per model ---------------------------------------------------------------------
 st.subheader("SLOs per model")
 served = data.models.filter(pl.col("requests") > 0)
-if served.height == 0:
-    shell.empty_state("No model served requests in this period: SLOs are measured on "
-                   "requests, so there is nothing to compare against the targets.")
-else:
+
+
+def slo_charts() -> None:
+    """Error budget consumed, and p95 against its target: the 25 models furthest over each."""
     top = served.sort("error_budget_consumed", descending=True, nulls_last=True).head(25)
     left, right = st.columns(2)
     with left:
@@ -131,6 +131,9 @@ else:
         fig.update_yaxes(autorange="reversed", title="")
         charts.plot(fig, key="reliability_latency_chart", models=latency_ids)
 
+
+def slo_table() -> None:
+    """Every filtered model's SLO results, most budget consumed first."""
     table = tables.with_detail_link(data.models).select(
         "model", "error_budget_consumed", "availability", "slo_availability",
         "availability_slo_met", "latency_p95_ms", "slo_latency_p95_ms", "latency_slo_met",
@@ -139,10 +142,19 @@ else:
     ).sort("error_budget_consumed", descending=True, nulls_last=True)
     st.caption("All filtered models, most budget consumed first; a model without requests "
                "has no availability or latency (empty), not 0 or 100%. Pick a row, or a "
-               "model in the charts above, to open its detail.")
+               "bar in the Charts tab, to open its detail.")
     tables.table(table,
                  height=400,
                  key="reliability_models_table")
+
+
+if served.height == 0:
+    shell.empty_state("No model served requests in this period: SLOs are measured on "
+                   "requests, so there is nothing to compare against the targets.")
+else:
+    # The table first, the charts one click away: a first visit does not wait for the
+    # chart library (shell.table_then_chart).
+    shell.table_then_chart("reliability_slo_view", slo_table, slo_charts, "Charts")
 
 # --- below the fold: burn rate, monthly history, series --------------------------------
 # Three sections a manager opens one at a time, as lazy tabs (shell.lazy_tabs): only the

@@ -38,27 +38,35 @@ else:
     # at night, has a share of 100% and no load to speak of).
     teams = teams.sort(["out_of_hours_pages", "out_of_hours_share", "team"],
                        descending=[True, True, False], nulls_last=True)
-    paged = teams.filter(pl.col("pages") > 0)
-    fig = charts.figure("Pages per team · dark = out of hours (team's time zone)", "pages",
-                        height=380)
-    fig.add_bar(x=paged["team"], y=(paged["pages"] - paged["out_of_hours_pages"]),
-                name="in hours", marker_color="#93c5fd",
-                hovertemplate="%{x}<br>%{y} pages in hours<extra></extra>")
-    fig.add_bar(x=paged["team"], y=paged["out_of_hours_pages"], name="out of hours",
-                marker_color="#1e3a8a", customdata=paged["out_of_hours_share"],
-                hovertemplate="%{x}<br>%{y} pages out of hours (%{customdata:.0%})"
-                              "<extra></extra>")
-    fig.update_layout(barmode="stack", hovermode="closest")
-    charts.plot(fig, key="team_load_chart")
-    st.caption("Most out-of-hours pages first. Out of hours = before 08:00 or from 18:00 "
-               "in the team's time zone; an on-call week is a week a person was paged.")
-    tables.table(teams.select(
-        "team", "business_unit", "time_zone", "pages", "out_of_hours_pages",
-        "out_of_hours_share", "sev1_sev2_pages", "median_minutes_to_acknowledge",
-        "responders", "oncall_weeks", "pages_per_oncall_week", "incidents",
-        "top3_model_incidents", "top3_model_share"),
-        {"time_zone": "time zone", "incidents": "incidents on its models"},
-        key="team_load_table")
+
+    def load_chart() -> None:
+        """Pages per team, in hours and out of hours."""
+        paged = teams.filter(pl.col("pages") > 0)
+        fig = charts.figure("Pages per team · dark = out of hours (team's time zone)", "pages",
+                            height=380)
+        fig.add_bar(x=paged["team"], y=(paged["pages"] - paged["out_of_hours_pages"]),
+                    name="in hours", marker_color="#93c5fd",
+                    hovertemplate="%{x}<br>%{y} pages in hours<extra></extra>")
+        fig.add_bar(x=paged["team"], y=paged["out_of_hours_pages"], name="out of hours",
+                    marker_color="#1e3a8a", customdata=paged["out_of_hours_share"],
+                    hovertemplate="%{x}<br>%{y} pages out of hours (%{customdata:.0%})"
+                                  "<extra></extra>")
+        fig.update_layout(barmode="stack", hovermode="closest")
+        charts.plot(fig, key="team_load_chart")
+
+    def load_table() -> None:
+        """Every paged team's load, most out-of-hours pages first."""
+        st.caption("Most out-of-hours pages first. Out of hours = before 08:00 or from 18:00 "
+                   "in the team's time zone; an on-call week is a week a person was paged.")
+        tables.table(teams.select(
+            "team", "business_unit", "time_zone", "pages", "out_of_hours_pages",
+            "out_of_hours_share", "sev1_sev2_pages", "median_minutes_to_acknowledge",
+            "responders", "oncall_weeks", "pages_per_oncall_week", "incidents",
+            "top3_model_incidents", "top3_model_share"),
+            {"time_zone": "time zone", "incidents": "incidents on its models"},
+            key="team_load_table")
+
+    shell.table_then_chart("team_load_view", load_table, load_chart)
 
 # --- on-call fairness -------------------------------------------------------------------
 st.subheader("On-call fairness")
@@ -70,27 +78,36 @@ else:
         (pl.col("responder") + " (" + pl.col("team") + ")").alias("who"))
     people = people.sort(["pages", "out_of_hours_share", "who"],
                          descending=[True, True, False], nulls_last=True)
-    shown = people.head(40)
-    fig = charts.figure("Pages per responder · dark = out of hours", "",
-                        "pages", height=max(260, 60 + 22 * shown.height))
-    fig.add_bar(y=shown["who"], x=shown["pages"] - shown["out_of_hours_pages"],
-                orientation="h", name="in hours", marker_color="#93c5fd",
-                hovertemplate="%{y}<br>%{x} pages in hours<extra></extra>")
-    fig.add_bar(y=shown["who"], x=shown["out_of_hours_pages"], orientation="h",
-                name="out of hours", marker_color="#1e3a8a",
-                customdata=shown["out_of_hours_share"],
-                hovertemplate="%{y}<br>%{x} pages out of hours (%{customdata:.0%})"
-                              "<extra></extra>")
-    fig.update_layout(barmode="stack", hovermode="closest",
-                      yaxis={"autorange": "reversed"})
-    charts.plot(fig, key="team_fairness_chart")
-    st.caption(f"Most paged first{' (the 40 most paged in the chart)' if people.height > 40 else ''}."
-               " A person paged for two teams has a row per team.")
-    tables.table(people.select(
-        "responder", "team", "pages", "out_of_hours_pages", "out_of_hours_share",
-        "sev1_sev2_pages", "median_minutes_to_acknowledge", "oncall_weeks",
-        "pages_per_oncall_week"),
-        height=420, key="team_fairness_table")
+
+    def fairness_chart() -> None:
+        """Pages per responder (the 40 most paged), in hours and out of hours."""
+        shown = people.head(40)
+        fig = charts.figure("Pages per responder · dark = out of hours", "",
+                            "pages", height=max(260, 60 + 22 * shown.height))
+        fig.add_bar(y=shown["who"], x=shown["pages"] - shown["out_of_hours_pages"],
+                    orientation="h", name="in hours", marker_color="#93c5fd",
+                    hovertemplate="%{y}<br>%{x} pages in hours<extra></extra>")
+        fig.add_bar(y=shown["who"], x=shown["out_of_hours_pages"], orientation="h",
+                    name="out of hours", marker_color="#1e3a8a",
+                    customdata=shown["out_of_hours_share"],
+                    hovertemplate="%{y}<br>%{x} pages out of hours (%{customdata:.0%})"
+                                  "<extra></extra>")
+        fig.update_layout(barmode="stack", hovermode="closest",
+                          yaxis={"autorange": "reversed"})
+        charts.plot(fig, key="team_fairness_chart")
+
+    def fairness_table() -> None:
+        """Every paged responder, most paged first."""
+        st.caption("Most paged first" + (" (the Chart tab shows the 40 most paged)"
+                                         if people.height > 40 else "")
+                   + ". A person paged for two teams has a row per team.")
+        tables.table(people.select(
+            "responder", "team", "pages", "out_of_hours_pages", "out_of_hours_share",
+            "sev1_sev2_pages", "median_minutes_to_acknowledge", "oncall_weeks",
+            "pages_per_oncall_week"),
+            height=420, key="team_fairness_table")
+
+    shell.table_then_chart("team_fairness_view", fairness_table, fairness_chart)
 
 # --- follow-ups -------------------------------------------------------------------------
 st.subheader("Follow-ups")

@@ -124,6 +124,35 @@ def with_every_column(at):
     return at
 
 
+# The sections that open on their table, their chart one tab away
+# (dashboard/shell.table_then_chart): each one's key and its chart tab's label.
+CHART_TABS = {
+    "reliability_slo_view": "Charts", "incidents_over_time_view": "Charts",
+    "releases_teams_view": "Chart", "team_load_view": "Chart", "team_fairness_view": "Chart",
+    "cost_value_breakdown_view": "Chart", "cost_value_team_view": "Chart",
+    "model_quality_drift_view": "Chart", "governance_tiers_view": "Chart",
+    "governance_gaps_view": "Chart", "model_detail_serving_view": "Charts",
+    "model_detail_cost_view": "Chart",
+}
+VIEW_TABS = {"Table", "Chart", "Charts"}
+
+
+def show_charts(at):
+    """Open the chart tab of every table-first section and rerun (a key no widget of the
+    page has is only session state)."""
+    for key, label in CHART_TABS.items():
+        at.session_state[key] = label
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def section_tabs(at) -> list[str]:
+    """The labels of the page's lazy section tabs (shell.lazy_tabs), not the table/chart
+    views'."""
+    return [t.label for t in at.tabs if t.label not in VIEW_TABS]
+
+
 # --- running in parallel (pytest-xdist: `-n 2` in pyproject's addopts) ---------------------
 
 # The browser files (test_browser*.py), whose tests are long (up to minutes each), are

@@ -403,7 +403,7 @@ def revoke_alice(policy):
 
 
 @pytest.mark.parametrize("page, drawn_by_fragment", [
-    ("pages/incidents.py", lambda at: len(at.get("plotly_chart"))),
+    ("pages/incidents.py", lambda at: len(at.get("plotly_chart")) + len(at.dataframe)),
     ("pages/reliability.py", lambda at: len(at.get("plotly_chart")) + len(at.dataframe)),
     ("pages/cost_value.py", lambda at: len(at.get("plotly_chart")) + len(at.dataframe)),
 ])

@@ -175,6 +175,8 @@ def test_a_model_in_a_table_or_chart_opens_its_detail_with_the_filters_kept(serv
 
         page.goto(start)
         wait_for_app(page, timeout_ms=120_000)
+        page.get_by_role("tab", name="Charts").click()  # the section opens on its table
+        page.wait_for_selector("[data-testid=stPlotlyChart] g.point path", timeout=60_000)
         chart = page.locator("[data-testid=stPlotlyChart]").first
         chart.scroll_into_view_if_needed()
         bar = chart.locator("g.point path").first.bounding_box()

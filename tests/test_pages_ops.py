@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import polars as pl
 import pytest
-from conftest import with_every_column
+from conftest import show_charts, with_every_column
 
 from dashboard import formats
 from modelops.warehouse import reading
@@ -123,7 +123,10 @@ def test_page_draws_tiles_tables_and_charts(app, demo_warehouse, page):
     assert any(m.delta for m in at.metric), "tiles show the change against the period before"
     # Reliability's burn-rate, history and series sections are lazy tabs: the open one draws.
     assert len(at.dataframe) >= (2 if page == "pages/reliability.py" else 3)
-    charts = figures(at)
+    # The first screen draws no chart (a first visit does not wait for Plotly's bundle);
+    # each table-first section's chart is a tab away.
+    assert not figures(at)
+    charts = figures(show_charts(at))
     assert charts
     for figure in charts:
         assert_readable(figure)
@@ -206,6 +209,7 @@ def test_reliability_tiles_are_the_kpi_layers_numbers(app, demo_warehouse):
 
 def test_reliability_budget_chart_has_the_100_percent_line(app, demo_warehouse):
     at = app(demo_warehouse, page="pages/reliability.py")
+    show_charts(at)  # the sections' chart tabs (they open on tables)
     budget = chart(at, "Error budget consumed per model")
     assert budget["data"][0]["orientation"] == "h"
     assert len(budget["data"][0]["y"]) <= 25
@@ -219,6 +223,7 @@ def test_reliability_bars_carry_status_by_pattern_and_word_not_colour_alone(
     pattern and legend word (a colour-blind reader or a grey print still tells them
     apart), in the Okabe-Ito palette; each bar sits in the trace of its status."""
     at = app(demo_warehouse, page="pages/reliability.py")
+    show_charts(at)  # the sections' chart tabs (they open on tables)
     okabe_ito = {"#D55E00", "#E69F00", "#009E73"}
     seen = {}
     for title, value_at, rule in (
@@ -322,6 +327,7 @@ def test_incident_tiles_are_the_kpi_layers_numbers(app, demo_warehouse):
 
 def test_incident_charts_stack_severity_and_root_cause(app, demo_warehouse):
     at = app(demo_warehouse, page="pages/incidents.py")
+    show_charts(at)  # the sections' chart tabs (they open on tables)
     for title in ("Incidents per week by severity", "Incidents per week by root cause"):
         figure = chart(at, title)
         assert figure["layout"]["barmode"] == "stack"
@@ -336,6 +342,26 @@ def test_incident_charts_stack_severity_and_root_cause(app, demo_warehouse):
     assert not at.exception
     daily = chart(at, "Incidents per day by severity")
     assert sum(sum(values(trace["y"])) for trace in daily["data"]) == total
+
+
+def test_incidents_over_time_opens_on_a_table_of_the_charts_numbers(app, demo_warehouse):
+    # The section's first tab: a row per week, its incidents split by severity and again
+    # by root cause, newest first; each split adds up to the row, the rows to the tile.
+    at = app(demo_warehouse, page="pages/incidents.py")
+    assert not figures(at)
+    table = table_with(at, "covers")
+    severities = [c for c in table.columns if c.startswith("Sev ")]
+    causes = [c for c in table.columns
+              if c not in {"period_start", "covers", "incidents", *severities}]
+    assert severities and causes
+    for _, row in table.iterrows():
+        assert sum(row[c] for c in severities) == row["incidents"]
+        assert sum(row[c] for c in causes) == row["incidents"]
+    assert table["incidents"].sum() == int(metrics(at)["Incidents"])
+    starts = list(table["period_start"])
+    assert starts == sorted(starts, reverse=True)
+    # 30 days never start and end on a week's edges both: a week is partial, and says so.
+    assert table["covers"].str.startswith("partial:").any()
 
 
 def test_open_incidents_list_their_age(app, demo_warehouse):

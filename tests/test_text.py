@@ -9,6 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import show_charts
 
 from dashboard.text import WORD_JOINER, chart_text, code, plain
 
@@ -107,7 +108,7 @@ def test_a_crafted_link_is_named_as_text_in_the_warning(app, hostile_warehouse):
 
 
 def test_names_in_charts_are_text(app, hostile_warehouse):
-    at = app(hostile_warehouse, "pages/reliability.py")
+    at = show_charts(app(hostile_warehouse, "pages/reliability.py"))
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     strings = json.dumps([s["data"] for s in specs])
     assert chart_text(LINK) in json.dumps(chart_text(LINK))  # (as JSON encodes it)
