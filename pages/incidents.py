@@ -105,6 +105,14 @@ def incidents_over_time(f) -> None:
                        "(hover for its days), so fewer incidents there are not a dip.")
         def over_time_chart() -> None:
             """Incidents per period, stacked by severity and by root cause."""
+            def stacked(fig, key: str) -> None:
+                """Draw `fig` as bars stacked per period, its legend beside them."""
+                fig.update_layout(barmode="stack", legend=dict(
+                    orientation="v", x=1.02, xanchor="left", y=1, yanchor="top",
+                    traceorder="normal"))
+                fig.update_xaxes(hoverformat=x_format, title=label, **ticks)
+                charts.plot(fig, key=key)
+
             left, right = st.columns(2)
             with left:
                 by_severity = (over_time.group_by("period_start", "severity")
@@ -117,11 +125,7 @@ def incidents_over_time(f) -> None:
                                 **partial(group["period_start"]),
                                 hovertemplate=f"Sev {severity}: %{{y}}%{{customdata}}"
                                               "<extra></extra>")
-                fig.update_layout(barmode="stack", legend=dict(
-                    orientation="v", x=1.02, xanchor="left", y=1, yanchor="top",
-                    traceorder="normal"))
-                fig.update_xaxes(hoverformat=x_format, title=label, **ticks)
-                charts.plot(fig, key="incidents_by_severity")
+                stacked(fig, key="incidents_by_severity")
             with right:
                 by_cause = (over_time.with_columns(pl.col("root_cause").fill_null("not named"))
                             .group_by("period_start", "root_cause")
@@ -136,11 +140,7 @@ def incidents_over_time(f) -> None:
                                 name=cause.replace("_", " "), **partial(group["period_start"]),
                                 hovertemplate=f"{chart_text(cause.replace('_', ' '))}: "
                                               "%{y}%{customdata}<extra></extra>")
-                fig.update_layout(barmode="stack", legend=dict(
-                    orientation="v", x=1.02, xanchor="left", y=1, yanchor="top",
-                    traceorder="normal"))
-                fig.update_xaxes(hoverformat=x_format, title=label, **ticks)
-                charts.plot(fig, key="incidents_by_cause")
+                stacked(fig, key="incidents_by_cause")
 
         def over_time_table() -> None:
             """Incidents per period, by severity and by root cause: the charts' numbers."""
