@@ -16,10 +16,10 @@ files and bytes under the warehouse directory. Prints one JSON line per checkpoi
 With `--maintain-every N` it runs `maintain` on a schedule instead, as cron would: every N
 small commits, with a retention of the last R commits (default N) and a minimum orphan age
 of the last M commits (default 12). The clock is the commits: at syncs every 5 minutes,
-`--maintain-every 288 --retain-commits 288 --min-age-commits 12` is the README's daily
-`modelops maintain` with its defaults (`--retain 1d --min-age 1h`); R and M become the wall
-time the last R and M commits took here. A checkpoint that falls on a scheduled run is
-measured before it and after it.
+`--maintain-every 100` is the README's cron line, `modelops maintain --retain 8h` every 8
+hours (100 syncs take 8 h 20 min; 12 take the default `--min-age 1h`); R and M become the
+wall time the last R and M commits took here. A checkpoint that falls on a scheduled run
+is measured before it and after it.
 
 The small commits between checkpoints take a shorter path than `modelops ingest`, so that
 thousands fit in the time: each appends one hourly row to metrics_hourly and then its
