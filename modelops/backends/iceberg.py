@@ -49,7 +49,7 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -521,7 +521,7 @@ class IcebergWarehouse:
         try:
             # The first batch replaces the range (an empty batch too: the range may have
             # no rows now), the others are appended: one catalog commit for them all.
-            parts = _batches(batches)
+            parts = (batch for batch in batches if batch.num_rows)
             first = next(parts, batches.schema.empty_table())
             with table.transaction() as transaction:
                 self._overwrite(transaction, _table_of(first, schema), full, window, properties)
@@ -599,17 +599,6 @@ class IcebergWarehouse:
 def _table_of(batch: pa.RecordBatch | pa.Table, schema: pa.Schema) -> pa.Table:
     return (pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch)
             else batch).cast(schema)
-
-
-def _batches(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
-    """The reader's non-empty batches, one at a time."""
-    while True:
-        try:
-            batch = reader.read_next_batch()
-        except StopIteration:
-            return
-        if batch.num_rows:
-            yield batch
 
 
 def _q(path) -> str:
