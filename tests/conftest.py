@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+import functools
+import inspect
 import os
 from datetime import UTC
 from pathlib import Path
@@ -124,23 +127,31 @@ def with_every_column(at):
     return at
 
 
-# The sections that open on their table, their chart one tab away
-# (dashboard/shell.table_then_chart): each one's key and its chart tab's label.
-CHART_TABS = {
-    "reliability_slo_view": "Charts", "incidents_over_time_view": "Charts",
-    "releases_teams_view": "Chart", "team_load_view": "Chart", "team_fairness_view": "Chart",
-    "cost_value_breakdown_view": "Chart", "cost_value_team_view": "Chart",
-    "model_quality_drift_view": "Chart", "governance_tiers_view": "Chart",
-    "governance_gaps_view": "Chart", "model_detail_serving_view": "Charts",
-    "model_detail_cost_view": "Chart",
-}
+@functools.cache
+def chart_tabs() -> dict[str, str]:
+    """Every section that opens on its table, its chart one tab away: the key and the chart
+    tab's label of each `shell.table_then_chart(key, table, chart[, label])` in pages/,
+    read from the pages' source, so a new section is covered without a list to keep."""
+    from dashboard import shell
+
+    default = inspect.signature(shell.table_then_chart).parameters["chart_label"].default
+    found = {}
+    for page in sorted((APP.parent / "pages").glob("*.py")):
+        for node in ast.walk(ast.parse(page.read_text())):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "table_then_chart"):
+                args = [a.value if isinstance(a, ast.Constant) else None for a in node.args]
+                found[args[0]] = args[3] if len(args) > 3 else default
+    assert found, "no table_then_chart call found in pages/"
+    return found
+
 VIEW_TABS = {"Table", "Chart", "Charts"}
 
 
 def show_charts(at):
     """Open the chart tab of every table-first section and rerun (a key no widget of the
     page has is only session state)."""
-    for key, label in CHART_TABS.items():
+    for key, label in chart_tabs().items():
         at.session_state[key] = label
     at.run()
     assert not at.exception, [e.value for e in at.exception]
